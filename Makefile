@@ -1,0 +1,32 @@
+# The two set-up commands of the README: `make test` and `make book`.
+# Each creates the virtual environment on first use (Python 3.11, exact pins from
+# requirements.txt, the package in editable mode), then does its job.
+PYTHON ?= python3.11
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: test test-all book clean-book env
+
+env: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+# Fast tests (CPU, minutes). Slow and GPU tests are marked and left out here.
+test: $(STAMP)
+	$(PY) -m pytest -m "not slow and not gpu" -q
+
+test-all: $(STAMP)
+	$(PY) -m pytest -q
+
+# Builds _build/html; any warning fails the build.
+book: $(STAMP)
+	$(VENV)/bin/jupyter-book build -W -n --keep-going .
+
+clean-book:
+	$(VENV)/bin/jupyter-book clean .
