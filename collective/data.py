@@ -34,6 +34,7 @@ import urllib.error
 import urllib.request
 import warnings
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -236,7 +237,7 @@ def _iter_members(path: Path) -> Iterator[tuple[str, bytes]]:
             f"interrupted download. Delete it and download resumes_corpus.zip again from "
             f"{UPSTREAM_URL}, or point {ENV_VAR} at a good copy."
         ) from None
-    except (OSError, ValueError) as err:  # zlib/CRC errors of a damaged member land here
+    except (OSError, ValueError, zlib.error) as err:  # a damaged member: bad CRC or deflate data
         raise DataError(
             f"Reading {str(path)!r} failed ({err}); the archive is damaged. Download "
             f"resumes_corpus.zip again from {UPSTREAM_URL}."

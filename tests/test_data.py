@@ -1,0 +1,219 @@
+"""The resume corpus loader (collective.data) on synthetic archives and, when given, the real one."""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from collective import data
+from collective.cli import main
+from collective.errors import DataError
+
+WORDS = " ".join(f"title{i}" for i in range(20))  # the 20 words the preprocessing drops
+
+
+def _resume(body: str) -> bytes:
+    return f"{WORDS} {body}".encode("cp1252")
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path, monkeypatch):
+    """Every test gets its own cache folder and no corpus from the environment."""
+    monkeypatch.setenv(data.CACHE_ENV_VAR, str(tmp_path / "cache"))
+    monkeypatch.delenv(data.ENV_VAR, raising=False)
+
+
+def make_zip(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, payload in members.items():
+            archive.writestr(name, payload)
+    return path
+
+
+def synthetic_members(n: int = 12) -> dict[str, bytes]:
+    """Pairs in nested folders, cp1252 text with markup, and one resume without labels."""
+    members: dict[str, bytes] = {}
+    for i in range(1, n + 1):
+        folder = "resumes_corpus/" if i % 2 else "resumes_corpus/nested/deeper/"
+        body = f'caf\u00e9 \u2013 <span class="hl">Oracle</span>\xa0DBA r\u00e9sum\u00e9 number {i}'
+        members[f"{folder}{i:05d}.txt"] = _resume(body)
+        labels = ["Database_Administrator", "Web_Developer"] if i % 3 else ["Software_Developer"]
+        members[f"{folder}{i:05d}.lab"] = "\n".join(labels).encode()  # no final newline
+    members["resumes_corpus/00001.lab"] = b""  # an empty .lab: dropped by preprocessing
+    members["resumes_corpus/README.md"] = b"not a resume"
+    return members
+
+
+def test_preprocess_drops_first_20_words_and_markup():
+    text = _resume('alpha <span class="hl">beta</span>\xa0gamma').decode("cp1252")
+    assert data.preprocess(text) == "alpha beta gamma"
+    assert data.preprocess("only a few words") == ""
+
+
+def test_load_synthetic_zip(tmp_path):
+    archive = make_zip(tmp_path / "corpus.zip", synthetic_members())
+    corpus = data.load_corpus(archive, progress=False)
+    assert corpus.resumes_raw == 12
+    assert corpus.empty_labels == 1
+    assert len(corpus.train) + len(corpus.test) == 11
+    assert corpus.label_counts_raw["Software_Developer"] == 4  # i = 3, 6, 9, 12
+    # The 20 title words are gone, markup stripped, cp1252 decoded (é and the en dash).
+    text = corpus.train[0]["text"]
+    assert text.startswith("caf\u00e9 \u2013 Oracle DBA r\u00e9sum\u00e9 number")
+    assert "<span" not in text and "title" not in text
+    ids = set(corpus.train["id"]) | set(corpus.test["id"])
+    assert "00001" not in ids and {"00002", "00012"} <= ids  # nested folders found
+    Y = corpus.label_matrix("train")
+    assert Y.shape == (len(corpus.train), 10) and Y.dtype == np.uint8
+    for row, labels in zip(Y, corpus.train["labels"]):
+        assert {data.LABELS[j] for j in np.flatnonzero(row)} == set(labels)
+    assert corpus.sha256 == data.sha256_of(archive)
+
+
+def test_second_load_uses_cache_and_split_is_seeded(tmp_path):
+    archive = make_zip(tmp_path / "corpus.zip", synthetic_members(30))
+    first = data.load_corpus(archive, progress=False)
+    cached = list((data.cache_dir() / "corpus").iterdir())
+    assert len(cached) == 1 and (cached[0] / "meta.json").exists()
+    second = data.load_corpus(archive, progress=False)
+    assert first.train["id"] == second.train["id"] and first.test["id"] == second.test["id"]
+    assert not set(first.train["id"]) & set(first.test["id"])
+
+
+def test_extracted_folder_and_zip_give_same_corpus(tmp_path):
+    members = synthetic_members()
+    archive = make_zip(tmp_path / "corpus.zip", members)
+    folder = tmp_path / "extracted"
+    with zipfile.ZipFile(archive) as z:
+        z.extractall(folder)
+    from_zip = data.load_corpus(archive, progress=False)
+    from_folder = data.load_corpus(folder, progress=False)
+    assert from_zip.train["text"] == from_folder.train["text"]
+    assert from_zip.test["labels"] == from_folder.test["labels"]
+
+
+def test_environment_variable_is_used(tmp_path, monkeypatch):
+    archive = make_zip(tmp_path / "corpus.zip", synthetic_members())
+    monkeypatch.setenv(data.ENV_VAR, str(archive))
+    assert data.load_corpus(progress=False).source == str(archive)
+
+
+def test_split_indices_full_size():
+    train, test = data.split_indices(29_010)
+    assert len(train) == 25_000 and len(test) == 4_010
+    assert np.array_equal(train, data.split_indices(29_010)[0])
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+def test_missing_path_names_it():
+    with pytest.raises(DataError, match=r"not found at '/no/such/corpus.zip'.*--data"):
+        data.load_corpus("/no/such/corpus.zip", progress=False)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_path(tmp_path):
+    archive = make_zip(tmp_path / "corpus.zip", synthetic_members())
+    archive.chmod(0)
+    with pytest.raises(DataError, match="not readable"):
+        data.load_corpus(archive, progress=False)
+
+
+def test_zip_without_pairs(tmp_path):
+    archive = make_zip(tmp_path / "other.zip", {"a/1.txt": b"x", "b/2.lab": b"Web_Developer"})
+    with pytest.raises(DataError, match=r"holds no resume.*1 \.txt and 1 \.lab"):
+        data.load_corpus(archive, progress=False)
+
+
+def test_truncated_archive(tmp_path):
+    whole = make_zip(tmp_path / "whole.zip", synthetic_members()).read_bytes()
+    truncated = tmp_path / "truncated.zip"
+    truncated.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(DataError, match=r"not a readable zip archive.*truncated"):
+        data.load_corpus(truncated, progress=False)
+
+
+def test_damaged_member(tmp_path):
+    members = {"c/00001.txt": _resume("x " * 500), "c/00001.lab": b"Web_Developer"}
+    raw = bytearray(make_zip(tmp_path / "ok.zip", members).read_bytes())
+    start = raw.find(b"c/00001.txt") + len("c/00001.txt")  # first local header's data
+    raw[start + 5 : start + 25] = b"\x00" * 20
+    (tmp_path / "damaged.zip").write_bytes(bytes(raw))
+    with pytest.raises(DataError, match="damaged|not a readable zip"):
+        data.load_corpus(tmp_path / "damaged.zip", progress=False)
+
+
+@pytest.mark.parametrize("name", ["../evil.txt", "/etc/evil.txt", "a/../../evil.lab"])
+def test_entry_escaping_the_folder_is_refused(tmp_path, name):
+    members = synthetic_members()
+    members[name] = b"pwned"
+    archive = make_zip(tmp_path / "malicious.zip", members)
+    with pytest.raises(DataError, match="would escape"):
+        data.load_corpus(archive, progress=False)
+
+
+def test_unknown_labels_are_an_error(tmp_path):
+    members = {"c/00001.txt": _resume("words"), "c/00001.lab": b"Astronaut"}
+    with pytest.raises(DataError, match="Astronaut"):
+        data.load_corpus(make_zip(tmp_path / "x.zip", members), progress=False)
+
+
+def test_download_failure_names_url(tmp_path, monkeypatch):
+    url = "http://127.0.0.1:9/resumes_corpus.zip"  # discard port: connection refused
+    monkeypatch.setattr(data, "UPSTREAM_URL", url)
+    with pytest.raises(DataError, match=r"Could not download .*127\.0\.0\.1:9.*COLLECTIVE_RESUMES"):
+        data.load_corpus(progress=False)
+    assert not list(data.cache_dir().glob("*.part")), "a partial download was left behind"
+
+
+def test_download_writes_atomically(tmp_path):
+    source = make_zip(tmp_path / "upstream.zip", synthetic_members())
+    dest = tmp_path / "cache" / "resumes_corpus.zip"
+    data.download(source.as_uri(), dest, progress=False)
+    assert dest.read_bytes() == source.read_bytes()
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+def test_cli_info_json(tmp_path, capsys):
+    archive = make_zip(tmp_path / "corpus.zip", synthetic_members())
+    assert main(["data", "info", "--data", str(archive), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert {"resumes_raw", "resumes", "labels", "train", "test", "sha256"} <= info.keys()
+    assert info["resumes_raw"] == 12 and info["resumes"] == 11
+    assert info["train"] + info["test"] == 11
+    assert set(info["labels"]) == set(data.LABELS)
+
+
+def test_cli_error_is_one_paragraph(capsys):
+    assert main(["data", "info", "--data", "/no/such.zip"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("collective: error: The resume corpus was not found")
+    assert "Traceback" not in err
+
+
+# ----------------------------------------------------------------------------- real corpus
+
+REAL = os.environ.get("COLLECTIVE_RESUMES")
+
+
+@pytest.mark.corpus
+@pytest.mark.skipif(not REAL, reason="set COLLECTIVE_RESUMES to the real resumes_corpus.zip")
+def test_real_corpus(monkeypatch):
+    monkeypatch.delenv(data.CACHE_ENV_VAR)  # share the user cache: parsing takes ~15 s
+    info = data.corpus_info(REAL, progress=False)
+    assert info["resumes_raw"] == 29_783
+    assert set(info["labels"]) == set(data.LABELS)
+    assert info["labels"]["Software_Developer"] == 15_013
+    assert info["labels"]["Database_Administrator"] == 3_299
+    assert info["empty_labels"] == 748
+    assert info["train"] == 25_000 and info["test"] == info["resumes"] - 25_000
+    freq = info["label_fractions"]
+    assert [round(freq[c], 2) for c in data.PAPER_CLASSES] == [0.11, 0.22, 0.50]
