@@ -162,7 +162,7 @@ def download(url: str, dest: Path, *, progress: bool = True, timeout: float = 60
     """Download ``url`` to ``dest`` atomically (a partial download never stays behind)."""
     if dest.exists():
         return dest
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=dest.name, suffix=".part")
@@ -249,7 +249,7 @@ def read_raw(path: Path, *, progress: bool = False) -> list[RawResume]:
 
     Texts are decoded as Windows-1252; a ``.lab`` lists one label per line (possibly none).
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     texts: dict[str, bytes] = {}
     labs: dict[str, bytes] = {}
@@ -415,6 +415,22 @@ class _quiet_datasets:
 # --------------------------------------------------------------------------- summary
 
 
+def label_cooccurrence(Y: np.ndarray) -> np.ndarray:
+    """Co-occurrence of labels: entry (i, j) is Pr[label j | label i] over the rows of ``Y``.
+
+    The diagonal is 1; row i is undefined (nan) if label i never occurs.
+    """
+    Y = np.asarray(Y, dtype=np.float64)
+    counts = Y.T @ Y
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return counts / np.diag(counts)[:, None]
+
+
+def words_per_resume(corpus: Corpus) -> np.ndarray:
+    """Number of words of every preprocessed resume, train then test."""
+    return np.array([len(t.split()) for split in (corpus.train, corpus.test) for t in split["text"]])
+
+
 def corpus_info(data: str | os.PathLike | None = None, *, progress: bool = True) -> dict:
     """The corpus summary printed by ``collective data info``.
 
@@ -423,9 +439,7 @@ def corpus_info(data: str | os.PathLike | None = None, *, progress: bool = True)
     ``words_mean`` (after preprocessing), ``train``, ``test``, ``sha256``, ``source``.
     """
     corpus = load_corpus(data, progress=progress)
-    words = np.array(
-        [len(t.split()) for split in (corpus.train, corpus.test) for t in split["text"]]
-    )
+    words = words_per_resume(corpus)
     n = len(corpus.train) + len(corpus.test)
     return {
         "resumes_raw": corpus.resumes_raw,

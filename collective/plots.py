@@ -44,7 +44,7 @@ def use_style(context: str = "notebook") -> None:
             "axes.spines.top": False,
             "axes.spines.right": False,
             "legend.frameon": False,
-            "axes.titleweight": "semibold",
+            "axes.titleweight": "bold",
         }
     )
 

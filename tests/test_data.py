@@ -217,3 +217,12 @@ def test_real_corpus(monkeypatch):
     assert info["train"] == 25_000 and info["test"] == info["resumes"] - 25_000
     freq = info["label_fractions"]
     assert [round(freq[c], 2) for c in data.PAPER_CLASSES] == [0.11, 0.22, 0.50]
+
+
+def test_label_cooccurrence_is_conditional_frequency():
+    Y = np.array([[1, 1, 0], [1, 0, 0], [0, 1, 1], [0, 0, 0]])
+    C = data.label_cooccurrence(Y)
+    assert np.allclose(np.diag(C), 1)
+    assert C[0, 1] == pytest.approx(0.5)  # of 2 rows with label 0, one has label 1
+    assert C[1, 2] == pytest.approx(0.5) and C[2, 1] == pytest.approx(1.0)
+    assert C[2, 0] == 0
