@@ -7,7 +7,13 @@ in Machine Learning" (ICML 2023): the theory (:mod:`collective.theory`,
 experiment runner.
 """
 
+import warnings
 from importlib.metadata import PackageNotFoundError, version
+
+# datasets and transformers import tqdm.auto, which warns in a notebook without ipywidgets.
+# Our library code uses plain tqdm; the warning is noise that the strict book build would
+# turn into an error.
+warnings.filterwarnings("ignore", message="IProgress not found", module="tqdm")
 
 try:
     __version__ = version("collective")
