@@ -1,3 +1,228 @@
-"""Section 3 of the paper: success bounds for planting and erasing a signal."""
+"""Section 3 of the paper: success bounds for planting and erasing a signal.
 
-__all__: list[str] = []
+Two families of functions, all numpy-vectorized over their arguments (they broadcast):
+
+* the paper's statements, verbatim: Theorems 3.3, 3.5, 3.7 (``*_bound``) and Corollaries
+  3.4, 3.6, 3.8 (``critical_mass_*``), whose ε-term is ``ε/(1-ε)``;
+* ``corrected_*``: the same bounds with an ε-term that holds against the worst ε-optimal
+  classifier. The paper's ε-term rests on Lemma B.1, which is true when the classifier's
+  distribution is a contamination ``P' = (1-ε)P + εQ`` but not for every ``P'`` within total
+  variation ``ε`` (Definition 3.1); and passing from Lemma B.1 to the success loses a factor
+  ``1/α`` (a small collective can be out-voted by a perturbation of size about ``α``). The
+  corrected ε-term is ``b/α`` (feature–label), ``b/(pα)`` (feature-only) and
+  ``max(1, ρ-1)·b/α`` (erasure) with ``b = 2ε`` under TV and ``b = ε/(1-ε)`` under
+  contamination. The book's chapters derive them and check both families exactly.
+
+Arguments outside their domain raise ``ValueError``: ``alpha`` in (0, 1], ``target`` in
+(0, 1), ``eps`` in [0, 1), ``xi``, ``delta``, ``tau`` in [0, 1], ``p`` in (0, 1], ``rho >= 1``.
+Critical masses are ``inf`` where the bound never reaches the target; a value above 1 means
+the bound reaches it only beyond a collective of everybody, i.e. not at all.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "feature_label_bound",
+    "feature_only_bound",
+    "erasure_bound",
+    "critical_mass_feature_label",
+    "critical_mass_feature_only",
+    "critical_mass_erasure",
+    "eps_budget",
+    "corrected_feature_label_bound",
+    "corrected_feature_only_bound",
+    "corrected_erasure_bound",
+    "corrected_critical_mass_feature_label",
+    "corrected_critical_mass_feature_only",
+    "corrected_critical_mass_erasure",
+]
+
+ArrayLike = float | np.ndarray
+
+
+def _domain(name: str, value, lo: float, hi: float, *, lo_open: bool, hi_open: bool) -> np.ndarray:
+    arr = np.asarray(value, dtype=float)
+    if np.any(np.isnan(arr)):
+        raise ValueError(f"{name} must not be NaN")
+    below = arr <= lo if lo_open else arr < lo
+    above = arr >= hi if hi_open else arr > hi
+    if np.any(below | above):
+        bad = arr[below | above].ravel()[0]
+        interval = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+        raise ValueError(f"{name} must lie in {interval}, got {bad:g}")
+    return arr
+
+
+def _alpha(a):
+    return _domain("alpha (collective size)", a, 0.0, 1.0, lo_open=True, hi_open=False)
+
+
+def _eps(e):
+    return _domain("eps (suboptimality of the classifier)", e, 0.0, 1.0, lo_open=False, hi_open=True)
+
+
+def _unit(name, v):
+    return _domain(name, v, 0.0, 1.0, lo_open=False, hi_open=False)
+
+
+def _p(v):
+    return _domain("p (positivity constant)", v, 0.0, 1.0, lo_open=True, hi_open=False)
+
+
+def _target(t):
+    return _domain("target (success level S*)", t, 0.0, 1.0, lo_open=True, hi_open=True)
+
+
+def _rho(r):
+    return _domain("rho (fibre-to-image mass ratio)", r, 1.0, np.inf, lo_open=False, hi_open=False)
+
+
+def _out(x: np.ndarray) -> ArrayLike:
+    return float(x) if np.ndim(x) == 0 else x
+
+
+def eps_budget(eps: ArrayLike, model: str = "tv") -> ArrayLike:
+    """The margin an ε-optimal classifier can erase: ``2ε`` (TV ball) or ``ε/(1-ε)`` (contamination).
+
+    ``ε/(1-ε)`` is the threshold of Lemma B.1; it is valid for contaminations
+    ``P' = (1-ε)P + εQ`` only. Under Definition 3.1 (any ``P'`` within TV ``ε``) two events'
+    probabilities can move ``2ε`` closer, and ``2ε > ε/(1-ε)`` for every ``ε < 1/2``.
+    """
+    e = _eps(eps)
+    if model == "tv":
+        return _out(2.0 * e)
+    if model == "contamination":
+        return _out(e / (1.0 - e))
+    raise ValueError(f"model must be 'tv' or 'contamination', got {model!r}")
+
+
+# ------------------------------------------------------------------------------------------
+# The paper's statements
+# ------------------------------------------------------------------------------------------
+
+
+def feature_label_bound(alpha: ArrayLike, xi: ArrayLike, delta: ArrayLike, eps: ArrayLike = 0.0) -> ArrayLike:
+    """Theorem 3.3: ``S(α) >= 1 - (1-α)/α · Δ · ξ - ε/(1-ε)`` (feature–label strategy (1)).
+
+    Holds exactly (zero violations) at ``eps = 0``; for ``eps > 0`` see
+    :func:`corrected_feature_label_bound`.
+    """
+    a, x, d, e = _alpha(alpha), _unit("xi", xi), _unit("delta", delta), _eps(eps)
+    return _out(1.0 - (1.0 - a) / a * d * x - e / (1.0 - e))
+
+
+def feature_only_bound(alpha: ArrayLike, xi: ArrayLike, p: ArrayLike, eps: ArrayLike = 0.0) -> ArrayLike:
+    """Theorem 3.5: ``S(α) >= 1 - (1-p)/(pα) · ξ - ε/(1-ε)`` (feature-only strategy (3))."""
+    a, x, pp, e = _alpha(alpha), _unit("xi", xi), _p(p), _eps(eps)
+    return _out(1.0 - (1.0 - pp) / (pp * a) * x - e / (1.0 - e))
+
+
+def erasure_bound(alpha: ArrayLike, tau: ArrayLike, eps: ArrayLike = 0.0) -> ArrayLike:
+    """Theorem 3.7: ``S(α) >= 1 - 2(1-α)/α · τ - ε/(1-ε)`` (erasure strategy)."""
+    a, t, e = _alpha(alpha), _unit("tau", tau), _eps(eps)
+    return _out(1.0 - 2.0 * (1.0 - a) / a * t - e / (1.0 - e))
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """``num/den`` where the bound can reach the target (``den > 0``), else ``inf``."""
+    num, den = np.broadcast_arrays(num, den)
+    out = np.full(num.shape, np.inf)
+    ok = den > 0
+    np.divide(num, den, out=out, where=ok)
+    return out
+
+
+def critical_mass_feature_label(target: ArrayLike, xi: ArrayLike, delta: ArrayLike, eps: ArrayLike = 0.0) -> ArrayLike:
+    """Corollary 3.4: ``α* <= Δξ / (1 - S* - ε/(1-ε) + Δξ)`` (``inf`` if ``1 - S* <= ε/(1-ε)``)."""
+    s, x, d, e = _target(target), _unit("xi", xi), _unit("delta", delta), _eps(eps)
+    eta = e / (1.0 - e)
+    out = _ratio(d * x, 1.0 - s - eta + d * x)
+    return _out(np.where(1.0 - s - eta > 0, out, np.inf))
+
+
+def critical_mass_feature_only(target: ArrayLike, xi: ArrayLike, p: ArrayLike, eps: ArrayLike = 0.0) -> ArrayLike:
+    """Corollary 3.6: ``α* <= (1-p)/p · ξ / (1 - S* - ε/(1-ε))`` (``inf`` if the denominator <= 0)."""
+    s, x, pp, e = _target(target), _unit("xi", xi), _p(p), _eps(eps)
+    return _out(_ratio((1.0 - pp) / pp * x, 1.0 - s - e / (1.0 - e)))
+
+
+def critical_mass_erasure(target: ArrayLike, tau: ArrayLike, eps: ArrayLike = 0.0) -> ArrayLike:
+    """Corollary 3.8: ``α* <= τ / ((1-S*)/2 - ε/(2(1-ε)) + τ)`` (``inf`` if ``1 - S* <= ε/(1-ε)``)."""
+    s, t, e = _target(target), _unit("tau", tau), _eps(eps)
+    half_gap = 0.5 * (1.0 - s) - e / (2.0 * (1.0 - e))
+    out = _ratio(t, half_gap + t)
+    return _out(np.where(half_gap > 0, out, np.inf))
+
+
+# ------------------------------------------------------------------------------------------
+# Corrected ε-terms (valid against the worst ε-optimal classifier)
+# ------------------------------------------------------------------------------------------
+
+
+def corrected_feature_label_bound(
+    alpha: ArrayLike, xi: ArrayLike, delta: ArrayLike, eps: ArrayLike = 0.0, model: str = "tv"
+) -> ArrayLike:
+    """Theorem 3.3 with a valid ε-term: ``S(α) >= 1 - (1-α)/α · Δξ - b/α``, ``b = eps_budget(ε)``.
+
+    Proof: the worst ε-optimal classifier turns away from ``y*`` a set ``F`` of signal
+    points whose margins ``P(x, y*) - max_{y != y*} P(x, y) >= α P*(x) - (1-α) Δ_x P0(x)``
+    add up to at most ``b``; summing gives ``α P*(F) <= b + (1-α) Δ ξ``.
+    """
+    a, x, d = _alpha(alpha), _unit("xi", xi), _unit("delta", delta)
+    b = np.asarray(eps_budget(eps, model))
+    return _out(1.0 - (1.0 - a) / a * d * x - b / a)
+
+
+def corrected_feature_only_bound(
+    alpha: ArrayLike, xi: ArrayLike, p: ArrayLike, eps: ArrayLike = 0.0, model: str = "tv"
+) -> ArrayLike:
+    """Theorem 3.5 with a valid ε-term: ``S(α) >= 1 - (1-p)ξ/(pα) - b/(pα)``."""
+    a, x, pp = _alpha(alpha), _unit("xi", xi), _p(p)
+    b = np.asarray(eps_budget(eps, model))
+    return _out(1.0 - (1.0 - pp) / (pp * a) * x - b / (pp * a))
+
+
+def corrected_erasure_bound(
+    alpha: ArrayLike, tau: ArrayLike, eps: ArrayLike = 0.0, rho: ArrayLike = 1.0, model: str = "tv"
+) -> ArrayLike:
+    """Theorem 3.7 with a valid ε-term: ``S(α) >= 1 - 2(1-α)τ/α - max(1, ρ-1)·b/α``.
+
+    ``ρ = max_z P0(g^{-1}(z))/P0(z)`` over image points (:func:`collective.discrete.rho_of`):
+    relabelling one image point ``z`` costs the adversary about ``α P0(z)`` of margin but
+    breaks the whole fibre ``g^{-1}(z)``. Requires the reading and idempotence under which
+    the ε = 0 theorem holds (see the erasure chapter).
+    """
+    a, t = _alpha(alpha), _unit("tau", tau)
+    r = _rho(rho)
+    b = np.asarray(eps_budget(eps, model))
+    return _out(1.0 - 2.0 * (1.0 - a) / a * t - np.maximum(1.0, r - 1.0) * b / a)
+
+
+def corrected_critical_mass_feature_label(
+    target: ArrayLike, xi: ArrayLike, delta: ArrayLike, eps: ArrayLike = 0.0, model: str = "tv"
+) -> ArrayLike:
+    """Critical mass from :func:`corrected_feature_label_bound`: ``(Δξ + b)/(1 - S* + Δξ)``."""
+    s, x, d = _target(target), _unit("xi", xi), _unit("delta", delta)
+    b = np.asarray(eps_budget(eps, model))
+    return _out(_ratio(d * x + b, 1.0 - s + d * x))
+
+
+def corrected_critical_mass_feature_only(
+    target: ArrayLike, xi: ArrayLike, p: ArrayLike, eps: ArrayLike = 0.0, model: str = "tv"
+) -> ArrayLike:
+    """Critical mass from :func:`corrected_feature_only_bound`: ``((1-p)ξ + b)/(p(1 - S*))``."""
+    s, x, pp = _target(target), _unit("xi", xi), _p(p)
+    b = np.asarray(eps_budget(eps, model))
+    return _out(_ratio((1.0 - pp) * x + b, pp * (1.0 - s)))
+
+
+def corrected_critical_mass_erasure(
+    target: ArrayLike, tau: ArrayLike, eps: ArrayLike = 0.0, rho: ArrayLike = 1.0, model: str = "tv"
+) -> ArrayLike:
+    """Critical mass from :func:`corrected_erasure_bound`: ``(2τ + max(1,ρ-1) b)/(1 - S* + 2τ)``."""
+    s, t = _target(target), _unit("tau", tau)
+    r = _rho(rho)
+    b = np.asarray(eps_budget(eps, model))
+    return _out(_ratio(2.0 * t + np.maximum(1.0, r - 1.0) * b, 1.0 - s + 2.0 * t))
