@@ -1,0 +1,221 @@
+"""The exact engine of Section 3 (collective.discrete, collective.adversary) on hand-solvable problems."""
+
+import numpy as np
+import pytest
+
+from collective import adversary, discrete
+from collective.theory import erasure_bound, feature_label_bound, feature_only_bound
+
+# Feature-label, Theorem 3.3: two signal points 2 and 3, each the image of half the mass.
+P0_TWO = np.array([[0.3, 0.0], [0.2, 0.0], [0.1, 0.1], [0.25, 0.05]])
+G_TWO = np.array([2, 2, 3, 3])
+
+
+@pytest.mark.parametrize(
+    ("alpha", "expected"),
+    [(0.1, 0.5), (2 / 7, 0.5), (0.2858, 1.0), (0.9, 1.0), (1.0, 1.0)],
+)
+def test_feature_label_success_by_hand(alpha, expected):
+    # Point 2: margin 0.5α > 0 always. Point 3: 0.5α + 0.05(1-α) vs 0.25(1-α): wins iff α > 2/7;
+    # at α = 2/7 the labels tie and the tie goes against the collective.
+    assert discrete.planting_success(P0_TWO, G_TWO, 1, alpha) == pytest.approx(expected)
+
+
+def test_problem_parameters_by_hand():
+    assert discrete.xi_of(P0_TWO, G_TWO) == pytest.approx(0.5)
+    # Δ_2 = 0.5 - 0.5 = 0, Δ_3 = 0.25/0.3 - 0.05/0.3 = 2/3.
+    assert discrete.delta_of(P0_TWO, G_TWO, 1) == pytest.approx(2 / 3)
+    assert discrete.p_of(P0_TWO, 1) == pytest.approx(0.0)
+    assert discrete.p_of(P0_TWO, 0) == pytest.approx(0.5)
+    assert discrete.signal_set(G_TWO).tolist() == [2, 3]
+    # Theorem 3.3 holds here at every alpha (exact S vs bound).
+    for alpha in np.linspace(0.01, 1, 50):
+        S = discrete.planting_success(P0_TWO, G_TWO, 1, alpha)
+        assert S >= feature_label_bound(alpha, 0.5, 2 / 3) - 1e-12
+
+
+@pytest.mark.parametrize(("alpha", "expected"), [(0.2, 0.0), (0.25, 0.0), (0.26, 1.0), (1.0, 1.0)])
+def test_feature_only_success_by_hand(alpha, expected):
+    # Theorem 3.5: P(1, y*) = 0.05 + 0.4α against P(1, 0) = 0.15: wins iff α > 1/4.
+    P0 = np.array([[0.4, 0.4], [0.15, 0.05]])
+    g = np.array([1, 1])
+    assert discrete.planting_success(P0, g, 1, alpha, "feature-only") == pytest.approx(expected)
+    assert discrete.p_of(P0, 1) == pytest.approx(0.25)
+    assert discrete.xi_of(P0, g) == pytest.approx(0.2)
+    assert expected >= feature_only_bound(alpha, 0.2, 0.25) - 1e-12
+
+
+def test_feature_only_mixture_moves_only_target_label():
+    P0 = np.array([[0.4, 0.4], [0.15, 0.05]])
+    P = discrete.planting_mixture(P0, [1, 1], 1, 0.5, "feature-only")
+    # Label-0 mass never moves; label-1 mass of point 0 half moves to point 1.
+    np.testing.assert_allclose(P, [[0.4, 0.2], [0.15, 0.05 * 0.5 + 0.45 * 0.5]])
+    assert P.sum() == pytest.approx(1.0)
+
+
+W = 0.1
+P0_ERASE = np.array([[0.0, W], [1 - W, 0.0]])  # point 0 = g(0) = g(1) carries label 1 only
+G_ERASE = np.array([0, 0])
+
+
+@pytest.mark.parametrize(("alpha", "expected"), [(0.3, W), (0.5, W), (0.6, 1.0)])
+def test_erasure_success_point_reading_by_hand(alpha, expected):
+    # Collective labels everything 1 (the label at the point g(x) = 0). Point 1 flips to 1 iff
+    # α(1-w) > (1-α)(1-w), i.e. α > 1/2.
+    assert discrete.erasure_success(P0_ERASE, G_ERASE, alpha) == pytest.approx(expected)
+    assert discrete.tau_of(P0_ERASE, G_ERASE) == pytest.approx(1 - W)
+    assert expected >= erasure_bound(alpha, 1 - W) - 1e-12
+
+
+def test_erasure_summary_reading_violates_theorem_3_7():
+    # Summary reading: the collective labels everything 0 (the majority of the fibre) and
+    # τ = 2w(1-w) is small, yet point 0 keeps label 1 until α > 1/2, and only x = 0 agrees.
+    assert discrete.erasure_labels(P0_ERASE, G_ERASE, "summary").tolist() == [0, 0]
+    tau = discrete.tau_of(P0_ERASE, G_ERASE, "summary")
+    assert tau == pytest.approx(2 * W * (1 - W))
+    S = discrete.erasure_success(P0_ERASE, G_ERASE, 0.45, reading="summary")
+    assert S == pytest.approx(W)
+    assert erasure_bound(0.45, tau) == pytest.approx(1 - 2 * 0.55 / 0.45 * 0.18)
+    assert erasure_bound(0.45, tau) > S + 0.4
+
+
+def test_erasure_non_idempotent_g_violates_theorem_3_7():
+    # g(c) = b, g(b) = a, g(a) = a: f(g(c)) = f(b) follows the label of a, not of b.
+    P0 = np.array([[0.0, W], [W, 0.0], [1 - 2 * W, 0.0]])
+    g = np.array([0, 0, 1])
+    assert not discrete.is_idempotent(g)
+    assert discrete.tau_of(P0, g) == pytest.approx(W)
+    S = discrete.erasure_success(P0, g, 0.6)
+    assert S == pytest.approx(2 * W)
+    assert erasure_bound(0.6, W) == pytest.approx(1 - 2 * 0.4 / 0.6 * W)
+    assert erasure_bound(0.6, W) > S + 0.5
+
+
+def test_paper_eps_term_fails_against_tv_adversary():
+    # ξ = 0.001, Δ = 0: Theorem 3.3 promises 1 - ε/(1-ε) = 0.889 at ε = 0.1 for every α.
+    # With α = 0.1 the margin of y* at the signal point is about 0.1; moving half of it
+    # (TV 0.05) ties the labels, so the worst ε-optimal classifier never predicts y*.
+    P0 = np.array([[0.999, 0.0], [0.0, 0.001]])
+    g = np.array([1, 1])
+    assert discrete.delta_of(P0, g, 1) == 0.0
+    bound = feature_label_bound(0.1, discrete.xi_of(P0, g), 0.0, 0.1)
+    assert bound == pytest.approx(1 - 1 / 9)
+    assert discrete.planting_success(P0, g, 1, 0.1, eps=0.1) == 0.0
+    assert discrete.planting_success(P0, g, 1, 0.1, eps=0.1, model="contamination") == 0.0
+    # The classifier and its distribution P' are explicit and legal.
+    P = discrete.planting_mixture(P0, g, 1, 0.1)
+    f, P_prime, flipped = adversary.planting_adversary(P, [0, 1.0], 1, 0.1)
+    assert 0.5 * np.abs(P_prime - P).sum() <= 0.1
+    assert P_prime.min() >= 0 and P_prime.sum() == pytest.approx(1.0)
+    assert f[1] == 0 and flipped[1]
+    assert P_prime[1, 0] >= P_prime[1, 1] - 1e-15  # label 0 (weakly) wins at the signal point
+    # A larger collective survives the same adversary.
+    assert discrete.planting_success(P0, g, 1, 0.3, eps=0.1) == 1.0
+
+
+def test_eps_zero_equals_bayes_and_eps_monotone():
+    rng = np.random.default_rng(1)
+    for _ in range(30):
+        P0 = rng.dirichlet(np.ones(10)).reshape(5, 2)
+        g = rng.integers(0, 5, 5)
+        S = [discrete.planting_success(P0, g, 1, 0.3, eps=e) for e in (0.0, 0.01, 0.05, 0.2)]
+        assert all(a >= b - 1e-12 for a, b in zip(S, S[1:]))
+        assert discrete.planting_success(P0, g, 1, 0.3, eps=0.0) == S[0]
+
+
+def test_knapsack_dp_matches_enumeration():
+    rng = np.random.default_rng(2)
+    values = rng.random((200, 7)) * (rng.random((200, 7)) < 0.8)
+    costs = rng.random((200, 7)) * 0.3
+    budget = rng.random(200) * 0.6
+    batch = adversary.knapsack_max_value_batch(values, costs, budget)
+    single = [adversary.knapsack_max_value(v, c, b)[0] for v, c, b in zip(values, costs, budget)]
+    np.testing.assert_allclose(batch, single)
+    # by hand: items (value, cost) (3, 2), (2, 1), (2, 1); budget 2 -> 4 (two cheap ones)
+    assert adversary.knapsack_max_value([3, 2, 2], [2, 1, 1], 2)[0] == 4
+
+
+def test_single_instance_matches_batch():
+    rng = np.random.default_rng(3)
+    for strategy in discrete.STRATEGIES:
+        for _ in range(40):
+            P0 = rng.dirichlet(np.ones(12)).reshape(4, 3)
+            g = rng.integers(0, 4, 4)
+            alpha, eps = rng.uniform(0.01, 1), rng.uniform(0, 0.2)
+            single = discrete.planting_success(P0, g, 2, alpha, strategy, eps=eps)
+            batch = discrete.planting_success_batch(P0[None], g[None], 2, alpha, strategy, eps)[0]
+            assert single == pytest.approx(batch)
+
+
+def test_erasure_eps_zero_fast_path_matches_enumeration():
+    rng = np.random.default_rng(4)
+    for _ in range(40):
+        P0 = rng.dirichlet(np.ones(8) * 0.5).reshape(4, 2)
+        g = np.array([0, 0, 2, 2])
+        alpha = rng.uniform(0.01, 1)
+        fast = discrete.erasure_success(P0, g, alpha)
+        # a batch with one ε > 0 takes the enumeration path for both members
+        both = discrete.erasure_success_batch(np.stack([P0, P0]), np.stack([g, g]), alpha, np.array([0.0, 0.1]))
+        assert both[0] == pytest.approx(fast)
+        assert both[1] <= fast + 1e-12
+
+
+def test_balanced_cost_between_half_gap_and_gap_and_realizes_flip():
+    rng = np.random.default_rng(5)
+    P = rng.dirichlet(np.ones(4), size=300) * 0.5
+    y = rng.integers(0, 4, 300)
+    gap = adversary.relaxed_cost(P, y)
+    t = adversary.balanced_cost(P, y)
+    assert np.all(t >= gap / 2 - 1e-12) and np.all(t <= gap + 1e-12)
+    # Apply the move: y raised by t, the others above the new level cut to it.
+    level = P[np.arange(300), y] + t
+    after = np.minimum(P, level[:, None])
+    after[np.arange(300), y] = level
+    np.testing.assert_allclose(after.sum(1), P.sum(1), atol=1e-9)  # balanced
+    assert np.all(after.max(1) <= level + 1e-9)  # y weakly on top
+
+
+def test_erasure_realizable_not_below_relaxed():
+    rng = np.random.default_rng(6)
+    for _ in range(20):
+        P0 = rng.dirichlet(np.ones(12)).reshape(4, 3)
+        g = np.array([0, 0, 0, 3])
+        lo = discrete.erasure_success(P0, g, 0.4, eps=0.05)
+        hi = discrete.erasure_success(P0, g, 0.4, eps=0.05, realizable=True)
+        assert lo <= hi + 1e-12
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (dict(P0=np.ones(4) / 4), "shape"),
+        (dict(P0=np.ones((4, 1)) / 4), "two labels"),
+        (dict(P0=np.ones((2, 2))), "sum to 1"),
+        (dict(P0=np.array([[0.5, 0.6], [0.0, -0.1]])), "non-negative"),
+        (dict(g=[0, 5, 0, 0]), "range"),
+        (dict(g=[0, 1]), "one entry per feature"),
+        (dict(y_star=2), "y_star"),
+        (dict(alpha=0.0), "alpha"),
+        (dict(alpha=1.5), "alpha"),
+        (dict(eps=1.0), "eps"),
+        (dict(strategy="feature"), "strategy"),
+        (dict(model="huber"), "model"),
+    ],
+)
+def test_planting_bad_arguments(kwargs, message):
+    args = dict(P0=np.ones((4, 2)) / 8, g=[0, 0, 1, 1], y_star=1, alpha=0.5)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        discrete.planting_success(**args)
+
+
+def test_erasure_bad_arguments():
+    with pytest.raises(ValueError, match="reading"):
+        discrete.erasure_success(P0_ERASE, G_ERASE, 0.5, reading="fibre")
+    P0 = np.array([[0.0, 0.0], [0.5, 0.5]])
+    with pytest.raises(ValueError, match="P0\\(g\\(x\\)\\) > 0"):
+        discrete.erasure_success(P0, [0, 0], 0.5)
+    # the summary reading is defined there
+    assert discrete.erasure_success(P0, [0, 0], 0.5, reading="summary") == pytest.approx(0.0)
+    with pytest.raises(ValueError, match="labelings"):
+        discrete.erasure_success(np.ones((20, 2)) / 40, np.zeros(20, int), 0.5, eps=0.1)
