@@ -31,6 +31,9 @@ __all__ = [
     "random_erasure_instances",
     "run_check",
     "tight_feature_label_instance",
+    "example_planting_problem",
+    "example_erasure_problem",
+    "success_curve",
 ]
 
 THEOREMS = ("3.3", "3.5", "3.7")
@@ -306,3 +309,96 @@ def tight_feature_label_instance(alpha: float, xi: float, delta: float) -> tuple
     )
     g = np.array([1, 1, 0, 1])
     return P0, g, 0
+
+
+def example_planting_problem(
+    n_x: int = 40, n_signal: int = 12, n_y: int = 3, xi: float = 0.05, p: float | None = None, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """A readable random planting problem for figures: ``(P0, g, y_star)`` with ``y_star = 0``.
+
+    ``n_signal`` of the ``n_x`` points form the signal set with base mass ``xi``; every other
+    point maps to a random signal point, so preimage masses (and hence the α at which each
+    signal point flips) differ. Labels are Dirichlet draws in which ``y*`` is rarely the top
+    label; with ``p`` given, ``P0(y*|x) >= p`` everywhere (for the feature-only strategy).
+    """
+    if not 0 < n_signal < n_x:
+        raise ValueError(f"need 0 < n_signal < n_x, got n_signal={n_signal}, n_x={n_x}")
+    if not 0 < xi < 1:
+        raise ValueError(f"xi must lie in (0, 1), got {xi}")
+    rng = np.random.default_rng(seed)
+    mass = rng.dirichlet(np.ones(n_x))
+    signal = np.arange(n_signal)
+    mass[signal] *= xi / mass[signal].sum()
+    mass[n_signal:] *= (1 - xi) / mass[n_signal:].sum()
+    cond = rng.dirichlet(np.ones(n_y) * 0.7, size=n_x)
+    cond[:, [0, 1]] = np.sort(cond[:, [0, 1]], axis=1)  # label 0 = y* is not the favourite
+    if p is not None:
+        cond = p * (np.arange(n_y) == 0) + (1 - p) * cond
+    g = rng.integers(0, n_signal, n_x)
+    return mass[:, None] * cond, g, 0
+
+
+def example_erasure_problem(
+    n_x: int = 8, n_image: int = 3, n_y: int = 2, noise: float = 0.3, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """A readable random erasure problem for figures: ``(P0, g)`` with idempotent ``g``.
+
+    Points ``0..n_image-1`` are the summaries (``g(z) = z``), every other point maps to one of
+    them; labels in a fibre share a base distribution mixed with point noise of weight
+    ``noise`` (τ grows with it).
+    """
+    if not 0 < n_image <= n_x:
+        raise ValueError(f"need 0 < n_image <= n_x, got n_image={n_image}, n_x={n_x}")
+    if not 0 <= noise <= 1:
+        raise ValueError(f"noise must lie in [0, 1], got {noise}")
+    rng = np.random.default_rng(seed)
+    g = np.concatenate([np.arange(n_image), rng.integers(0, n_image, n_x - n_image)])
+    mass = rng.dirichlet(np.ones(n_x) * 2)
+    base = rng.dirichlet(np.ones(n_y), size=n_x)[g]
+    cond = (1 - noise) * base + noise * rng.dirichlet(np.ones(n_y), size=n_x)
+    return mass[:, None] * cond, g
+
+
+def success_curve(
+    theorem: str,
+    P0: np.ndarray,
+    g: np.ndarray,
+    alphas: np.ndarray,
+    eps: float = 0.0,
+    y_star: int = 0,
+    model: str = "tv",
+    reading: str = "point",
+) -> pd.DataFrame:
+    """Exact worst-case ``S(α)`` of one problem over a grid of α, with the paper's and the corrected bound.
+
+    Columns: ``alpha``, ``S`` (exact), ``paper`` (Theorem ``theorem`` as stated), ``corrected``
+    (valid ε-term, equal to ``paper`` at ε = 0), and the problem's parameters.
+    """
+    if theorem not in THEOREMS:
+        raise ValueError(f"theorem must be one of {THEOREMS}, got {theorem!r}")
+    P0, g = discrete.check_problem(P0, g, y_star if theorem != "3.7" else None)
+    alphas = np.asarray(alphas, dtype=float)
+    B = len(alphas)
+    P0b, gb = np.broadcast_to(P0, (B, *P0.shape)), np.broadcast_to(g, (B, len(g)))
+    if theorem == "3.7":
+        S = discrete.erasure_success_batch(P0b, gb, alphas, eps, reading, model)
+        tau = discrete.tau_of(P0, g, reading)
+        rho = discrete.rho_of(P0, g)
+        paper = bounds.erasure_bound(alphas, tau, eps)
+        corrected = bounds.corrected_erasure_bound(alphas, tau, eps, rho, model)
+        params = {"tau": tau, "rho": rho}
+    else:
+        strategy = _STRATEGY[theorem]
+        S = discrete.planting_success_batch(P0b, gb, y_star, alphas, strategy, eps, model)
+        xi = discrete.xi_of(P0, g)
+        if theorem == "3.3":
+            delta = discrete.delta_of(P0, g, y_star)
+            paper = bounds.feature_label_bound(alphas, xi, delta, eps)
+            corrected = bounds.corrected_feature_label_bound(alphas, xi, delta, eps, model)
+            params = {"xi": xi, "delta": delta}
+        else:
+            p = discrete.p_of(P0, y_star)
+            paper = bounds.feature_only_bound(alphas, xi, p, eps)
+            corrected = bounds.corrected_feature_only_bound(alphas, xi, p, eps, model)
+            params = {"xi": xi, "p": p}
+    return pd.DataFrame({"alpha": alphas, "eps": eps, "S": S, "paper": paper, "corrected": corrected, **params})

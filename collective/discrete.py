@@ -241,7 +241,7 @@ def planting_success_batch(
     eps: np.ndarray | float = 0.0,
     model: str = "tv",
 ) -> np.ndarray:
-    """Batched :func:`planting_success` (no validation; ``|X| <= 16`` when ``eps > 0``)."""
+    """Batched :func:`planting_success` (no validation)."""
     _check_strategy(strategy)
     check_model(model)
     B, n, m = P0.shape
@@ -258,8 +258,13 @@ def planting_success_batch(
     cost = np.where(margin > TIE_TOL, margin, np.inf)
     vals = np.where(margin > TIE_TOL, value, 0.0)
     cost = np.where(np.isfinite(cost), cost, 1e9)
-    lost = knapsack_max_value_batch(vals, cost, gap_budget(eps, model))
-    return won - lost
+    budget = np.broadcast_to(gap_budget(eps, model), (B,))
+    items = np.flatnonzero((vals > 0).any(axis=0))  # points that carry success somewhere
+    if len(items) <= 12:
+        lost = knapsack_max_value_batch(vals[:, items], cost[:, items], budget)
+    else:  # too many subsets to enumerate: exact Pareto dynamic programme per instance
+        lost = np.array([knapsack_max_value(v, c, b)[0] for v, c, b in zip(vals, cost, budget)])
+    return np.maximum(won - lost, 0.0)  # rounding can leave -1e-17
 
 
 def _erasure_joint_batch(P0, g, alpha, reading):
@@ -463,7 +468,7 @@ def planting_success(
         return won
     live = margin > TIE_TOL
     lost, _ = knapsack_max_value(value[live], margin[live], float(gap_budget(eps, model)))
-    return won - lost
+    return np.maximum(won - lost, 0.0)  # rounding can leave -1e-17
 
 
 def erasure_success(
