@@ -34,6 +34,7 @@ __all__ = [
     "example_planting_problem",
     "example_erasure_problem",
     "success_curve",
+    "summary_frame",
 ]
 
 THEOREMS = ("3.3", "3.5", "3.7")
@@ -402,3 +403,12 @@ def success_curve(
             corrected = bounds.corrected_feature_only_bound(alphas, xi, p, eps, model)
             params = {"xi": xi, "p": p}
     return pd.DataFrame({"alpha": alphas, "eps": eps, "S": S, "paper": paper, "corrected": corrected, **params})
+
+
+def summary_frame(results: list[CheckResult]) -> pd.DataFrame:
+    """The summaries of several checks side by side, counts as integers, the rest to 4 digits."""
+    columns = {}
+    for r in results:
+        values = {k: (v if isinstance(v, int) else float(f"{v:.4g}")) for k, v in r.summary.items()}
+        columns[f"Theorem {r.theorem}"] = pd.Series(values, dtype=object)
+    return pd.DataFrame(columns)
