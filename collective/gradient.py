@@ -126,7 +126,7 @@ class GradientControlCollective:
     def xi_cap(self) -> float:
         return self.xi_fraction / (self.alpha * self.eta)
 
-    def _best_point(self, theta: np.ndarray, v: np.ndarray) -> tuple[float, float] | None:
+    def _best_point(self, theta: np.ndarray, v: np.ndarray) -> tuple[float, float]:
         """Largest gradient ``M(v)`` a bounded point produces along ``v`` and its radius."""
         nv = np.linalg.norm(v)
         a = theta @ (v / nv)

@@ -33,6 +33,10 @@ from scipy import linalg, optimize
 from scipy.special import expit
 
 from collective.errors import CollectiveError
+from collective.theory.optimization import (
+    gradient_neutralizing_critical_mass,
+    risk_minimization_success_bound,
+)
 
 __all__ = [
     "GLM",
@@ -212,8 +216,6 @@ class GradientNeutralizingStrategy:
     @property
     def alpha_star(self) -> float:
         """Corollary 4.3: ``||g0|| / (||g'|| + ||g0||)``."""
-        from collective.theory.optimization import gradient_neutralizing_critical_mass
-
         return gradient_neutralizing_critical_mass(self.g0, self.g_prime)
 
     def p(self, alpha: float) -> float:
@@ -234,8 +236,6 @@ class GradientNeutralizingStrategy:
 
     def theorem_4_2_bound(self, alpha: float, mu: float) -> float:
         """Theorem 4.2: an upper bound on ``||θ - θ*||`` (minus the success bound)."""
-        from collective.theory.optimization import risk_minimization_success_bound
-
         return -risk_minimization_success_bound(alpha, self.g0, self.g_prime, mu)
 
 

@@ -59,6 +59,8 @@ def test_sympy_derivations_match_closed_forms():
     assert f(1.5, 0.3, 2.0, 0.7) == pytest.approx(opt.utility_gain_critical_mass(1.5, 0.3, 2.0, 0.7))
     f = sp.lambdify((s["alpha"], s["eta"], s["c"], s["t"], s["d0"]), d["theorem_4_5"])
     assert f(0.3, 0.2, 5.0, 7, 2.0) == pytest.approx(-opt.gradient_control_success_bound(0.3, 0.2, 5.0, 7, 2.0))
+    # The strategy's mixing probability p = alpha* / alpha balances the forces exactly.
+    assert sp.simplify(d["p"] - d["alpha_star"] / s["alpha"]) == 0
     # The proof of Theorem 4.5: the firm's gradient is alpha * xi * (theta - theta*).
     assert sp.simplify(d["gradient_control_step"] - s["alpha"] * s["xi"]) == 0
     # Corollary 4.3's reading: alpha* grows with ||g0|| and shrinks with ||g'||.

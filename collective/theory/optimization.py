@@ -142,6 +142,7 @@ def derivations() -> dict[str, sp.Expr]:
       gradient-neutralizing strategy with ``p = 1`` (proof of Theorem 4.2), solved along the
       direction of g0: ``(1 - alpha) g0 - alpha gp``.
     - ``"alpha_star"``: Corollary 4.3, solving ``alpha gp = (1 - alpha) g0`` for alpha.
+    - ``"p"``: the mixing probability that balances the forces exactly, ``alpha_star / alpha``.
     - ``"prop_4_4"``: Proposition 4.4, alpha_star after substituting the smoothness bound
       ``g0 <= beta ||θ* - θ0||``, ``gp >= g_lb`` and ``||θ* - θ0|| = U / gu``.
     - ``"d_alpha_star_d_g0"``, ``"d_alpha_star_d_gp"``: derivatives of alpha_star (positive and
@@ -158,6 +159,10 @@ def derivations() -> dict[str, sp.Expr]:
     # Along the unit vector g0/||g0|| the mixture gradient has coordinate:
     mixture = sp.simplify((1 - alpha) * g0 + alpha * (-gp / g0) * g0)
     (alpha_star,) = sp.solve(sp.Eq(mixture, 0), alpha)
+    # The strategy's mixing probability: members play P' w.p. p, so the collective's weight is
+    # alpha p; solving the same balance for p gives p = alpha*/alpha (capped at 1).
+    p = sp.symbols("p", positive=True)
+    (p_star,) = sp.solve(sp.Eq(mixture.subs(alpha, alpha * p), 0), p)
     dist = sp.symbols("dist", positive=True)  # ||θ* - θ0||
     prop = sp.simplify(alpha_star.subs({g0: beta * dist, gp: g_lb}).subs(dist, U / gu))
     # Proof of Theorem 4.5 in one coordinate: g' = -(1-α)/α g0 + ξ (θ - θ*).
@@ -170,6 +175,7 @@ def derivations() -> dict[str, sp.Expr]:
     return {
         "mixture_gradient_norm": mixture,
         "alpha_star": sp.simplify(alpha_star),
+        "p": sp.simplify(p_star),
         "prop_4_4": prop,
         "d_alpha_star_d_g0": sp.simplify(sp.diff(alpha_star, g0)),
         "d_alpha_star_d_gp": sp.simplify(sp.diff(alpha_star, gp)),
