@@ -405,10 +405,15 @@ def success_curve(
     return pd.DataFrame({"alpha": alphas, "eps": eps, "S": S, "paper": paper, "corrected": corrected, **params})
 
 
-def summary_frame(results: list[CheckResult]) -> pd.DataFrame:
-    """The summaries of several checks side by side, counts as integers, the rest to 4 digits."""
+def summary_frame(results: list[CheckResult], names: list[str] | None = None) -> pd.DataFrame:
+    """The summaries of several checks side by side, counts as integers, the rest to 4 digits.
+
+    Columns are named ``names`` if given, else ``"Theorem <number>"``.
+    """
+    if names is not None and len(names) != len(results):
+        raise ValueError(f"names must have one entry per result ({len(results)}), got {len(names)}")
     columns = {}
-    for r in results:
+    for i, r in enumerate(results):
         values = {k: (v if isinstance(v, int) else float(f"{v:.4g}")) for k, v in r.summary.items()}
-        columns[f"Theorem {r.theorem}"] = pd.Series(values, dtype=object)
+        columns[names[i] if names else f"Theorem {r.theorem}"] = pd.Series(values, dtype=object)
     return pd.DataFrame(columns)
