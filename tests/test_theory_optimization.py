@@ -65,6 +65,7 @@ def test_sympy_derivations_match_closed_forms():
     assert sp.simplify(d["gradient_control_step"] - s["alpha"] * s["xi"]) == 0
     # Corollary 4.3's reading: alpha* grows with ||g0|| and shrinks with ||g'||.
     assert d["d_alpha_star_d_g0"].is_positive and d["d_alpha_star_d_gp"].is_negative
+    assert opt.derivation_latex(d["alpha_star"]) == r"\frac{\|g_0\|}{\|g_0\| + \|g'\|}"
 
 
 @pytest.mark.parametrize(

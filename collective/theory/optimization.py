@@ -23,7 +23,18 @@ __all__ = [
     "gradient_control_rate",
     "gradient_control_success_bound",
     "derivations",
+    "derivation_latex",
 ]
+
+#: How the symbols of :func:`derivations` print in the book.
+_TEX_NAMES = {
+    "g0": r"\|g_0\|",
+    "gp": r"\|g'\|",
+    "gu": r"\|\nabla u(\theta_0)\|",
+    "g_lb": r"g_{\mathrm{lb}}",
+    "d0": r"\|\theta_0 - \theta^*\|",
+    "theta_star": r"\theta^*",
+}
 
 
 def _norm(g: Any, name: str, ord: float | str | None) -> float:
@@ -182,3 +193,9 @@ def derivations() -> dict[str, sp.Expr]:
         "gradient_control_step": step_ratio,
         "theorem_4_5": sp.simplify(recursion),
     }
+
+
+def derivation_latex(expr: sp.Expr) -> str:
+    """LaTeX for an expression of :func:`derivations`, with the norms written as norms."""
+    names = {x: _TEX_NAMES[x.name] for x in expr.free_symbols if x.name in _TEX_NAMES}
+    return sp.latex(expr, symbol_names=names)
