@@ -1,0 +1,41 @@
+"""The firms that learn from the (partly planted) resumes.
+
+``make_firm("linear", ...)`` gives :class:`collective.firms.linear.LinearFirm` (TF-IDF over
+WordPiece ids + one-vs-rest logistic regression, seconds per run on a laptop);
+``make_firm("transformer", ...)`` gives :class:`collective.firms.transformer.TransformerFirm`
+(imported lazily: torch is slow to import).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from collective.errors import ConfigError
+from collective.firms.base import Firm
+
+#: Firm name -> "module:class" (imported on first use).
+FIRMS: dict[str, str] = {
+    "linear": "collective.firms.linear:LinearFirm",
+    "transformer": "collective.firms.transformer:TransformerFirm",
+}
+
+
+def firm_class(name: str) -> type:
+    """The class behind a firm name."""
+    if name not in FIRMS:
+        raise ConfigError(f"unknown firm {name!r}; choose one of: {', '.join(FIRMS)}")
+    module, cls = FIRMS[name].split(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def make_firm(name: str, **params: Any) -> Firm:
+    """A new, unfitted firm ``name`` with ``params`` (its constructor's keyword arguments)."""
+    cls = firm_class(name)
+    try:
+        return cls(**params)
+    except TypeError as err:
+        raise ConfigError(f"bad parameters for the {name} firm: {err}") from err
+
+
+__all__ = ["FIRMS", "Firm", "firm_class", "make_firm"]
