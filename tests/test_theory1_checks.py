@@ -60,3 +60,36 @@ def test_bad_arguments():
         run_check("3.4")
     with pytest.raises(ValueError, match="n_instances"):
         run_check("3.3", n_instances=0)
+
+
+def test_success_curve_matches_single_instance_engine():
+    import numpy as np
+
+    from collective import checks, discrete
+
+    P0, g, y_star = checks.example_planting_problem(n_x=20, n_signal=6, xi=0.05, seed=2)
+    alphas = np.array([0.01, 0.1, 0.5, 1.0])
+    for theorem, strategy in (("3.3", "feature-label"), ("3.5", "feature-only")):
+        df = checks.success_curve(theorem, P0, g, alphas, eps=0.01, y_star=y_star)
+        expected = [discrete.planting_success(P0, g, y_star, a, strategy, eps=0.01) for a in alphas]
+        np.testing.assert_allclose(df["S"], expected)
+        assert (df["S"] >= df["corrected"] - 1e-12).all()
+    P0e, ge = checks.example_erasure_problem(n_x=6, n_image=2, n_y=2, seed=1)
+    df = checks.success_curve("3.7", P0e, ge, alphas)
+    np.testing.assert_allclose(df["S"], [discrete.erasure_success(P0e, ge, a) for a in alphas])
+    assert (df["S"] >= df["paper"] - 1e-12).all()
+
+
+def test_helpers_reject_bad_arguments():
+    from collective import checks
+
+    with pytest.raises(ValueError, match="n_signal"):
+        checks.example_planting_problem(n_x=5, n_signal=5)
+    with pytest.raises(ValueError, match="xi"):
+        checks.example_planting_problem(xi=1.0)
+    with pytest.raises(ValueError, match="noise"):
+        checks.example_erasure_problem(noise=2.0)
+    with pytest.raises(ValueError, match="theorem"):
+        checks.success_curve("3.8", *checks.example_erasure_problem(), [0.5])
+    with pytest.raises(ValueError, match="names"):
+        checks.summary_frame([run_check("3.3", n_instances=10)], names=["a", "b"])
