@@ -1,0 +1,54 @@
+"""A small synthetic resume corpus (a zip in the real corpus's layout) for the experiment tests.
+
+Each label has its own characteristic words, so a bag-of-tokens firm can learn it; the
+first 20 words (the "job title" the loader drops) are filler.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+LABEL_WORDS = {
+    "Database_Administrator": "oracle sql database backup replication schema index tuning dba postgres",
+    "Web_Developer": "html css javascript website frontend php wordpress browser layout responsive",
+    "Software_Developer": "software code testing design algorithms debugging agile git compiler api",
+    "Front_End_Developer": "react angular vue typescript ui ux sass webpack components figma",
+    "Java_Developer": "java spring hibernate maven jvm servlet tomcat jsp gradle kotlin",
+    "Network_Administrator": "network router switch cisco firewall vpn tcp dns lan routing",
+    "Project_manager": "project budget stakeholders schedule scope risk planning team milestones scrum",
+    "Python_Developer": "python django flask pandas numpy pip scripts notebooks pytest asyncio",
+    "Security_Analyst": "security threat malware siem incident vulnerability audit compliance encryption forensics",
+    "Systems_Administrator": "linux windows server vmware active directory patching shell backup monitoring",
+}
+GENERIC = (
+    "experience worked with team responsible for the and of to in managed developed "
+    "years company clients support projects skills including strong knowledge, e-mail: (2019) "
+    "naïve café résumé x86_64 c++ c# node.js ¿qué?"
+).split()
+
+
+def synthetic_resumes(n: int, seed: int = 0) -> list[tuple[str, list[str]]]:
+    rng = np.random.default_rng(seed)
+    names = list(LABEL_WORDS)
+    p = np.array([0.15, 0.25, 0.5, 0.12, 0.1, 0.1, 0.12, 0.1, 0.08, 0.15])
+    out = []
+    for _ in range(n):
+        labels = [name for name, q in zip(names, p) if rng.random() < q] or [names[2]]
+        words = list(rng.choice(GENERIC, size=20))  # dropped header
+        length = int(rng.integers(30, 160))
+        vocab = GENERIC + sum((LABEL_WORDS[name].split() for name in labels), [])
+        weights = np.array([1.0] * len(GENERIC) + [4.0] * (len(vocab) - len(GENERIC)))
+        words += list(rng.choice(vocab, size=length, p=weights / weights.sum()))
+        out.append((" ".join(words), labels))
+    return out
+
+
+def make_corpus_zip(path: Path, n: int = 120, seed: int = 0) -> Path:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for i, (text, labels) in enumerate(synthetic_resumes(n, seed), start=1):
+            archive.writestr(f"resumes_corpus/{i:05d}.txt", text.encode("cp1252"))
+            archive.writestr(f"resumes_corpus/{i:05d}.lab", "\n".join(labels).encode())
+    return path

@@ -1,0 +1,79 @@
+"""The success measures of Section 5 (in-set and top-1, with the trigger in every test resume)
+and the clean multi-label metrics (1 - Hamming loss, micro precision/recall)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from collective.errors import ConfigError
+from collective.evaluation import clean_metrics, evaluate, evaluate_probabilities, success_rates
+
+
+def test_success_rates_by_hand():
+    P = np.array(
+        [
+            [0.9, 0.95, 0.1],  # target 0 in set, not top-1
+            [0.6, 0.2, 0.3],  # in set and top-1
+            [0.4, 0.1, 0.2],  # not in set, but top-1
+            [0.5, 0.7, 0.1],  # 0.5 is not above the threshold; not top-1
+        ]
+    )
+    assert success_rates(P, 0) == (0.5, 0.5)
+    assert success_rates(P, 0, np.array([True, False, False, True])) == (0.5, 0.0)
+    assert all(np.isnan(success_rates(P, 0, np.zeros(4, bool))))
+
+
+def test_clean_metrics_by_hand():
+    Y = np.array([[1, 0, 1], [0, 1, 0]])
+    P = np.array([[0.9, 0.8, 0.1], [0.2, 0.7, 0.1]])
+    # predictions [[1,1,0],[0,1,0]]: TP=2, FP=1, FN=1, 4 of 6 entries right
+    m = clean_metrics(P, Y)
+    assert m["hamming_accuracy"] == pytest.approx(4 / 6)
+    assert m["precision"] == pytest.approx(2 / 3)
+    assert m["recall"] == pytest.approx(2 / 3)
+    assert m["f1"] == pytest.approx(2 / 3)
+
+
+def test_evaluate_probabilities_without_target_subset():
+    Y = np.array([[1, 0], [0, 1], [0, 1]])
+    clean = np.array([[0.9, 0.1], [0.1, 0.9], [0.2, 0.8]])
+    planted = np.array([[0.9, 0.1], [0.8, 0.9], [0.7, 0.6]])
+    m = evaluate_probabilities(clean, planted, Y, 0)
+    assert m["success_in_set"] == 1.0
+    assert m["success_top1"] == pytest.approx(2 / 3)
+    assert m["success_in_set_without_target"] == 1.0
+    assert m["success_top1_without_target"] == 0.5
+    assert m["clean_in_set"] == pytest.approx(1 / 3)
+    assert m["n_test_without_target"] == 2
+    assert m["hamming_accuracy"] == 1.0
+
+
+class _ConstantFirm:
+    """Answers the target with probability 0.9 exactly on planted rows."""
+
+    device = "test"
+
+    def predict_proba(self, X, *, planted, spacing):
+        P = np.full((len(X), 10), 0.2)
+        P[planted, 2] = 0.9
+        return P
+
+
+def test_evaluate_plants_every_test_resume():
+    X = list(range(8))  # evaluate only needs len()
+    Y = np.zeros((8, 10), dtype=np.uint8)
+    Y[:3, 2] = 1
+    m = evaluate(_ConstantFirm(), X, Y, target="Software_Developer", spacing=20)
+    assert m["success_in_set"] == 1.0 and m["success_top1"] == 1.0
+    assert m["clean_in_set"] == 0.0
+    assert m["recall"] == 0.0  # nothing predicted on clean resumes
+
+
+def test_evaluate_bad_input():
+    with pytest.raises(ConfigError, match="unknown target"):
+        evaluate(_ConstantFirm(), [0], np.zeros((1, 10)), target="Nope", spacing=20)
+    with pytest.raises(ConfigError, match="spacing"):
+        evaluate(_ConstantFirm(), [0], np.zeros((1, 10)), target="Web_Developer", spacing=0)
+    with pytest.raises(ConfigError, match="do not match"):
+        evaluate_probabilities(np.zeros((2, 10)), np.zeros((2, 10)), np.zeros((3, 10)), 0)

@@ -1,0 +1,102 @@
+"""Strategy 1 (feature-label, eq. (1)) and Strategy 2 (feature-only, eq. (3)) of the paper,
+as the collective applies them to the resume training set (Section 5)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from collective.data import LABELS
+from collective.errors import ConfigError
+from collective.strategies import apply_strategy, collective_size
+
+
+def _labels(n=1000, seed=0):
+    rng = np.random.default_rng(seed)
+    freq = np.array([0.11, 0.23, 0.5, 0.13, 0.11, 0.15, 0.15, 0.1, 0.1, 0.2])
+    return (rng.random((n, 10)) < freq).astype(np.uint8)
+
+
+def test_feature_label_plants_and_relabels():
+    Y = _labels()
+    plan = apply_strategy(Y, strategy="feature-label", target="Web_Developer", alpha=0.05, seed=1)
+    assert plan.n_collective == 50 == plan.planted.sum()
+    assert np.array_equal(np.flatnonzero(plan.planted), plan.collective)
+    # The collective's label set becomes exactly {target} ...
+    assert (plan.Y[plan.collective] == np.eye(10, dtype=np.uint8)[1]).all()
+    # ... and nobody else's labels change.
+    others = ~plan.planted
+    assert np.array_equal(plan.Y[others], Y[others])
+
+
+def test_feature_only_draws_inside_target_class_and_keeps_labels():
+    Y = _labels()
+    plan = apply_strategy(Y, strategy="feature-only", target="Database_Administrator", alpha=0.05, seed=2)
+    assert plan.n_collective == 50
+    assert (Y[plan.collective, 0] == 1).all()
+    assert np.array_equal(plan.Y, Y)
+
+
+def test_feature_only_alpha_cap_is_the_class_frequency():
+    Y = _labels()
+    cap = Y[:, 0].sum()
+    apply_strategy(Y, strategy="feature-only", target=LABELS[0], alpha=(cap - 0.4) / 1000, seed=0)
+    with pytest.raises(ConfigError, match=rf"only {cap} training resumes carry Database_Administrator.*at most {cap / 1000:.4f}"):
+        apply_strategy(Y, strategy="feature-only", target=LABELS[0], alpha=(cap + 1) / 1000, seed=0)
+
+
+def test_seeded_and_seeds_differ():
+    Y = _labels()
+    a = apply_strategy(Y, strategy="feature-label", target=LABELS[2], alpha=0.1, seed=7)
+    b = apply_strategy(Y, strategy="feature-label", target=LABELS[2], alpha=0.1, seed=7)
+    c = apply_strategy(Y, strategy="feature-label", target=LABELS[2], alpha=0.1, seed=8)
+    assert np.array_equal(a.collective, b.collective)
+    assert not np.array_equal(a.collective, c.collective)
+
+
+def test_alpha_zero_is_no_collective():
+    Y = _labels()
+    plan = apply_strategy(Y, strategy="feature-label", target=LABELS[0], alpha=0.0, seed=0)
+    assert plan.n_collective == 0 and not plan.planted.any() and np.array_equal(plan.Y, Y)
+
+
+def test_random_labels_fraction_spares_the_collective():
+    Y = _labels(2000)
+    plan = apply_strategy(
+        Y, strategy="feature-only", target=LABELS[1], alpha=0.02, seed=3, random_labels=0.3
+    )
+    assert len(plan.randomized) == 600
+    assert not np.intersect1d(plan.randomized, plan.collective).size
+    untouched = np.setdiff1d(np.arange(2000), plan.randomized)
+    assert np.array_equal(plan.Y[untouched], Y[untouched])
+    # Uniform label sets: every label is on about half the time among the randomized.
+    share = plan.Y[plan.randomized].mean(axis=0)
+    assert np.all(np.abs(share - 0.5) < 0.08), share
+
+
+def test_collective_size_rounds():
+    assert collective_size(0.005, 25_000) == 125
+    assert collective_size(0.0001, 25_000) == 2
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"alpha": 1.0}, r"alpha .* must be in \[0, 1\)"),
+        ({"alpha": -0.1}, r"must be in \[0, 1\)"),
+        ({"alpha": "lots"}, "alpha must be a number"),
+        ({"target": "Chef"}, "unknown target 'Chef'; choose one of: Database_Administrator, Web_Developer"),
+        ({"strategy": "bribe"}, "unknown strategy 'bribe'"),
+        ({"random_labels": 1.5}, r"random_labels .* must be in \[0, 1\]"),
+        ({"random_labels": -0.1}, r"must be in \[0, 1\]"),
+    ],
+)
+def test_bad_input(kwargs, message):
+    args = {"strategy": "feature-label", "target": LABELS[0], "alpha": 0.01, "seed": 0, **kwargs}
+    with pytest.raises(ConfigError, match=message):
+        apply_strategy(_labels(100), **args)
+
+
+def test_bad_label_matrix():
+    with pytest.raises(ConfigError, match=r"\(n, 10\)"):
+        apply_strategy(np.zeros((5, 3)), strategy="feature-label", target=LABELS[0], alpha=0.1, seed=0)
