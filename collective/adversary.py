@@ -57,6 +57,16 @@ def gap_budget(eps: np.ndarray | float, model: str) -> np.ndarray:
     return 2.0 * eps if model == "tv" else eps / (1.0 - eps)
 
 
+def _own_and_others(P_x, y) -> tuple[np.ndarray, np.ndarray]:
+    """``P(x, y)`` and a copy of ``P(x, ·)`` with ``y`` masked to ``-inf``."""
+    P_x = np.asarray(P_x, dtype=float)
+    y = np.asarray(y)
+    own = np.take_along_axis(P_x, y[..., None], axis=-1)[..., 0]
+    others = P_x.copy()
+    np.put_along_axis(others, y[..., None], -np.inf, axis=-1)
+    return own, others
+
+
 def balanced_cost(P_x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Least TV mass that makes label ``y`` weakly top at one point, moving mass only there.
 
@@ -65,11 +75,7 @@ def balanced_cost(P_x: np.ndarray, y: np.ndarray) -> np.ndarray:
     ``L`` so that the mass raised equals the mass lowered; the cost is ``L - P(x, y)``. Solved
     by bisection on ``L`` (the excess above ``L`` decreases, the deficit increases).
     """
-    P_x = np.asarray(P_x, dtype=float)
-    y = np.asarray(y)
-    own = np.take_along_axis(P_x, y[..., None], axis=-1)[..., 0]
-    others = P_x.copy()
-    np.put_along_axis(others, y[..., None], -np.inf, axis=-1)
+    own, others = _own_and_others(P_x, y)
     lo = own.copy()
     hi = np.maximum(others.max(axis=-1), own)
     for _ in range(64):
@@ -83,11 +89,7 @@ def balanced_cost(P_x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def relaxed_cost(P_x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Gap that must be closed to make ``y`` weakly top: ``(max_{y' != y} P(x,y') - P(x,y))_+``."""
-    P_x = np.asarray(P_x, dtype=float)
-    y = np.asarray(y)
-    own = np.take_along_axis(P_x, y[..., None], axis=-1)[..., 0]
-    others = P_x.copy()
-    np.put_along_axis(others, y[..., None], -np.inf, axis=-1)
+    own, others = _own_and_others(P_x, y)
     return np.clip(others.max(axis=-1) - own, 0.0, None)
 
 

@@ -241,7 +241,7 @@ def run_check(
     else:
         batches = random_planting_instances(n_instances, rng, strategy)
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm  # not tqdm.auto: it warns on stderr in notebooks
 
         batches = tqdm(list(batches), desc=f"Theorem {theorem}")
     for batch in batches:

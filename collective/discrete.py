@@ -251,13 +251,13 @@ def planting_success_batch(
     P = _planting_joint_batch(P0, g, y_star, alpha, strategy)
     margin = _target_margin(P, y_star)
     value = _preimage_mass(P0, g)  # success mass riding on f(z) = y*
-    won = (value * (margin > TIE_TOL)).sum(-1)
+    live = margin > TIE_TOL  # points where y* wins against the Bayes-optimal classifier
+    won = (value * live).sum(-1)
     if not np.any(eps > 0):
         return won
-    # Points already lost cost nothing; the adversary buys the rest by knapsack.
-    cost = np.where(margin > TIE_TOL, margin, np.inf)
-    vals = np.where(margin > TIE_TOL, value, 0.0)
-    cost = np.where(np.isfinite(cost), cost, 1e9)
+    # Points already lost carry no value; the adversary buys the live ones by knapsack.
+    vals = np.where(live, value, 0.0)
+    cost = np.where(live, margin, 0.0)
     budget = np.broadcast_to(gap_budget(eps, model), (B,))
     items = np.flatnonzero((vals > 0).any(axis=0))  # points that carry success somewhere
     if len(items) <= 12:
@@ -313,8 +313,7 @@ def erasure_success_batch(
         ok = (g == np.arange(n)) | (unique & unique_g & (label == label_g))
         return (weight * ok).sum(-1)
     # ε > 0: the adversary picks a labeling of all points (exhaustive) within its budget.
-    L = _labelings(n, m)  # (K, n)
-    K = len(L)
+    L = _labelings(n, m)  # (K, n): every labeling of the K = m**n
     cost_fn = balanced_cost if (realizable and model == "tv") else relaxed_cost
     labels = np.broadcast_to(np.arange(m), (B, n, m))
     C = cost_fn(P[..., None, :].repeat(m, axis=-2), labels)  # (B, n, m): cost of label y at x
@@ -332,7 +331,6 @@ def erasure_success_batch(
         succ = (agree * weight[sl][:, None, :]).sum(-1)  # (b, K)
         feasible = total <= budget[sl, None] + TIE_TOL
         out[sl] = np.where(feasible, succ, np.inf).min(-1)
-    assert K > 0
     return out
 
 
@@ -449,26 +447,19 @@ def planting_success(
 ) -> float:
     """Exact success ``S(α) = Pr_{x~P0}[f(g(x)) = y*]`` of planting a signal (Section 3.1).
 
-    ``f`` is the Bayes-optimal classifier on the mixture (``eps=0``) or, for ``eps > 0``, the
+    ``strategy``: ``"feature-label"`` (equation (1), Theorem 3.3) or ``"feature-only"``
+    (equation (3), Theorem 3.5). ``f`` is the Bayes-optimal classifier on the mixture (``eps=0``) or, for ``eps > 0``, the
     ε-optimal classifier (Definition 3.1) that is worst for the collective under the
     perturbation ``model`` (``"tv"``: Definition 3.1 as written; ``"contamination"``:
-    ``P' = (1-ε)P + εQ``). The worst case is exact: an exact knapsack over the signal points
-    (:func:`collective.adversary.planting_adversary`). Ties count as failures.
+    ``P' = (1-ε)P + εQ``). The worst case is exact: the exact knapsack over the signal points
+    that :func:`collective.adversary.planting_adversary` also solves. Ties count as failures.
     """
     P0, g = check_problem(P0, g, y_star)
     alpha = _check_alpha(alpha)
     eps = _check_eps(eps)
     _check_strategy(strategy)
     check_model(model)
-    P = _planting_joint_batch(P0[None], g[None], np.array([y_star]), np.array([alpha]), strategy)
-    margin = _target_margin(P, np.array([y_star]))[0]
-    value = _preimage_mass(P0[None], g[None])[0]
-    won = float((value * (margin > TIE_TOL)).sum())
-    if eps == 0.0:
-        return won
-    live = margin > TIE_TOL
-    lost, _ = knapsack_max_value(value[live], margin[live], float(gap_budget(eps, model)))
-    return np.maximum(won - lost, 0.0)  # rounding can leave -1e-17
+    return float(planting_success_batch(P0[None], g[None], y_star, alpha, strategy, eps, model)[0])
 
 
 def erasure_success(

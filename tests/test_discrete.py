@@ -1,5 +1,7 @@
 """The exact engine of Section 3 (collective.discrete, collective.adversary) on hand-solvable problems."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -135,16 +137,62 @@ def test_knapsack_dp_matches_enumeration():
     assert adversary.knapsack_max_value([3, 2, 2], [2, 1, 1], 2)[0] == 4
 
 
-def test_single_instance_matches_batch():
+def _worst_success_by_lp(P, value, y_star, eps, model):
+    """Worst success over ε-optimal classifiers, independently of collective.adversary.
+
+    For every set F of signal points and every choice of a rival label at each, a linear
+    programme decides whether some P' (TV ball, or contamination (1-ε)P + εQ) makes the
+    rivals weakly beat y* on all of F; the worst success is the least value left outside F.
+    """
+    from scipy.optimize import linprog
+
+    n, m = P.shape
+    signal = [x for x in range(n) if value[x] > 0]
+    k = n * m
+    best = value.sum()
+    for r in range(len(signal) + 1):
+        for F in itertools.combinations(signal, r):
+            for rivals in itertools.product(*[[y for y in range(m) if y != y_star]] * len(F)):
+                # rival beats y* at each x in F: P'(x, y*) - P'(x, rival) <= 0
+                A = np.zeros((len(F), k))
+                for i, (x, y) in enumerate(zip(F, rivals)):
+                    A[i, x * m + y_star], A[i, x * m + y] = 1.0, -1.0
+                if model == "tv":  # variables P' (k), u >= |P' - P| (k); minimize TV = sum(u)/2
+                    eye = np.eye(k)
+                    A_ub = np.vstack([np.hstack([A, np.zeros((len(F), k))]),
+                                      np.hstack([eye, -eye]), np.hstack([-eye, -eye])])
+                    b_ub = np.concatenate([np.zeros(len(F)), P.ravel(), -P.ravel()])
+                    res = linprog(np.r_[np.zeros(k), 0.5 * np.ones(k)], A_ub=A_ub, b_ub=b_ub,
+                                  A_eq=np.r_[np.ones(k), np.zeros(k)][None], b_eq=[1.0], bounds=(0, None))
+                    feasible = res.status == 0 and res.fun <= eps + 1e-9
+                else:  # variables Q (k): (1-ε) A P + ε A Q <= 0
+                    res = linprog(np.zeros(k), A_ub=eps * A, b_ub=-(1 - eps) * A @ P.ravel() + 1e-12,
+                                  A_eq=np.ones((1, k)), b_eq=[1.0], bounds=(0, None))
+                    feasible = res.status == 0
+                if feasible:
+                    best = min(best, value.sum() - value[list(F)].sum())
+                    break
+    return best
+
+
+@pytest.mark.parametrize("strategy", discrete.STRATEGIES)
+def test_planting_adversary_is_the_exact_worst_case_by_linear_programming(strategy):
+    # Definition 3.1: the engine's worst ε-optimal classifier (half the margin per point,
+    # knapsack) equals a brute force over flip sets with a linear programme for each.
     rng = np.random.default_rng(3)
-    for strategy in discrete.STRATEGIES:
-        for _ in range(40):
-            P0 = rng.dirichlet(np.ones(12)).reshape(4, 3)
-            g = rng.integers(0, 4, 4)
-            alpha, eps = rng.uniform(0.01, 1), rng.uniform(0, 0.2)
-            single = discrete.planting_success(P0, g, 2, alpha, strategy, eps=eps)
-            batch = discrete.planting_success_batch(P0[None], g[None], 2, alpha, strategy, eps)[0]
-            assert single == pytest.approx(batch)
+    hurt = 0
+    for _ in range(12):
+        P0 = rng.dirichlet(np.ones(12) * 0.7).reshape(4, 3)
+        g = rng.choice([1, 2, 3], size=4)
+        alpha, eps = rng.uniform(0.05, 0.8), rng.uniform(0.005, 0.15)
+        P = discrete.planting_mixture(P0, g, 2, alpha, strategy)
+        value = np.bincount(g, weights=P0.sum(1), minlength=4)
+        bayes = discrete.planting_success(P0, g, 2, alpha, strategy)
+        for model in adversary.MODELS:
+            engine = discrete.planting_success(P0, g, 2, alpha, strategy, eps=eps, model=model)
+            assert engine == pytest.approx(_worst_success_by_lp(P, value, 2, eps, model), abs=1e-9)
+            hurt += engine < bayes - 1e-9
+    assert hurt >= 8  # the adversary matters on many of the 24 cases, so the comparison has teeth
 
 
 def test_erasure_eps_zero_fast_path_matches_enumeration():
