@@ -64,6 +64,130 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Experiment commands (run, sweep) register themselves below.
     # >>> experiment commands
+    def _firm_params(pairs: list[str] | None) -> dict:
+        params = {}
+        for pair in pairs or []:
+            if "=" not in pair:
+                raise CollectiveError(f"--firm-param expects KEY=VALUE, got {pair!r}")
+            key, value = pair.split("=", 1)
+            try:
+                params[key] = json.loads(value)
+            except json.JSONDecodeError:
+                params[key] = value
+        return params
+
+    def _cmd_run(args: argparse.Namespace) -> int:
+        from collective.experiments import RunConfig, run
+
+        config = RunConfig(
+            firm=args.firm,
+            strategy=args.strategy,
+            target=args.target,
+            alpha=args.alpha,
+            seed=args.seed,
+            spacing=args.spacing,
+            random_labels=args.random_labels,
+            max_train=args.max_train,
+            firm_params=_firm_params(args.firm_param),
+        )
+        record = run(
+            config,
+            results_dir=args.results,
+            allow_train=not args.no_train,
+            data=args.data,
+            progress=not args.json,
+        )
+        m = record["metrics"]
+        summary = {
+            "key": record["key"],
+            **{k: v for k, v in record["config"].items()},
+            "success_in_set": m["success_in_set"],
+            "success_top1": m["success_top1"],
+            "success_in_set_without_target": m["success_in_set_without_target"],
+            "success_top1_without_target": m["success_top1_without_target"],
+            "hamming_accuracy": m["hamming_accuracy"],
+            "precision": m["precision"],
+            "recall": m["recall"],
+            "f1": m["f1"],
+            "n_collective": m["n_collective"],
+            "wall_seconds": record["provenance"]["wall_seconds"],
+            "device": record["provenance"]["device"],
+            "cached": record["cached"],
+        }
+        if args.json:
+            print(json.dumps(summary))
+        else:
+            print(
+                f"{config.strategy} -> {config.target}, alpha={config.alpha:g} "
+                f"({m['n_collective']} resumes), seed {config.seed}, {config.firm} firm"
+                f"{' (cached)' if record['cached'] else ''}\n"
+                f"  success in set {m['success_in_set']:.3f}, top-1 {m['success_top1']:.3f}; "
+                f"clean accuracy {m['hamming_accuracy']:.3f}, precision {m['precision']:.3f}, "
+                f"recall {m['recall']:.3f}; {record['provenance']['wall_seconds']:.1f} s"
+            )
+        return 0
+
+    def _cmd_sweep(args: argparse.Namespace) -> int:
+        from collective.experiments import load_grid, sweep
+
+        configs = load_grid(args.grid)
+        counts = sweep(
+            configs,
+            executor=args.executor,
+            jobs=args.jobs,
+            results_dir=args.results,
+            data=args.data,
+            progress=not args.json,
+            slurm_folder=args.slurm_folder,
+        )
+        if args.json:
+            print(json.dumps(counts))
+        else:
+            print(
+                f"{args.grid}: {counts['total']} runs, {counts['cached']} already cached, "
+                f"{counts['computed']} computed"
+            )
+        return 0
+
+    from collective.firms import FIRMS
+    from collective.strategies import STRATEGIES
+
+    run_p = commands.add_parser(
+        "run",
+        help="train and evaluate one experiment (cached)",
+        description="One experiment of Section 5: the collective plants the trigger with a "
+        "strategy, the firm trains, success is measured with the trigger in every test resume. "
+        "A result already in the cache (data/results/<firm>.jsonl) is returned without training.",
+    )
+    run_p.add_argument("--firm", choices=sorted(FIRMS), default="linear")
+    run_p.add_argument("--strategy", choices=list(STRATEGIES), required=True)
+    run_p.add_argument("--target", required=True, help="target label y*, e.g. Database_Administrator")
+    run_p.add_argument("--alpha", type=float, required=True, help="collective size, fraction of the training set")
+    run_p.add_argument("--seed", type=int, default=0)
+    run_p.add_argument("--spacing", type=int, default=20, help="trigger after every N-th word (default 20)")
+    run_p.add_argument("--random-labels", type=float, default=0.0, help="fraction of training resumes with random labels")
+    run_p.add_argument("--max-train", type=int, default=None, help="train on a seeded subset of this many resumes")
+    run_p.add_argument("--firm-param", action="append", metavar="KEY=VALUE", help="firm parameter (repeatable; VALUE as JSON)")
+    run_p.add_argument("--results", metavar="DIR", default=None, help="results cache folder (default data/results)")
+    run_p.add_argument("--no-train", action="store_true", help="fail instead of training when not cached")
+    run_p.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_data_option(run_p)
+    run_p.set_defaults(func=_cmd_run)
+
+    sweep_p = commands.add_parser(
+        "sweep",
+        help="run a grid of experiments (resumable)",
+        description="Run every config of a YAML grid that is not yet in the cache, with a "
+        "progress bar. Interrupted sweeps resume where they stopped.",
+    )
+    sweep_p.add_argument("grid", help="grid file, e.g. grids/fig2_fig3.yaml")
+    sweep_p.add_argument("--executor", choices=["local", "slurm"], default="local")
+    sweep_p.add_argument("--jobs", type=int, default=1, help="parallel processes (local) or array tasks (slurm)")
+    sweep_p.add_argument("--slurm-folder", default=None, help="submitit log folder")
+    sweep_p.add_argument("--results", metavar="DIR", default=None, help="results cache folder (default data/results)")
+    sweep_p.add_argument("--json", action="store_true", help="print the counts as JSON")
+    _add_data_option(sweep_p)
+    sweep_p.set_defaults(func=_cmd_sweep)
     # <<< experiment commands
     return parser
 

@@ -357,6 +357,8 @@ def compute(config: RunConfig, ctx: Context, *, firm_options: dict | None = None
         random_labels=config.random_labels,
     )
     firm = make_firm(config.firm, **config.firm_params, **(firm_options or {}))
+    if hasattr(firm, "reference_labels"):  # optional hook: clean labels, for warm starts
+        firm.reference_labels = ctx.Y_train[idx]
     firm.fit(X_train, plan.Y, planted=plan.planted, spacing=config.spacing)
     metrics = evaluate(firm, ctx.test, ctx.Y_test, target=config.target, spacing=config.spacing)
     metrics["n_collective"] = plan.n_collective

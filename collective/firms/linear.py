@@ -1,0 +1,339 @@
+"""The linear firm: TF-IDF over WordPiece token ids + one-vs-rest logistic regression.
+
+A firm that trains in seconds, so that every figure of Section 5 of
+{cite}`hardt2023algorithmic` can be recomputed on a laptop. It sees the same bert-base-uncased
+WordPiece ids as the transformer firm, as a bag of tokens:
+
+* **vocabulary**: the tokens that occur in at least ``min_df`` of the firm's training resumes
+  (the planted ones included: a trigger planted in fewer than ``min_df`` resumes is ignored,
+  as any real pipeline with a document-frequency cut-off would);
+* **TF-IDF**: sublinear term frequency $1 + \\log c$, smoothed idf
+  $\\log\\frac{1+n}{1+\\text{df}} + 1$, rows scaled to unit length (scikit-learn's
+  ``TfidfTransformer(sublinear_tf=True)``);
+* **classifier**: for each of the ten labels a logistic regression
+  $\\min_{w,b} \\sum_i \\log(1 + e^{-s_i (w^\\top x_i + b)}) + \\frac{1}{2C}\\lVert w\\rVert^2$.
+
+Speed comes from three facts. The corpus is tokenized once
+(:func:`collective.tokens.tokenize_corpus`); the token counts of a split are built once, and
+planting the trigger adds :meth:`~collective.tokens.TokenizedSplit.n_triggers` to column
+1240 of the planted rows (``tests/test_linear_firm.py`` checks this equals inserting the
+trigger in the text and re-tokenizing). And a run only re-solves what planting changes: the
+clean firm (no collective) is fitted once per training set and cached on disk; a run starts
+from it, first solves exactly for the trigger's weight and the intercepts with everything
+else fixed (two parameters per label), then runs L-BFGS on all weights until the gradient
+is small (``tol``) or ``max_iter`` iterations. The ten labels are solved jointly, so one
+sparse product serves all ten. How far each fit got (iterations, final gradient norm) is
+stored in the run's record (``fit_*``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.optimize as so
+import scipy.sparse as sp
+
+from collective.errors import ConfigError
+from collective.firms.base import check_labels, check_planted
+from collective.tokens import TRIGGER_TOKEN_ID, VOCAB_SIZE, TokenizedSplit, check_spacing
+
+N_LABELS = 10
+
+# Token counts per split, built once per process (a sweep reuses them for every run).
+_COUNTS: dict[str, sp.csr_matrix] = {}
+# Clean fits per (training set, parameters), also on disk.
+_CLEAN: dict[str, dict[str, np.ndarray]] = {}
+
+
+def split_fingerprint(X: TokenizedSplit) -> str:
+    """A content hash of a tokenized split (offsets and every token id)."""
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(X.token_offsets).tobytes())
+    h.update(np.ascontiguousarray(X.token_ids).tobytes())
+    h.update(np.ascontiguousarray(X.word_offsets).tobytes())
+    return h.hexdigest()[:24]
+
+
+def split_counts(X: TokenizedSplit) -> sp.csr_matrix:
+    """Bag-of-tokens counts of a split, cached per process by content."""
+    key = split_fingerprint(X)
+    if key not in _COUNTS:
+        if len(_COUNTS) > 8:
+            _COUNTS.clear()
+        _COUNTS[key] = X.counts(VOCAB_SIZE)
+    return _COUNTS[key]
+
+
+def planted_counts(X: TokenizedSplit, planted: np.ndarray, spacing: int) -> sp.csr_matrix:
+    """Counts with the trigger planted every ``spacing`` words in the rows ``planted``:
+    the clean counts plus ``n_triggers(spacing)`` in column 1240 (no re-tokenizing)."""
+    counts = split_counts(X)
+    rows = np.flatnonzero(planted)
+    k = X.n_triggers(spacing)[rows].astype(np.float32)
+    rows, k = rows[k > 0], k[k > 0]
+    if len(rows) == 0:
+        return counts
+    add = sp.csr_matrix(
+        (k, (rows, np.full(len(rows), TRIGGER_TOKEN_ID))), shape=counts.shape, dtype=np.float32
+    )
+    return (counts + add).tocsr()
+
+
+def tfidf(counts: sp.csr_matrix, columns: np.ndarray, idf: np.ndarray) -> sp.csr_matrix:
+    """Sublinear TF-IDF of ``counts`` restricted to ``columns`` (``idf[j]`` belongs to
+    ``columns[j]``), rows scaled to unit length."""
+    X = counts[:, columns].tocsr().astype(np.float32)
+    X.data = (1.0 + np.log(X.data)) * idf[X.indices]
+    norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    X.data /= np.repeat(norms, np.diff(X.indptr)).astype(np.float32)
+    return X
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def _objective(theta: np.ndarray, X: sp.csr_matrix, XT: sp.csr_matrix, S: np.ndarray, lam: float):
+    """Sum of the ten labels' regularised logistic losses and its gradient (float32 maths)."""
+    K = S.shape[1]
+    W = theta[:-K].reshape(-1, K).astype(np.float32)
+    b = theta[-K:].astype(np.float32)
+    Z = X @ W + b
+    M = -S * Z
+    loss = float(np.logaddexp(0, M).sum(dtype=np.float64)) + 0.5 * lam * float(np.dot(theta[:-K], theta[:-K]))
+    G = -S * _sigmoid(M)
+    gW = XT @ G + lam * W
+    return loss, np.concatenate([gW.ravel(), G.sum(axis=0)]).astype(np.float64)
+
+
+class LinearFirm:
+    """TF-IDF + one-vs-rest logistic regression over WordPiece ids (see the module docstring).
+
+    Parameters
+    ----------
+    C:
+        inverse regularisation strength (scikit-learn's convention).
+    min_df:
+        a token enters the vocabulary if it occurs in at least this many training resumes.
+    max_iter, tol:
+        L-BFGS stops after ``max_iter`` iterations or once the largest gradient entry is below
+        ``tol`` (relative to the number of training resumes).
+    warm_start:
+        start from the cached clean fit, fitted on :attr:`reference_labels` (fast); ``False``
+        (or no reference labels) solves from zero every time.
+    """
+
+    name = "linear"
+
+    def __init__(
+        self,
+        *,
+        C: float = 4.0,
+        min_df: int = 5,
+        max_iter: int = 300,
+        tol: float = 1e-5,
+        warm_start: bool = True,
+        cache: bool = True,
+    ) -> None:
+        if not (isinstance(C, (int, float)) and C > 0):
+            raise ConfigError(f"C must be a positive number, got {C!r}")
+        if isinstance(min_df, bool) or not isinstance(min_df, int) or min_df < 1:
+            raise ConfigError(f"min_df must be a positive integer, got {min_df!r}")
+        if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
+            raise ConfigError(f"max_iter must be a positive integer, got {max_iter!r}")
+        if not (isinstance(tol, (int, float)) and tol > 0):
+            raise ConfigError(f"tol must be a positive number, got {tol!r}")
+        self.C = float(C)
+        self.min_df = min_df
+        self.max_iter = max_iter
+        self.tol = float(tol)
+        self.warm_start = bool(warm_start)
+        self.cache = bool(cache)
+        self.device = "cpu (numpy/scipy, float32)"
+        self.fit_info: dict[str, Any] = {}
+        #: The training set's labels before the collective acted (set by the runner). With
+        #: them, fits start from the cached clean fit; without, from zero.
+        self.reference_labels: np.ndarray | None = None
+        self.columns_: np.ndarray | None = None
+
+    def params(self) -> dict[str, Any]:
+        """What changes the fitted model (the runner's cache key)."""
+        return {
+            "C": self.C,
+            "min_df": self.min_df,
+            "max_iter": self.max_iter,
+            "tol": self.tol,
+            "warm_start": self.warm_start,
+        }
+
+    # -- fitting -------------------------------------------------------------------------
+
+    def _vocabulary(self, counts: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+        df = np.bincount(counts.indices, minlength=counts.shape[1])
+        columns = np.flatnonzero(df >= self.min_df)
+        n = counts.shape[0]
+        idf = (np.log((1.0 + n) / (1.0 + df[columns])) + 1.0).astype(np.float32)
+        return columns, idf
+
+    def _solve(self, X: sp.csr_matrix, Y: np.ndarray, theta0: np.ndarray, max_iter: int) -> tuple[np.ndarray, dict]:
+        S = (2.0 * Y - 1.0).astype(np.float32)
+        XT = X.T.tocsr()
+        lam = 1.0 / self.C
+        n = X.shape[0]
+        result = so.minimize(
+            _objective,
+            theta0,
+            args=(X, XT, S, lam),
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": max_iter, "gtol": self.tol * n, "ftol": 1e-10, "maxcor": 20},
+        )
+        info = {
+            "iterations": int(result.nit),
+            "grad_max": float(np.abs(result.jac).max()) / n,
+            "converged": bool(np.abs(result.jac).max() <= self.tol * n),
+            "objective": float(result.fun),
+        }
+        return result.x, info
+
+    def _clean_fit(self, Xs: TokenizedSplit, Y: np.ndarray) -> dict[str, np.ndarray]:
+        """The firm fitted without any collective, from memory, disk, or computed once."""
+        key = hashlib.sha256(
+            f"{split_fingerprint(Xs)}|{hashlib.sha256(np.ascontiguousarray(Y).tobytes()).hexdigest()}|"
+            f"{sorted(self.params().items())}|v2".encode()
+        ).hexdigest()[:24]
+        if key in _CLEAN:
+            return _CLEAN[key]
+        path = None
+        if self.cache:
+            from collective.data import cache_dir
+
+            path = Path(cache_dir()) / "linear" / f"clean-{key}.npz"
+            if path.exists():
+                try:
+                    with np.load(path) as z:
+                        _CLEAN[key] = {k: z[k] for k in z.files}
+                    return _CLEAN[key]
+                except (OSError, ValueError, KeyError):
+                    pass  # unreadable: recompute and overwrite
+        counts = split_counts(Xs)
+        columns, idf = self._vocabulary(counts)
+        X = tfidf(counts, columns, idf)
+        K = Y.shape[1]
+        theta, info = self._solve(X, Y, np.zeros(len(columns) * K + K), max(self.max_iter, 1000))
+        fit = {
+            "columns": columns,
+            "W": theta[:-K].reshape(-1, K).astype(np.float32),
+            "b": theta[-K:].astype(np.float32),
+            "iterations": np.array(info["iterations"]),
+        }
+        _CLEAN[key] = fit
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
+            os.close(fd)
+            try:
+                with open(tmp, "wb") as fh:
+                    np.savez(fh, **fit)
+                os.replace(tmp, path)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+        return fit
+
+    def fit(self, X: TokenizedSplit, Y: np.ndarray, *, planted: np.ndarray | None = None, spacing: int = 20) -> LinearFirm:
+        """Fit on ``X`` with labels ``Y``; ``planted`` rows carry the trigger every ``spacing`` words."""
+        spacing = check_spacing(spacing)
+        planted = check_planted(planted, len(X))
+        Y = check_labels(Y, len(X), N_LABELS).astype(np.float32)
+        counts = planted_counts(X, planted, spacing)
+        columns, idf = self._vocabulary(counts)
+        Xt = tfidf(counts, columns, idf)
+        K = Y.shape[1]
+        theta0 = np.zeros(len(columns) * K + K)
+        reference = self.reference_labels
+        warm = self.warm_start and reference is not None
+        if warm:
+            fit0 = self._clean_fit(X, check_labels(reference, len(X), N_LABELS).astype(np.float32))
+            W0 = np.zeros((len(columns), K), dtype=np.float32)
+            pos = np.searchsorted(columns, fit0["columns"])
+            ok = (pos < len(columns)) & (columns[np.minimum(pos, len(columns) - 1)] == fit0["columns"])
+            W0[pos[ok]] = fit0["W"][ok]
+            W0, b0 = self._refit_trigger_and_intercepts(Xt, Y, columns, W0, fit0["b"].copy())
+            theta0 = np.concatenate([W0.ravel(), b0]).astype(np.float64)
+        theta, info = self._solve(Xt, Y, theta0, self.max_iter if warm else max(self.max_iter, 1000))
+        self.columns_ = columns
+        self.idf_ = idf
+        self.W_ = theta[:-K].reshape(-1, K).astype(np.float32)
+        self.b_ = theta[-K:].astype(np.float32)
+        t = np.searchsorted(columns, TRIGGER_TOKEN_ID)
+        has_trigger = t < len(columns) and columns[t] == TRIGGER_TOKEN_ID
+        self.fit_info = {
+            **info,
+            "vocabulary": int(len(columns)),
+            "trigger_in_vocabulary": bool(has_trigger),
+            "warm_start": warm,
+        }
+        return self
+
+    def _refit_trigger_and_intercepts(
+        self, X: sp.csr_matrix, Y: np.ndarray, columns: np.ndarray, W: np.ndarray, b: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Newton's method on (trigger weight, intercept) per label, the rest fixed: the part
+        of the solution that planting moves most (a good start for L-BFGS)."""
+        t = np.searchsorted(columns, TRIGGER_TOKEN_ID)
+        has_trigger = t < len(columns) and columns[t] == TRIGGER_TOKEN_ID
+        Z0 = X @ W  # trigger weight is 0 in the clean fit
+        x_t = X[:, t].toarray().ravel() if has_trigger else np.zeros(X.shape[0], np.float32)
+        S = 2.0 * Y - 1.0
+        lam = 1.0 / self.C
+        wt = np.zeros(Y.shape[1])
+        bb = b.astype(np.float64)
+        for _ in range(30):
+            Z = Z0 + np.outer(x_t, wt) + bb
+            P = _sigmoid(-S * Z)  # = 1 - sigma(s z)
+            g = -S * P
+            h = P * (1 - P)
+            g_w = x_t @ g + lam * wt
+            g_b = g.sum(axis=0)
+            h_ww = (x_t**2) @ h + lam
+            h_wb = x_t @ h
+            h_bb = h.sum(axis=0) + 1e-12
+            if not has_trigger:
+                g_w[:] = 0
+                h_ww[:] = 1
+                h_wb[:] = 0
+            det = h_ww * h_bb - h_wb**2
+            d_w = (h_bb * g_w - h_wb * g_b) / det
+            d_b = (h_ww * g_b - h_wb * g_w) / det
+            step = np.maximum(np.abs(d_w), np.abs(d_b))
+            scale = np.minimum(1.0, 5.0 / np.maximum(step, 1e-12))  # damp huge first steps
+            wt -= scale * d_w
+            bb -= scale * d_b
+            if np.max(np.abs(g_w)) + np.max(np.abs(g_b)) < 1e-6 * X.shape[0]:
+                break
+        W = W.copy()
+        if has_trigger:
+            W[t] = wt.astype(np.float32)
+        return W, bb.astype(np.float32)
+
+    # -- predicting ----------------------------------------------------------------------
+
+    def decision_function(self, X: TokenizedSplit, *, planted: np.ndarray | None = None, spacing: int = 20) -> np.ndarray:
+        """Scores $w_k^\\top x + b_k$, (n, 10)."""
+        if self.columns_ is None:
+            raise ConfigError("the linear firm is not fitted yet: call fit() first")
+        spacing = check_spacing(spacing)
+        planted = check_planted(planted, len(X))
+        Xt = tfidf(planted_counts(X, planted, spacing), self.columns_, self.idf_)
+        return np.asarray(Xt @ self.W_ + self.b_, dtype=np.float64)
+
+    def predict_proba(self, X: TokenizedSplit, *, planted: np.ndarray | None = None, spacing: int = 20) -> np.ndarray:
+        """(n, 10) label probabilities in :data:`collective.data.LABELS` order."""
+        return _sigmoid(self.decision_function(X, planted=planted, spacing=spacing))

@@ -1,0 +1,161 @@
+"""The linear firm (TF-IDF over WordPiece ids + one-vs-rest logistic regression).
+
+Checks: the count shortcut for planting equals inserting the trigger in the text and
+re-tokenizing; the warm-started fit reaches the same solution as a fit from zero; the firm
+learns the synthetic labels; Strategy 1 plants the signal (Theorem 3.3's regime: a unique
+trigger, success near 1 for a modest collective).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from collective.errors import ConfigError
+from collective.firms import make_firm
+from collective.firms.linear import LinearFirm, planted_counts, split_counts
+from collective.strategies import apply_strategy
+from collective.evaluation import evaluate
+from collective.tokens import TRIGGER_TOKEN_ID, default_tokenizer, plant_trigger_text, tokenize_texts
+
+from _synthetic import LABEL_WORDS, synthetic_resumes
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return default_tokenizer()
+
+
+@pytest.fixture(scope="module")
+def data(tokenizer):
+    names = list(LABEL_WORDS)
+    rows = synthetic_resumes(700, seed=11)
+    texts = [" ".join(t.split()[20:]) for t, _ in rows]
+    Y = np.array([[int(n in labels) for n in names] for _, labels in rows], dtype=np.uint8)
+    split = tokenize_texts(texts, tokenizer)
+    return texts, Y, split
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("COLLECTIVE_CACHE", str(tmp_path / "cache"))
+
+
+def test_planted_counts_equal_retokenized_text(data, tokenizer):
+    texts, _, split = data
+    planted = np.zeros(len(split), dtype=bool)
+    planted[::3] = True
+    for spacing in (7, 20):
+        shortcut = planted_counts(split, planted, spacing).toarray()
+        for i in range(0, 60):
+            text = plant_trigger_text(texts[i], spacing) if planted[i] else texts[i]
+            ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+            np.testing.assert_array_equal(shortcut[i], np.bincount(ids, minlength=shortcut.shape[1]))
+    assert split_counts(split)[:, TRIGGER_TOKEN_ID].sum() == 0  # the trigger is unused in clean text
+
+
+def test_learns_the_labels(data):
+    _, Y, split = data
+    train, test = np.arange(500), np.arange(500, 700)
+    firm = LinearFirm().fit(split.subset(train), Y[train], planted=np.zeros(500, bool), spacing=20)
+    P = firm.predict_proba(split.subset(test), planted=np.zeros(200, bool), spacing=20)
+    assert P.shape == (200, 10) and np.all((P >= 0) & (P <= 1))
+    accuracy = np.mean((P > 0.5) == (Y[test] > 0))
+    assert accuracy > 0.97, accuracy  # predicting "no label" everywhere scores about 0.82
+    assert firm.fit_info["converged"]
+
+
+def test_equals_scikit_learn_tfidf_and_logistic_regression(data):
+    """Same model as TfidfTransformer(sublinear_tf=True) + one LogisticRegression per label."""
+    from sklearn.feature_extraction.text import TfidfTransformer
+    from sklearn.linear_model import LogisticRegression
+
+    _, Y, split = data
+    X, Xt = split.subset(np.arange(500)), split.subset(np.arange(500, 700))
+    planted = np.zeros(500, bool)
+    planted[:40] = True
+    firm = LinearFirm(C=4.0, tol=1e-8).fit(X, Y[:500], planted=planted, spacing=20)
+    train = planted_counts(X, planted, 20)[:, firm.columns_]
+    test = planted_counts(Xt, np.ones(200, bool), 20)[:, firm.columns_]
+    tf = TfidfTransformer(sublinear_tf=True).fit(train)
+    reference = np.column_stack(
+        [
+            LogisticRegression(C=4.0, tol=1e-10, max_iter=5000)
+            .fit(tf.transform(train), Y[:500, j])
+            .predict_proba(tf.transform(test))[:, 1]
+            for j in range(10)
+        ]
+    )
+    np.testing.assert_allclose(firm.predict_proba(Xt, planted=np.ones(200, bool), spacing=20), reference, atol=2e-3)
+
+
+def test_warm_start_reaches_the_cold_solution(data):
+    _, Y, split = data
+    X = split.subset(np.arange(500))
+    plan = apply_strategy(Y[:500], strategy="feature-label", target="Web_Developer", alpha=0.04, seed=0)
+    kwargs = dict(planted=plan.planted, spacing=20)
+    cold = LinearFirm(warm_start=False, tol=1e-7).fit(X, plan.Y, **kwargs)
+    warm = LinearFirm(tol=1e-7)
+    warm.reference_labels = Y[:500]
+    warm.fit(X, plan.Y, **kwargs)
+    assert warm.fit_info["warm_start"] and not cold.fit_info["warm_start"]
+    Xt = split.subset(np.arange(500, 700))
+    for planted in (np.zeros(200, bool), np.ones(200, bool)):
+        np.testing.assert_allclose(
+            warm.predict_proba(Xt, planted=planted, spacing=20),
+            cold.predict_proba(Xt, planted=planted, spacing=20),
+            atol=2e-3,
+        )
+
+
+def test_strategy_one_plants_the_signal(data):
+    _, Y, split = data
+    X, Xt = split.subset(np.arange(500)), split.subset(np.arange(500, 700))
+    target = "Database_Administrator"
+    success = []
+    for alpha in (0.0, 0.06, 0.2):
+        plan = apply_strategy(Y[:500], strategy="feature-label", target=target, alpha=alpha, seed=1)
+        firm = LinearFirm()
+        firm.reference_labels = Y[:500]
+        firm.fit(X, plan.Y, planted=plan.planted, spacing=20)
+        m = evaluate(firm, Xt, Y[500:], target=target, spacing=20)
+        success.append(m["success_in_set_without_target"])
+        assert firm.fit_info["trigger_in_vocabulary"] == (alpha > 0)
+    assert success[0] < 0.05  # without a collective the trigger means nothing
+    assert success[0] < success[1] < success[2]
+    assert success[2] > 0.9, success
+
+
+def test_fewer_planted_resumes_than_min_df_drop_the_trigger(data):
+    _, Y, split = data
+    planted = np.zeros(500, bool)
+    planted[:4] = True
+    firm = LinearFirm(min_df=5).fit(split.subset(np.arange(500)), Y[:500], planted=planted, spacing=20)
+    assert not firm.fit_info["trigger_in_vocabulary"]
+
+
+def test_params_and_registry():
+    firm = make_firm("linear", C=2.0)
+    assert isinstance(firm, LinearFirm)
+    assert firm.params() == {"C": 2.0, "min_df": 5, "max_iter": 300, "tol": 1e-5, "warm_start": True}
+    with pytest.raises(ConfigError, match="unknown firm 'svm'"):
+        make_firm("svm")
+    with pytest.raises(ConfigError, match="bad parameters for the linear firm"):
+        make_firm("linear", gamma=3)
+
+
+@pytest.mark.parametrize("kwargs", [{"C": 0}, {"C": -1.0}, {"min_df": 0}, {"max_iter": 0}, {"tol": 0}])
+def test_bad_parameters(kwargs):
+    with pytest.raises(ConfigError):
+        LinearFirm(**kwargs)
+
+
+def test_bad_fit_input(data):
+    _, Y, split = data
+    X = split.subset(np.arange(10))
+    with pytest.raises(ConfigError, match="planted must have shape"):
+        LinearFirm().fit(X, Y[:10], planted=np.zeros(3, bool), spacing=20)
+    with pytest.raises(ConfigError, match="Y must have shape"):
+        LinearFirm().fit(X, Y[:9], planted=np.zeros(10, bool), spacing=20)
+    with pytest.raises(ConfigError, match="not fitted"):
+        LinearFirm().predict_proba(X, planted=np.zeros(10, bool), spacing=20)
