@@ -369,11 +369,14 @@ def success_curve(
     y_star: int = 0,
     model: str = "tv",
     reading: str = "point",
+    realizable: bool = False,
 ) -> pd.DataFrame:
     """Exact worst-case ``S(α)`` of one problem over a grid of α, with the paper's and the corrected bound.
 
     Columns: ``alpha``, ``S`` (exact), ``paper`` (Theorem ``theorem`` as stated), ``corrected``
-    (valid ε-term, equal to ``paper`` at ε = 0), and the problem's parameters.
+    (valid ε-term, equal to ``paper`` at ε = 0), and the problem's parameters. ``reading`` and
+    ``realizable`` apply to Theorem 3.7 (see :func:`collective.discrete.erasure_success`:
+    ``realizable=True`` scores a concrete ε-optimal classifier, so a bound above it is violated).
     """
     if theorem not in THEOREMS:
         raise ValueError(f"theorem must be one of {THEOREMS}, got {theorem!r}")
@@ -382,7 +385,7 @@ def success_curve(
     B = len(alphas)
     P0b, gb = np.broadcast_to(P0, (B, *P0.shape)), np.broadcast_to(g, (B, len(g)))
     if theorem == "3.7":
-        S = discrete.erasure_success_batch(P0b, gb, alphas, eps, reading, model)
+        S = discrete.erasure_success_batch(P0b, gb, alphas, eps, reading, model, realizable)
         tau = discrete.tau_of(P0, g, reading)
         rho = discrete.rho_of(P0, g)
         paper = bounds.erasure_bound(alphas, tau, eps)
