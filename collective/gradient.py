@@ -39,7 +39,7 @@ import numpy as np
 from scipy.special import expit
 
 from collective.errors import CollectiveError
-from collective.risk import Sample
+from collective.risk import Sample, make_glm_sample
 
 __all__ = [
     "NeuronModel",
@@ -81,13 +81,12 @@ class NeuronModel:
 
 
 def make_neuron_sample(n: int, theta_true: np.ndarray, *, seed: int = 0) -> Sample:
-    """Base population P0: Gaussian features, labels ``y ~ Bernoulli(sigmoid(θ_trueᵀx))``."""
-    if n < 2:
-        raise ValueError(f"n must be at least 2, got {n}.")
-    theta_true = np.asarray(theta_true, dtype=float)
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, theta_true.shape[0]))
-    return Sample(X, (rng.random(n) < expit(X @ theta_true)).astype(float))
+    """Base population P0: standard Gaussian features, labels ``y ~ Bernoulli(sigmoid(θ_trueᵀx))``.
+
+    The logistic sample of :func:`collective.risk.make_glm_sample`; the neuron fits it with
+    squared loss.
+    """
+    return make_glm_sample("logistic", n, theta_true, seed=seed)
 
 
 @dataclass

@@ -361,7 +361,7 @@ def make_glm_sample(
     theta_true = np.asarray(theta_true, dtype=float)
     rng = np.random.default_rng(seed)
     d = theta_true.shape[0]
-    X = rng.multivariate_normal(np.zeros(d), np.eye(d) if cov is None else cov, size=n)
+    X = rng.standard_normal((n, d)) if cov is None else rng.multivariate_normal(np.zeros(d), cov, size=n)
     t = X @ theta_true
     if family == "logistic":
         y = (rng.random(n) < expit(t)).astype(float)

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy import optimize
 
 from collective.risk import (
     GLM,
@@ -29,18 +30,31 @@ def test_firm_is_exact_risk_minimizer(samples):
         model = GLM(family, l2=0.01)
         theta = model.fit(samples[family])
         assert np.linalg.norm(model.gradient(theta, samples[family])) < 1e-12
-        # ... and matches an independent solver (sklearn-free check: perturbing raises the risk).
         for e in np.eye(2):
             assert model.risk(theta + 1e-4 * e, samples[family]) > model.risk(theta, samples[family])
+    # ... and matches independent solvers: ridge least squares in closed form, and a generic
+    # quasi-Newton minimization of the logistic risk (no gradient or Hessian of ours used).
+    P = samples["linear"]
+    ridge = np.linalg.lstsq(np.vstack([P.X * np.sqrt(P.w)[:, None], np.sqrt(0.01) * np.eye(2)]),
+                            np.concatenate([P.y * np.sqrt(P.w), np.zeros(2)]), rcond=None)[0]
+    np.testing.assert_allclose(GLM("linear", 0.01).fit(P), ridge, atol=1e-12)
+    P = samples["logistic"]
+    risk = lambda t: np.mean(np.logaddexp(0, P.X @ t) - P.y * (P.X @ t)) + 0.005 * t @ t  # noqa: E731
+    generic = optimize.minimize(risk, np.zeros(2), method="BFGS", options={"gtol": 1e-10}).x
+    np.testing.assert_allclose(GLM("logistic", 0.01).fit(P), generic, atol=1e-6)
+
+
+def _strategy(samples, family, l2, variant):
+    """The strategy for a target offset (0.6, 0.5) from the base minimizer (the tests below)."""
+    model = GLM(family, l2)
+    theta_star = model.fit(samples[family]) + np.array([0.6, 0.5])
+    return model, theta_star, gradient_neutralizing_strategy(model, samples[family], theta_star, variant)
 
 
 @pytest.mark.parametrize("family, l2, variant", CASES)
 def test_corollary_4_3_firm_lands_on_target_exactly_from_alpha_star(samples, family, l2, variant):
     """Corollary 4.3: for alpha >= alpha* the risk minimizer is theta* (to solver precision)."""
-    model = GLM(family, l2)
-    P0 = samples[family]
-    theta_star = model.fit(P0) + np.array([0.6, 0.5])
-    s = gradient_neutralizing_strategy(model, P0, theta_star, variant)
+    model, theta_star, s = _strategy(samples, family, l2, variant)
     a_star = s.alpha_star
     assert 0 < a_star < 1
     assert a_star == pytest.approx(gradient_neutralizing_critical_mass(s.g0, s.g_prime))
@@ -57,10 +71,7 @@ def test_corollary_4_3_firm_lands_on_target_exactly_from_alpha_star(samples, fam
 @pytest.mark.parametrize("family, l2, variant", CASES)
 def test_theorem_4_2_bound_holds_below_alpha_star(samples, family, l2, variant):
     """Theorem 4.2: ||theta - theta*|| <= max((1-a)||g0|| - a||g'||, 0) / mu, mu computed on the mixture."""
-    model = GLM(family, l2)
-    P0 = samples[family]
-    theta_star = model.fit(P0) + np.array([0.6, 0.5])
-    s = gradient_neutralizing_strategy(model, P0, theta_star, variant)
+    model, theta_star, s = _strategy(samples, family, l2, variant)
     for alpha in np.linspace(0.05, 0.95, 7) * s.alpha_star:
         theta = s.firm(alpha)
         dist = np.linalg.norm(theta - theta_star)
@@ -104,8 +115,8 @@ def test_proposition_4_4_linear_utility(samples, family):
         bound = utility_gain_critical_mass(U, np.linalg.norm(v), model.smoothness(P0), g_lb)
         s = gradient_neutralizing_strategy(model, P0, theta_star, **kwargs)
         assert s.alpha_star <= bound < 1
-        gain = model_gain = (s.firm(bound) - theta0) @ v
-        assert model_gain >= U - 1e-9, gain
+        gain = (s.firm(bound) - theta0) @ v
+        assert gain >= U - 1e-9, gain
         # below the exact critical mass the gain falls short
         assert (s.firm(0.8 * s.alpha_star) - theta0) @ v < U
 
