@@ -122,7 +122,10 @@ def test_eps_zero_equals_bayes_and_eps_monotone():
         g = rng.integers(0, 5, 5)
         S = [discrete.planting_success(P0, g, 1, 0.3, eps=e) for e in (0.0, 0.01, 0.05, 0.2)]
         assert all(a >= b - 1e-12 for a, b in zip(S, S[1:]))
-        assert discrete.planting_success(P0, g, 1, 0.3, eps=0.0) == S[0]
+        # ε = 0 is the Bayes-optimal classifier of P = 0.3 P* + 0.7 P0, built here by hand
+        P = 0.7 * P0
+        np.add.at(P[:, 1], g, 0.3 * P0.sum(1))  # every member reports (g(x), y* = 1)
+        assert S[0] == pytest.approx(P0.sum(1) @ (P[g, 1] > P[g, 0]))
 
 
 def test_knapsack_dp_matches_enumeration():
