@@ -69,6 +69,15 @@ def test_erasure_success_point_reading_by_hand(alpha, expected):
     assert expected >= erasure_bound(alpha, 1 - W) - 1e-12
 
 
+def test_erasure_mixture_by_hand():
+    # Point reading: everybody's label becomes 1 (the label at g(x) = 0); members keep x.
+    P = discrete.erasure_mixture(P0_ERASE, G_ERASE, 0.5)
+    np.testing.assert_allclose(P, [[0.0, W], [(1 - W) / 2, (1 - W) / 2]])
+    # Summary reading: the pooled majority label 0 for everybody.
+    P = discrete.erasure_mixture(P0_ERASE, G_ERASE, 0.5, reading="summary")
+    np.testing.assert_allclose(P, [[W / 2, W / 2], [1 - W, 0.0]])
+
+
 def test_erasure_summary_reading_violates_theorem_3_7():
     # Summary reading: the collective labels everything 0 (the majority of the fibre) and
     # τ = 2w(1-w) is small, yet point 0 keeps label 1 until α > 1/2, and only x = 0 agrees.
