@@ -139,6 +139,12 @@ class RunConfig:
             parts.append(f"--random-labels {self.random_labels:g}")
         if self.max_train is not None:
             parts.append(f"--max-train {self.max_train}")
+        defaults = json.loads(_canonical_firm_params(self.firm, "{}"))
+        for name, value in sorted(self.firm_params.items()):
+            if name == "seed" and value == self.seed:
+                continue
+            if defaults.get(name) != value:
+                parts.append(f"--firm-param {name}={json.dumps(value)}")
         return " ".join(parts)
 
     @classmethod
