@@ -164,3 +164,94 @@ def test_cls_only_last_layer_gives_the_stock_logits_and_gradients():
     np.testing.assert_allclose(results[0][0].numpy(), results[1][0].numpy(), atol=1e-5)
     np.testing.assert_allclose(results[0][1].numpy(), results[1][1].numpy(), atol=1e-6)
     assert results[0][1].abs().sum() > 0
+
+
+# --------------------------------------------------------------------------- through the runner
+
+
+@pytest.fixture
+def small_context(monkeypatch):
+    """The runner's data context with the full training split (max_train draws from it) and
+    the first 24 test resumes, so a run evaluates in seconds."""
+    from collective import experiments
+
+    full = experiments.load_context()
+    rows = np.sort(np.random.default_rng(0).choice(len(full.test), 24, replace=False))
+    small = experiments.Context(
+        train=full.train,
+        test=full.test.subset(rows),
+        Y_train=full.Y_train,
+        Y_test=full.Y_test[rows],
+        data_sha256=full.data_sha256,
+        tokens_key=full.tokens_key,
+    )
+    monkeypatch.setattr(experiments, "load_context", lambda *a, **k: small)
+    return small
+
+
+TINY = {"max_length": 64, "epochs": 1, "batch_size": 8}
+
+
+@needs_corpus
+def test_tiny_end_to_end_run_computes_metrics_and_caches_them(small_context, tmp_path, monkeypatch):
+    """A few dozen resumes, max_length 64, 1 epoch: the paper's path (all layers fine-tuned,
+    the same code a GPU runs) through the runner; the record lands in the cache with its
+    provenance, and asking again returns it without training."""
+    from collective.experiments import RunConfig, read_records, results_path, run
+    from collective.firms.transformer import TransformerFirm
+
+    config = RunConfig(firm="transformer", strategy="feature-label", target="Database_Administrator",
+                       alpha=0.1, seed=0, max_train=40, firm_params=dict(TINY))
+    assert config.firm_params["train_layers"] is None and config.firm_params["seed"] == 0
+    record = run(config, results_dir=tmp_path, firm_options={"progress": False})
+    assert record["cached"] is False
+    m = record["metrics"]
+    assert m["n_train"] == 40 and m["n_collective"] == 4 and m["n_test"] == 24
+    for name in ("success_in_set", "success_top1", "hamming_accuracy", "precision", "recall", "f1"):
+        assert 0.0 <= m[name] <= 1.0, name
+    assert 0.0 < m["hamming_accuracy"]  # 24 x 10 thresholded predictions were scored
+    assert m["fit_n_frozen_layers"] == 0 and m["fit_training_loss"] > 0
+    assert record["provenance"]["device"].startswith("cpu")
+    assert record["provenance"]["wall_seconds"] > 0
+    stored = read_records(results_path("transformer", tmp_path))
+    assert list(stored) == [config.key()]
+    assert stored[config.key()]["metrics"] == pytest.approx(m, nan_ok=True)
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a cached config must not be trained again")
+
+    monkeypatch.setattr(TransformerFirm, "fit", no_training)
+    again = run(config, results_dir=tmp_path)
+    assert again["cached"] is True and again["metrics"] == pytest.approx(m, nan_ok=True)
+
+
+@needs_corpus
+def test_an_interrupted_sweep_resumes_without_recomputing(small_context, tmp_path, monkeypatch):
+    """Ctrl-C in the middle of a transformer sweep: finished runs stay in the cache, the next
+    sweep computes only the rest."""
+    from collective.experiments import RunConfig, read_records, results_path, sweep
+    from collective.firms.transformer import TransformerFirm
+
+    configs = [
+        RunConfig(firm="transformer", strategy="feature-label", target="Web_Developer", alpha=alpha,
+                  seed=0, max_train=32, firm_params={**TINY, "train_layers": 1})
+        for alpha in (0.05, 0.1, 0.2)
+    ]
+    real_fit = TransformerFirm.fit
+    calls = []
+
+    def fit_then_interrupt(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(TransformerFirm, "fit", fit_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        sweep(configs, results_dir=tmp_path, progress=False, firm_options={"progress": False})
+    assert list(read_records(results_path("transformer", tmp_path))) == [configs[0].key()]
+
+    monkeypatch.setattr(TransformerFirm, "fit", real_fit)
+    counts = sweep(configs, results_dir=tmp_path, progress=False, firm_options={"progress": False})
+    assert counts == {"total": 3, "cached": 1, "computed": 2}
+    assert set(read_records(results_path("transformer", tmp_path))) == {c.key() for c in configs}
