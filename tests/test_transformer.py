@@ -255,3 +255,27 @@ def test_an_interrupted_sweep_resumes_without_recomputing(small_context, tmp_pat
     counts = sweep(configs, results_dir=tmp_path, progress=False, firm_options={"progress": False})
     assert counts == {"total": 3, "cached": 1, "computed": 2}
     assert set(read_records(results_path("transformer", tmp_path))) == {c.key() for c in configs}
+
+
+# --------------------------------------------------------------------------- quality gate
+
+
+def test_quality_gate_admits_firms_within_five_points_of_the_linear_firm():
+    import pandas as pd
+
+    from collective.quality import passes_quality_gate, quality_table
+
+    assert passes_quality_gate(0.72, 0.77)  # exactly at the margin
+    assert not passes_quality_gate(0.71, 0.77)
+    assert passes_quality_gate(0.80, 0.77)
+    with pytest.raises(ValueError):
+        passes_quality_gate(0.8, 0.7, margin=1.5)
+    metrics = dict(hamming_accuracy=0.9, precision=0.8, recall=0.7)
+    linear = pd.DataFrame([{**metrics, "f1": 0.76}, {**metrics, "f1": 0.78}])
+    table = quality_table(
+        {"good": pd.DataFrame([{**metrics, "f1": 0.75}]), "bad": pd.DataFrame([{**metrics, "f1": 0.70}])},
+        linear,
+    )
+    assert table.loc["good", "passes"] and not table.loc["bad", "passes"]
+    assert table.loc["bad", "f1_minus_linear"] == pytest.approx(-0.07)
+    assert table.loc["good", "linear_f1"] == pytest.approx(0.77)
