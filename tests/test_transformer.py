@@ -57,8 +57,11 @@ def test_model_without_the_trigger_token_is_a_config_error(tmp_path):
     words[1240], words[1241] = words[1241], words[1240]  # trigger moved to id 1241
     (tmp_path / "vocab.txt").write_text("\n".join(words) + "\n", encoding="utf-8")
     BertTokenizerFast(vocab_file=str(tmp_path / "vocab.txt")).save_pretrained(tmp_path / "model")
+    firm = TransformerFirm(str(tmp_path / "model"))  # configs are built offline, without loading
     with pytest.raises(ConfigError, match="1240"):
-        TransformerFirm(str(tmp_path / "model"))
+        firm.tokenizer
+    with pytest.raises(ConfigError, match="1240"):
+        firm.fit(None, np.zeros((0, 10)))
 
 
 def test_bad_settings_are_config_errors():

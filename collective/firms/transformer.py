@@ -301,12 +301,19 @@ class TransformerFirm:
             torch.set_num_threads(threads or int(os.environ.get("OMP_NUM_THREADS", 0)) or n_cores())
         self.resolved_precision = resolve_precision(precision, self.torch_device)
         self.device = describe_device(self.torch_device, self.resolved_precision)
-        self.tokenizer = load_tokenizer(self.model_name)
+        self._tokenizer = None  # loaded on first use: building a config must work offline
         self.model: nn.Module | None = None
         self.fit_info: dict[str, Any] = {}
         self._store: frozen_mod.FrozenStore | None = None
 
     # -- configuration -------------------------------------------------------------------
+
+    @property
+    def tokenizer(self):
+        """The model's tokenizer, checked (vocabulary, trigger token 1240) on first use."""
+        if self._tokenizer is None:
+            self._tokenizer = load_tokenizer(self.model_name)
+        return self._tokenizer
 
     def params(self) -> dict[str, Any]:
         """The settings that change the trained model (the runner's cache key)."""
@@ -414,6 +421,7 @@ class TransformerFirm:
 
     def fit(self, X, Y: np.ndarray, *, planted: np.ndarray | None = None, spacing: int = 20) -> TransformerFirm:
         """Fine-tune on resumes ``X`` (trigger planted where ``planted``) with label matrix ``Y``."""
+        self.tokenizer  # noqa: B018 - the trigger and vocabulary checks, before any training
         Y = np.asarray(Y)
         if Y.ndim != 2 or len(Y) != len(X):
             raise ConfigError(f"Y must be a (n_resumes, n_labels) matrix for {len(X)} resumes, got {Y.shape}")
