@@ -577,6 +577,13 @@ def sweep(
             from concurrent.futures import ProcessPoolExecutor, as_completed
             import multiprocessing as mp
 
+            # One run here first, so that one-off work (tokenizing, the linear firm's clean
+            # fit) lands in the disk caches before the workers start, instead of in each.
+            run(todo[0], results_dir=results_dir, data=data, firm_options=firm_options)
+            counts["computed"] += 1
+            bar.update()
+            todo = todo[1:]
+
             # Small chunks so the bar moves; each worker keeps its data context between chunks.
             pieces = [todo[i : i + 4] for i in range(0, len(todo), 4)]
             with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:

@@ -95,7 +95,7 @@ def test_warm_start_reaches_the_cold_solution(data):
     plan = apply_strategy(Y[:500], strategy="feature-label", target="Web_Developer", alpha=0.04, seed=0)
     kwargs = dict(planted=plan.planted, spacing=20)
     cold = LinearFirm(warm_start=False, tol=1e-7).fit(X, plan.Y, **kwargs)
-    warm = LinearFirm(tol=1e-7)
+    warm = LinearFirm(tol=1e-7, max_iter=500)
     warm.reference_labels = Y[:500]
     warm.fit(X, plan.Y, **kwargs)
     assert warm.fit_info["warm_start"] and not cold.fit_info["warm_start"]
@@ -137,14 +137,14 @@ def test_fewer_planted_resumes_than_min_df_drop_the_trigger(data):
 def test_params_and_registry():
     firm = make_firm("linear", C=2.0)
     assert isinstance(firm, LinearFirm)
-    assert firm.params() == {"C": 2.0, "min_df": 5, "max_iter": 300, "tol": 1e-5, "warm_start": True}
+    assert firm.params() == {"C": 2.0, "min_df": 5, "max_iter": 10, "tol": 1e-5, "warm_start": True}
     with pytest.raises(ConfigError, match="unknown firm 'svm'"):
         make_firm("svm")
     with pytest.raises(ConfigError, match="bad parameters for the linear firm"):
         make_firm("linear", gamma=3)
 
 
-@pytest.mark.parametrize("kwargs", [{"C": 0}, {"C": -1.0}, {"min_df": 0}, {"max_iter": 0}, {"tol": 0}])
+@pytest.mark.parametrize("kwargs", [{"C": 0}, {"C": -1.0}, {"min_df": 0}, {"max_iter": -1}, {"tol": 0}])
 def test_bad_parameters(kwargs):
     with pytest.raises(ConfigError):
         LinearFirm(**kwargs)

@@ -18,12 +18,14 @@ Speed comes from three facts. The corpus is tokenized once
 planting the trigger adds :meth:`~collective.tokens.TokenizedSplit.n_triggers` to column
 1240 of the planted rows (``tests/test_linear_firm.py`` checks this equals inserting the
 trigger in the text and re-tokenizing). And a run only re-solves what planting changes: the
-clean firm (no collective) is fitted once per training set and cached on disk; a run starts
-from it, first solves exactly for the trigger's weight and the intercepts with everything
-else fixed (two parameters per label), then runs L-BFGS on all weights until the gradient
-is small (``tol``) or ``max_iter`` iterations. The ten labels are solved jointly, so one
-sparse product serves all ten. How far each fit got (iterations, final gradient norm) is
-stored in the run's record (``fit_*``).
+clean firm (no collective) is fitted to convergence once per training set and cached on
+disk; a run starts from it, solves exactly (Newton) for the trigger's weight and the ten
+intercepts with everything else fixed, then takes ``max_iter`` L-BFGS steps on all weights
+(default 10). This firm *updates* its model on the new training set rather than solving from
+scratch, so it is an approximately optimal classifier in the sense of the paper's
+Definition 3.1; ``max_iter`` sets how close (``benchmarks/bench_linear_sweep.py`` compares it
+with fully converged fits, and every run records its final gradient in ``fit_grad_max``).
+The ten labels are solved jointly, so one sparse product serves all ten.
 """
 
 from __future__ import annotations
@@ -122,8 +124,10 @@ class LinearFirm:
     min_df:
         a token enters the vocabulary if it occurs in at least this many training resumes.
     max_iter, tol:
-        L-BFGS stops after ``max_iter`` iterations or once the largest gradient entry is below
-        ``tol`` (relative to the number of training resumes).
+        a warm-started fit takes at most ``max_iter`` L-BFGS iterations (0: only the exact
+        trigger-and-intercept step); a fit from zero (the clean fit, or ``warm_start=False``)
+        runs until the largest gradient entry is below ``tol`` (per training resume), at most
+        ``max(max_iter, 1000)`` iterations.
     warm_start:
         start from the cached clean fit, fitted on :attr:`reference_labels` (fast); ``False``
         (or no reference labels) solves from zero every time.
@@ -136,7 +140,7 @@ class LinearFirm:
         *,
         C: float = 4.0,
         min_df: int = 5,
-        max_iter: int = 300,
+        max_iter: int = 10,
         tol: float = 1e-5,
         warm_start: bool = True,
         cache: bool = True,
@@ -145,8 +149,8 @@ class LinearFirm:
             raise ConfigError(f"C must be a positive number, got {C!r}")
         if isinstance(min_df, bool) or not isinstance(min_df, int) or min_df < 1:
             raise ConfigError(f"min_df must be a positive integer, got {min_df!r}")
-        if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
-            raise ConfigError(f"max_iter must be a positive integer, got {max_iter!r}")
+        if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 0:
+            raise ConfigError(f"max_iter must be a non-negative integer, got {max_iter!r}")
         if not (isinstance(tol, (int, float)) and tol > 0):
             raise ConfigError(f"tol must be a positive number, got {tol!r}")
         self.C = float(C)
@@ -206,7 +210,7 @@ class LinearFirm:
         """The firm fitted without any collective, from memory, disk, or computed once."""
         key = hashlib.sha256(
             f"{split_fingerprint(Xs)}|{hashlib.sha256(np.ascontiguousarray(Y).tobytes()).hexdigest()}|"
-            f"{sorted(self.params().items())}|v2".encode()
+            f"{self.C}|{self.min_df}|{self.tol}|v2".encode()
         ).hexdigest()[:24]
         if key in _CLEAN:
             return _CLEAN[key]
@@ -267,7 +271,11 @@ class LinearFirm:
             W0[pos[ok]] = fit0["W"][ok]
             W0, b0 = self._refit_trigger_and_intercepts(Xt, Y, columns, W0, fit0["b"].copy())
             theta0 = np.concatenate([W0.ravel(), b0]).astype(np.float64)
-        theta, info = self._solve(Xt, Y, theta0, self.max_iter if warm else max(self.max_iter, 1000))
+        if warm and self.max_iter == 0:
+            info = {"iterations": 0, "grad_max": float("nan"), "converged": False, "objective": float("nan")}
+            theta = theta0
+        else:
+            theta, info = self._solve(Xt, Y, theta0, self.max_iter if warm else max(self.max_iter, 1000))
         self.columns_ = columns
         self.idf_ = idf
         self.W_ = theta[:-K].reshape(-1, K).astype(np.float32)
