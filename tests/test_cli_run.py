@@ -1,0 +1,82 @@
+"""``collective run`` and ``collective sweep`` (issue: one JSON object with the run's keys;
+clear errors without tracebacks), end to end on a small synthetic corpus."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from collective import experiments as ex
+from collective.cli import main
+
+from _synthetic import make_corpus_zip
+
+KEYS = {"success_in_set", "success_top1", "hamming_accuracy", "precision", "recall", "n_collective", "wall_seconds", "cached"}
+
+
+@pytest.fixture(scope="module")
+def corpus_zip(tmp_path_factory):
+    return make_corpus_zip(tmp_path_factory.mktemp("corpus") / "resumes_corpus.zip", n=120)
+
+
+@pytest.fixture(autouse=True)
+def env(tmp_path, monkeypatch, corpus_zip):
+    monkeypatch.setenv("COLLECTIVE_CACHE", str(tmp_path.parent / "collective-cache"))
+    monkeypatch.setenv("COLLECTIVE_RESUMES", str(corpus_zip))
+    monkeypatch.setenv("COLLECTIVE_RESULTS", str(tmp_path / "results"))
+    ex._CONTEXTS.clear()
+
+
+ARGS = ["run", "--firm", "linear", "--strategy", "feature-label", "--target", "Database_Administrator", "--alpha", "0.05", "--seed", "0"]
+
+
+def test_run_json_then_cached(capsys):
+    assert main([*ARGS, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert KEYS <= set(out)
+    assert out["cached"] is False and out["n_collective"] > 0 and 0 <= out["success_in_set"] <= 1
+    assert main([*ARGS, "--json", "--spacing", "20"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["cached"] is True and again["success_in_set"] == out["success_in_set"]
+
+
+def test_run_text_output_and_no_train(capsys):
+    assert main([*ARGS, "--seed", "3", "--no-train"]) == 2
+    assert "collective run --firm linear" in capsys.readouterr().err
+    assert main([*ARGS, "--seed", "3", "--random-labels", "0.1"]) == 0
+    assert "success in set" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--alpha", "1.5"], "alpha"),
+        (["--target", "Chef"], "choose one of: Database_Administrator"),
+        (["--spacing", "0"], "spacing must be >= 1"),
+        (["--random-labels", "-0.2"], "random_labels"),
+        (["--firm-param", "C"], "KEY=VALUE"),
+        (["--firm-param", "C=-2"], "C must be a positive number"),
+    ],
+)
+def test_bad_input_is_one_clear_line(capsys, extra, message):
+    assert main([*ARGS, *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_sweep_command(tmp_path, capsys):
+    grid = tmp_path / "g.yaml"
+    grid.write_text(
+        "defaults: {firm: linear, strategy: feature-label, target: Web_Developer}\n"
+        "grids:\n  - alpha: [0.0, 0.05]\n    seed: [0, 1]\n"
+    )
+    assert main(["sweep", str(grid), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"total": 4, "cached": 0, "computed": 4}
+    assert main(["sweep", str(grid), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"total": 4, "cached": 4, "computed": 0}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("grids: [{alpha: [2.0], firm: linear, strategy: feature-label, target: Web_Developer, seed: 0}]\n")
+    assert main(["sweep", str(bad)]) == 2
+    assert "alpha" in capsys.readouterr().err
+    assert main(["sweep", str(tmp_path / "missing.yaml")]) == 2
