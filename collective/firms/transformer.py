@@ -466,6 +466,7 @@ class TransformerFirm:
         self.fit_info = {
             "training_loss": float(result.training_loss),
             "train_seconds": time.perf_counter() - start,
+            "trainer_seconds": float(result.metrics.get("train_runtime", float("nan"))),
             "frozen_seconds": frozen_seconds,
             "n_frozen_layers": n_frozen,
             "n_train": len(X),
