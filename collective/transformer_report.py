@@ -18,14 +18,20 @@ from collective import plots
 SUCCESS_METRICS = {"success_in_set": "target in predicted set", "success_top1": "target is top-1"}
 
 
-def grid_results(grid: str | Path, *, allow_train: bool = False, **kwargs) -> pd.DataFrame:
+def grid_results(
+    grid: str | Path, *, allow_train: bool = False, skip_missing: bool = False, **kwargs
+) -> pd.DataFrame:
     """Cached results of every config of a grid file, one row per run: the config fields, the
     firm's parameters (``model``, ``epochs``, ``train_layers``, ... for the transformer), the
     metrics and the device. Raises :class:`collective.errors.CacheMissError` (naming the
-    missing runs) unless ``allow_train``."""
-    from collective.experiments import load_grid, load_results
+    missing runs) unless ``allow_train``, or ``skip_missing`` (for a sweep still running)."""
+    from collective.experiments import load_grid, load_results, read_records, results_path
 
     configs = load_grid(grid)
+    if skip_missing:
+        results_dir = kwargs.get("results_dir")
+        cached = {firm: read_records(results_path(firm, results_dir)) for firm in {c.firm for c in configs}}
+        configs = [c for c in configs if c.key() in cached[c.firm]]
     frame = load_results(configs, allow_train=allow_train, **kwargs)
     params = pd.DataFrame([c.firm_params for c in configs]).drop(columns=["seed"], errors="ignore")
     frame = pd.concat([frame.reset_index(drop=True), params.reset_index(drop=True)], axis=1)
