@@ -9,8 +9,8 @@ The cache is content-addressed: a row's key is a hash of the exact token ids tha
 the model (special tokens and truncation included). A row can thus never be served for a
 different text, corpus, spacing or ``max_length``; clean and triggered versions of a resume
 are simply two keys. The folder a row lives in is keyed by a fingerprint of the frozen
-weights (embeddings and lower layers), the number of frozen layers, ``max_length`` and the
-storage dtype, so changing the model never reuses stale rows.
+weights (embeddings and lower layers), the number of frozen layers, ``max_length``, the
+precision they ran in and the storage dtype, so changing the model never reuses stale rows.
 
 Rows are written in shards (a flat array of token vectors plus offsets); a shard becomes
 visible only when its key file is renamed into place, so an interrupted run leaves nothing

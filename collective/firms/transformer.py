@@ -361,7 +361,10 @@ class TransformerFirm:
             tag = Path(self.model_name).name.replace("/", "--")
             fp = frozen_mod.fingerprint(net, n_frozen)[:16]
             parent = Path(self.frozen_cache) if self.frozen_cache is not None else cache_dir() / "frozen"
-            root = parent / f"{tag}-frozen{n_frozen}-len{self.max_length}-{self.frozen_dtype}-{fp}"
+            # the precision the lower layers ran in is part of the key: bf16 rows are not fp32 rows
+            root = parent / (
+                f"{tag}-frozen{n_frozen}-len{self.max_length}-{self.resolved_precision}-{self.frozen_dtype}-{fp}"
+            )
             self._store = frozen_mod.FrozenStore(root, dtype=self.frozen_dtype)
         return self._store
 
