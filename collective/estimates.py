@@ -154,3 +154,84 @@ def observed_critical_mass(
         "reached": float(len(ok) / n_boot),
         "n_seeds": int(len(values)),
     }
+
+
+# --------------------------------------------------------------------------- from the corpus
+
+#: Where the book reads the estimates from (committed, with provenance).
+ESTIMATES_FILE = "theory_estimates.json"
+
+
+def compute_theory_estimates(
+    data: Any = None, *, firm_params: dict | None = None, confidence: float = 0.95
+) -> dict[str, Any]:
+    """$\\xi$ (trigger frequency in the clean corpus, with its upper confidence bound), and
+    for each paper class $\\Delta$ and $p$ from the clean linear firm's probabilities on the
+    clean test resumes, with the calibration error of those probabilities."""
+    from collective.data import LABELS
+    from collective.experiments import load_context, provenance
+    from collective.firms import make_firm
+
+    import time
+
+    start = time.perf_counter()
+    ctx = load_context(data)
+    n_train, n_test = len(ctx.train), len(ctx.test)
+    k_train, k_test = count_trigger(ctx.train), count_trigger(ctx.test)
+    firm = make_firm("linear", **(firm_params or {}))
+    # The clean firm: the runner's warm-start reference, fitted to convergence on clean data
+    # (read from the linear firm's disk cache when a sweep has already fitted it).
+    firm.reference_labels = ctx.Y_train
+    firm.fit(ctx.train, ctx.Y_train, planted=np.zeros(n_train, dtype=bool), spacing=20)
+    P = firm.predict_proba(ctx.test, planted=np.zeros(n_test, dtype=bool), spacing=20)
+    per_class = {}
+    for k, name in enumerate(LABELS[:3]):
+        per_class[name] = {
+            **signal_set_quantities(P, k),
+            "class_frequency_train": float(ctx.Y_train[:, k].mean()),
+            "n_class_train": int(ctx.Y_train[:, k].sum()),
+        }
+    return {
+        "xi": trigger_frequency(k_train + k_test, n_train + n_test, confidence),
+        "xi_train": trigger_frequency(k_train, n_train, confidence),
+        "calibration_error": calibration_error(P, ctx.Y_test),
+        "firm": {"name": "linear", **firm.params()},
+        "classes": per_class,
+        "n_train": n_train,
+        "n_test": n_test,
+        "provenance": provenance(ctx, firm.device, time.perf_counter() - start),
+    }
+
+
+def save_theory_estimates(estimates: dict, results_dir: Any = None) -> Any:
+    """Write the estimates as JSON next to the results cache; returns the path."""
+    import json
+    from pathlib import Path
+
+    from collective.experiments import default_results_dir
+
+    path = Path(results_dir or default_results_dir()) / ESTIMATES_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(estimates, indent=2, sort_keys=True) + "\n")
+    tmp.replace(path)
+    return path
+
+
+def load_theory_estimates(results_dir: Any = None) -> dict:
+    """The committed estimates; :class:`~collective.errors.CacheMissError` with the command
+    that computes them if missing."""
+    import json
+    from pathlib import Path
+
+    from collective.errors import CacheMissError
+    from collective.experiments import default_results_dir
+
+    path = Path(results_dir or default_results_dir()) / ESTIMATES_FILE
+    if not path.exists():
+        raise CacheMissError(f"{path} is missing; compute it with: python -m collective.estimates")
+    return json.loads(path.read_text())
+
+
+if __name__ == "__main__":  # python -m collective.estimates
+    print(save_theory_estimates(compute_theory_estimates()))
