@@ -142,8 +142,9 @@ def plot_spacing(df: pd.DataFrame, metric: str = "success_in_set", target: str =
 
 
 def clean_metrics_table(df: pd.DataFrame) -> pd.DataFrame:
-    """The firm's clean-test quality (runs without a collective, all seeds and targets)
-    beside the paper's DistilBERT numbers (Section 5.1)."""
+    """The firm's clean-test quality (runs without a collective, all seeds and targets; ±
+    one standard deviation where they differ) beside the paper's DistilBERT numbers
+    (Section 5.1)."""
     from collective.evaluation import PAPER_CLEAN_METRICS
 
     clean = df[(df["alpha"] == 0) & (df["random_labels"] == 0)]
@@ -152,7 +153,8 @@ def clean_metrics_table(df: pd.DataFrame) -> pd.DataFrame:
         rows.append(
             {
                 "metric": label,
-                "this firm": f"{clean[key].mean():.1%} ± {clean[key].std(ddof=0):.1%}",
+                "this firm": f"{clean[key].mean():.1%}"
+                + (f" ± {clean[key].std(ddof=0):.1%}" if clean[key].std(ddof=0) > 5e-4 else ""),
                 "paper (DistilBERT)": f"{PAPER_CLEAN_METRICS[key]:.1%}" if key in PAPER_CLEAN_METRICS else "–",
             }
         )
@@ -175,10 +177,106 @@ def crossing_table(df: pd.DataFrame, metric: str, target_success: float = 0.9) -
     return pd.DataFrame(rows)
 
 
+def plot_bounds_over_data(df: pd.DataFrame, estimates: dict, metric: str = "success_in_set"):
+    r"""Theorem 3.3 (Strategy 1) and Theorem 3.5 (Strategy 2 with random labels) drawn over the
+    empirical curves, with $\xi$ at its upper confidence bound and $\Delta$ / $p$ as estimated
+    (:func:`collective.estimates.compute_theory_estimates`)."""
+    from collective.theory import feature_label_bound, feature_only_bound
+
+    xi = estimates["xi"]["xi_upper"]
+    fig, axes = plots.subplots(1, 2, width=3.7, height=3.1, squeeze=False)
+    ax = axes[0][0]
+    s1 = df[(df["strategy"] == "feature-label") & (df["random_labels"] == 0) & (df["spacing"] == 20)]
+    grid_alpha = np.geomspace(max(s1.loc[s1["alpha"] > 0, "alpha"].min() / 2, 1e-5), s1["alpha"].max(), 200)
+    key = "delta_in_set_max" if metric.startswith("success_in_set") else "delta_top1_max"
+    for target in PAPER_CLASSES:
+        _curve(ax, s1[s1["target"] == target], metric, plots.COLORS.get(target), target.replace("_", " "), baseline=False)
+    # The estimated gaps are all close to 1, so one (the largest: the weakest bound) is drawn.
+    delta = max(estimates["classes"][t][key] for t in PAPER_CLASSES)
+    ax.plot(grid_alpha, np.clip(feature_label_bound(grid_alpha, xi, delta), 0, 1), color=plots.COLORS["bound"],
+            label=f"Theorem 3.3 (Δ = {delta:.3f})", **plots.BOUND_STYLE)
+    ax.set_title("Strategy 1 vs Theorem 3.3", fontsize="medium")
+    ax.set_xlabel(r"$\alpha$ (log scale)")
+    ax.set_ylabel(METRIC_NAMES.get(metric, metric))
+    ax.set_ylim(-0.02, 1.02)
+    plots.percent_axis(ax, "x")
+    ax.legend(loc="lower right", fontsize="x-small")
+
+    ax = axes[0][1]
+    s2 = df[(df["strategy"] == "feature-only") & (df["spacing"] == 20) & (df["target"] == PAPER_CLASSES[0])]
+    grid_alpha = np.geomspace(s2.loc[s2["alpha"] > 0, "alpha"].min(), s2["alpha"].max(), 200)
+    for i, level in enumerate(sorted(s2["random_labels"].unique())):
+        color = plots.PALETTE[i]
+        _curve(ax, s2[s2["random_labels"] == level], metric, color, f"{level:.0%} random", baseline=False)
+        p = positivity_constant(level, estimates["classes"][PAPER_CLASSES[0]]["p_in_set_min"])
+        ax.plot(grid_alpha, np.clip(feature_only_bound(grid_alpha, xi, p), 0, 1), color=color, **plots.BOUND_STYLE)
+    ax.set_title("Strategy 2 vs Theorem 3.5 (DBA)", fontsize="medium")
+    ax.set_xlabel(r"$\alpha$ (log scale)")
+    ax.set_ylim(-0.02, 1.02)
+    plots.percent_axis(ax, "x")
+    ax.legend(loc="upper left", fontsize="x-small")
+    plots.caption(
+        fig,
+        firm_caption(pd.concat([s1, s2])) + f" Dashed: the theorems' lower bounds with xi = {xi:.2e} "
+        "(95% upper confidence bound; 0 occurrences), Delta and p as estimated.",
+    )
+    return fig
+
+
+def positivity_constant(random_labels: float, p_clean: float) -> float:
+    r"""$p$ of Theorem 3.5 (in-set reading) when a fraction $r$ of labels is uniformly random:
+    each label is on with probability 1/2 in a random label set, so
+    $\mathcal{P}(y^* \in Y \mid x) \ge r/2 + (1 - r)\,p_{\text{clean}}$."""
+    return float(random_labels) / 2 + (1 - float(random_labels)) * float(p_clean)
+
+
+def critical_mass_comparison(df: pd.DataFrame, estimates: dict, metric: str = "success_in_set", target_success: float = 0.9) -> pd.DataFrame:
+    r"""Predicted (Corollaries 3.4 / 3.6, $\epsilon = 0$) against observed critical mass for
+    success ``target_success``, with bootstrap intervals over seeds."""
+    from collective.estimates import observed_critical_mass
+    from collective.theory import critical_mass_feature_label, critical_mass_feature_only
+
+    xi = estimates["xi"]["xi_upper"]
+    rows = []
+    keys = ["strategy", "target", "random_labels"]
+    data = df[df["spacing"] == 20]
+    for (strategy, target, level), sub in data.groupby(keys):
+        est = estimates["classes"].get(target)
+        if est is None:
+            continue
+        if strategy == "feature-label":
+            if level != 0:
+                continue
+            delta = est["delta_in_set_max" if metric.startswith("success_in_set") else "delta_top1_max"]
+            predicted = float(critical_mass_feature_label(target_success, xi, delta))
+            theory = f"Cor. 3.4, Δ = {delta:.3f}"
+        else:
+            p = positivity_constant(level, est["p_in_set_min"])
+            predicted = float(critical_mass_feature_only(target_success, xi, p))
+            theory = f"Cor. 3.6, p = {p:.2g}"
+        obs = observed_critical_mass(sub, metric, target_success)
+        rows.append(
+            {
+                "strategy": strategy,
+                "target": target,
+                "random labels": level,
+                "theory": theory,
+                "predicted α* ≤": predicted,
+                "observed α*": obs["alpha_star"],
+                "95% CI": (obs["ci_low"], obs["ci_high"]),
+                "share of bootstrap curves reaching S*": obs["reached"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 __all__ = [
     "PAPER_CLASSES",
     "alpha_as_class_share",
     "clean_metrics_table",
+    "critical_mass_comparison",
+    "plot_bounds_over_data",
+    "positivity_constant",
     "crossing_table",
     "firm_caption",
     "grid",
