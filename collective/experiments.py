@@ -600,7 +600,13 @@ def sweep(
 
             folder = Path(slurm_folder or (Path(results_dir or default_results_dir()).parent / "submitit"))
             if executor == "slurm":
-                ex = submitit.AutoExecutor(folder=folder, cluster="slurm")
+                try:
+                    ex = submitit.AutoExecutor(folder=folder, cluster="slurm")
+                except RuntimeError as err:
+                    raise CollectiveError(
+                        f"the slurm executor needs a SLURM cluster ({err}); on one machine use "
+                        "--executor local --jobs N"
+                    ) from err
                 ex.update_parameters(**(slurm_parameters or {"timeout_min": 60, "cpus_per_task": 2}))
             else:
                 ex = submitit.LocalExecutor(folder=folder)

@@ -80,3 +80,14 @@ def test_sweep_command(tmp_path, capsys):
     assert main(["sweep", str(bad)]) == 2
     assert "alpha" in capsys.readouterr().err
     assert main(["sweep", str(tmp_path / "missing.yaml")]) == 2
+
+
+def test_slurm_executor_without_a_cluster_is_a_clear_error(tmp_path, capsys):
+    import shutil
+
+    if shutil.which("srun"):
+        pytest.skip("a SLURM cluster is available here")
+    grid = tmp_path / "g.yaml"
+    grid.write_text("defaults: {firm: linear, strategy: feature-label, target: Web_Developer}\ngrids:\n  - alpha: 0.05\n    seed: 0\n")
+    assert main(["sweep", str(grid), "--executor", "slurm", "--slurm-folder", str(tmp_path / "s")]) == 2
+    assert "needs a SLURM cluster" in capsys.readouterr().err
