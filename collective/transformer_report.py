@@ -22,7 +22,8 @@ def grid_results(
     grid: str | Path, *, allow_train: bool = False, skip_missing: bool = False, **kwargs
 ) -> pd.DataFrame:
     """Cached results of every config of a grid file, one row per run: the config fields, the
-    firm's parameters (``model``, ``epochs``, ``train_layers``, ... for the transformer), the
+    firm's parameters (``model``, ``epochs``, ``train_layers``, ... for the transformer; one
+    named like a metric is prefixed ``firm_``, e.g. ``firm_precision``), the
     metrics and the device. Raises :class:`collective.errors.CacheMissError` (naming the
     missing runs) unless ``allow_train``, or ``skip_missing`` (for a sweep still running)."""
     from collective.experiments import load_grid, load_results, read_records, results_path
@@ -34,6 +35,8 @@ def grid_results(
         configs = [c for c in configs if c.key() in cached[c.firm]]
     frame = load_results(configs, allow_train=allow_train, **kwargs)
     params = pd.DataFrame([c.firm_params for c in configs]).drop(columns=["seed"], errors="ignore")
+    # a firm parameter named like a metric (the transformer's "precision") gets a prefix
+    params = params.rename(columns={name: f"firm_{name}" for name in params.columns if name in frame.columns})
     frame = pd.concat([frame.reset_index(drop=True), params.reset_index(drop=True)], axis=1)
     frame["firm"] = [c.firm for c in configs]
     return frame
@@ -87,7 +90,7 @@ def plot_success(
         ax.set_xscale("log")
         plots.percent_axis(ax, "x")
         ax.set_ylim(-0.03, 1.03)
-        ax.set_xlabel("collective size α (share of training resumes)")
+        ax.set_xlabel("α (share of training resumes)")
         ax.set_ylabel(SUCCESS_METRICS[metric])
 
 
