@@ -99,3 +99,24 @@ def critical_alpha(frame: pd.DataFrame, metric: str, level: float) -> float:
     means = frame.groupby("alpha")[metric].mean()
     reached = means.index[means.to_numpy() >= level]
     return float(np.min(reached)) if len(reached) else float("nan")
+
+
+def critical_table(
+    frame: pd.DataFrame,
+    by: Sequence[str],
+    metrics: Sequence[str] = tuple(SUCCESS_METRICS),
+    levels: Sequence[float] = (0.5, 0.9),
+) -> pd.DataFrame:
+    """For each group of ``frame`` (columns ``by``): the smallest α at which each metric's
+    mean over seeds reaches each level (the empirical critical mass for $S^*$ = level,
+    Corollaries 3.4 and 3.6), also as a number of training resumes. NaN: not reached."""
+    rows = []
+    for keys, group in frame[frame["alpha"] > 0].groupby(list(by), sort=False):
+        keys = keys if isinstance(keys, tuple) else (keys,)
+        n_train = int(group["n_train"].iloc[0])
+        for metric in metrics:
+            for level in levels:
+                alpha = critical_alpha(group, metric, level)
+                rows.append({**dict(zip(by, keys)), "metric": metric, "S*": level,
+                             "alpha": alpha, "resumes": alpha * n_train})
+    return pd.DataFrame(rows)

@@ -303,3 +303,18 @@ def test_report_helpers_critical_alpha_and_scale_line():
         assert part in line, part
     with pytest.raises(ValueError):
         scale_line(runs.assign(firm="linear"))
+
+
+def test_critical_table_groups_and_counts_resumes():
+    import pandas as pd
+
+    from collective.transformer_report import critical_table
+
+    frame = pd.DataFrame({
+        "firm": ["a"] * 3 + ["b"] * 3, "alpha": [0.0, 0.01, 0.05] * 2, "n_train": 2000,
+        "success_in_set": [0.1, 0.6, 0.95, 0.1, 0.2, 0.3], "success_top1": [0.1, 0.5, 0.9, 0.0, 0.1, 0.2],
+    })
+    table = critical_table(frame, ["firm"]).set_index(["firm", "metric", "S*"])
+    assert table.loc[("a", "success_in_set", 0.5), "alpha"] == 0.01
+    assert table.loc[("a", "success_in_set", 0.9), "resumes"] == pytest.approx(100)
+    assert np.isnan(table.loc[("b", "success_top1", 0.5), "alpha"])
