@@ -73,6 +73,7 @@ def test_bad_settings_are_config_errors():
             TransformerFirm(**kwargs)
 
 
+@needs_corpus
 def test_more_trained_layers_than_the_model_has_is_a_config_error(small):
     from collective.firms.transformer import TransformerFirm
 
