@@ -439,6 +439,7 @@ def load_results(
             missing.append(config)
             continue
         row = {k: v for k, v in config.as_dict().items() if k != "firm_params"}
+        row.update({f"param_{k}": v for k, v in config.firm_params.items()})
         row.update(record["metrics"])
         row["device"] = record["provenance"].get("device")
         row["wall_seconds"] = record["provenance"].get("wall_seconds")

@@ -232,7 +232,8 @@ def positivity_constant(random_labels: float, p_clean: float) -> float:
 
 def critical_mass_comparison(df: pd.DataFrame, estimates: dict, metric: str = "success_in_set", target_success: float = 0.9) -> pd.DataFrame:
     r"""Predicted (Corollaries 3.4 / 3.6, $\epsilon = 0$) against observed critical mass for
-    success ``target_success``, with bootstrap intervals over seeds."""
+    success ``target_success``, with bootstrap intervals over seeds, and the suboptimality
+    $\epsilon$ at which the corollary's bound would equal the observed critical mass."""
     from collective.estimates import observed_critical_mass
     from collective.theory import critical_mass_feature_label, critical_mass_feature_only
 
@@ -255,6 +256,14 @@ def critical_mass_comparison(df: pd.DataFrame, estimates: dict, metric: str = "s
             predicted = float(critical_mass_feature_only(target_success, xi, p))
             theory = f"Cor. 3.6, p = {p:.2g}"
         obs = observed_critical_mass(sub, metric, target_success)
+        a_obs = obs["alpha_star"]
+        # The eps at which the corollary's bound equals the observed critical mass:
+        # eps/(1-eps) = 1 - S* - (the xi-term at alpha = observed).
+        if strategy == "feature-label":
+            eta = 1 - target_success - (1 - a_obs) / a_obs * delta * xi if a_obs > 0 else np.nan
+        else:
+            eta = 1 - target_success - (1 - p) / (p * a_obs) * xi if a_obs > 0 else np.nan
+        implied_eps = eta / (1 + eta) if eta == eta and eta > 0 else np.nan
         rows.append(
             {
                 "strategy": strategy,
@@ -265,15 +274,51 @@ def critical_mass_comparison(df: pd.DataFrame, estimates: dict, metric: str = "s
                 "observed α*": obs["alpha_star"],
                 "95% CI": (obs["ci_low"], obs["ci_high"]),
                 "share of bootstrap curves reaching S*": obs["reached"],
+                "implied ε": implied_eps,
             }
         )
     return pd.DataFrame(rows)
+
+
+def convergence_table(df: pd.DataFrame, metrics: Sequence[str] = ("success_in_set", "success_top1")) -> pd.DataFrame:
+    """The book's firm (``max_iter`` 10) against the same logistic regression run to
+    convergence (``max_iter`` 300), config by config (``grids/convergence_check.yaml``)."""
+    keys = ["strategy", "target", "alpha"]
+    short = df[df["param_max_iter"] == 10].set_index(keys)
+    full = df[df["param_max_iter"] != 10].set_index(keys)
+    out = pd.DataFrame(index=short.index)
+    for m in metrics:
+        out[(m, "10 steps")] = short[m]
+        out[(m, "converged")] = full[m]
+    out[("converged fit", "L-BFGS iterations")] = full["fit_iterations"]
+    out.columns = pd.MultiIndex.from_tuples(out.columns)
+    return out.sort_index()
+
+
+def success_table(df: pd.DataFrame, metric: str, alphas: Sequence[float], class_size: dict[str, int] | None = None) -> pd.DataFrame:
+    """Mean ``metric`` over seeds per target (rows) at the given ``alphas`` (columns), with
+    the no-collective rate first; with ``class_size``, column names also give $\\alpha$ as a
+    share of the target class (in each row's own class, so only the training-set share is in
+    the header)."""
+    rows = {}
+    for target, sub in df.groupby("target"):
+        means = sub.groupby("alpha")[metric].mean()
+        row = {"no collective": means.get(0.0, np.nan)}
+        for a in alphas:
+            row[f"α = {a:.1%}"] = means.get(a, np.nan)
+        if class_size is not None:
+            n = float(sub["n_train"].iloc[0])
+            for a in alphas:
+                row[f"α = {a:.1%} (share of class)"] = a * n / class_size[target]
+        rows[target] = row
+    return pd.DataFrame(rows).T
 
 
 __all__ = [
     "PAPER_CLASSES",
     "alpha_as_class_share",
     "clean_metrics_table",
+    "convergence_table",
     "critical_mass_comparison",
     "plot_bounds_over_data",
     "positivity_constant",
@@ -283,6 +328,7 @@ __all__ = [
     "plot_random_labels",
     "plot_spacing",
     "plot_success_vs_alpha",
+    "success_table",
     "summarize",
 ]
 
