@@ -253,7 +253,7 @@ def critical_mass_comparison(df: pd.DataFrame, estimates: dict, metric: str = "s
             theory = f"Cor. 3.4, Δ = {delta:.3f}"
         else:
             p = positivity_constant(level, est["p_in_set_min"])
-            predicted = float(critical_mass_feature_only(target_success, xi, p))
+            predicted = float(critical_mass_feature_only(target_success, xi, p)) if p > 0 else float("inf")
             theory = f"Cor. 3.6, p = {p:.2g}"
         obs = observed_critical_mass(sub, metric, target_success)
         a_obs = obs["alpha_star"]

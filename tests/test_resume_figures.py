@@ -1,0 +1,86 @@
+"""Figures and tables of the resume chapter, on a synthetic results table (no training):
+the numbers they show are the means, crossings and bounds they claim to be."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from collective import resume_figures as rf
+from collective.theory import critical_mass_feature_label, critical_mass_feature_only
+
+TARGETS = rf.PAPER_CLASSES
+
+
+def _runs():
+    rows = []
+    for strategy in ("feature-label", "feature-only"):
+        for target in TARGETS:
+            for level in (0.0, 0.2):
+                for seed in range(3):
+                    for alpha in (0.0, 0.001, 0.002, 0.004):
+                        s = min(1.0, 0.1 + 200 * alpha + 0.01 * seed)
+                        rows.append(dict(firm="linear", strategy=strategy, target=target, alpha=alpha, seed=seed,
+                                         spacing=20, random_labels=level, n_train=25_000, device="cpu",
+                                         success_in_set=s, success_top1=s / 2, hamming_accuracy=0.9,
+                                         precision=0.8, recall=0.7, f1=0.75, param_max_iter=10, fit_iterations=3))
+    return pd.DataFrame(rows)
+
+
+def test_summarize_and_success_table():
+    df = _runs()
+    one = df[(df.strategy == "feature-label") & (df.target == TARGETS[0]) & (df.random_labels == 0)]
+    s = rf.summarize(one, ["alpha"], "success_in_set")
+    assert s.loc[s.alpha == 0.002, "mean"].item() == pytest.approx(0.5 + 0.01)  # mean over seeds 0, 1, 2
+    table = rf.success_table(one, "success_in_set", [0.002], {TARGETS[0]: 2500})
+    assert table.loc[TARGETS[0], "no collective"] == pytest.approx(0.11)
+    assert table.loc[TARGETS[0], "α = 0.2% (share of class)"] == pytest.approx(0.02)
+
+
+def test_figures_draw_and_name_the_firm():
+    df = _runs()
+    # curves per panel: 3 classes (+ 3 dotted no-collective lines); 2 random-label levels; 1 spacing
+    for fig, n_lines in (
+        (rf.plot_success_vs_alpha(df, "feature-label"), 6),
+        (rf.plot_random_labels(df[df.strategy == "feature-only"]), 2),
+        (rf.plot_spacing(df), 1),
+    ):
+        assert any("Firm: linear" in t.get_text() for t in fig.texts)
+        assert len(fig.axes[0].lines) == n_lines
+
+
+def test_critical_mass_comparison_uses_the_corollaries():
+    df = _runs()
+    est = {
+        "xi": {"xi_upper": 1e-4},
+        "classes": {t: {"delta_in_set_max": 1.0, "delta_top1_max": 1.0, "p_in_set_min": 1e-6} for t in TARGETS},
+    }
+    table = rf.critical_mass_comparison(df, est, "success_in_set", 0.9)
+    row = table[(table.strategy == "feature-label") & (table.target == TARGETS[0])].iloc[0]
+    assert row["predicted α* ≤"] == pytest.approx(critical_mass_feature_label(0.9, 1e-4, 1.0))
+    # mean curve 0.11 + 200 alpha crosses 0.9 at alpha = 0.00395
+    assert row["observed α*"] == pytest.approx(0.00395, rel=1e-6)
+    row2 = table[(table.strategy == "feature-only") & (table["random labels"] == 0.2)].iloc[0]
+    assert row2["predicted α* ≤"] == pytest.approx(critical_mass_feature_only(0.9, 1e-4, 0.1 + 0.8e-6))
+    assert rf.positivity_constant(0.2, 0.0) == pytest.approx(0.1)
+
+
+def test_convergence_table_pairs_configs():
+    df = _runs()
+    df = df[(df.random_labels == 0) & (df.seed == 0) & (df.alpha > 0)]
+    full = df.copy()
+    full["param_max_iter"] = 300
+    full["success_in_set"] += 0.05
+    table = rf.convergence_table(pd.concat([df, full]))
+    assert np.allclose(table[("success_in_set", "converged")] - table[("success_in_set", "10 steps")], 0.05)
+
+
+def test_clean_metrics_table_next_to_the_paper():
+    table = rf.clean_metrics_table(_runs())
+    assert table.loc["precision (micro)", "this firm"] == "80.0%"
+    assert table.loc["precision (micro)", "paper (DistilBERT)"] == "93.8%"
