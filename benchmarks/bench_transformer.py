@@ -30,6 +30,7 @@ def plain_loop(firm, X, Y: np.ndarray, *, seed: int) -> float:
     from transformers.trainer_pt_utils import LengthGroupedSampler
 
     from collective.firms import frozen
+    from collective.firms.cls_layer import cls_only_last_layer
     from collective.firms.transformer import _Examples, autocast, collate, load_model
 
     start = time.perf_counter()
@@ -50,7 +51,8 @@ def plain_loop(firm, X, Y: np.ndarray, *, seed: int) -> float:
     sampler = LengthGroupedSampler(firm.batch_size, lengths=[len(x) for x in inputs])
     loader = DataLoader(data, batch_size=firm.batch_size, sampler=sampler, collate_fn=collate)
     steps = int(np.ceil(len(loader) * firm.epochs))
-    with view as model:
+    # the same computation as the firm: with --train-layers its last layer runs for [CLS] only
+    with view as model, cls_only_last_layer(net, firm.cls_only and n_frozen > 0):
         model.to(device).train()
         params = [p for p in model.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(params, lr=firm.learning_rate, weight_decay=0.0)
