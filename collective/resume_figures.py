@@ -90,7 +90,7 @@ def plot_success_vs_alpha(
         ax.set_ylim(-0.02, 1.02)
         plots.percent_axis(ax, "x")
         _resume_axis(ax, n_train)
-    axes[0][0].legend(loc="lower right", fontsize="small")
+    plots.legend_outside(axes[0][-1], fontsize="small")
     fig.suptitle(title or STRATEGY_NAMES[strategy])
     plots.caption(fig, firm_caption(data))
     return fig
