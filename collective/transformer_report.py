@@ -90,7 +90,7 @@ def plot_success(
         ax.set_xscale("log")
         plots.percent_axis(ax, "x")
         ax.set_ylim(-0.03, 1.03)
-        ax.set_xlabel("α (share of training resumes)")
+        ax.set_xlabel("α (share of training set)")
         ax.set_ylabel(SUCCESS_METRICS[metric])
 
 
