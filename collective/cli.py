@@ -64,11 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Experiment commands (run, sweep) register themselves below.
     # >>> experiment commands
-    def _firm_params(pairs: list[str] | None) -> dict:
+    def _firm_params(pairs: list[str] | None, option: str = "--firm-param") -> dict:
         params = {}
         for pair in pairs or []:
             if "=" not in pair:
-                raise CollectiveError(f"--firm-param expects KEY=VALUE, got {pair!r}")
+                raise CollectiveError(f"{option} expects KEY=VALUE, got {pair!r}")
             key, value = pair.split("=", 1)
             try:
                 params[key] = json.loads(value)
@@ -176,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
             data=args.data,
             progress=not args.json,
             slurm_folder=args.slurm_folder,
+            slurm_parameters=_firm_params(args.slurm_param, "--slurm-param") or None,
             firm_options=_firm_options(args),
         )
         if args.json:
@@ -223,6 +224,12 @@ def build_parser() -> argparse.ArgumentParser:
     sweep_p.add_argument("--executor", choices=["local", "slurm"], default="local")
     sweep_p.add_argument("--jobs", type=int, default=1, help="parallel processes (local) or array tasks (slurm)")
     sweep_p.add_argument("--slurm-folder", default=None, help="submitit log folder")
+    sweep_p.add_argument(
+        "--slurm-param", action="append", metavar="KEY=VALUE",
+        help="submitit parameter for the slurm executor (repeatable; VALUE as JSON), e.g. "
+        "timeout_min=120, slurm_partition=gpu, gpus_per_node=1 (default: timeout_min=60, "
+        "cpus_per_task=2)",
+    )
     sweep_p.add_argument("--results", metavar="DIR", default=None, help="results cache folder (default data/results)")
     sweep_p.add_argument("--json", action="store_true", help="print the counts as JSON")
     _add_transformer_options(sweep_p, params=False)  # a grid file fixes the firm parameters

@@ -91,3 +91,23 @@ def test_slurm_executor_without_a_cluster_is_a_clear_error(tmp_path, capsys):
     grid.write_text("defaults: {firm: linear, strategy: feature-label, target: Web_Developer}\ngrids:\n  - alpha: 0.05\n    seed: 0\n")
     assert main(["sweep", str(grid), "--executor", "slurm", "--slurm-folder", str(tmp_path / "s")]) == 2
     assert "needs a SLURM cluster" in capsys.readouterr().err
+
+
+def test_slurm_parameters_reach_the_sweep(tmp_path, monkeypatch, capsys):
+    import collective.experiments as ex
+
+    seen = {}
+
+    def fake_sweep(configs, **kwargs):
+        seen.update(kwargs)
+        return {"total": len(configs), "cached": 0, "computed": len(configs), "failed": 0}
+
+    monkeypatch.setattr(ex, "sweep", fake_sweep)
+    grid = tmp_path / "g.yaml"
+    grid.write_text("defaults: {firm: linear, strategy: feature-label, target: Web_Developer}\ngrids:\n  - alpha: 0.05\n    seed: 0\n")
+    argv = ["sweep", str(grid), "--executor", "slurm", "--json",
+            "--slurm-param", "timeout_min=120", "--slurm-param", "slurm_partition=gpu"]
+    assert main(argv) == 0
+    assert seen["slurm_parameters"] == {"timeout_min": 120, "slurm_partition": "gpu"}
+    assert main(["sweep", str(grid), "--slurm-param", "oops"]) == 2
+    assert "--slurm-param expects KEY=VALUE" in capsys.readouterr().err
