@@ -7,10 +7,9 @@ import json
 
 import pytest
 
-from collective import experiments as ex
 from collective.cli import main
 
-from _synthetic import make_corpus_zip
+from _synthetic import make_corpus_zip, use_synthetic_corpus
 
 KEYS = {"success_in_set", "success_top1", "hamming_accuracy", "precision", "recall", "n_collective", "wall_seconds", "cached"}
 
@@ -22,10 +21,7 @@ def corpus_zip(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def env(tmp_path, monkeypatch, corpus_zip):
-    monkeypatch.setenv("COLLECTIVE_CACHE", str(tmp_path.parent / "collective-cache"))
-    monkeypatch.setenv("COLLECTIVE_RESUMES", str(corpus_zip))
-    monkeypatch.setenv("COLLECTIVE_RESULTS", str(tmp_path / "results"))
-    ex._CONTEXTS.clear()
+    use_synthetic_corpus(monkeypatch, tmp_path, corpus_zip)
 
 
 ARGS = ["run", "--firm", "linear", "--strategy", "feature-label", "--target", "Database_Administrator", "--alpha", "0.05", "--seed", "0"]

@@ -21,7 +21,7 @@ from collective import experiments as ex
 from collective.errors import CacheMissError, ConfigError
 from collective.experiments import RunConfig, append_record, load_results, read_records, run, sweep
 
-from _synthetic import make_corpus_zip
+from _synthetic import make_corpus_zip, use_synthetic_corpus
 
 TARGET = "Database_Administrator"
 
@@ -33,10 +33,7 @@ def corpus_zip(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def env(tmp_path, monkeypatch, corpus_zip):
-    monkeypatch.setenv("COLLECTIVE_CACHE", str(tmp_path.parent / "collective-cache"))
-    monkeypatch.setenv("COLLECTIVE_RESUMES", str(corpus_zip))
-    monkeypatch.setenv("COLLECTIVE_RESULTS", str(tmp_path / "results"))
-    ex._CONTEXTS.clear()
+    use_synthetic_corpus(monkeypatch, tmp_path, corpus_zip)
 
 
 def _config(**kw):
