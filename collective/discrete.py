@@ -32,6 +32,7 @@ from collective.adversary import (
     knapsack_max_value_batch,
     relaxed_cost,
 )
+from collective.domains import check_alpha, check_eps
 
 __all__ = [
     "STRATEGIES",
@@ -105,17 +106,11 @@ def check_problem(P0, g, y_star: int | None = None) -> tuple[np.ndarray, np.ndar
 
 
 def _check_alpha(alpha) -> float:
-    alpha = float(alpha)
-    if not 0.0 < alpha <= 1.0:
-        raise ValueError(f"alpha (collective size) must lie in (0, 1], got {alpha}")
-    return alpha
+    return float(check_alpha(float(alpha)))
 
 
 def _check_eps(eps) -> float:
-    eps = float(eps)
-    if not 0.0 <= eps < 1.0:
-        raise ValueError(f"eps (suboptimality of the classifier) must lie in [0, 1), got {eps}")
-    return eps
+    return float(check_eps(float(eps)))
 
 
 def _check_strategy(strategy: str) -> str:

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from collective.domains import domain, check_alpha, check_eps
+
 __all__ = [
     "feature_label_bound",
     "feature_only_bound",
@@ -42,41 +44,20 @@ __all__ = [
 ArrayLike = float | np.ndarray
 
 
-def _domain(name: str, value, lo: float, hi: float, *, lo_open: bool, hi_open: bool) -> np.ndarray:
-    arr = np.asarray(value, dtype=float)
-    if np.any(np.isnan(arr)):
-        raise ValueError(f"{name} must not be NaN")
-    below = arr <= lo if lo_open else arr < lo
-    above = arr >= hi if hi_open else arr > hi
-    if np.any(below | above):
-        bad = arr[below | above].ravel()[0]
-        interval = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
-        raise ValueError(f"{name} must lie in {interval}, got {bad:g}")
-    return arr
-
-
-def _alpha(a):
-    return _domain("alpha (collective size)", a, 0.0, 1.0, lo_open=True, hi_open=False)
-
-
-def _eps(e):
-    return _domain("eps (suboptimality of the classifier)", e, 0.0, 1.0, lo_open=False, hi_open=True)
-
-
 def _unit(name, v):
-    return _domain(name, v, 0.0, 1.0, lo_open=False, hi_open=False)
+    return domain(name, v, 0.0, 1.0, lo_open=False, hi_open=False)
 
 
 def _p(v):
-    return _domain("p (positivity constant)", v, 0.0, 1.0, lo_open=True, hi_open=False)
+    return domain("p (positivity constant)", v, 0.0, 1.0, lo_open=True, hi_open=False)
 
 
 def _target(t):
-    return _domain("target (success level S*)", t, 0.0, 1.0, lo_open=True, hi_open=True)
+    return domain("target (success level S*)", t, 0.0, 1.0, lo_open=True, hi_open=True)
 
 
 def _rho(r):
-    return _domain("rho (fibre-to-image mass ratio)", r, 1.0, np.inf, lo_open=False, hi_open=False)
+    return domain("rho (fibre-to-image mass ratio)", r, 1.0, np.inf, lo_open=False, hi_open=False)
 
 
 def _out(x: np.ndarray) -> ArrayLike:
@@ -90,7 +71,7 @@ def eps_budget(eps: ArrayLike, model: str = "tv") -> ArrayLike:
     ``P' = (1-ε)P + εQ`` only. Under Definition 3.1 (any ``P'`` within TV ``ε``) two events'
     probabilities can move ``2ε`` closer, and ``2ε > ε/(1-ε)`` for every ``ε < 1/2``.
     """
-    e = _eps(eps)
+    e = check_eps(eps)
     if model == "tv":
         return _out(2.0 * e)
     if model == "contamination":
@@ -109,19 +90,19 @@ def feature_label_bound(alpha: ArrayLike, xi: ArrayLike, delta: ArrayLike, eps: 
     Holds exactly (zero violations) at ``eps = 0``; for ``eps > 0`` see
     :func:`corrected_feature_label_bound`.
     """
-    a, x, d, e = _alpha(alpha), _unit("xi", xi), _unit("delta", delta), _eps(eps)
+    a, x, d, e = check_alpha(alpha), _unit("xi", xi), _unit("delta", delta), check_eps(eps)
     return _out(1.0 - (1.0 - a) / a * d * x - e / (1.0 - e))
 
 
 def feature_only_bound(alpha: ArrayLike, xi: ArrayLike, p: ArrayLike, eps: ArrayLike = 0.0) -> ArrayLike:
     """Theorem 3.5: ``S(α) >= 1 - (1-p)/(pα) · ξ - ε/(1-ε)`` (feature-only strategy (3))."""
-    a, x, pp, e = _alpha(alpha), _unit("xi", xi), _p(p), _eps(eps)
+    a, x, pp, e = check_alpha(alpha), _unit("xi", xi), _p(p), check_eps(eps)
     return _out(1.0 - (1.0 - pp) / (pp * a) * x - e / (1.0 - e))
 
 
 def erasure_bound(alpha: ArrayLike, tau: ArrayLike, eps: ArrayLike = 0.0) -> ArrayLike:
     """Theorem 3.7: ``S(α) >= 1 - 2(1-α)/α · τ - ε/(1-ε)`` (erasure strategy)."""
-    a, t, e = _alpha(alpha), _unit("tau", tau), _eps(eps)
+    a, t, e = check_alpha(alpha), _unit("tau", tau), check_eps(eps)
     return _out(1.0 - 2.0 * (1.0 - a) / a * t - e / (1.0 - e))
 
 
@@ -136,7 +117,7 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 def critical_mass_feature_label(target: ArrayLike, xi: ArrayLike, delta: ArrayLike, eps: ArrayLike = 0.0) -> ArrayLike:
     """Corollary 3.4: ``α* <= Δξ / (1 - S* - ε/(1-ε) + Δξ)`` (``inf`` if ``1 - S* <= ε/(1-ε)``)."""
-    s, x, d, e = _target(target), _unit("xi", xi), _unit("delta", delta), _eps(eps)
+    s, x, d, e = _target(target), _unit("xi", xi), _unit("delta", delta), check_eps(eps)
     eta = e / (1.0 - e)
     out = _ratio(d * x, 1.0 - s - eta + d * x)
     return _out(np.where(1.0 - s - eta > 0, out, np.inf))
@@ -144,13 +125,13 @@ def critical_mass_feature_label(target: ArrayLike, xi: ArrayLike, delta: ArrayLi
 
 def critical_mass_feature_only(target: ArrayLike, xi: ArrayLike, p: ArrayLike, eps: ArrayLike = 0.0) -> ArrayLike:
     """Corollary 3.6: ``α* <= (1-p)/p · ξ / (1 - S* - ε/(1-ε))`` (``inf`` if the denominator <= 0)."""
-    s, x, pp, e = _target(target), _unit("xi", xi), _p(p), _eps(eps)
+    s, x, pp, e = _target(target), _unit("xi", xi), _p(p), check_eps(eps)
     return _out(_ratio((1.0 - pp) / pp * x, 1.0 - s - e / (1.0 - e)))
 
 
 def critical_mass_erasure(target: ArrayLike, tau: ArrayLike, eps: ArrayLike = 0.0) -> ArrayLike:
     """Corollary 3.8: ``α* <= τ / ((1-S*)/2 - ε/(2(1-ε)) + τ)`` (``inf`` if ``1 - S* <= ε/(1-ε)``)."""
-    s, t, e = _target(target), _unit("tau", tau), _eps(eps)
+    s, t, e = _target(target), _unit("tau", tau), check_eps(eps)
     half_gap = 0.5 * (1.0 - s) - e / (2.0 * (1.0 - e))
     out = _ratio(t, half_gap + t)
     return _out(np.where(half_gap > 0, out, np.inf))
@@ -170,7 +151,7 @@ def corrected_feature_label_bound(
     points whose margins ``P(x, y*) - max_{y != y*} P(x, y) >= α P*(x) - (1-α) Δ_x P0(x)``
     add up to at most ``b``; summing gives ``α P*(F) <= b + (1-α) Δ ξ``.
     """
-    a, x, d = _alpha(alpha), _unit("xi", xi), _unit("delta", delta)
+    a, x, d = check_alpha(alpha), _unit("xi", xi), _unit("delta", delta)
     b = np.asarray(eps_budget(eps, model))
     return _out(1.0 - (1.0 - a) / a * d * x - b / a)
 
@@ -179,7 +160,7 @@ def corrected_feature_only_bound(
     alpha: ArrayLike, xi: ArrayLike, p: ArrayLike, eps: ArrayLike = 0.0, model: str = "tv"
 ) -> ArrayLike:
     """Theorem 3.5 with a valid ε-term: ``S(α) >= 1 - (1-p)ξ/(pα) - b/(pα)``."""
-    a, x, pp = _alpha(alpha), _unit("xi", xi), _p(p)
+    a, x, pp = check_alpha(alpha), _unit("xi", xi), _p(p)
     b = np.asarray(eps_budget(eps, model))
     return _out(1.0 - (1.0 - pp) / (pp * a) * x - b / (pp * a))
 
@@ -194,7 +175,7 @@ def corrected_erasure_bound(
     breaks the whole fibre ``g^{-1}(z)``. Requires the reading and idempotence under which
     the ε = 0 theorem holds (see the erasure chapter).
     """
-    a, t = _alpha(alpha), _unit("tau", tau)
+    a, t = check_alpha(alpha), _unit("tau", tau)
     r = _rho(rho)
     b = np.asarray(eps_budget(eps, model))
     return _out(1.0 - 2.0 * (1.0 - a) / a * t - np.maximum(1.0, r - 1.0) * b / a)
