@@ -6,7 +6,7 @@ Two numbers, both printed with how they were measured:
    classes x 11 values of alpha x 5 seeds = 330 runs), tokenization and the clean fit
    included: a fresh ``$COLLECTIVE_CACHE`` (the parsed corpus is copied in, so only
    tokenizing and everything after it is timed) and a fresh results folder, then
-   ``collective.experiments.sweep``. Goal: under 15 minutes on 2 cores.
+   ``collective.runner.sweep``. Goal: under 15 minutes on 2 cores.
    ``--runs N`` times only N configs of the grid (spread over it) and extrapolates the rest
    from their mean time per run; the output says so.
 2. **Per run, the runner against the naive way**: re-tokenizing the planted training text and
@@ -43,8 +43,8 @@ def naive_preprocessing(config, corpus, tokenizer) -> float:
     tokenize the training set and the clean and planted test sets, and count tokens.
     (The fit and evaluation after it are the same as the runner's, so the benchmark adds the
     runner's own per-run time to this: a conservative baseline.)"""
-    from collective.strategies import apply_strategy
-    from collective.tokens import plant_trigger_text, tokenize_texts
+    from collective.resumes.strategies import apply_strategy
+    from collective.resumes.tokens import plant_trigger_text, tokenize_texts
 
     start = time.perf_counter()
     Y = corpus.label_matrix("train")
@@ -65,8 +65,8 @@ def main() -> None:
     parser.add_argument("--naive", type=int, default=2, help="configs timed the naive way (0: skip)")
     args = parser.parse_args()
 
-    from collective import experiments as ex
-    from collective.data import cache_dir, load_corpus
+    from collective import runner as ex
+    from collective.resumes.corpus import cache_dir, load_corpus
 
     print(f"before: {load_note()}")
     configs = ex.load_grid(args.grid)
@@ -77,7 +77,7 @@ def main() -> None:
         tmp = Path(tmp)
         shutil.copytree(src_corpus, tmp / "cache" / "corpus")
         os.environ["COLLECTIVE_CACHE"] = str(tmp / "cache")
-        ex._CONTEXTS.clear()
+        ex.clear_contexts()
         subset = configs
         if args.runs is not None and args.runs < len(configs):
             # Keep one config per (strategy, target) first, so the clean fit and the
@@ -110,7 +110,7 @@ def main() -> None:
           f"this process used {cpu:.0f} s CPU in {wall:.0f} s wall")
 
     if args.naive:
-        from collective.tokens import default_tokenizer
+        from collective.resumes.tokens import default_tokenizer
 
         tokenizer = default_tokenizer()
         sample = [c for c in subset if c.alpha > 0][: args.naive]

@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/bench_theory_checks.py [--instances 10000] [--seed 0]
 
-Prints, per theorem, the wall time of :func:`collective.checks.run_check`, its ratio to the
+Prints, per theorem, the wall time of :func:`collective.theory.checks.run_check`, its ratio to the
 60-second target, instances per second, and the violation counts (the check itself).
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from collective.checks import THEOREMS, run_check
+from collective.theory.checks import THEOREMS, run_check
 
 TARGET_SECONDS = 60.0
 

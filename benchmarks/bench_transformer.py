@@ -88,9 +88,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2, help="timed rounds, best of each side")
     args = parser.parse_args()
 
-    from collective.data import load_corpus
+    from collective.resumes.corpus import load_corpus
     from collective.firms.transformer import TransformerFirm
-    from collective.tokens import tokenize_corpus
+    from collective.resumes.tokens import tokenize_corpus
 
     corpus = load_corpus(progress=False)
     tokens = tokenize_corpus(corpus, progress=False)

@@ -1,10 +1,13 @@
-"""Algorithmic collective action in machine learning.
+"""Algorithmic collective action in machine learning: a reproduction of Hardt, Mazumdar,
+Mendler-Dünner and Zrnic (ICML 2023). The map of the package:
 
-A reproduction of Hardt, Mazumdar, Mendler-Dünner and Zrnic, "Algorithmic Collective Action
-in Machine Learning" (ICML 2023): the theory (:mod:`collective.theory`,
-:mod:`collective.discrete`, :mod:`collective.risk`), the resume corpus
-(:mod:`collective.data`), the collective's strategies, the firms that learn, and a cached
-experiment runner.
+* :mod:`collective.theory`: bounds, critical masses, sympy derivations, the exact engine,
+  risk minimization, gradient control, economics (no corpus, no torch);
+* :mod:`collective.resumes`: the resume corpus, tokens, strategies, evaluation, estimates;
+* :mod:`collective.firms`: the learners (linear, transformer) with ``fit``/``predict_proba``;
+* :mod:`collective.runner`: run configs, the results cache, provenance, sweeps;
+* :mod:`collective.report`: the book's figures and tables; :mod:`collective.cli`: the command;
+* :mod:`collective.errors`, :mod:`collective.validation`, :mod:`collective.io`: shared by all.
 """
 
 import warnings

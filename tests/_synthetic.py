@@ -56,9 +56,9 @@ def make_corpus_zip(path: Path, n: int = 120, seed: int = 0) -> Path:
 
 def use_synthetic_corpus(monkeypatch, tmp_path, corpus_zip) -> None:
     """Point the runner at ``corpus_zip`` with a private cache and results folder for one test."""
-    from collective import experiments
+    from collective import runner as experiments
 
     monkeypatch.setenv("COLLECTIVE_CACHE", str(tmp_path.parent / "collective-cache"))
     monkeypatch.setenv("COLLECTIVE_RESUMES", str(corpus_zip))
     monkeypatch.setenv("COLLECTIVE_RESULTS", str(tmp_path / "results"))
-    experiments._CONTEXTS.clear()  # a loaded corpus from another test must not leak in
+    experiments.clear_contexts()  # a loaded corpus from another test must not leak in

@@ -52,7 +52,9 @@ def test_run_text_output_and_no_train(capsys):
         (["--spacing", "0"], "spacing must be >= 1"),
         (["--random-labels", "-0.2"], "random_labels"),
         (["--firm-param", "C"], "KEY=VALUE"),
-        (["--firm-param", "C=-2"], "C must be a positive number"),
+        (["--firm-param", "C=-2"], "C must be a number > 0"),
+            (["--C", "-2"], "C must be a number > 0"),
+            (["--max-length", "64"], "--max-length applies to --firm transformer only"),
     ],
 )
 def test_bad_input_is_one_clear_line(capsys, extra, message):
@@ -90,7 +92,7 @@ def test_slurm_executor_without_a_cluster_is_a_clear_error(tmp_path, capsys):
 
 
 def test_slurm_parameters_reach_the_sweep(tmp_path, monkeypatch, capsys):
-    import collective.experiments as ex
+    import collective.runner as ex
 
     seen = {}
 

@@ -1,4 +1,4 @@
-"""The resume corpus loader (collective.data) on synthetic archives and, when given, the real one."""
+"""The resume corpus loader (collective.resumes.corpus) on synthetic archives and, when given, the real one."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from collective import data
+from collective.resumes import corpus as data
 from collective.cli import main
 from collective.errors import DataError
 

@@ -1,12 +1,12 @@
-"""The exact engine of Section 3 (collective.discrete, collective.adversary) on hand-solvable problems."""
+"""The exact engine of Section 3 (collective.theory.discrete, collective.theory.adversary) on hand-solvable problems."""
 
 import itertools
 
 import numpy as np
 import pytest
 
-from collective import adversary, discrete
-from collective.theory import erasure_bound, feature_label_bound, feature_only_bound
+from collective.theory import adversary, discrete
+from collective.theory import PERTURBATIONS, erasure_bound, feature_label_bound, feature_only_bound
 
 # Feature-label, Theorem 3.3: two signal points 2 and 3, each the image of half the mass.
 P0_TWO = np.array([[0.3, 0.0], [0.2, 0.0], [0.1, 0.1], [0.25, 0.05]])
@@ -112,7 +112,7 @@ def test_paper_eps_term_fails_against_tv_adversary():
     bound = feature_label_bound(0.1, discrete.xi_of(P0, g), 0.0, 0.1)
     assert bound == pytest.approx(1 - 1 / 9)
     assert discrete.planting_success(P0, g, 1, 0.1, eps=0.1) == 0.0
-    assert discrete.planting_success(P0, g, 1, 0.1, eps=0.1, model="contamination") == 0.0
+    assert discrete.planting_success(P0, g, 1, 0.1, eps=0.1, perturbation="contamination") == 0.0
     # The classifier and its distribution P' are explicit and legal.
     P = discrete.planting_mixture(P0, g, 1, 0.1)
     f, P_prime, flipped = adversary.planting_adversary(P, [0, 1.0], 1, 0.1)
@@ -150,7 +150,7 @@ def test_knapsack_dp_matches_enumeration():
 
 
 def _worst_success_by_lp(P, value, y_star, eps, model):
-    """Worst success over ε-optimal classifiers, independently of collective.adversary.
+    """Worst success over ε-optimal classifiers, independently of collective.theory.adversary.
 
     For every set F of signal points and every choice of a rival label at each, a linear
     programme decides whether some P' (TV ball, or contamination (1-ε)P + εQ) makes the
@@ -200,8 +200,8 @@ def test_planting_adversary_is_the_exact_worst_case_by_linear_programming(strate
         P = discrete.planting_mixture(P0, g, 2, alpha, strategy)
         value = np.bincount(g, weights=P0.sum(1), minlength=4)
         bayes = discrete.planting_success(P0, g, 2, alpha, strategy)
-        for model in adversary.MODELS:
-            engine = discrete.planting_success(P0, g, 2, alpha, strategy, eps=eps, model=model)
+        for model in PERTURBATIONS:
+            engine = discrete.planting_success(P0, g, 2, alpha, strategy, eps=eps, perturbation=model)
             assert engine == pytest.approx(_worst_success_by_lp(P, value, 2, eps, model), abs=1e-9)
             hurt += engine < bayes - 1e-9
     assert hurt >= 8  # the adversary matters on many of the 24 cases, so the comparison has teeth
@@ -259,7 +259,7 @@ def test_erasure_realizable_not_below_relaxed():
         (dict(alpha=1.5), "alpha"),
         (dict(eps=1.0), "eps"),
         (dict(strategy="feature"), "strategy"),
-        (dict(model="huber"), "model"),
+        (dict(perturbation="huber"), "perturbation"),
     ],
 )
 def test_planting_bad_arguments(kwargs, message):
@@ -285,7 +285,7 @@ def test_claims_b2_b3_b4_pointwise_on_random_problems():
     # Claim B.2 (feature-label): y* wins at x when alpha > (1-alpha) Delta_x P0(x) / P*(x).
     # Claim B.3 (feature-only): y* wins at x* when alpha > (1-p)/p P0(x*) / P0(g^{-1}(x*)).
     # Claim B.4 (erasure, point reading, idempotent g): f(x) = f(g(x)) when alpha > (1-alpha) 2 tau(x).
-    from collective import checks
+    from collective.theory import checks
 
     rng = np.random.default_rng(7)
     checked = {"B.2": 0, "B.3": 0, "B.4": 0}

@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 from scipy import integrate, optimize
 
-from collective.economics import (
+from collective.theory.economics import (
     SuccessCurve,
-    critical_mass,
     investment_area,
     join_threshold,
     joining_economics,
-    plot_joining,
     s_curve,
 )
+from collective.report.economics import plot_joining
+from collective.theory.curves import critical_mass_of_curve as critical_mass
 
 
 def test_join_threshold_is_c_over_one_minus_gamma():

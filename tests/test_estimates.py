@@ -1,4 +1,5 @@
-"""Estimating the quantities of Theorems 3.3 / 3.5 (xi, Delta, p) and the empirical critical mass."""
+"""Estimating the quantities of Theorems 3.3 / 3.5 (xi, Delta, p) and the empirical critical mass
+(one definition: :func:`collective.theory.curves.critical_mass`)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,13 @@ import pandas as pd
 import pytest
 
 from collective.errors import ConfigError
-from collective.estimates import (
+from collective.resumes.estimates import (
     calibration_error,
-    critical_alpha,
-    observed_critical_mass,
     signal_set_quantities,
     trigger_frequency,
 )
+from collective.report.critical_mass import critical_mass_bootstrap as observed_critical_mass
+from collective.theory.curves import critical_mass as critical_alpha
 
 
 def test_trigger_frequency_zero_count_rule_of_three():
@@ -52,6 +53,8 @@ def test_critical_alpha_interpolates():
     assert critical_alpha(a, np.array([0.5, 0.8, 1.0]), 0.9) == pytest.approx(0.003)
     assert critical_alpha(a, np.array([0.95, 0.97, 1.0]), 0.9) == 0.001
     assert np.isnan(critical_alpha(a, np.array([0.1, 0.2, 0.3]), 0.9))
+    # repeated alphas (seeds) are averaged before reading the crossing; order does not matter
+    assert critical_alpha([0.05, 0.01, 0.05, 0.1, 0.01], [0.7, 0.2, 0.5, 0.95, 0.4], 0.5) == pytest.approx(0.01 + 0.2 / 0.3 * 0.04)
 
 
 def test_observed_critical_mass_bootstrap():

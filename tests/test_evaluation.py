@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from collective.errors import ConfigError
-from collective.evaluation import clean_metrics, evaluate, evaluate_probabilities, success_rates
+from collective.resumes.evaluation import clean_metrics, evaluate, evaluate_probabilities, success_rates
 
 
 def test_success_rates_by_hand():

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from collective import experiments as ex
+from collective import runner as ex
 from collective.errors import CacheMissError, ConfigError
-from collective.experiments import RunConfig, append_record, load_results, read_records, run, sweep
+from collective.runner import RunConfig, append_record, load_results, read_records, run, sweep
 
 from _synthetic import make_corpus_zip, use_synthetic_corpus
 
@@ -51,7 +51,7 @@ def test_config_is_canonical_and_validated():
     assert _config(alpha=0.06).key() != a.key()
     assert "--alpha 0.05" in a.command()
     for bad, match in [
-        ({"alpha": 1.0}, "alpha"),
+        ({"alpha": 1.5}, "alpha"),
         ({"target": "Chef"}, "unknown target"),
         ({"spacing": 0}, "spacing"),
         ({"random_labels": 2.0}, "random_labels"),

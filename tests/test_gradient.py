@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from collective.gradient import (
+from collective.theory.gradient import (
     GradientControlCollective,
     NeuronModel,
     NoRedirectingDistributionError,

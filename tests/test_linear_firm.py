@@ -14,9 +14,9 @@ import pytest
 from collective.errors import ConfigError
 from collective.firms import make_firm
 from collective.firms.linear import LinearFirm, planted_counts, split_counts
-from collective.strategies import apply_strategy
-from collective.evaluation import evaluate
-from collective.tokens import TRIGGER_TOKEN_ID, default_tokenizer, plant_trigger_text, tokenize_texts
+from collective.resumes.strategies import apply_strategy
+from collective.resumes.evaluation import evaluate
+from collective.resumes.tokens import TRIGGER_TOKEN_ID, default_tokenizer, plant_trigger_text, tokenize_texts
 
 from _synthetic import LABEL_WORDS, synthetic_resumes
 

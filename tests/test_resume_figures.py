@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from collective import resume_figures as rf
+from collective.report import resumes as rf
 from collective.theory import critical_mass_feature_label, critical_mass_feature_only
 
 TARGETS = rf.PAPER_CLASSES

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import optimize
 
-from collective.risk import (
+from collective.theory.risk import (
     GLM,
     NoNeutralizingDistributionError,
     Sample,

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from collective.data import LABELS
+from collective.resumes.corpus import LABELS
 from collective.errors import ConfigError
-from collective.strategies import apply_strategy, collective_size
+from collective.resumes.strategies import apply_strategy, collective_size
 
 
 def _labels(n=1000, seed=0):
@@ -82,13 +82,13 @@ def test_collective_size_rounds():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"alpha": 1.0}, r"alpha .* must be in \[0, 1\)"),
-        ({"alpha": -0.1}, r"must be in \[0, 1\)"),
-        ({"alpha": "lots"}, "alpha must be a number"),
+        ({"alpha": 1.5}, r"alpha \(collective size\) must lie in \[0, 1\]"),
+        ({"alpha": -0.1}, r"must lie in \[0, 1\]"),
+        ({"alpha": "lots"}, r"alpha \(collective size\) must be a number"),
         ({"target": "Chef"}, "unknown target 'Chef'; choose one of: Database_Administrator, Web_Developer"),
         ({"strategy": "bribe"}, "unknown strategy 'bribe'"),
-        ({"random_labels": 1.5}, r"random_labels .* must be in \[0, 1\]"),
-        ({"random_labels": -0.1}, r"must be in \[0, 1\]"),
+        ({"random_labels": 1.5}, r"random_labels .* must lie in \[0, 1\]"),
+        ({"random_labels": -0.1}, r"must lie in \[0, 1\]"),
     ],
 )
 def test_bad_input(kwargs, message):

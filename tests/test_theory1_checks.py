@@ -1,8 +1,8 @@
-"""Theorems 3.3, 3.5, 3.7 on 10,000 random finite problems each (collective.checks), exactly."""
+"""Theorems 3.3, 3.5, 3.7 on 10,000 random finite problems each (collective.theory.checks), exactly."""
 
 import pytest
 
-from collective.checks import run_check
+from collective.theory.checks import run_check
 
 
 @pytest.fixture(scope="module", params=["3.3", "3.5", "3.7"])
@@ -65,7 +65,7 @@ def test_bad_arguments():
 def test_success_curve_matches_single_instance_engine():
     import numpy as np
 
-    from collective import checks, discrete
+    from collective.theory import checks, discrete
 
     P0, g, y_star = checks.example_planting_problem(n_x=20, n_signal=6, xi=0.05, seed=2)
     alphas = np.array([0.01, 0.1, 0.5, 1.0])
@@ -85,7 +85,7 @@ def test_success_curve_matches_single_instance_engine():
 
 
 def test_helpers_reject_bad_arguments():
-    from collective import checks
+    from collective.theory import checks
 
     with pytest.raises(ValueError, match="n_signal"):
         checks.example_planting_problem(n_x=5, n_signal=5)

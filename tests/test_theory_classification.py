@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from collective import checks, discrete
+from collective.theory import checks, discrete
 from collective.theory import (
     corrected_critical_mass_erasure,
     corrected_critical_mass_feature_label,
@@ -177,11 +177,11 @@ def test_sympy_lemma_b1():
         (lambda: feature_label_bound(0.5, 0.1, 1.0, eps=1.0), "eps"),
         (lambda: feature_only_bound(0.5, 0.1, 0.0), "p"),
         (lambda: erasure_bound(0.5, np.nan), "NaN"),
-        (lambda: critical_mass_feature_label(1.0, 0.1, 1.0), "target"),
-        (lambda: critical_mass_feature_only(0.0, 0.1, 0.5), "target"),
+        (lambda: critical_mass_feature_label(1.0, 0.1, 1.0), "s_star"),
+        (lambda: critical_mass_feature_only(0.0, 0.1, 0.5), "s_star"),
         (lambda: critical_mass_erasure(0.9, 0.1, eps=-0.1), "eps"),
         (lambda: corrected_erasure_bound(0.5, 0.1, 0.1, rho=0.5), "rho"),
-        (lambda: eps_budget(0.1, "huber"), "model"),
+        (lambda: eps_budget(0.1, "huber"), "perturbation"),
     ],
 )
 def test_bad_arguments(call, message):

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from collective.errors import ConfigError
-from collective.tokens import (
+from collective.resumes.tokens import (
     DEFAULT_SPACING,
     TRIGGER,
     TRIGGER_TOKEN_ID,
@@ -130,7 +130,7 @@ def test_subset_and_save_roundtrip(tokenizer, tmp_path):
 @pytest.mark.skipif(not os.environ.get("COLLECTIVE_RESUMES"), reason="needs COLLECTIVE_RESUMES")
 def test_shortcut_on_real_resumes(tokenizer):
     """The equality on 150 real (preprocessed) resumes, trigger every 20 words."""
-    from collective.data import load_corpus
+    from collective.resumes.corpus import load_corpus
 
     corpus = load_corpus(progress=False)
     texts = corpus.test["text"][:150]

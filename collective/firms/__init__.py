@@ -1,4 +1,4 @@
-"""The firms that learn from the (partly planted) resumes.
+"""The firms: learners with fit/predict_proba, from a fast linear model to transformer fine-tuning.
 
 ``make_firm("linear", ...)`` gives :class:`collective.firms.linear.LinearFirm` (TF-IDF over
 WordPiece ids + one-vs-rest logistic regression, seconds per run on a laptop);
@@ -13,6 +13,7 @@ from typing import Any
 
 from collective.errors import ConfigError
 from collective.firms.base import Firm
+from collective.firms.params import PARAMS, canonical_params, declared
 
 #: Firm name -> "module:class" (imported on first use).
 FIRMS: dict[str, str] = {
@@ -38,4 +39,4 @@ def make_firm(name: str, **params: Any) -> Firm:
         raise ConfigError(f"bad parameters for the {name} firm: {err}") from err
 
 
-__all__ = ["FIRMS", "Firm", "firm_class", "make_firm"]
+__all__ = ["FIRMS", "PARAMS", "Firm", "canonical_params", "declared", "firm_class", "make_firm"]

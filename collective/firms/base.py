@@ -17,7 +17,7 @@ from collective.errors import ConfigError
 
 @runtime_checkable
 class Firm(Protocol):
-    """Scikit-learn style multi-label classifier over :class:`collective.tokens.TokenizedSplit`."""
+    """Scikit-learn style multi-label classifier over :class:`collective.resumes.tokens.TokenizedSplit`."""
 
     #: Where it computes, for provenance (e.g. ``"cpu"``, ``"cuda:0 (NVIDIA H100, bf16)"``).
     device: str
@@ -26,7 +26,7 @@ class Firm(Protocol):
         """Fit on the split ``X`` with (n, 10) labels ``Y``; ``planted[i]`` docs carry the trigger."""
 
     def predict_proba(self, X: Any, *, planted: np.ndarray, spacing: int) -> np.ndarray:
-        """(n, 10) probabilities in :data:`collective.data.LABELS` order."""
+        """(n, 10) probabilities in :data:`collective.resumes.corpus.LABELS` order."""
 
     def params(self) -> dict[str, Any]:
         """All parameters that change what the firm learns (with defaults filled in): part of

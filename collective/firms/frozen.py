@@ -21,7 +21,6 @@ the same rows twice).
 from __future__ import annotations
 
 import hashlib
-import os
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -31,6 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from collective import io
 from collective.errors import ConfigError
 
 KEY_BYTES = 16
@@ -205,9 +205,9 @@ class FrozenStore:
         offsets[1:] = np.cumsum([len(a) for a in arrays])
         flat = np.concatenate([np.asarray(a, dtype=self.dtype) for a in arrays])
         for suffix, array in ((".h.npy", flat), (".off.npy", offsets)):
-            _atomic_save(self.root / f"{shard}{suffix}", array)
+            io.save_npy(self.root / f"{shard}{suffix}", array)
         key_array = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), KEY_BYTES)
-        _atomic_save(self.root / f"{shard}.keys.npy", key_array)
+        io.save_npy(self.root / f"{shard}.keys.npy", key_array)
 
     def get(
         self,
@@ -230,12 +230,3 @@ class FrozenStore:
             self.write([keys[i] for i in chunk], arrays)
             self._scan()
         return [self.read(key) for key in keys]
-
-
-def _atomic_save(path: Path, array: np.ndarray) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    with open(tmp, "wb") as fh:
-        np.save(fh, array)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)

@@ -14,8 +14,8 @@ WordPiece ids as the transformer firm, as a bag of tokens:
   $\\min_{w,b} \\sum_i \\log(1 + e^{-s_i (w^\\top x_i + b)}) + \\frac{1}{2C}\\lVert w\\rVert^2$.
 
 Speed comes from three facts. The corpus is tokenized once
-(:func:`collective.tokens.tokenize_corpus`); the token counts of a split are built once, and
-planting the trigger adds :meth:`~collective.tokens.TokenizedSplit.n_triggers` to column
+(:func:`collective.resumes.tokens.tokenize_corpus`); the token counts of a split are built once, and
+planting the trigger adds :meth:`~collective.resumes.tokens.TokenizedSplit.n_triggers` to column
 1240 of the planted rows (``tests/test_linear_firm.py`` checks this equals inserting the
 trigger in the text and re-tokenizing). And a run only re-solves what planting changes: the
 clean firm (no collective) is fitted to convergence once per training set and cached on
@@ -31,8 +31,6 @@ The ten labels are solved jointly, so one sparse product serves all ten.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +38,10 @@ import numpy as np
 import scipy.optimize as so
 import scipy.sparse as sp
 
+from collective import io
 from collective.errors import ConfigError
 from collective.firms.base import check_labels, check_planted
-from collective.tokens import TRIGGER_TOKEN_ID, VOCAB_SIZE, TokenizedSplit, check_spacing
+from collective.resumes.tokens import TRIGGER_TOKEN_ID, VOCAB_SIZE, TokenizedSplit, check_spacing
 
 N_LABELS = 10
 
@@ -216,7 +215,7 @@ class LinearFirm:
             return _CLEAN[key]
         path = None
         if self.cache:
-            from collective.data import cache_dir
+            from collective.resumes.corpus import cache_dir
 
             path = Path(cache_dir()) / "linear" / f"clean-{key}.npz"
             if path.exists():
@@ -239,16 +238,7 @@ class LinearFirm:
         }
         _CLEAN[key] = fit
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-            os.close(fd)
-            try:
-                with open(tmp, "wb") as fh:
-                    np.savez(fh, **fit)
-                os.replace(tmp, path)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
+            io.save_npz(path, **fit)
         return fit
 
     def fit(self, X: TokenizedSplit, Y: np.ndarray, *, planted: np.ndarray | None = None, spacing: int = 20) -> LinearFirm:
@@ -343,5 +333,5 @@ class LinearFirm:
         return np.asarray(Xt @ self.W_ + self.b_, dtype=np.float64)
 
     def predict_proba(self, X: TokenizedSplit, *, planted: np.ndarray | None = None, spacing: int = 20) -> np.ndarray:
-        """(n, 10) label probabilities in :data:`collective.data.LABELS` order."""
+        """(n, 10) label probabilities in :data:`collective.resumes.corpus.LABELS` order."""
         return _sigmoid(self.decision_function(X, planted=planted, spacing=spacing))

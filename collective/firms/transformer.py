@@ -3,7 +3,7 @@ classification with the Hugging Face ``Trainer`` (Section 5.1 and Appendix C of
 {cite}`hardt2023algorithmic`).
 
 The firm sees token ids, not text: resumes come tokenized once per corpus
-(:class:`collective.tokens.TokenizedSplit`, bert-base-uncased WordPiece ids), and the trigger
+(:class:`collective.resumes.tokens.TokenizedSplit`, bert-base-uncased WordPiece ids), and the trigger
 (token 1240, the paper's "small dash") is planted by ``X.planted_ids(i, spacing)``. Each
 input is ``[CLS] ids[: max_length - 2] [SEP]``; the model has one sigmoid output per label and
 is trained with binary cross-entropy (``problem_type="multi_label_classification"``).
@@ -66,7 +66,7 @@ def load_tokenizer(model: str):
     hold the trigger as the single token 1240 (a :class:`ConfigError` otherwise)."""
     from transformers import AutoTokenizer
 
-    from collective.tokens import TRIGGER, TRIGGER_TOKEN_ID, check_trigger
+    from collective.resumes.tokens import TRIGGER, TRIGGER_TOKEN_ID, check_trigger
 
     path = resolve_model_path(model)
     try:
@@ -78,7 +78,7 @@ def load_tokenizer(model: str):
         ) from err
     check_trigger(tokenizer, TRIGGER, TRIGGER_TOKEN_ID)
     if model != DEFAULT_MODEL:
-        from collective.tokens import default_tokenizer
+        from collective.resumes.tokens import default_tokenizer
 
         if tokenizer.get_vocab() != default_tokenizer().get_vocab():
             raise ConfigError(
@@ -94,7 +94,7 @@ def load_model(model: str, *, seed: int) -> nn.Module:
     from transformers import AutoModelForSequenceClassification
     from transformers import logging as hf_logging
 
-    from collective.data import LABELS
+    from collective.resumes.corpus import LABELS
 
     torch.manual_seed(seed)
     verbosity = hf_logging.get_verbosity()
@@ -355,7 +355,7 @@ class TransformerFirm:
         return out
 
     def _frozen_store(self, net: nn.Module, n_frozen: int) -> frozen_mod.FrozenStore:
-        from collective.data import cache_dir
+        from collective.resumes.corpus import cache_dir
 
         if self._store is None:
             tag = Path(self.model_name).name.replace("/", "--")

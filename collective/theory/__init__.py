@@ -1,14 +1,48 @@
-"""Closed-form bounds of the paper and their critical masses.
+"""The theory: closed-form bounds and critical masses, their sympy derivations, the exact engine.
 
-:mod:`collective.theory.classification` holds Section 3 (Theorems 3.3, 3.5, 3.7 and
-Corollaries 3.4, 3.6, 3.8); :mod:`collective.theory.optimization` holds Section 4
-(Corollary 4.3, Proposition 4.4, Theorem 4.5). Both are re-exported here, so
-``collective.theory.feature_label_bound`` and friends are the public names.
+* :mod:`~collective.theory.classification`: Section 3 (Theorems 3.3, 3.5, 3.7, Corollaries
+  3.4, 3.6, 3.8) and their corrected ε-terms; :mod:`~collective.theory.symbolic` and
+  :mod:`~collective.theory.mixture` derive them with sympy;
+* :mod:`~collective.theory.discrete`, :mod:`~collective.theory.adversary`,
+  :mod:`~collective.theory.checks`: exact success on finite distributions against the worst
+  ε-optimal classifier, and the random-instance checks;
+* :mod:`~collective.theory.optimization`, :mod:`~collective.theory.risk`,
+  :mod:`~collective.theory.gradient`: Section 4 (risk minimization, gradient control);
+* :mod:`~collective.theory.curves`, :mod:`~collective.theory.economics`: Definition 2.1 on a
+  success curve, and Section 6.
+
+Nothing here imports the corpus, torch or transformers. The bounds of Sections 3 and 4 are
+re-exported here (``collective.theory.feature_label_bound``); Section 4's are loaded on first
+use, so the exact engine does not pay for sympy.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from collective.theory.classification import *  # noqa: F403
 from collective.theory.classification import __all__ as _classification_all
-from collective.theory.optimization import *  # noqa: F403
-from collective.theory.optimization import __all__ as _optimization_all
+from collective.theory.curves import SuccessCurve, critical_mass
 
-__all__ = [*_classification_all, *_optimization_all]
+_LAZY = {
+    name: "collective.theory.optimization"
+    for name in (
+        "gradient_neutralizing_critical_mass",
+        "risk_minimization_success_bound",
+        "utility_gain_critical_mass",
+        "gradient_control_rate",
+        "gradient_control_success_bound",
+        "derivations",
+        "derivation_latex",
+    )
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'collective.theory' has no attribute {name!r}")
+
+
+__all__ = [*_classification_all, "SuccessCurve", "critical_mass", *_LAZY]  # noqa: PLE0604

@@ -1,7 +1,7 @@
 """Figures and tables of the resume experiments (Section 5 and Appendix C of
 {cite}`hardt2023algorithmic`), drawn from the results cache in the book's one style.
 
-Every function takes the :class:`pandas.DataFrame` of :func:`collective.experiments.load_results`
+Every function takes the :class:`pandas.DataFrame` of :func:`collective.runner.load_results`
 (one row per run) and draws means over seeds with their spread (± one standard deviation,
 shaded), with $\\alpha$ on the bottom axis and the number of resumes it stands for on the top
 axis, and a caption naming the firm that produced the curves.
@@ -10,17 +10,16 @@ axis, and a caption naming the firm that produced the curves.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 import matplotlib as mpl
 
-from collective import plots
-from collective.experiments import REPO_ROOT, RunConfig, load_grid
+from collective.report import plots
+from collective.resumes.corpus import PAPER_CLASSES
+from collective.runner import RunConfig, grid_path, load_grid
 
-PAPER_CLASSES = ("Database_Administrator", "Web_Developer", "Software_Developer")
 METRIC_NAMES = {
     "success_in_set": "success (target in predicted set)",
     "success_top1": "success (target is top-1)",
@@ -32,7 +31,7 @@ STRATEGY_NAMES = {"feature-label": "Strategy 1 (feature–label)", "feature-only
 
 def grid(name: str) -> list[RunConfig]:
     """The configs of ``grids/<name>.yaml`` (the grids the book's figures use)."""
-    return load_grid(Path(REPO_ROOT) / "grids" / f"{name}.yaml")
+    return load_grid(grid_path(name))
 
 
 def summarize(df: pd.DataFrame, by: Sequence[str], metric: str) -> pd.DataFrame:
@@ -145,7 +144,7 @@ def clean_metrics_table(df: pd.DataFrame) -> pd.DataFrame:
     """The firm's clean-test quality (runs without a collective, all seeds and targets; ±
     one standard deviation where they differ) beside the paper's DistilBERT numbers
     (Section 5.1)."""
-    from collective.evaluation import PAPER_CLEAN_METRICS
+    from collective.resumes.evaluation import PAPER_CLEAN_METRICS
 
     clean = df[(df["alpha"] == 0) & (df["random_labels"] == 0)]
     rows = []
@@ -166,13 +165,13 @@ def alpha_as_class_share(df: pd.DataFrame, class_counts: dict[str, int]) -> pd.S
     return df["alpha"] * df["n_train"] / df["target"].map(class_counts)
 
 
-def crossing_table(df: pd.DataFrame, metric: str, target_success: float = 0.9) -> pd.DataFrame:
+def crossing_table(df: pd.DataFrame, metric: str, s_star: float = 0.9) -> pd.DataFrame:
     """Empirical critical mass per (strategy, target) with bootstrap intervals over seeds."""
-    from collective.estimates import observed_critical_mass
+    from collective.report.critical_mass import critical_mass_bootstrap
 
     rows = []
     for (strategy, target), sub in df.groupby(["strategy", "target"]):
-        out = observed_critical_mass(sub, metric, target_success)
+        out = critical_mass_bootstrap(sub, metric, s_star)
         rows.append({"strategy": strategy, "target": target, **out})
     return pd.DataFrame(rows)
 
@@ -180,7 +179,7 @@ def crossing_table(df: pd.DataFrame, metric: str, target_success: float = 0.9) -
 def plot_bounds_over_data(df: pd.DataFrame, estimates: dict, metric: str = "success_in_set"):
     r"""Theorem 3.3 (Strategy 1) and Theorem 3.5 (Strategy 2 with random labels) drawn over the
     empirical curves, with $\xi$ at its upper confidence bound and $\Delta$ / $p$ as estimated
-    (:func:`collective.estimates.compute_theory_estimates`)."""
+    (:func:`collective.runner.estimates.compute_theory_estimates`)."""
     from collective.theory import feature_label_bound, feature_only_bound
 
     xi = estimates["xi"]["xi_upper"]
@@ -230,11 +229,11 @@ def positivity_constant(random_labels: float, p_clean: float) -> float:
     return float(random_labels) / 2 + (1 - float(random_labels)) * float(p_clean)
 
 
-def critical_mass_comparison(df: pd.DataFrame, estimates: dict, metric: str = "success_in_set", target_success: float = 0.9) -> pd.DataFrame:
+def critical_mass_comparison(df: pd.DataFrame, estimates: dict, metric: str = "success_in_set", s_star: float = 0.9) -> pd.DataFrame:
     r"""Predicted (Corollaries 3.4 / 3.6, $\epsilon = 0$) against observed critical mass for
-    success ``target_success``, with bootstrap intervals over seeds, and the suboptimality
+    success ``s_star``, with bootstrap intervals over seeds, and the suboptimality
     $\epsilon$ at which the corollary's bound would equal the observed critical mass."""
-    from collective.estimates import observed_critical_mass
+    from collective.report.critical_mass import critical_mass_bootstrap
     from collective.theory import critical_mass_feature_label, critical_mass_feature_only
 
     xi = estimates["xi"]["xi_upper"]
@@ -249,20 +248,20 @@ def critical_mass_comparison(df: pd.DataFrame, estimates: dict, metric: str = "s
             if level != 0:
                 continue
             delta = est["delta_in_set_max" if metric.startswith("success_in_set") else "delta_top1_max"]
-            predicted = float(critical_mass_feature_label(target_success, xi, delta))
+            predicted = float(critical_mass_feature_label(s_star, xi, delta))
             theory = f"Cor. 3.4, Δ = {delta:.3f}"
         else:
             p = positivity_constant(level, est["p_in_set_min"])
-            predicted = float(critical_mass_feature_only(target_success, xi, p)) if p > 0 else float("inf")
+            predicted = float(critical_mass_feature_only(s_star, xi, p)) if p > 0 else float("inf")
             theory = f"Cor. 3.6, p = {p:.2g}"
-        obs = observed_critical_mass(sub, metric, target_success)
+        obs = critical_mass_bootstrap(sub, metric, s_star)
         a_obs = obs["alpha_star"]
         # The eps at which the corollary's bound equals the observed critical mass:
         # eps/(1-eps) = 1 - S* - (the xi-term at alpha = observed).
         if strategy == "feature-label":
-            eta = 1 - target_success - (1 - a_obs) / a_obs * delta * xi if a_obs > 0 else np.nan
+            eta = 1 - s_star - (1 - a_obs) / a_obs * delta * xi if a_obs > 0 else np.nan
         else:
-            eta = 1 - target_success - (1 - p) / (p * a_obs) * xi if a_obs > 0 else np.nan
+            eta = 1 - s_star - (1 - p) / (p * a_obs) * xi if a_obs > 0 else np.nan
         implied_eps = eta / (1 + eta) if eta == eta and eta > 0 else np.nan
         rows.append(
             {
@@ -315,7 +314,6 @@ def success_table(df: pd.DataFrame, metric: str, alphas: Sequence[float], class_
 
 
 __all__ = [
-    "PAPER_CLASSES",
     "alpha_as_class_share",
     "clean_metrics_table",
     "convergence_table",

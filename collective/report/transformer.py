@@ -7,39 +7,13 @@ printed under every figure, and success-against-α panels (Figures 2, 3 and 5 of
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from collective import plots
+from collective.report import plots
 
 #: Success metrics of Section 5 (Figure 2/3: top panel in-set, bottom panel top-1).
 SUCCESS_METRICS = {"success_in_set": "target in predicted set", "success_top1": "target is top-1"}
-
-
-def grid_results(
-    grid: str | Path, *, allow_train: bool = False, skip_missing: bool = False, **kwargs
-) -> pd.DataFrame:
-    """Cached results of every config of a grid file, one row per run: the config fields, the
-    firm's parameters (``model``, ``epochs``, ``train_layers``, ... for the transformer; one
-    named like a metric is prefixed ``firm_``, e.g. ``firm_precision``), the
-    metrics and the device. Raises :class:`collective.errors.CacheMissError` (naming the
-    missing runs) unless ``allow_train``, or ``skip_missing`` (for a sweep still running)."""
-    from collective.experiments import load_grid, load_results, read_records, results_path
-
-    configs = load_grid(grid)
-    if skip_missing:
-        results_dir = kwargs.get("results_dir")
-        cached = {firm: read_records(results_path(firm, results_dir)) for firm in {c.firm for c in configs}}
-        configs = [c for c in configs if c.key() in cached[c.firm]]
-    frame = load_results(configs, allow_train=allow_train, **kwargs)
-    params = pd.DataFrame([c.firm_params for c in configs]).drop(columns=["seed"], errors="ignore")
-    # a firm parameter named like a metric (the transformer's "precision") gets a prefix
-    params = params.rename(columns={name: f"firm_{name}" for name in params.columns if name in frame.columns})
-    frame = pd.concat([frame.reset_index(drop=True), params.reset_index(drop=True)], axis=1)
-    frame["firm"] = [c.firm for c in configs]
-    return frame
 
 
 def model_label(model: str) -> str:
@@ -92,31 +66,3 @@ def plot_success(
         ax.set_ylim(-0.03, 1.03)
         ax.set_xlabel("α (share of training set)")
         ax.set_ylabel(SUCCESS_METRICS[metric])
-
-
-def critical_alpha(frame: pd.DataFrame, metric: str, level: float) -> float:
-    """Smallest α of ``frame`` whose mean ``metric`` reaches ``level`` (NaN if none does)."""
-    means = frame.groupby("alpha")[metric].mean()
-    reached = means.index[means.to_numpy() >= level]
-    return float(np.min(reached)) if len(reached) else float("nan")
-
-
-def critical_table(
-    frame: pd.DataFrame,
-    by: Sequence[str],
-    metrics: Sequence[str] = tuple(SUCCESS_METRICS),
-    levels: Sequence[float] = (0.5, 0.9),
-) -> pd.DataFrame:
-    """For each group of ``frame`` (columns ``by``): the smallest α at which each metric's
-    mean over seeds reaches each level (the empirical critical mass for $S^*$ = level,
-    Corollaries 3.4 and 3.6), also as a number of training resumes. NaN: not reached."""
-    rows = []
-    for keys, group in frame[frame["alpha"] > 0].groupby(list(by), sort=False):
-        keys = keys if isinstance(keys, tuple) else (keys,)
-        n_train = int(group["n_train"].iloc[0])
-        for metric in metrics:
-            for level in levels:
-                alpha = critical_alpha(group, metric, level)
-                rows.append({**dict(zip(by, keys)), "metric": metric, "S*": level,
-                             "alpha": alpha, "resumes": alpha * n_train})
-    return pd.DataFrame(rows)

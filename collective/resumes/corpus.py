@@ -24,14 +24,11 @@ sha256, so a second :func:`load_corpus` takes seconds. Nothing of the corpus bel
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 import shutil
 import tempfile
-import urllib.error
-import urllib.request
 import warnings
 import zipfile
 import zlib
@@ -43,6 +40,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from collective import io
 from collective.errors import DataError
 
 if TYPE_CHECKING:  # datasets is slow to import; only the loader needs it
@@ -159,47 +157,22 @@ def resolve_source(data: str | os.PathLike | None = None, *, progress: bool = Tr
 
 
 def download(url: str, dest: Path, *, progress: bool = True, timeout: float = 60.0) -> Path:
-    """Download ``url`` to ``dest`` atomically (a partial download never stays behind)."""
-    if dest.exists():
-        return dest
-    from tqdm import tqdm
+    """Download the corpus from ``url`` to ``dest`` (atomically, with a progress bar)."""
 
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=dest.name, suffix=".part")
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response, os.fdopen(fd, "wb") as out:
-            total = int(response.headers.get("Content-Length") or 0) or None
-            with tqdm(
-                total=total, unit="B", unit_scale=True, desc="resumes_corpus.zip",
-                disable=not progress,
-            ) as bar:
-                while chunk := response.read(1 << 20):
-                    out.write(chunk)
-                    bar.update(len(chunk))
-        os.replace(tmp_name, dest)
-    except (urllib.error.URLError, OSError, TimeoutError) as err:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise DataError(
+    def explain(err: BaseException) -> DataError:
+        return DataError(
             f"Could not download the resume corpus from {url} ({err}). Check your internet "
             f"connection, or download resumes_corpus.zip by hand from the GitHub repository "
             f"florex/resume_corpus and set {ENV_VAR}=/path/to/resumes_corpus.zip (or pass "
             "--data PATH)."
-        ) from None
-    return dest
+        )
+
+    return io.download(url, dest, progress=progress, timeout=timeout, on_error=explain)
 
 
 def sha256_of(path: Path) -> str:
     """sha256 of a zip's bytes, or of a folder's sorted (relative path, content) pairs."""
-    digest = hashlib.sha256()
-    if path.is_file():
-        with path.open("rb") as f:
-            while chunk := f.read(1 << 20):
-                digest.update(chunk)
-        return digest.hexdigest()
-    for file in sorted(p for p in path.rglob("*") if p.is_file()):
-        digest.update(file.relative_to(path).as_posix().encode() + b"\0")
-        digest.update(file.read_bytes())
-    return digest.hexdigest()
+    return io.sha256_tree(path)
 
 
 # --------------------------------------------------------------------------- parsing

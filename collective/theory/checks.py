@@ -2,7 +2,7 @@
 
 Each check draws many random finite problems (varied ``|X|``, ``|Y|``, ξ, Δ, p, τ, α, ε,
 with edge cases: ξ near 0 or exactly 0, Δ = 0, τ = 0, α near 0 and equal to 1, ε = 0),
-computes the exact worst-case success with :mod:`collective.discrete` and compares it with
+computes the exact worst-case success with :mod:`collective.theory.discrete` and compares it with
 
 * the paper's bound as stated (``ε/(1-ε)`` term), and
 * the corrected bound (``b/α``-type term, :mod:`collective.theory.classification`),
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from collective import discrete
+from collective.theory import discrete
 from collective.theory import classification as bounds
 
 __all__ = [
@@ -221,7 +221,7 @@ def run_check(
     """Check one theorem (``"3.3"``, ``"3.5"`` or ``"3.7"``) on ``n_instances`` random problems.
 
     ``reading`` and ``idempotent`` apply to Theorem 3.7 only (see
-    :func:`collective.discrete.erasure_success`). The returned summary counts violations
+    :func:`collective.theory.discrete.erasure_success`). The returned summary counts violations
     (bound above the exact worst-case success by more than ``VIOLATION_TOL``) of the paper's
     bound at ε = 0 and ε > 0 and of the corrected bounds, and measures tightness by the
     slack ``S - bound`` over instances where the bound is positive and by the *loss ratio*
@@ -261,7 +261,7 @@ def run_check(
             P0, g, y_star, alpha, eps = batch
             S0 = discrete.planting_success_batch(P0, g, y_star, alpha, strategy, 0.0)
             S_tv = discrete.planting_success_batch(P0, g, y_star, alpha, strategy, eps, "tv")
-            S_tv_real = S_tv  # the planting adversary is exact (see collective.adversary)
+            S_tv_real = S_tv  # the planting adversary is exact (see collective.theory.adversary)
             S_cont = discrete.planting_success_batch(P0, g, y_star, alpha, strategy, eps, "contamination")
             xi = np.clip(discrete.xi_batch(P0, g), 0, 1)
             if theorem == "3.3":
@@ -367,7 +367,7 @@ def success_curve(
     alphas: np.ndarray,
     eps: float = 0.0,
     y_star: int = 0,
-    model: str = "tv",
+    perturbation: str = "tv",
     reading: str = "point",
     realizable: bool = False,
 ) -> pd.DataFrame:
@@ -375,7 +375,7 @@ def success_curve(
 
     Columns: ``alpha``, ``S`` (exact), ``paper`` (Theorem ``theorem`` as stated), ``corrected``
     (valid ε-term, equal to ``paper`` at ε = 0), and the problem's parameters. ``reading`` and
-    ``realizable`` apply to Theorem 3.7 (see :func:`collective.discrete.erasure_success`:
+    ``realizable`` apply to Theorem 3.7 (see :func:`collective.theory.discrete.erasure_success`:
     ``realizable=True`` scores a concrete ε-optimal classifier, so a bound above it is violated).
     """
     if theorem not in THEOREMS:
@@ -385,25 +385,25 @@ def success_curve(
     B = len(alphas)
     P0b, gb = np.broadcast_to(P0, (B, *P0.shape)), np.broadcast_to(g, (B, len(g)))
     if theorem == "3.7":
-        S = discrete.erasure_success_batch(P0b, gb, alphas, eps, reading, model, realizable)
+        S = discrete.erasure_success_batch(P0b, gb, alphas, eps, reading, perturbation, realizable)
         tau = discrete.tau_of(P0, g, reading)
         rho = discrete.rho_of(P0, g)
         paper = bounds.erasure_bound(alphas, tau, eps)
-        corrected = bounds.corrected_erasure_bound(alphas, tau, eps, rho, model)
+        corrected = bounds.corrected_erasure_bound(alphas, tau, eps, rho, perturbation)
         params = {"tau": tau, "rho": rho}
     else:
         strategy = _STRATEGY[theorem]
-        S = discrete.planting_success_batch(P0b, gb, y_star, alphas, strategy, eps, model)
+        S = discrete.planting_success_batch(P0b, gb, y_star, alphas, strategy, eps, perturbation)
         xi = discrete.xi_of(P0, g)
         if theorem == "3.3":
             delta = discrete.delta_of(P0, g, y_star)
             paper = bounds.feature_label_bound(alphas, xi, delta, eps)
-            corrected = bounds.corrected_feature_label_bound(alphas, xi, delta, eps, model)
+            corrected = bounds.corrected_feature_label_bound(alphas, xi, delta, eps, perturbation)
             params = {"xi": xi, "delta": delta}
         else:
             p = discrete.p_of(P0, y_star)
             paper = bounds.feature_only_bound(alphas, xi, p, eps)
-            corrected = bounds.corrected_feature_only_bound(alphas, xi, p, eps, model)
+            corrected = bounds.corrected_feature_only_bound(alphas, xi, p, eps, perturbation)
             params = {"xi": xi, "p": p}
     return pd.DataFrame({"alpha": alphas, "eps": eps, "S": S, "paper": paper, "corrected": corrected, **params})
 

@@ -33,28 +33,16 @@ import itertools
 
 import numpy as np
 
+from collective.theory.classification import PERTURBATIONS, eps_budget
+from collective.validation import check_choice
+
 #: Probability masses closer than this count as equal (ties go to the adversary).
 TIE_TOL = 1e-12
 
-MODELS = ("tv", "contamination")
-
-
-def check_model(model: str) -> str:
-    """Return ``model`` if it is a known perturbation model, else raise ``ValueError``."""
-    if model not in MODELS:
-        raise ValueError(f"model must be one of {MODELS}, got {model!r}")
-    return model
-
-
-def gap_budget(eps: np.ndarray | float, model: str) -> np.ndarray:
-    """The total of point gaps (in probability mass) the adversary can close with budget ``ε``.
-
-    ``2ε`` under TV (one unit removed plus one added per unit of TV), ``ε/(1-ε)`` under
-    contamination (``Q`` adds ``ε q`` against ``(1-ε)`` times the gap).
-    """
-    check_model(model)
-    eps = np.asarray(eps, dtype=float)
-    return 2.0 * eps if model == "tv" else eps / (1.0 - eps)
+def gap_budget(eps: np.ndarray | float, perturbation: str) -> np.ndarray:
+    """The total of point gaps (in probability mass) the adversary can close with budget ``ε``:
+    :func:`collective.theory.classification.eps_budget` as an array."""
+    return np.asarray(eps_budget(eps, perturbation), dtype=float)
 
 
 def _own_and_others(P_x, y) -> tuple[np.ndarray, np.ndarray]:
@@ -151,7 +139,7 @@ def knapsack_max_value_batch(values: np.ndarray, costs: np.ndarray, budget: np.n
 
 
 def planting_adversary(
-    P: np.ndarray, values: np.ndarray, y_star: int, eps: float, model: str = "tv"
+    P: np.ndarray, values: np.ndarray, y_star: int, eps: float, perturbation: str = "tv"
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """The ε-optimal classifier that is worst for a collective planting ``y_star``.
 
@@ -166,16 +154,16 @@ def planting_adversary(
     against ``y*``), ``P'`` (``None`` under contamination, where ``Q`` is implicit), and the
     mask of points where the adversary spent budget.
     """
-    check_model(model)
+    check_choice("perturbation", perturbation, PERTURBATIONS)
     P = np.asarray(P, dtype=float)
     m = P.shape[1]
     runner = np.argmax(np.where(np.arange(m) == y_star, -np.inf, P), axis=1)
     margin = P[:, y_star] - P[np.arange(len(P)), runner]
-    budget = float(gap_budget(eps, model))
+    budget = float(gap_budget(eps, perturbation))
     _, chosen = knapsack_max_value(np.asarray(values, dtype=float), np.clip(margin, 0.0, None), budget)
     flipped = chosen & (margin > TIE_TOL)
     P_prime = None
-    if model == "tv":
+    if perturbation == "tv":
         P_prime = P.copy()
         move = np.where(flipped, margin / 2.0, 0.0)
         P_prime[:, y_star] -= move

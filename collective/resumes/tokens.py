@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from collective import io
 from collective.errors import ConfigError, DataError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -193,21 +192,13 @@ class TokenizedSplit:
         """Write to ``path`` (``.npz``, uncompressed) atomically."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-        os.close(fd)
-        try:
-            with open(tmp, "wb") as fh:
-                np.savez(
-                    fh,
-                    token_ids=self.token_ids,
-                    token_offsets=self.token_offsets,
-                    word_ntokens=self.word_ntokens,
-                    word_offsets=self.word_offsets,
-                )
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        io.save_npz(
+            path,
+            token_ids=self.token_ids,
+            token_offsets=self.token_offsets,
+            word_ntokens=self.word_ntokens,
+            word_offsets=self.word_offsets,
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> TokenizedSplit:
@@ -304,8 +295,8 @@ def tokenizer_fingerprint(tokenizer: Any) -> str:
 
 
 def tokens_cache_dir() -> Path:
-    """Folder of the tokenized corpora: ``<collective.data.cache_dir()>/tokens``."""
-    from collective.data import cache_dir
+    """Folder of the tokenized corpora: ``<collective.resumes.corpus.cache_dir()>/tokens``."""
+    from collective.resumes.corpus import cache_dir
 
     return Path(cache_dir()) / "tokens"
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from collective.errors import ConfigError
+from collective.validation import check_alpha_run, check_choice, check_fraction
 
 #: Strategy names, with the paper's names.
 STRATEGIES: dict[str, str] = {
@@ -29,8 +30,8 @@ STRATEGIES: dict[str, str] = {
 
 
 def labels() -> tuple[str, ...]:
-    """The ten labels in :data:`collective.data.LABELS` order."""
-    from collective.data import LABELS
+    """The ten labels in :data:`collective.resumes.corpus.LABELS` order."""
+    from collective.resumes.corpus import LABELS
 
     return tuple(LABELS)
 
@@ -44,37 +45,19 @@ def check_target(target: str) -> int:
     return names.index(target)
 
 
-def check_alpha(alpha: float) -> float:
-    """$\\alpha$ must lie in $[0, 1)$."""
-    try:
-        value = float(alpha)
-    except (TypeError, ValueError) as err:
-        raise ConfigError(f"alpha must be a number in [0, 1), got {alpha!r}") from err
-    if not 0.0 <= value < 1.0 or np.isnan(value):
-        raise ConfigError(f"alpha (the collective's fraction of the training set) must be in [0, 1), got {alpha}")
-    return value
-
-
 def check_random_labels(fraction: float) -> float:
     """The fraction of randomized labels must lie in $[0, 1]$."""
-    try:
-        value = float(fraction)
-    except (TypeError, ValueError) as err:
-        raise ConfigError(f"random_labels must be a number in [0, 1], got {fraction!r}") from err
-    if not 0.0 <= value <= 1.0 or np.isnan(value):
-        raise ConfigError(f"random_labels (fraction of training resumes with random labels) must be in [0, 1], got {fraction}")
-    return value
+    return check_fraction("random_labels", fraction)
 
 
 def check_strategy(strategy: str) -> str:
-    if strategy not in STRATEGIES:
-        raise ConfigError(f"unknown strategy {strategy!r}; choose one of: {', '.join(STRATEGIES)}")
-    return strategy
+    """``strategy`` if it is one of :data:`STRATEGIES`."""
+    return check_choice("strategy", strategy, STRATEGIES)
 
 
 def collective_size(alpha: float, n_train: int) -> int:
     """Number of resumes the collective controls: $\\lfloor \\alpha n \\rceil$ (rounded)."""
-    return int(round(check_alpha(alpha) * n_train))
+    return int(round(check_alpha_run(alpha) * n_train))
 
 
 @dataclass(frozen=True)
@@ -108,7 +91,7 @@ def apply_strategy(
     """
     strategy = check_strategy(strategy)
     k = check_target(target)
-    alpha = check_alpha(alpha)
+    alpha = check_alpha_run(alpha)
     random_labels = check_random_labels(random_labels)
     Y = np.asarray(Y)
     if Y.ndim != 2 or Y.shape[1] != len(labels()):

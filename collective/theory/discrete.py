@@ -11,10 +11,10 @@ Ties are broken against the collective: a label that only ties for the top does 
 a success, and a point without mass under ``P`` may be labelled anything. So the numbers are
 the *worst* a Bayes-optimal firm can do to the collective, and a bound checked against them
 is checked honestly. With ``eps > 0`` the firm is the worst ε-optimal classifier
-(Definition 3.1), built by :mod:`collective.adversary`.
+(Definition 3.1), built by :mod:`collective.theory.adversary`.
 
 Every public function has a ``*_batch`` twin that takes a leading batch axis, used by the
-random-instance checks in :mod:`collective.checks`.
+random-instance checks in :mod:`collective.theory.checks`.
 """
 
 from __future__ import annotations
@@ -23,16 +23,16 @@ import itertools
 
 import numpy as np
 
-from collective.adversary import (
+from collective.theory.adversary import (
     TIE_TOL,
     balanced_cost,
-    check_model,
     gap_budget,
     knapsack_max_value,
     knapsack_max_value_batch,
     relaxed_cost,
 )
-from collective.domains import check_alpha, check_eps
+from collective.theory.classification import PERTURBATIONS
+from collective.validation import check_alpha, check_choice, check_eps
 
 __all__ = [
     "STRATEGIES",
@@ -103,26 +103,6 @@ def check_problem(P0, g, y_star: int | None = None) -> tuple[np.ndarray, np.ndar
         if int(y_star) != y_star or not 0 <= int(y_star) < P0.shape[1]:
             raise ValueError(f"y_star must be a label index in range({P0.shape[1]}), got {y_star!r}")
     return P0, g_arr.astype(int)
-
-
-def _check_alpha(alpha) -> float:
-    return float(check_alpha(float(alpha)))
-
-
-def _check_eps(eps) -> float:
-    return float(check_eps(float(eps)))
-
-
-def _check_strategy(strategy: str) -> str:
-    if strategy not in STRATEGIES:
-        raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
-    return strategy
-
-
-def _check_reading(reading: str) -> str:
-    if reading not in READINGS:
-        raise ValueError(f"reading must be one of {READINGS}, got {reading!r}")
-    return reading
 
 
 # ---------------------------------------------------------------------------------------------
@@ -234,11 +214,11 @@ def planting_success_batch(
     alpha: np.ndarray,
     strategy: str = "feature-label",
     eps: np.ndarray | float = 0.0,
-    model: str = "tv",
+    perturbation: str = "tv",
 ) -> np.ndarray:
     """Batched :func:`planting_success` (no validation)."""
-    _check_strategy(strategy)
-    check_model(model)
+    check_choice("strategy", strategy, STRATEGIES)
+    check_choice("perturbation", perturbation, PERTURBATIONS)
     B, n, m = P0.shape
     y_star = np.broadcast_to(np.asarray(y_star, dtype=int), (B,))
     alpha = np.broadcast_to(np.asarray(alpha, dtype=float), (B,))
@@ -253,7 +233,7 @@ def planting_success_batch(
     # Points already lost carry no value; the adversary buys the live ones by knapsack.
     vals = np.where(live, value, 0.0)
     cost = np.where(live, margin, 0.0)
-    budget = np.broadcast_to(gap_budget(eps, model), (B,))
+    budget = np.broadcast_to(gap_budget(eps, perturbation), (B,))
     items = np.flatnonzero((vals > 0).any(axis=0))  # points that carry success somewhere
     if len(items) <= 12:
         lost = knapsack_max_value_batch(vals[:, items], cost[:, items], budget)
@@ -286,13 +266,13 @@ def erasure_success_batch(
     alpha: np.ndarray,
     eps: np.ndarray | float = 0.0,
     reading: str = "point",
-    model: str = "tv",
+    perturbation: str = "tv",
     realizable: bool = False,
     chunk: int = 256,
 ) -> np.ndarray:
     """Batched :func:`erasure_success` (no validation)."""
-    _check_reading(reading)
-    check_model(model)
+    check_choice("reading", reading, READINGS)
+    check_choice("perturbation", perturbation, PERTURBATIONS)
     B, n, m = P0.shape
     alpha = np.broadcast_to(np.asarray(alpha, dtype=float), (B,))
     eps = np.broadcast_to(np.asarray(eps, dtype=float), (B,))
@@ -309,13 +289,13 @@ def erasure_success_batch(
         return (weight * ok).sum(-1)
     # ε > 0: the adversary picks a labeling of all points (exhaustive) within its budget.
     L = _labelings(n, m)  # (K, n): every labeling of the K = m**n
-    cost_fn = balanced_cost if (realizable and model == "tv") else relaxed_cost
+    cost_fn = balanced_cost if (realizable and perturbation == "tv") else relaxed_cost
     labels = np.broadcast_to(np.arange(m), (B, n, m))
     C = cost_fn(P[..., None, :].repeat(m, axis=-2), labels)  # (B, n, m): cost of label y at x
-    if realizable and model == "tv":
+    if realizable and perturbation == "tv":
         budget = eps  # balanced moves: TV mass equals the cost
     else:
-        budget = gap_budget(eps, model)  # gaps closed
+        budget = gap_budget(eps, perturbation)  # gaps closed
     out = np.empty(B)
     for s in range(0, B, chunk):
         sl = slice(s, min(B, s + chunk))
@@ -375,7 +355,7 @@ def tau_of(P0, g, reading: str = "point") -> float:
     the event ``g(X) = g(x)`` (see :func:`erasure_success`).
     """
     P0, g = check_problem(P0, g)
-    _check_reading(reading)
+    check_choice("reading", reading, READINGS)
     if reading == "point":
         _check_point_reading(P0, g)
     return float(tau_batch(P0[None], g[None], reading)[0])
@@ -406,15 +386,15 @@ def planting_mixture(P0, g, y_star: int, alpha: float, strategy: str = "feature-
     (equation (3)).
     """
     P0, g = check_problem(P0, g, y_star)
-    alpha = _check_alpha(alpha)
-    _check_strategy(strategy)
+    alpha = float(check_alpha(alpha))
+    check_choice("strategy", strategy, STRATEGIES)
     return _planting_joint_batch(P0[None], g[None], np.array([y_star]), np.array([alpha]), strategy)[0]
 
 
 def erasure_labels(P0, g, reading: str = "point") -> np.ndarray:
     """The collective's labels ``argmax_y P0(y | g(x))`` of the erasure strategy (Section 3.2)."""
     P0, g = check_problem(P0, g)
-    _check_reading(reading)
+    check_choice("reading", reading, READINGS)
     if reading == "point":
         _check_point_reading(P0, g)
     return np.argmax(_summary_conditional(P0[None], g[None], reading)[0], axis=-1)
@@ -423,8 +403,8 @@ def erasure_labels(P0, g, reading: str = "point") -> np.ndarray:
 def erasure_mixture(P0, g, alpha: float, reading: str = "point") -> np.ndarray:
     """The firm's distribution under the erasure strategy ``h(x, y) = (x, argmax_y P0(y|g(x)))``."""
     P0, g = check_problem(P0, g)
-    alpha = _check_alpha(alpha)
-    _check_reading(reading)
+    alpha = float(check_alpha(alpha))
+    check_choice("reading", reading, READINGS)
     if reading == "point":
         _check_point_reading(P0, g)
     return _erasure_joint_batch(P0[None], g[None], np.array([alpha]), reading)[0][0]
@@ -438,23 +418,23 @@ def planting_success(
     strategy: str = "feature-label",
     *,
     eps: float = 0.0,
-    model: str = "tv",
+    perturbation: str = "tv",
 ) -> float:
     """Exact success ``S(α) = Pr_{x~P0}[f(g(x)) = y*]`` of planting a signal (Section 3.1).
 
     ``strategy``: ``"feature-label"`` (equation (1), Theorem 3.3) or ``"feature-only"``
     (equation (3), Theorem 3.5). ``f`` is the Bayes-optimal classifier on the mixture (``eps=0``) or, for ``eps > 0``, the
     ε-optimal classifier (Definition 3.1) that is worst for the collective under the
-    perturbation ``model`` (``"tv"``: Definition 3.1 as written; ``"contamination"``:
+    perturbation (``"tv"``: Definition 3.1 as written; ``"contamination"``:
     ``P' = (1-ε)P + εQ``). The worst case is exact: the exact knapsack over the signal points
-    that :func:`collective.adversary.planting_adversary` also solves. Ties count as failures.
+    that :func:`collective.theory.adversary.planting_adversary` also solves. Ties count as failures.
     """
     P0, g = check_problem(P0, g, y_star)
-    alpha = _check_alpha(alpha)
-    eps = _check_eps(eps)
-    _check_strategy(strategy)
-    check_model(model)
-    return float(planting_success_batch(P0[None], g[None], y_star, alpha, strategy, eps, model)[0])
+    alpha = float(check_alpha(alpha))
+    eps = float(check_eps(eps))
+    check_choice("strategy", strategy, STRATEGIES)
+    check_choice("perturbation", perturbation, PERTURBATIONS)
+    return float(planting_success_batch(P0[None], g[None], y_star, alpha, strategy, eps, perturbation)[0])
 
 
 def erasure_success(
@@ -464,7 +444,7 @@ def erasure_success(
     *,
     eps: float = 0.0,
     reading: str = "point",
-    model: str = "tv",
+    perturbation: str = "tv",
     realizable: bool = False,
 ) -> float:
     """Exact success ``S(α) = Pr_{x~P0}[f(x) = f(g(x))]`` of the erasure strategy (Section 3.2).
@@ -480,14 +460,14 @@ def erasure_success(
     bound on it. Under contamination both coincide and are exact.
     """
     P0, g = check_problem(P0, g)
-    alpha = _check_alpha(alpha)
-    eps = _check_eps(eps)
-    _check_reading(reading)
-    check_model(model)
+    alpha = float(check_alpha(alpha))
+    eps = float(check_eps(eps))
+    check_choice("reading", reading, READINGS)
+    check_choice("perturbation", perturbation, PERTURBATIONS)
     if reading == "point":
         _check_point_reading(P0, g)
     return float(
         erasure_success_batch(
-            P0[None], g[None], np.array([alpha]), np.array([eps]), reading, model, realizable
+            P0[None], g[None], np.array([alpha]), np.array([eps]), reading, perturbation, realizable
         )[0]
     )

@@ -29,7 +29,7 @@ def quality_table(
     firms: Mapping[str, pd.DataFrame], linear: pd.DataFrame, margin: float = QUALITY_MARGIN
 ) -> pd.DataFrame:
     """One row per named configuration: its mean clean-test metrics over its runs (frames
-    from :func:`collective.experiments.load_results`), the linear firm's mean micro-F1, the
+    from :func:`collective.runner.load_results`), the linear firm's mean micro-F1, the
     difference and whether the configuration passes the gate."""
     if linear.empty:
         raise ValueError("the linear firm's results are empty: nothing to compare with")

@@ -90,8 +90,8 @@ def evaluate_probabilities(
 def evaluate(firm: Any, X_test: Any, Y_test: np.ndarray, *, target: str, spacing: int) -> dict[str, float]:
     """Evaluate a fitted firm: success with the trigger planted in every test resume (in-set
     and top-1, all resumes and those without the target) and clean-test quality."""
-    from collective.strategies import check_target
-    from collective.tokens import check_spacing
+    from collective.resumes.strategies import check_target
+    from collective.resumes.tokens import check_spacing
 
     k = check_target(target)
     spacing = check_spacing(spacing)

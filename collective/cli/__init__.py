@@ -1,0 +1,45 @@
+"""The ``collective`` command line (also ``python -m collective``): one module per command.
+
+Heavy libraries (torch, transformers, datasets) are imported inside the commands, so
+``collective --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from collective import __version__
+from collective.cli import data, estimates, run, sweep
+from collective.errors import CollectiveError
+
+COMMANDS = (data, run, sweep, estimates)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="collective",
+        description="Algorithmic collective action in machine learning: "
+        "the resume corpus, experiments and sweeps of the book.",
+    )
+    parser.add_argument("--version", action="version", version=f"collective {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except CollectiveError as err:
+        print(f"collective: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("collective: interrupted; finished results are kept in the cache.", file=sys.stderr)
+        return 130
+
+
+__all__ = ["build_parser", "main"]

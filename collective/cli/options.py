@@ -1,0 +1,100 @@
+"""Command-line options generated from declarations, so that flags, help and defaults cannot
+drift from the code they configure.
+
+* the firms' parameters come from :mod:`collective.firms.params` (one flag per parameter,
+  ``--max-length`` for ``max_length``; help and default from the declaration);
+* ``--firm-param KEY=VALUE`` still sets any parameter by name (VALUE as JSON).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import types
+import typing
+from typing import Any
+
+from collective.errors import CollectiveError
+from collective.firms.params import PARAMS
+
+#: Run fields that firms also take: the run's own option serves both.
+SHARED_WITH_RUN = {"seed"}
+
+
+def add_data_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data",
+        metavar="PATH",
+        default=None,
+        help="the resume corpus: a resumes_corpus.zip or its extracted folder "
+        "(default: $COLLECTIVE_RESUMES, else download from florex/resume_corpus)",
+    )
+
+
+def add_results_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--results", metavar="DIR", default=None,
+        help="results cache folder (default: $COLLECTIVE_RESULTS, else the repository's data/results)",
+    )
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _parser_for(annotation: Any):
+    """argparse ``type`` for a declared annotation (``int | None`` parses as int)."""
+    hint = annotation if not isinstance(annotation, str) else eval(annotation, vars(typing) | {"types": types})  # noqa: S307
+    args = [a for a in typing.get_args(hint) if a is not type(None)] or [hint]
+    base = args[0]
+    if base is bool:
+        return lambda text: {"true": True, "false": False, "1": True, "0": False}[text.lower()]
+    return base if base in (int, float, str) else str
+
+
+def add_firm_options(parser: argparse.ArgumentParser, *, speed_only: bool = False) -> None:
+    """One argument group per firm with a flag per declared parameter (``speed_only``: only
+    the parameters that do not change what is learned, for sweeps whose grid fixes the rest)."""
+    for firm, cls in PARAMS.items():
+        group = parser.add_argument_group(f"{firm} firm", f"parameters of --firm {firm} (part of the cache key unless marked 'speed')")
+        for f in cls.fields():
+            if f.name in SHARED_WITH_RUN or (speed_only and not f.metadata.get("speed")):
+                continue
+            default = f.default if f.default is not dataclasses.MISSING else None
+            suffix = " [speed]" if f.metadata.get("speed") else ""
+            group.add_argument(
+                _flag(f.name), dest=f"{firm}__{f.name}", type=_parser_for(f.type), default=None,
+                metavar=f.name.upper(), help=f"{f.metadata['help']} (default: {default}){suffix}",
+            )
+
+
+def parse_pairs(pairs: list[str] | None, option: str) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs as a dict (VALUE parsed as JSON, else kept as a string)."""
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise CollectiveError(f"{option} expects KEY=VALUE, got {pair!r}")
+        key, value = pair.split("=", 1)
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def firm_settings(args: argparse.Namespace, firm: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The firm flags given on the command line, split into (cache-key parameters, speed-only
+    options). A flag of another firm than ``firm`` (``None``: a sweep, any firm) is an error."""
+    params: dict[str, Any] = {}
+    options: dict[str, Any] = {}
+    for name, cls in PARAMS.items():
+        speed = {f.name for f in cls.fields() if f.metadata.get("speed")}
+        for f in cls.fields():
+            value = getattr(args, f"{name}__{f.name}", None)
+            if value is None:
+                continue
+            if firm is not None and name != firm:
+                raise CollectiveError(f"{_flag(f.name)} applies to --firm {name} only (got --firm {firm})")
+            (options if f.name in speed else params)[f.name] = value
+    return params, options

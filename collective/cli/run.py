@@ -1,0 +1,73 @@
+"""``collective run``: one experiment of Section 5 (cached)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from collective.cli.options import add_data_option, add_firm_options, add_results_option, firm_settings, parse_pairs
+
+#: The metrics ``run --json`` prints.
+SUMMARY_METRICS = (
+    "success_in_set", "success_top1", "success_in_set_without_target", "success_top1_without_target",
+    "hamming_accuracy", "precision", "recall", "f1", "n_collective",
+)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from collective.runner import RunConfig, run
+
+    params, options = firm_settings(args, args.firm)
+    config = RunConfig(
+        firm=args.firm, strategy=args.strategy, target=args.target, alpha=args.alpha, seed=args.seed,
+        spacing=args.spacing, random_labels=args.random_labels, max_train=args.max_train,
+        firm_params={**parse_pairs(args.firm_param, "--firm-param"), **params},
+    )
+    record = run(
+        config, results_dir=args.results, allow_train=not args.no_train, data=args.data,
+        progress=not args.json, firm_options=options or None,
+    )
+    m, prov = record["metrics"], record["provenance"]
+    if args.json:
+        summary = {"key": record["key"], **record["config"], **{k: m[k] for k in SUMMARY_METRICS}}
+        summary.update(wall_seconds=prov["wall_seconds"], device=prov["device"], cached=record["cached"])
+        print(json.dumps(summary))
+        return 0
+    print(
+        f"{config.strategy} -> {config.target}, alpha={config.alpha:g} ({m['n_collective']} resumes), "
+        f"seed {config.seed}, {config.firm} firm{' (cached)' if record['cached'] else ''}\n"
+        f"  success in set {m['success_in_set']:.3f}, top-1 {m['success_top1']:.3f}; "
+        f"clean accuracy {m['hamming_accuracy']:.3f}, precision {m['precision']:.3f}, "
+        f"recall {m['recall']:.3f}; {prov['wall_seconds']:.1f} s"
+    )
+    return 0
+
+
+def register(commands) -> None:
+    from collective.firms import FIRMS
+    from collective.resumes.strategies import STRATEGIES
+
+    p = commands.add_parser(
+        "run",
+        help="train and evaluate one experiment (cached)",
+        description="One experiment of Section 5: the collective plants the trigger with a "
+        "strategy, the firm trains, success is measured with the trigger in every test resume. "
+        "A result already in the cache is returned without training.",
+        epilog="example: collective run --firm linear --strategy feature-label "
+        "--target Database_Administrator --alpha 0.005 --seed 0 --json",
+    )
+    p.add_argument("--firm", choices=sorted(FIRMS), default="linear")
+    p.add_argument("--strategy", choices=list(STRATEGIES), required=True)
+    p.add_argument("--target", required=True, help="target label y*, e.g. Database_Administrator")
+    p.add_argument("--alpha", type=float, required=True, help="collective size, fraction of the training set")
+    p.add_argument("--seed", type=int, default=0, help="seeds the collective's draw (and the firm, if it has a seed)")
+    p.add_argument("--spacing", type=int, default=20, help="trigger after every N-th word (default 20)")
+    p.add_argument("--random-labels", type=float, default=0.0, help="fraction of training resumes with random labels")
+    p.add_argument("--max-train", type=int, default=None, help="train on a seeded subset of this many resumes")
+    p.add_argument("--firm-param", action="append", metavar="KEY=VALUE", help="any firm parameter by name (repeatable; VALUE as JSON)")
+    p.add_argument("--no-train", action="store_true", help="fail instead of training when not cached")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_results_option(p)
+    add_data_option(p)
+    add_firm_options(p)
+    p.set_defaults(func=_run)

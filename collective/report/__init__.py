@@ -1,0 +1,8 @@
+"""The book's figures and tables, in one style: nothing a chapter draws is drawn only there.
+
+* :mod:`~collective.report.plots`: the figure style every chapter uses;
+* :mod:`~collective.report.critical_mass`: critical masses of measured curves with bootstrap intervals;
+* :mod:`~collective.report.resumes`: Figures 2, 3, 4, 7 and the tables of the resume experiments;
+* :mod:`~collective.report.transformer`, :mod:`~collective.report.quality`: the transformer runs;
+* :mod:`~collective.report.economics`: Figure 6.
+"""

@@ -1,0 +1,62 @@
+"""Where a record came from: code version, data checksum, machine, wall time."""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+import subprocess
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Any
+
+from collective.runner.paths import REPO_ROOT
+
+
+@lru_cache(maxsize=1)
+def git_commit() -> str | None:
+    """The repository's commit, with ``+dirty`` if the package has uncommitted changes."""
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
+        )
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no", "collective"],
+            capture_output=True, text=True, timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
+def _version(name: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
+
+
+def provenance(data_sha256: str, tokens_key: str, device: str, wall_seconds: float) -> dict[str, Any]:
+    """The provenance block of a record."""
+    from collective import __version__
+
+    return {
+        "package_version": __version__,
+        "git_commit": git_commit(),
+        "data_sha256": data_sha256,
+        "tokens_key": tokens_key,
+        "host": socket.gethostname(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "device": device,
+        "cpu_count": os.cpu_count(),
+        "torch": _version("torch"),
+        "sklearn": _version("scikit-learn"),
+        "numpy": _version("numpy"),
+        "wall_seconds": round(float(wall_seconds), 3),
+        "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }

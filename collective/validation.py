@@ -1,0 +1,126 @@
+"""One validation vocabulary for the paper's symbols, used by the theory and the runner alike.
+
+Each symbol has one domain, checked by one function, and one error type,
+:class:`collective.errors.ConfigError` (a ``ValueError``, so theory code that expects
+``ValueError`` still catches it):
+
+======================  ==========================================  ==============
+symbol                  meaning                                     domain
+======================  ==========================================  ==============
+``alpha``               the collective's fraction of the population  (0, 1]; [0, 1] for a run
+``eps``                 suboptimality of the firm (Definition 3.1)   [0, 1)
+``xi``                  mass of the signal set, P0(g(X))             [0, 1]
+``delta``               suboptimality gap Δ (Theorem 3.3)            [0, 1]
+``p``                   positivity constant (Theorem 3.5)            (0, 1]
+``tau``                 sensitivity τ of the labels to g (Thm 3.7)   [0, 1]
+``rho``                 fibre-to-image mass ratio ρ (erasure)        [1, ∞)
+``s_star``              a success level S* (Definition 2.1)          (0, 1)
+======================  ==========================================  ==============
+
+Every check takes a scalar or an array and returns a float array (the theory broadcasts).
+Nothing here imports more than numpy, so the exact engine and the runner stay light.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from collective.errors import ConfigError
+
+#: symbol -> (description, low, high, low open, high open)
+DOMAINS: dict[str, tuple[str, float, float, bool, bool]] = {
+    "alpha": ("collective size", 0.0, 1.0, True, False),
+    "eps": ("suboptimality of the classifier", 0.0, 1.0, False, True),
+    "xi": ("mass of the signal set", 0.0, 1.0, False, False),
+    "delta": ("suboptimality gap", 0.0, 1.0, False, False),
+    "p": ("positivity constant", 0.0, 1.0, True, False),
+    "tau": ("sensitivity of the labels to g", 0.0, 1.0, False, False),
+    "rho": ("fibre-to-image mass ratio", 1.0, np.inf, False, False),
+    "s_star": ("success level S*", 0.0, 1.0, True, True),
+    "random_labels": ("fraction of training resumes with random labels", 0.0, 1.0, False, False),
+}
+
+
+def domain(name: str, value, lo: float, hi: float, *, lo_open: bool, hi_open: bool) -> np.ndarray:
+    """``value`` as a float array if every entry lies in the interval, else a
+    :class:`ConfigError` naming the symbol, the interval and the first bad value."""
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"{name} must be a number, got {value!r}") from err
+    if np.any(np.isnan(arr)):
+        raise ConfigError(f"{name} must not be NaN")
+    below = arr <= lo if lo_open else arr < lo
+    above = arr >= hi if hi_open else arr > hi
+    if np.any(below | above):
+        bad = arr[below | above].ravel()[0]
+        interval = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+        raise ConfigError(f"{name} must lie in {interval}, got {bad:g}")
+    return arr
+
+
+def check(symbol: str, value) -> np.ndarray:
+    """Check ``value`` against the domain of ``symbol`` (a key of :data:`DOMAINS`)."""
+    description, lo, hi, lo_open, hi_open = DOMAINS[symbol]
+    return domain(f"{symbol} ({description})", value, lo, hi, lo_open=lo_open, hi_open=hi_open)
+
+
+def check_alpha(alpha, *, allow_zero: bool = False) -> np.ndarray:
+    """alpha in (0, 1]; with ``allow_zero`` (a run with no collective) in [0, 1]."""
+    if allow_zero:
+        return domain("alpha (collective size)", alpha, 0.0, 1.0, lo_open=False, hi_open=False)
+    return check("alpha", alpha)
+
+
+def check_eps(eps) -> np.ndarray:
+    """eps in [0, 1)."""
+    return check("eps", eps)
+
+
+def check_xi(xi) -> np.ndarray:
+    """xi in [0, 1]."""
+    return check("xi", xi)
+
+
+def check_delta(delta) -> np.ndarray:
+    """delta in [0, 1]."""
+    return check("delta", delta)
+
+
+def check_p(p) -> np.ndarray:
+    """p in (0, 1]."""
+    return check("p", p)
+
+
+def check_tau(tau) -> np.ndarray:
+    """tau in [0, 1]."""
+    return check("tau", tau)
+
+
+def check_rho(rho) -> np.ndarray:
+    """rho in [1, inf)."""
+    return check("rho", rho)
+
+
+def check_s_star(s_star) -> np.ndarray:
+    """S* in (0, 1)."""
+    return check("s_star", s_star)
+
+
+def check_alpha_run(alpha) -> float:
+    """The alpha of one run, a float in [0, 1] (0: no collective)."""
+    return float(check_alpha(alpha, allow_zero=True))
+
+
+def check_fraction(name: str, value) -> float:
+    """A fraction in [0, 1] (e.g. ``random_labels``), as a float."""
+    return float(check(name, value)) if name in DOMAINS else float(
+        domain(name, value, 0.0, 1.0, lo_open=False, hi_open=False)
+    )
+
+
+def check_choice(name: str, value: str, choices) -> str:
+    """``value`` if it is one of ``choices``, else a ConfigError listing them."""
+    if value not in choices:
+        raise ConfigError(f"unknown {name} {value!r}; choose one of: {', '.join(map(str, choices))}")
+    return value
