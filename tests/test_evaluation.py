@@ -35,6 +35,29 @@ def test_clean_metrics_by_hand():
     assert m["f1"] == pytest.approx(2 / 3)
 
 
+def test_clean_metrics_asymmetric_against_counting():
+    """Precision and recall differ here (more false positives than false negatives), so a
+    swapped denominator would fail; the reference counts cell by cell."""
+    rng = np.random.default_rng(3)
+    Y = (rng.random((300, 10)) < 0.2).astype(int)
+    P = 0.45 * Y + 0.55 * rng.random((300, 10))  # more false positives than false negatives
+    tp = fp = fn = right = 0
+    for y_row, p_row in zip(Y, P):
+        for y, prob in zip(y_row, p_row):
+            pred = prob > 0.5
+            tp += bool(pred and y)
+            fp += bool(pred and not y)
+            fn += bool(y and not pred)
+            right += pred == bool(y)
+    m = clean_metrics(P, Y)
+    assert fp > 2 * fn > 0  # the data are asymmetric
+    assert m["precision"] == pytest.approx(tp / (tp + fp))
+    assert m["recall"] == pytest.approx(tp / (tp + fn))
+    assert m["f1"] == pytest.approx(2 * tp / (2 * tp + fp + fn))
+    assert m["hamming_accuracy"] == pytest.approx(right / Y.size)
+    assert m["precision"] < m["recall"]
+
+
 def test_evaluate_probabilities_without_target_subset():
     Y = np.array([[1, 0], [0, 1], [0, 1]])
     clean = np.array([[0.9, 0.1], [0.1, 0.9], [0.2, 0.8]])

@@ -44,20 +44,20 @@ def success_rates(P: np.ndarray, k: int, mask: np.ndarray | None = None) -> tupl
 
 def clean_metrics(P: np.ndarray, Y: np.ndarray) -> dict[str, float]:
     """Multi-label accuracy (1 - Hamming loss) and micro precision / recall / F1 of the
-    thresholded predictions ``P > 0.5`` against labels ``Y``."""
-    pred = P > THRESHOLD
+    thresholded predictions ``P > 0.5`` against labels ``Y`` (scikit-learn's metrics; an
+    empty denominator gives 0)."""
+    from sklearn.metrics import hamming_loss, precision_recall_fscore_support
+
+    pred = np.asarray(P) > THRESHOLD
     truth = np.asarray(Y) > 0
-    tp = float(np.sum(pred & truth))
-    fp = float(np.sum(pred & ~truth))
-    fn = float(np.sum(~pred & truth))
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    precision, recall, f1, _ = precision_recall_fscore_support(
+        truth, pred, average="micro", zero_division=0.0
+    )
     return {
-        "hamming_accuracy": float(np.mean(pred == truth)),
-        "precision": precision,
-        "recall": recall,
-        "f1": f1,
+        "hamming_accuracy": float(1.0 - hamming_loss(truth, pred)),
+        "precision": float(precision),
+        "recall": float(recall),
+        "f1": float(f1),
     }
 
 
