@@ -3,6 +3,8 @@
 Subcommands:
 
 * ``collective data info [--data PATH] [--json]``: summary of the resume corpus.
+* ``collective data summary [--data PATH] [--write | --check]``: the aggregate statistics the
+  book's corpus chapter shows (``data/corpus_summary.json``).
 
 Heavy libraries (torch, transformers, datasets) are imported inside the commands, so
 ``collective --help`` answers at once.
@@ -40,6 +42,27 @@ def _cmd_data_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_data_summary(args: argparse.Namespace) -> int:
+    from collective import corpus_summary as cs
+
+    summary = cs.summary_from_corpus(args.data, progress=True)
+    if args.write:
+        path = cs.write_corpus_summary(summary, args.output)
+        print(f"wrote {path}")
+    elif args.check:
+        committed = cs.load_corpus_summary(args.output)
+        if committed != summary:
+            differing = sorted(k for k in summary.keys() | committed.keys()
+                               if summary.get(k) != committed.get(k))
+            print(f"the committed summary differs from the corpus in: {', '.join(differing)}; "
+                  "rewrite it with `collective data summary --write`", file=sys.stderr)
+            return 1
+        print("the committed summary equals the one recomputed from the corpus")
+    else:
+        print(json.dumps(summary, indent=1))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="collective",
@@ -61,6 +84,24 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_option(info)
     info.add_argument("--json", action="store_true", help="print one JSON object")
     info.set_defaults(func=_cmd_data_info)
+    summary = data_commands.add_parser(
+        "summary",
+        help="aggregate statistics of the corpus for the book (data/corpus_summary.json)",
+        description="Compute from the corpus the aggregate statistics the corpus chapter shows "
+        "(counts, label frequencies, labels per resume, co-occurrence, length histogram; no "
+        "text) and print them, write them to the committed file, or check that file.",
+        epilog="examples:\n  collective data summary --write\n"
+        "  collective data summary --check --data resumes_corpus.zip",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_data_option(summary)
+    mode = summary.add_mutually_exclusive_group()
+    mode.add_argument("--write", action="store_true", help="write the summary file")
+    mode.add_argument("--check", action="store_true",
+                      help="exit 1 if the summary file differs from the corpus")
+    summary.add_argument("--output", metavar="PATH", default=None,
+                         help="the summary file (default data/corpus_summary.json)")
+    summary.set_defaults(func=_cmd_data_summary)
 
     # Experiment commands (run, sweep) register themselves below.
     # >>> experiment commands
