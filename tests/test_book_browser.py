@@ -184,11 +184,12 @@ def test_page_renders(browser, page):
     assert not state["broken_images"], f"{page}: images not loaded: {state['broken_images']}"
 
     # Internal links: the file exists, and so does the anchor.
-    broken = []
+    broken, checked = [], 0
     for href in state["links"]:
         parsed = urlparse(href)
         if parsed.scheme or href.startswith(("//", "mailto:", "javascript:")):
             continue
+        checked += 1
         target, fragment = urldefrag(href)
         target_path = (path.parent / unquote(target)).resolve() if target else path
         if target_path.is_dir():
@@ -198,6 +199,7 @@ def test_page_renders(browser, page):
         elif fragment and target_path.suffix == ".html" and unquote(fragment) not in _anchors(target_path):
             broken.append(f"{href} (no anchor #{fragment} in {target_path.name})")
     assert not broken, f"{page}: broken internal links: {broken}"
+    assert checked, f"{page}: no internal link found (navigation missing?)"
 
     # Downloads: a chapter (a notebook page) offers its executed notebook and its source.
     source = REPO_ROOT / Path(page).with_suffix(".md")
