@@ -87,9 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     summary = data_commands.add_parser(
         "summary",
         help="aggregate statistics of the corpus for the book (data/corpus_summary.json)",
-        description="Compute from the corpus the aggregate statistics the corpus chapter shows "
-        "(counts, label frequencies, labels per resume, co-occurrence, length histogram; no "
-        "text) and print them, write them to the committed file, or check that file.",
+        description="Compute from the corpus the aggregate statistics the corpus chapter\n"
+        "shows (counts, label frequencies, labels per resume, co-occurrence, length\n"
+        "histogram; no text) and print them, write them to the committed file\n"
+        "data/corpus_summary.json, or check that file against the corpus.",
         epilog="examples:\n  collective data summary --write\n"
         "  collective data summary --check --data resumes_corpus.zip",
         formatter_class=argparse.RawDescriptionHelpFormatter,
