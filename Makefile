@@ -1,4 +1,5 @@
-# The two set-up commands of the README: `make test` and `make book`.
+# The set-up commands of the README: `make test`, `make book` (then `make browser-test`) and
+# `make lab`.
 # Each creates the virtual environment on first use (Python 3.11, exact pins from
 # requirements.txt, the package in editable mode), then does its job.
 PYTHON ?= python3.11
@@ -6,7 +7,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test test-all book clean-book env
+.PHONY: test test-all book browser-test lab clean-book env
 
 env: $(STAMP)
 
@@ -19,7 +20,7 @@ $(STAMP): requirements.txt pyproject.toml
 
 # Fast tests (CPU, minutes). Slow and GPU tests are marked and left out here.
 test: $(STAMP)
-	$(PY) -m pytest -m "not slow and not gpu" -q
+	$(PY) -m pytest -m "not slow and not gpu and not browser" -q
 
 test-all: $(STAMP)
 	$(PY) -m pytest -q
@@ -27,6 +28,17 @@ test-all: $(STAMP)
 # Builds _build/html; any warning fails the build.
 book: $(STAMP)
 	$(VENV)/bin/jupyter-book build -W -n --keep-going .
+
+# Opens every page of _build/html in headless Chromium (Debian: apt-get install chromium) and
+# checks formulas, images, console errors, links and downloads; screenshots in _build/screenshots.
+browser-test: $(STAMP)
+	$(PY) -m pytest tests/test_book_browser.py -q
+
+# JupyterLab on the chapters: the MyST .md files open as notebooks (jupytext).
+LAB_ARGS ?=
+lab: $(STAMP)
+	JUPYTERLAB_SETTINGS_DIR=$(CURDIR)/.jupyterlab/user-settings \
+	  $(VENV)/bin/jupyter lab --ServerApp.root_dir=$(CURDIR) $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS) chapters/index.md
 
 clean-book:
 	$(VENV)/bin/jupyter-book clean .

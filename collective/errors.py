@@ -18,3 +18,7 @@ class ConfigError(CollectiveError, ValueError):
 
 class CacheMissError(CollectiveError, LookupError):
     """A result was asked for that is not in the results cache (and training is disabled)."""
+
+
+class NotFittedError(CollectiveError, AttributeError):
+    """A firm was asked to predict before ``fit`` (scikit-learn's ``NotFittedError`` idea)."""

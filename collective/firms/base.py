@@ -12,25 +12,71 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from collective.errors import ConfigError
+from collective.errors import ConfigError, NotFittedError
 
 
 @runtime_checkable
 class Firm(Protocol):
-    """Scikit-learn style multi-label classifier over :class:`collective.resumes.tokens.TokenizedSplit`."""
+    """Scikit-learn style multi-label classifier over :class:`collective.resumes.tokens.TokenizedSplit`.
 
-    #: Where it computes, for provenance (e.g. ``"cpu"``, ``"cuda:0 (NVIDIA H100, bf16)"``).
-    device: str
+    The runner sets :attr:`reference_labels` before :meth:`fit`, and reads :attr:`fit_info`
+    and :attr:`device` after it (into the record's metrics and provenance).
+    """
+
+    #: The training set's labels before the collective acted (set by the runner before
+    #: ``fit``); a firm may warm-start from a model fitted on them. ``None``: not given.
+    reference_labels: np.ndarray | None
 
     def fit(self, X: Any, Y: np.ndarray, *, planted: np.ndarray, spacing: int) -> Firm:
         """Fit on the split ``X`` with (n, 10) labels ``Y``; ``planted[i]`` docs carry the trigger."""
 
     def predict_proba(self, X: Any, *, planted: np.ndarray, spacing: int) -> np.ndarray:
-        """(n, 10) probabilities in :data:`collective.resumes.corpus.LABELS` order."""
+        """(n, 10) probabilities in :data:`collective.resumes.corpus.LABELS` order. Before
+        ``fit``: :class:`~collective.errors.NotFittedError`."""
 
     def params(self) -> dict[str, Any]:
         """All parameters that change what the firm learns (with defaults filled in): part of
         an experiment's cache key."""
+
+    @property
+    def fit_info(self) -> dict[str, Any]:
+        """What the last ``fit`` reports about itself (iterations, convergence, timings)."""
+
+    @property
+    def device(self) -> str:
+        """Where the last ``fit`` computed, for provenance (e.g. ``"cpu"``, ``"cuda:0 (H100, bf16)"``)."""
+
+
+class BaseFirm:
+    """What the firms share, in scikit-learn's style: the constructor (generated from the
+    firm's parameter declaration, :mod:`collective.firms.params`) only stores its arguments;
+    :meth:`params` is the declaration's cache-key part; fitted state ends in ``_`` and is
+    checked by :meth:`check_is_fitted`. A firm is ``@dataclass(eq=False) class F(FParams,
+    BaseFirm)`` over its declaration ``FParams`` and implements ``fit`` and ``predict_proba``."""
+
+    reference_labels: np.ndarray | None = None
+    fit_info_: dict[str, Any]
+    device_: str
+
+    def params(self) -> dict[str, Any]:
+        """The parameters that change what is learned, checked (the runner's cache key)."""
+        self.validate()  # type: ignore[attr-defined]  # from the firm's FirmParams declaration
+        return self.key_params()  # type: ignore[attr-defined]
+
+    def check_is_fitted(self) -> None:
+        """:class:`NotFittedError` unless :meth:`fit` has run."""
+        if not hasattr(self, "fit_info_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit() first")
+
+    @property
+    def fit_info(self) -> dict[str, Any]:
+        self.check_is_fitted()
+        return self.fit_info_
+
+    @property
+    def device(self) -> str:
+        self.check_is_fitted()
+        return self.device_
 
 
 def check_planted(planted: np.ndarray | None, n: int) -> np.ndarray:
