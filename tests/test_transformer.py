@@ -178,6 +178,7 @@ def small_context(monkeypatch):
     """The runner's data context with the full training split (max_train draws from it) and
     the first 24 test resumes, so a run evaluates in seconds."""
     from collective import runner as experiments
+    from collective.runner import run as run_module
 
     full = experiments.load_context()
     rows = np.sort(np.random.default_rng(0).choice(len(full.test), 24, replace=False))
@@ -189,7 +190,7 @@ def small_context(monkeypatch):
         data_sha256=full.data_sha256,
         tokens_key=full.tokens_key,
     )
-    monkeypatch.setattr(experiments, "load_context", lambda *a, **k: small)
+    monkeypatch.setattr(run_module, "load_context", lambda *a, **k: small)  # where run() looks it up
     return small
 
 

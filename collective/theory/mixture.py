@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import sympy as sp
 
+# Symbols carry explicit LaTeX names (braced, so sympy's printer does not read the ``^`` and
+# ``_`` inside them as its own super- and subscripts).
 alpha = sp.Symbol("alpha", positive=True)
 #: Probability masses at one point: P0(x), P*(x), and P0(y|x) for the target and a rival label.
-P0_x, Pstar_x = sp.symbols("P_0(x) P^*(x)", positive=True)
-P0_ystar_given_x, P0_y_given_x = sp.symbols("P_0(y^*|x) P_0(y|x)", nonnegative=True)
-Delta_x = sp.Symbol("Delta_x", nonnegative=True)
+P0_x = sp.Symbol(r"{\mathcal{P}_0(x)}", positive=True)
+Pstar_x = sp.Symbol(r"{\mathcal{P}^{*}(x)}", positive=True)
+P0_ystar_given_x = sp.Symbol(r"{\mathcal{P}_0(y^{*} \mid x)}", nonnegative=True)
+P0_y_given_x = sp.Symbol(r"{\mathcal{P}_0(y \mid x)}", nonnegative=True)
+Delta_x = sp.Symbol(r"{\Delta_x}", nonnegative=True)
 r = sp.Symbol("r", positive=True)  # the likelihood ratio P0(x) / P*(x)
 
 
