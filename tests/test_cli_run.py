@@ -70,9 +70,9 @@ def test_sweep_command(tmp_path, capsys):
         "grids:\n  - alpha: [0.0, 0.05]\n    seed: [0, 1]\n"
     )
     assert main(["sweep", str(grid), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == {"total": 4, "cached": 0, "computed": 4}
+    assert json.loads(capsys.readouterr().out) == {"total": 4, "cached": 0, "computed": 4, "elsewhere": 0}
     assert main(["sweep", str(grid), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == {"total": 4, "cached": 4, "computed": 0}
+    assert json.loads(capsys.readouterr().out) == {"total": 4, "cached": 4, "computed": 0, "elsewhere": 0}
     bad = tmp_path / "bad.yaml"
     bad.write_text("grids: [{alpha: [2.0], firm: linear, strategy: feature-label, target: Web_Developer, seed: 0}]\n")
     assert main(["sweep", str(bad)]) == 2

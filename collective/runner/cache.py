@@ -97,6 +97,7 @@ class _Parsed:
 
     ident: tuple[int, int]
     offset: int = 0
+    seal: bytes = b""  # the last bytes before offset: if they change, the file was rewritten
     lines: int = 0
     records: list[tuple[int, dict]] = field(default_factory=list)  # (line, record) parsed as JSON
     corrupt: list[tuple[int, str]] = field(default_factory=list)  # (line, error)
@@ -117,8 +118,14 @@ def _parse(path: Path) -> tuple[_Parsed, bytes]:
         if state is None or state.ident != ident or st.st_size < state.offset:
             state = _PARSED[key] = _Parsed(ident=ident)
         with open(path, "rb") as fh:
-            fh.seek(state.offset)
+            fh.seek(state.offset - len(state.seal))
             chunk = fh.read()
+        if not chunk.startswith(state.seal):  # rewritten in place: parse it all again
+            state = _PARSED[key] = _Parsed(ident=ident)
+            with open(path, "rb") as fh:
+                chunk = fh.read()
+        else:
+            chunk = chunk[len(state.seal):]
         end = chunk.rfind(b"\n") + 1
         complete, tail = chunk[:end], chunk[end:]
         for raw in complete.split(b"\n")[:-1]:
@@ -131,6 +138,8 @@ def _parse(path: Path) -> tuple[_Parsed, bytes]:
             except (ValueError, UnicodeDecodeError) as err:
                 state.corrupt.append((state.lines, f"not JSON ({str(err)[:80]})"))
         state.offset += end
+        if end:
+            state.seal = complete[-64:] if len(complete) >= 64 else (state.seal + complete)[-64:]
         return state, tail
 
 
