@@ -124,3 +124,27 @@ def check_choice(name: str, value: str, choices) -> str:
     if value not in choices:
         raise ConfigError(f"unknown {name} {value!r}; choose one of: {', '.join(map(str, choices))}")
     return value
+
+
+def check_device(device) -> str:
+    """A torch device name the transformer firm can use: ``auto``, ``cpu``, ``cuda``,
+    ``cuda:i`` or ``mps`` (a :class:`ConfigError` naming the choices otherwise). Torch is
+    imported only to parse names other than these."""
+    if not isinstance(device, str) or not device.strip():
+        raise ConfigError(f"device must be a name such as auto, cpu or cuda:0, got {device!r}")
+    name = device.strip()
+    kind, _, index = name.partition(":")
+    if kind in ("auto", "cpu", "mps") and not index or kind == "cuda" and (not index or index.isdigit()):
+        return name
+    try:
+        import torch
+
+        parsed = torch.device(name)
+    except (RuntimeError, ValueError, TypeError) as err:
+        raise ConfigError(
+            f"device {name!r} is not a device torch knows ({str(err).splitlines()[0][:160]}); "
+            "use auto, cpu, cuda or cuda:N"
+        ) from None
+    raise ConfigError(
+        f"device {name!r} (torch device type {parsed.type!r}) is not supported by the firms; use auto, cpu, cuda or cuda:N"
+    )

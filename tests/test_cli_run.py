@@ -4,6 +4,8 @@ clear errors without tracebacks), end to end on a small synthetic corpus."""
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 
@@ -70,9 +72,9 @@ def test_sweep_command(tmp_path, capsys):
         "grids:\n  - alpha: [0.0, 0.05]\n    seed: [0, 1]\n"
     )
     assert main(["sweep", str(grid), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == {"total": 4, "cached": 0, "computed": 4}
+    assert json.loads(capsys.readouterr().out) == {"total": 4, "cached": 0, "computed": 4, "elsewhere": 0}
     assert main(["sweep", str(grid), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == {"total": 4, "cached": 4, "computed": 0}
+    assert json.loads(capsys.readouterr().out) == {"total": 4, "cached": 4, "computed": 0, "elsewhere": 0}
     bad = tmp_path / "bad.yaml"
     bad.write_text("grids: [{alpha: [2.0], firm: linear, strategy: feature-label, target: Web_Developer, seed: 0}]\n")
     assert main(["sweep", str(bad)]) == 2
@@ -109,3 +111,132 @@ def test_slurm_parameters_reach_the_sweep(tmp_path, monkeypatch, capsys):
     assert seen["slurm_parameters"] == {"timeout_min": 120, "slurm_partition": "gpu"}
     assert main(["sweep", str(grid), "--slurm-param", "oops"]) == 2
     assert "--slurm-param expects KEY=VALUE" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- no raw tracebacks (issue 10.6)
+
+
+def _grid(tmp_path, text: str):
+    path = tmp_path / "g.yaml"
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("grids: []\n", "'grids' must be a non-empty list"),
+        ("grids: [{}]\n", "grid block 1 must be a non-empty mapping"),
+        ("defaults: {firm: linear}\n", "'grids' must be a non-empty list"),
+        ("grids: [{alpha: []}]\n", "empty list of values"),
+    ],
+)
+def test_empty_grid_blocks_are_clear_errors(tmp_path, capsys, text, message):
+    assert main(["sweep", _grid(tmp_path, text)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("collective: error:") and message in err and "Traceback" not in err
+
+
+def test_value_failing_for_some_configs_fails_before_any_run(tmp_path, capsys):
+    grid = _grid(tmp_path, "defaults: {firm: linear, target: Web_Developer, seed: 0}\n"
+                           "grids:\n  - strategy: feature-only\n    alpha: [0.01, 0.9]\n  - strategy: feature-label\n    alpha: 0.05\n")
+    assert main(["sweep", grid]) == 2
+    err = capsys.readouterr().err
+    assert "1 of 3 configs cannot run on this corpus (nothing was run)" in err and "--alpha 0.9" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "results" / "linear.jsonl").exists()
+
+
+def test_device_torch_rejects_is_a_clear_error(tmp_path, capsys):
+    for argv in (
+        ["run", "--firm", "transformer", "--strategy", "feature-label", "--target", "Web_Developer", "--alpha", "0.05", "--device", "tpu"],
+        ["sweep", _grid(tmp_path, "grids: [{firm: linear, strategy: feature-label, target: Web_Developer, alpha: 0.05, seed: 0}]\n"), "--device", "tpu"],
+    ):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "device 'tpu' is not a device torch knows" in err and "Traceback" not in err
+
+
+def test_max_train_larger_than_the_training_set(capsys):
+    assert main([*ARGS, "--max-train", "100000"]) == 2
+    err = capsys.readouterr().err
+    assert "max_train=100000 is larger than the training set" in err and "Traceback" not in err
+
+
+def test_cache_folder_that_is_a_file(tmp_path, monkeypatch, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("COLLECTIVE_CACHE", str(blocker))
+    assert main([*ARGS, "--seed", "7"]) == 2
+    err = capsys.readouterr().err
+    assert "is a file, not a folder" in err and "Traceback" not in err
+
+
+# ----------------------------------------------------------------------------- planning (issue 10.7)
+
+
+def test_dry_run_counts_without_running(tmp_path, capsys):
+    grid = _grid(tmp_path, "defaults: {strategy: feature-label, target: Web_Developer}\n"
+                           "grids:\n  - firm: linear\n    alpha: [0.0, 0.05]\n    seed: [0, 1]\n"
+                           "  - firm: transformer\n    alpha: 0.05\n    seed: 0\n")
+    assert main(["run", "--strategy", "feature-label", "--target", "Web_Developer", "--alpha", "0.05", "--seed", "1", "--json"]) == 0
+    capsys.readouterr()
+    lines = (tmp_path / "results" / "linear.jsonl").read_text()
+    assert main(["sweep", grid, "--dry-run", "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert (plan["total"], plan["cached"], plan["to_run"]) == (5, 1, 4)
+    assert plan["firms"] == {"linear": {"total": 4, "cached": 1, "to_run": 3}, "transformer": {"total": 1, "cached": 0, "to_run": 1}}
+    assert main(["sweep", grid, "--dry-run"]) == 0
+    assert "5 configs, 1 cached, 4 would run (linear: 3 of 4; transformer: 1 of 1)" in capsys.readouterr().out
+    assert (tmp_path / "results" / "linear.jsonl").read_text() == lines  # nothing ran
+
+
+def test_a_million_configs_are_refused_at_once(tmp_path, capsys):
+    import time
+
+    grid = _grid(tmp_path, "defaults: {firm: linear, strategy: feature-label, target: Web_Developer}\n"
+                           "grids:\n  - alpha: 0.05\n    seed: [" + ", ".join(map(str, range(1000))) + "]\n"
+                           "    spacing: [" + ", ".join(map(str, range(1, 1001))) + "]\n")
+    start = time.perf_counter()
+    assert main(["sweep", grid, "--dry-run"]) == 2
+    assert time.perf_counter() - start < 10
+    err = capsys.readouterr().err
+    assert "the grid has 1,000,000 configs (block 1: 1,000,000), more than the limit of 100,000" in err
+    assert "--max-configs" in err
+
+
+# ----------------------------------------------------------------------------- results from anywhere (issue 10.8)
+
+
+def test_results_from_another_directory_find_the_committed_ones(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from collective.runner.paths import REPO_ROOT
+
+    env = {k: v for k, v in os.environ.items() if k not in ("COLLECTIVE_RESULTS", "COLLECTIVE_RESUMES")}
+    env["PYTHONPATH"] = str(REPO_ROOT)
+    out = subprocess.run([sys.executable, "-m", "collective", "results", "--firm", "linear", "--json"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    committed = (REPO_ROOT / "data" / "results" / "linear.jsonl").read_text().splitlines()
+    assert len(json.loads(out.stdout)) == len(committed)
+
+
+def test_outside_a_source_checkout_results_go_to_the_user_cache(tmp_path, monkeypatch, capsys):
+    from collective.resumes.corpus import CANONICAL_SHA256
+    from collective.runner import paths
+
+    site = tmp_path / "venv" / "lib" / "python3.11" / "site-packages"
+    (site / "collective").mkdir(parents=True)
+    monkeypatch.setattr(paths, "REPO_ROOT", site)
+    monkeypatch.delenv("COLLECTIVE_RESULTS")
+    cache = Path(os.environ["COLLECTIVE_CACHE"])
+    assert paths.default_results_dir() == cache / "results" / CANONICAL_SHA256[:12]
+    folder, note = paths.resolve_results_dir(None, CANONICAL_SHA256)
+    assert folder == cache / "results" / CANONICAL_SHA256[:12] and "not in a source checkout" in note
+    assert main([*ARGS, "--json"]) == 0  # the synthetic corpus: its own folder, said on stderr
+    err = capsys.readouterr().err
+    assert "not the canonical resume corpus" in err
+    assert not (site / "data").exists()

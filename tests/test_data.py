@@ -214,6 +214,8 @@ def test_real_corpus(monkeypatch):
     assert info["labels"]["Software_Developer"] == 15_013
     assert info["labels"]["Database_Administrator"] == 3_299
     assert info["empty_labels"] == 748
+    assert info["resumes"] == 29_010 and info["sha256"] == data.CANONICAL_SHA256 and info["canonical"]
+    assert info["checks"] == {"txt_without_lab": 0, "lab_without_txt": 0, "utf8_mojibake": 0, "not_cp1252": 0}
     assert info["train"] == 25_000 and info["test"] == info["resumes"] - 25_000
     freq = info["label_fractions"]
     assert [round(freq[c], 2) for c in data.PAPER_CLASSES] == [0.11, 0.22, 0.50]
@@ -226,3 +228,124 @@ def test_label_cooccurrence_is_conditional_frequency():
     assert C[0, 1] == pytest.approx(0.5)  # of 2 rows with label 0, one has label 1
     assert C[1, 2] == pytest.approx(0.5) and C[2, 1] == pytest.approx(1.0)
     assert C[2, 0] == 0
+
+
+# ----------------------------------------------------------------------------- what the loader refuses (issue 10.5)
+
+
+def test_symlink_outside_the_folder_is_refused(tmp_path):
+    folder = tmp_path / "corpus"
+    with zipfile.ZipFile(make_zip(tmp_path / "c.zip", synthetic_members())) as z:
+        z.extractall(folder)
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(_resume("private words"))
+    (folder / "resumes_corpus" / "00099.txt").symlink_to(secret)
+    (folder / "resumes_corpus" / "00099.lab").write_bytes(b"Web_Developer")
+    with pytest.raises(DataError, match=r"symbolic link\(s\) point outside it \(resumes_corpus/00099.txt -> "):
+        data.load_corpus(folder, progress=False)
+
+
+def test_symlink_inside_the_folder_is_skipped_with_a_warning(tmp_path):
+    folder = tmp_path / "corpus"
+    with zipfile.ZipFile(make_zip(tmp_path / "c.zip", synthetic_members())) as z:
+        z.extractall(folder)
+    (folder / "again").symlink_to(folder / "resumes_corpus")
+    with pytest.warns(UserWarning, match=r"1 symbolic link\(s\) inside the corpus folder skipped .*again"):
+        corpus = data.load_corpus(folder, progress=False)
+    assert corpus.resumes_raw == 12
+
+
+def test_symlink_entry_in_a_zip_is_refused(tmp_path):
+    archive = make_zip(tmp_path / "c.zip", synthetic_members())
+    with zipfile.ZipFile(archive, "a") as z:
+        info = zipfile.ZipInfo("resumes_corpus/00050.txt")
+        info.external_attr = (0o120777 << 16)
+        z.writestr(info, "/etc/passwd")
+    with pytest.raises(DataError, match=r"symbolic link\(s\) \(resumes_corpus/00050.txt\)"):
+        data.load_corpus(archive, progress=False)
+
+
+@pytest.mark.parametrize(
+    "payload, message",
+    [
+        ("\ufeffUTF-16 text with a byte order mark".encode("utf-16"), "UTF-16 byte order mark or NUL"),
+        (b"words\x00 with NUL bytes" * 3, "UTF-16 byte order mark or NUL"),
+    ],
+)
+def test_text_that_is_not_cp1252_is_refused(tmp_path, payload, message):
+    members = synthetic_members()
+    members["resumes_corpus/00005.txt"] = payload
+    with pytest.raises(DataError, match=rf"1 text\(s\) are not Windows-1252 .*{message}.*resumes_corpus/00005.txt"):
+        data.load_corpus(make_zip(tmp_path / "c.zip", members), progress=False)
+
+
+def test_utf8_text_and_unpaired_files_are_counted_and_named(tmp_path, capsys):
+    members = synthetic_members()
+    members["resumes_corpus/00005.txt"] = f"{WORDS} caf\u00e9 r\u00e9sum\u00e9".encode("utf-8")  # mojibake as cp1252
+    members["resumes_corpus/00007.txt"] = _resume("x") + b" \x81"  # 0x81 is not cp1252
+    members["resumes_corpus/00200.txt"] = _resume("no labels file")
+    members["resumes_corpus/00201.lab"] = b"Web_Developer"
+    members["resumes_corpus/00202.lab"] = b"Web_Developer"
+    archive = make_zip(tmp_path / "c.zip", members)
+    with pytest.warns(UserWarning) as seen:
+        assert main(["data", "info", "--data", str(archive), "--json"]) == 0
+    messages = "\n".join(str(w.message) for w in seen)
+    assert "1 text(s) that look like UTF-8" in messages and "00005.txt" in messages
+    assert "1 .txt file(s) without their .lab" in messages and "00200" in messages
+    assert "2 .lab file(s) without their .txt" in messages
+    assert "00007.txt" in messages
+    info = json.loads(capsys.readouterr().out)
+    assert info["checks"] == {"txt_without_lab": 1, "lab_without_txt": 2, "utf8_mojibake": 1, "not_cp1252": 1}
+    assert info["canonical"] is False
+    assert main(["data", "info", "--data", str(archive)]) == 0  # from the cache: counts kept
+    out = capsys.readouterr().out
+    assert ".lab without .txt (ignored)" in out and "canonical    no" in out
+
+
+def test_same_resume_id_twice_is_an_error(tmp_path):
+    members = synthetic_members()
+    members["copy/resumes_corpus/00003.txt"] = members["resumes_corpus/00003.txt"]
+    members["copy/resumes_corpus/00003.lab"] = members["resumes_corpus/00003.lab"]
+    with pytest.raises(DataError, match=r"1 resume id\(s\) more than once: 00003 \(copy/resumes_corpus/00003 and resumes_corpus/00003\)"):
+        data.load_corpus(make_zip(tmp_path / "c.zip", members), progress=False)
+
+
+@pytest.mark.parametrize("damage", ["meta", "arrow", "missing"])
+def test_damaged_corpus_cache_is_rebuilt_with_a_warning(tmp_path, damage):
+    archive = make_zip(tmp_path / "c.zip", synthetic_members(30))
+    first = data.load_corpus(archive, progress=False)
+    texts, test_ids = list(first.train["text"]), list(first.test["id"])  # the tables are memory-mapped
+    del first
+    cached = next((data.cache_dir() / "corpus").iterdir())
+    if damage == "meta":
+        (cached / "meta.json").write_text("{not json")
+    elif damage == "arrow":
+        for arrow in (cached / "train").glob("*.arrow"):
+            arrow.write_bytes(b"garbage")
+    else:
+        import shutil
+
+        shutil.rmtree(cached / "test")
+    with pytest.warns(UserWarning, match="parsed corpus cache .* is damaged"):
+        again = data.load_corpus(archive, progress=False)
+    assert list(again.train["text"]) == texts
+    assert list(data.load_corpus(archive, progress=False).test["id"]) == test_ids
+
+
+def test_cache_folder_that_is_a_file_or_not_writable(tmp_path, monkeypatch, capsys):
+    archive = make_zip(tmp_path / "c.zip", synthetic_members())
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    monkeypatch.setenv(data.CACHE_ENV_VAR, str(blocker))
+    assert main(["data", "info", "--data", str(archive)]) == 2
+    err = capsys.readouterr().err
+    assert "is a file, not a folder" in err and "COLLECTIVE_CACHE" in err and "Traceback" not in err
+    monkeypatch.setenv(data.CACHE_ENV_VAR, str(blocker / "sub"))
+    assert main(["data", "info", "--data", str(archive)]) == 2
+    assert "cannot be created" in capsys.readouterr().err
+    if os.geteuid() != 0:
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        monkeypatch.setenv(data.CACHE_ENV_VAR, str(locked))
+        assert main(["data", "info", "--data", str(archive)]) == 2
+        assert "not writable" in capsys.readouterr().err

@@ -21,7 +21,7 @@ from collective import runner as ex
 from collective.errors import CacheMissError, ConfigError
 from collective.runner import RunConfig, append_record, load_results, read_records, run, sweep
 
-from _synthetic import make_corpus_zip, use_synthetic_corpus
+from _synthetic import fake_record, make_corpus_zip, use_synthetic_corpus
 
 TARGET = "Database_Administrator"
 
@@ -83,30 +83,37 @@ def test_run_computes_once_then_reads_the_cache(tmp_path):
     assert len(path.read_text().splitlines()) == 1  # not recomputed, not appended
 
 
-def test_cut_line_is_skipped_with_a_warning_and_nothing_is_lost(tmp_path):
+def test_cut_line_is_moved_aside_and_nothing_else_is_lost(tmp_path):
     path = tmp_path / "results" / "linear.jsonl"
-    good = {"key": "a", "config": {}, "metrics": {"x": 1}, "provenance": {}}
-    append_record(path, good)
+    append_record(path, fake_record(0))
     with open(path, "ab") as fh:  # a writer killed mid-line
         fh.write(b'{"key": "b", "config": {}, "metr')
-    append_record(path, {**good, "key": "c"})
-    with pytest.warns(RuntimeWarning, match=r"linear.jsonl:2: corrupt results line skipped"):
-        records = read_records(path)
-    assert set(records) == {"a", "c"}
-    assert path.read_text().count("\n") == 3  # fragment kept, fenced off on its own line
+    with pytest.warns(RuntimeWarning, match=r"linear.jsonl:2: .*incomplete last line"):
+        assert len(read_records(path)) == 1
+    with pytest.warns(RuntimeWarning, match=r"torn last line .* moved to .*linear.jsonl.torn"):
+        append_record(path, fake_record(1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(read_records(path)) == 2
+    assert (tmp_path / "results" / "linear.jsonl.torn").read_bytes() == b'{"key": "b", "config": {}, "metr\n'
+    import pandas as pd
+
+    assert len(pd.read_json(path, lines=True)) == 2  # valid JSON Lines again
 
 
 def test_duplicate_key_is_not_appended(tmp_path):
     path = tmp_path / "r.jsonl"
-    rec = {"key": "k", "config": {}, "metrics": {}, "provenance": {}}
+    rec = fake_record(0)
     assert append_record(path, rec) is True
     assert append_record(path, rec) is False
     assert len(path.read_text().splitlines()) == 1
 
 
 def _writer(path: str, start: int, n: int) -> None:
+    from _synthetic import fake_record
+
     for i in range(start, start + n):
-        ex.append_record(path, {"key": f"k{i}", "config": {"i": i}, "metrics": {"pad": "x" * 5000}, "provenance": {}})
+        ex.append_record(path, fake_record(i, pad="x" * 5000))
 
 
 def test_concurrent_writers_corrupt_nothing(tmp_path):
@@ -180,8 +187,8 @@ def test_sweep_local_resumes_and_is_idempotent(tmp_path):
     configs = ex.expand_grid(__import__("yaml").safe_load(GRID))
     run(configs[0])  # as if an earlier, interrupted sweep had finished one
     counts = sweep(configs, progress=False)
-    assert counts == {"total": 5, "cached": 1, "computed": 4}
-    assert sweep(configs, progress=False) == {"total": 5, "cached": 5, "computed": 0}
+    assert counts == {"total": 5, "cached": 1, "computed": 4, "elsewhere": 0}
+    assert sweep(configs, progress=False) == {"total": 5, "cached": 5, "computed": 0, "elsewhere": 0}
     assert len(load_results(configs)) == 5
 
 

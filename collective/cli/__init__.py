@@ -11,10 +11,10 @@ import sys
 from collections.abc import Sequence
 
 from collective import __version__
-from collective.cli import data, estimates, run, sweep
+from collective.cli import data, estimates, results, run, sweep
 from collective.errors import CollectiveError
 
-COMMANDS = (data, run, sweep, estimates)
+COMMANDS = (data, run, sweep, results, estimates)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -35,7 +35,8 @@ def add_data_option(parser: argparse.ArgumentParser) -> None:
 def add_results_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--results", metavar="DIR", default=None,
-        help="results cache folder (default: $COLLECTIVE_RESULTS, else the repository's data/results)",
+        help="results cache folder (default: $COLLECTIVE_RESULTS, else the repository's data/results for the "
+        "canonical corpus, else <cache>/results/<corpus sha256[:12]>); a folder holds results of one corpus",
     )
 
 

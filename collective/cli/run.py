@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from collective.cli.options import add_data_option, add_firm_options, add_results_option, firm_settings, parse_pairs
 
@@ -16,6 +17,8 @@ SUMMARY_METRICS = (
 
 def _run(args: argparse.Namespace) -> int:
     from collective.runner import RunConfig, run
+    from collective.runner.run import results_folder
+    from collective.validation import check_device
 
     params, options = firm_settings(args, args.firm)
     config = RunConfig(
@@ -23,8 +26,14 @@ def _run(args: argparse.Namespace) -> int:
         spacing=args.spacing, random_labels=args.random_labels, max_train=args.max_train,
         firm_params={**parse_pairs(args.firm_param, "--firm-param"), **params},
     )
+    for device in (options.get("device"), config.firm_params.get("device")):
+        if device is not None:
+            check_device(device)
+    folder, _, note = results_folder(args.results, args.data)
+    if note:
+        print(f"collective: note: {note}", file=sys.stderr)
     record = run(
-        config, results_dir=args.results, allow_train=not args.no_train, data=args.data,
+        config, results_dir=folder, allow_train=not args.no_train, data=args.data,
         progress=not args.json, firm_options=options or None,
     )
     m, prov = record["metrics"], record["provenance"]

@@ -4,34 +4,61 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from collective.cli.options import add_data_option, add_firm_options, add_results_option, firm_settings, parse_pairs
 
 
 def _sweep(args: argparse.Namespace) -> int:
     from collective.runner import load_grid, sweep
+    from collective.runner.sweep import plan
+    from collective.validation import check_device
 
     _, options = firm_settings(args, None)
-    configs = load_grid(args.grid)
+    if options.get("device") is not None:
+        check_device(options["device"])
+    configs = load_grid(args.grid, max_configs=args.max_configs or None)
+    planned = plan(configs, args.results, args.data)
+    if planned["note"] and not args.json:
+        print(f"collective: note: {planned['note']}", file=sys.stderr)
+    if args.dry_run:
+        summary = {k: planned[k] for k in ("total", "cached", "to_run", "firms", "folder")}
+        if args.json:
+            print(json.dumps(summary))
+        else:
+            by_firm = "; ".join(f"{f}: {c['to_run']} of {c['total']}" for f, c in sorted(planned["firms"].items()))
+            print(
+                f"{args.grid}: {planned['total']} configs, {planned['cached']} cached, "
+                f"{planned['to_run']} would run ({by_firm}); results folder {planned['folder']}"
+            )
+        return 0
     counts = sweep(
-        configs, executor=args.executor, jobs=args.jobs, results_dir=args.results, data=args.data,
+        configs, executor=args.executor, jobs=args.jobs, results_dir=planned["folder"], data=args.data,
         progress=not args.json, slurm_folder=args.slurm_folder,
         slurm_parameters=parse_pairs(args.slurm_param, "--slurm-param") or None, firm_options=options or None,
     )
     if args.json:
         print(json.dumps(counts))
     else:
-        print(f"{args.grid}: {counts['total']} runs, {counts['cached']} already cached, {counts['computed']} computed")
+        elsewhere = f", {counts['elsewhere']} computed meanwhile by another sweep" if counts["elsewhere"] else ""
+        print(
+            f"{args.grid}: {counts['total']} runs, {counts['cached']} already cached, "
+            f"{counts['computed']} computed{elsewhere}; results in {planned['folder']}"
+        )
     return 0
 
 
 def register(commands) -> None:
+    from collective.runner.grids import MAX_CONFIGS
+
     p = commands.add_parser(
         "sweep",
         help="run a grid of experiments (resumable)",
         description="Run every config of a YAML grid that is not yet in the cache, with a "
-        "progress bar. Interrupted sweeps resume where they stopped.",
-        epilog="examples:\n  collective sweep grids/fig2_fig3.yaml --jobs 2\n"
+        "progress bar. Interrupted sweeps resume where they stopped; two sweeps that share "
+        "configs compute each config once. --dry-run shows what would run.",
+        epilog="examples:\n  collective sweep grids/fig2_fig3.yaml --dry-run\n"
+        "  collective sweep grids/fig2_fig3.yaml --jobs 2\n"
         "  collective sweep grids/transformer_paper.yaml --executor slurm --jobs 16 "
         "--slurm-param slurm_partition=gpu --slurm-param gpus_per_node=1",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -39,6 +66,11 @@ def register(commands) -> None:
     p.add_argument("grid", help="grid file, e.g. grids/fig2_fig3.yaml")
     p.add_argument("--executor", choices=["local", "slurm"], default="local")
     p.add_argument("--jobs", type=int, default=1, help="parallel processes (local) or array tasks (slurm)")
+    p.add_argument("--dry-run", action="store_true", help="print how many configs the grid has, are cached and would run (by firm); run nothing")
+    p.add_argument(
+        "--max-configs", type=int, default=MAX_CONFIGS,
+        help=f"refuse grids with more configs than this (default {MAX_CONFIGS:,}; 0: no limit)",
+    )
     p.add_argument("--slurm-folder", default=None, help="submitit log folder")
     p.add_argument(
         "--slurm-param", action="append", metavar="KEY=VALUE",

@@ -50,6 +50,9 @@ if TYPE_CHECKING:  # datasets is slow to import; only the loader needs it
 UPSTREAM_URL = "https://raw.githubusercontent.com/florex/resume_corpus/master/resumes_corpus.zip"
 ENV_VAR = "COLLECTIVE_RESUMES"
 CACHE_ENV_VAR = "COLLECTIVE_CACHE"
+#: sha256 of the canonical ``resumes_corpus.zip`` (29,783 resumes), the corpus of the
+#: committed results in ``data/results``.
+CANONICAL_SHA256 = "0e7048fa085c830aaae7f342222fcb9752dcac661d1f90cb0db3899105fe1923"
 
 #: The ten labels; the paper's classes 0, 1, 2 come first.
 LABELS: tuple[str, ...] = (
@@ -78,10 +81,22 @@ _MARKUP = re.compile(r"</?span\b[^>]*>", flags=re.IGNORECASE)
 
 
 def cache_dir() -> Path:
-    """The user cache folder: ``$COLLECTIVE_CACHE``, else ``~/.cache/collective``."""
-    root = os.environ.get(CACHE_ENV_VAR) or Path.home() / ".cache" / "collective"
+    """The user cache folder: ``$COLLECTIVE_CACHE``, else ``~/.cache/collective``.
+
+    A :class:`DataError` says what to do if it is a file or cannot be written."""
+    given = os.environ.get(CACHE_ENV_VAR)
+    root = given or Path.home() / ".cache" / "collective"
     path = Path(root).expanduser()
-    path.mkdir(parents=True, exist_ok=True)
+    origin = f"${CACHE_ENV_VAR}" if given else "the default cache folder"
+    fix = f"Point {CACHE_ENV_VAR} at a folder this user can write (e.g. export {CACHE_ENV_VAR}=$HOME/.cache/collective)."
+    if path.exists() and not path.is_dir():
+        raise DataError(f"The cache folder {str(path)!r} ({origin}) is a file, not a folder. {fix}")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise DataError(f"The cache folder {str(path)!r} ({origin}) cannot be created ({err.strerror}). {fix}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise DataError(f"The cache folder {str(path)!r} ({origin}) is not writable by this user. {fix}")
     return path
 
 
@@ -111,6 +126,10 @@ class Corpus:
     label_counts_raw: dict[str, int] = field(default_factory=dict)
     empty_labels: int = 0
     too_short: int = 0
+    #: What the loader ignored or could not read cleanly (:data:`CHECK_NAMES`); ``None`` for a
+    #: cache parsed before the checks existed (:func:`corpus_info` fills it in).
+    checks: dict[str, int] | None = None
+    cache_path: str | None = None
 
     def split(self, name: str) -> datasets.Dataset:
         if name not in ("train", "test"):
@@ -170,9 +189,30 @@ def download(url: str, dest: Path, *, progress: bool = True, timeout: float = 60
     return io.download(url, dest, progress=progress, timeout=timeout, on_error=explain)
 
 
+_SHA_MEMO: dict[tuple, str] = {}
+
+
 def sha256_of(path: Path) -> str:
-    """sha256 of a zip's bytes, or of a folder's sorted (relative path, content) pairs."""
-    return io.sha256_tree(path)
+    """sha256 of a zip's bytes, or of a folder's sorted (relative path, content) pairs
+    (remembered per process for an unchanged zip)."""
+    path = Path(path)
+    if not path.is_file():
+        return io.sha256_tree(path)
+    st = path.stat()
+    memo = (str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
+    if memo not in _SHA_MEMO:
+        _SHA_MEMO[memo] = io.sha256_tree(path)
+    return _SHA_MEMO[memo]
+
+
+def corpus_sha256(data: str | os.PathLike | None = None) -> str | None:
+    """The sha256 of the corpus a run would read (``data``, else ``$COLLECTIVE_RESUMES``, else
+    a download already in the cache), without downloading or parsing; ``None`` if no corpus
+    is here yet (a download would fetch the canonical one)."""
+    if data is not None or os.environ.get(ENV_VAR):
+        return sha256_of(resolve_source(data, progress=False))
+    downloaded = cache_dir() / "resumes_corpus.zip"
+    return sha256_of(downloaded) if downloaded.exists() else None
 
 
 # --------------------------------------------------------------------------- parsing
@@ -189,18 +229,63 @@ def _check_entry_name(name: str, archive: Path) -> None:
         )
 
 
+def _example(names: list[str], n: int = 5) -> str:
+    shown = ", ".join(names[:n])
+    return shown + (f" and {len(names) - n} more" if len(names) > n else "")
+
+
+def _folder_members(path: Path) -> Iterator[tuple[str, bytes]]:
+    """(name, bytes) of the ``.txt``/``.lab`` files of a folder. Symlinks that point outside
+    the folder are refused; links inside it (the same file twice) are skipped with a warning."""
+    root = path.resolve()
+    outside: list[str] = []
+    inside: list[str] = []
+    files: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(path, followlinks=False):
+        here = Path(dirpath)
+        for name in sorted(dirnames) + sorted(filenames):
+            entry = here / name
+            if not entry.is_symlink():
+                if name in filenames and entry.suffix in (".txt", ".lab"):
+                    files.append(entry)
+                continue
+            if entry.is_file() and entry.suffix not in (".txt", ".lab"):
+                continue
+            target = entry.resolve()
+            rel = entry.relative_to(path).as_posix()
+            (inside if target == root or root in target.parents else outside).append(f"{rel} -> {target}")
+    if outside:
+        raise DataError(
+            f"Refusing the corpus folder {str(path)!r}: {len(outside)} symbolic link(s) point outside it "
+            f"({_example(outside)}). Copy the files into the folder, or point --data at resumes_corpus.zip."
+        )
+    if inside:
+        warnings.warn(
+            f"{path}: {len(inside)} symbolic link(s) inside the corpus folder skipped (they would read "
+            f"the same file twice): {_example(inside)}",
+            stacklevel=3,
+        )
+    for file in sorted(files):
+        yield file.relative_to(path).as_posix(), file.read_bytes()
+
+
 def _iter_members(path: Path) -> Iterator[tuple[str, bytes]]:
     """(name, bytes) of every ``.txt`` and ``.lab`` file in a zip or a folder."""
     if path.is_dir():
-        for file in sorted(path.rglob("*")):
-            if file.suffix in (".txt", ".lab") and file.is_file():
-                yield file.relative_to(path).as_posix(), file.read_bytes()
+        yield from _folder_members(path)
         return
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
             for info in infos:
                 _check_entry_name(info.filename, path)
+            links = [info.filename for info in infos if (info.external_attr >> 16) & 0o170000 == 0o120000]
+            if links:
+                raise DataError(
+                    f"Refusing the archive {str(path)!r}: {len(links)} entr{'y is a' if len(links) == 1 else 'ies are'} "
+                    f"symbolic link(s) ({_example(links)}), which the resume corpus never has. Download a "
+                    f"fresh copy of resumes_corpus.zip from {UPSTREAM_URL}."
+                )
             for info in infos:
                 if not info.is_dir() and info.filename.endswith((".txt", ".lab")):
                     yield info.filename, archive.read(info)
@@ -217,10 +302,41 @@ def _iter_members(path: Path) -> Iterator[tuple[str, bytes]]:
         ) from None
 
 
-def read_raw(path: Path, *, progress: bool = False) -> list[RawResume]:
-    """Every ``.txt``/``.lab`` pair in ``path``, wherever it sits, sorted by id.
+def _text_problem(raw: bytes) -> str | None:
+    """Why bytes are not Windows-1252 text we can read (``None``: they are)."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf16"
+    if b"\x00" in raw:
+        return "nul"
+    if not raw.isascii():
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:  # valid UTF-8 with multi-byte characters: as cp1252 it would read 'Ã©' for 'é'
+            return "utf8"
+    try:
+        raw.decode(TEXT_ENCODING)
+    except UnicodeDecodeError:
+        return "undecodable"
+    return None
 
-    Texts are decoded as Windows-1252; a ``.lab`` lists one label per line (possibly none).
+
+#: The loader's checks as counted by :func:`read_raw_checked` (and shown by ``data info``).
+CHECK_NAMES = {
+    "txt_without_lab": ".txt without .lab (ignored)",
+    "lab_without_txt": ".lab without .txt (ignored)",
+    "utf8_mojibake": "texts that look like UTF-8 (read as cp1252: mojibake)",
+    "not_cp1252": "texts with bytes that are not cp1252 (replaced)",
+}
+
+
+def read_raw_checked(path: Path, *, progress: bool = False) -> tuple[list[RawResume], dict[str, int]]:
+    """:func:`read_raw` and the counts of what the loader ignored or could not read cleanly
+    (keys of :data:`CHECK_NAMES`; each non-zero count is also a warning naming files).
+
+    Refused with a :class:`DataError`: text that is not cp1252 at all (a UTF-16 byte order
+    mark, NUL bytes) and the same resume id twice (e.g. the corpus extracted in two folders).
     """
     from tqdm import tqdm
 
@@ -237,20 +353,62 @@ def read_raw(path: Path, *, progress: bool = False) -> list[RawResume]:
             f"{len(texts)} .txt and {len(labs)} .lab files, none paired). Point {ENV_VAR} or "
             "--data at resumes_corpus.zip or the folder it extracts to."
         )
+    by_id: dict[str, list[str]] = {}
+    for stem in stems:
+        by_id.setdefault(PurePosixPath(stem).name, []).append(stem)
+    twice = {i: s for i, s in by_id.items() if len(s) > 1}
+    if twice:
+        shown = [f"{i} ({' and '.join(s)})" for i, s in sorted(twice.items())]
+        raise DataError(
+            f"{str(path)!r} holds {len(twice)} resume id(s) more than once: {_example(shown, 3)}. "
+            "Was the corpus extracted twice into this folder? Keep one copy."
+        )
+    lonely_txt = sorted(texts.keys() - labs.keys())
+    lonely_lab = sorted(labs.keys() - texts.keys())
+    problems: dict[str, list[str]] = {"utf16": [], "nul": [], "utf8": [], "undecodable": []}
     resumes = []
     for stem in stems:
         raw = texts[stem]
-        try:
-            text = raw.decode(TEXT_ENCODING)
-        except UnicodeDecodeError:
-            warnings.warn(f"{stem}.txt is not valid {TEXT_ENCODING}; undecodable bytes replaced")
-            text = raw.decode(TEXT_ENCODING, errors="replace")
+        problem = _text_problem(raw)
+        if problem:
+            problems[problem].append(f"{stem}.txt")
+        text = raw.decode(TEXT_ENCODING, errors="replace")
         labels = tuple(
             line.strip() for line in labs[stem].decode("utf-8", "replace").splitlines()
             if line.strip()
         )
         resumes.append(RawResume(id=PurePosixPath(stem).name, text=text, labels=labels))
-    return resumes
+    refused = problems["utf16"] + problems["nul"]
+    if refused:
+        raise DataError(
+            f"{str(path)!r}: {len(refused)} text(s) are not Windows-1252 text (a UTF-16 byte order "
+            f"mark or NUL bytes): {_example(refused)}. Convert them to cp1252 (e.g. iconv -f UTF-16 "
+            "-t CP1252) or remove them."
+        )
+    for names, what in [
+        (lonely_txt, ".txt file(s) without their .lab (ignored)"),
+        (lonely_lab, ".lab file(s) without their .txt (ignored)"),
+        (problems["utf8"], f"text(s) that look like UTF-8, read as {TEXT_ENCODING} (accents become mojibake such as 'Ã©')"),
+        (problems["undecodable"], f"text(s) with bytes that are not {TEXT_ENCODING} (replaced by '\ufffd')"),
+    ]:
+        if names:
+            warnings.warn(f"{path}: {len(names)} {what}: {_example(names)}", stacklevel=2)
+    checks = {
+        "txt_without_lab": len(lonely_txt),
+        "lab_without_txt": len(lonely_lab),
+        "utf8_mojibake": len(problems["utf8"]),
+        "not_cp1252": len(problems["undecodable"]),
+    }
+    return resumes, checks
+
+
+def read_raw(path: Path, *, progress: bool = False) -> list[RawResume]:
+    """Every ``.txt``/``.lab`` pair in ``path``, wherever it sits, sorted by id.
+
+    Texts are decoded as Windows-1252; a ``.lab`` lists one label per line (possibly none).
+    See :func:`read_raw_checked` for what is refused or reported.
+    """
+    return read_raw_checked(path, progress=progress)[0]
 
 
 def clean_text(text: str) -> str:
@@ -302,10 +460,16 @@ def load_corpus(data: str | os.PathLike | None = None, *, progress: bool = True)
     cached = _cache_path(sha)
     if not (cached / "meta.json").exists():
         _build_cache(source, sha, cached, progress=progress)
-    meta = json.loads((cached / "meta.json").read_text())
-    with _quiet_datasets():
-        train = datasets.load_from_disk(str(cached / "train"))
-        test = datasets.load_from_disk(str(cached / "test"))
+    try:
+        meta, train, test = _open_cache(cached)
+    except Exception as err:  # noqa: BLE001 - any damage: rebuild from the corpus
+        warnings.warn(
+            f"the parsed corpus cache {cached} is damaged ({type(err).__name__}: {str(err)[:120]}); rebuilding it",
+            stacklevel=2,
+        )
+        shutil.rmtree(cached, ignore_errors=True)
+        _build_cache(source, sha, cached, progress=progress)
+        meta, train, test = _open_cache(cached)
     return Corpus(
         train=train,
         test=test,
@@ -315,13 +479,28 @@ def load_corpus(data: str | os.PathLike | None = None, *, progress: bool = True)
         label_counts_raw=meta["label_counts_raw"],
         empty_labels=meta["empty_labels"],
         too_short=meta["too_short"],
+        checks=meta.get("checks"),
+        cache_path=str(cached),
     )
+
+
+def _open_cache(cached: Path):
+    import datasets
+
+    meta = json.loads((cached / "meta.json").read_text())
+    for name in ("resumes_raw", "label_counts_raw", "empty_labels", "too_short"):
+        if name not in meta:
+            raise ValueError(f"meta.json lacks {name!r}")
+    with _quiet_datasets():
+        train = datasets.load_from_disk(str(cached / "train"))
+        test = datasets.load_from_disk(str(cached / "test"))
+    return meta, train, test
 
 
 def _build_cache(source: Path, sha: str, dest: Path, *, progress: bool) -> None:
     import datasets
 
-    raw = read_raw(source, progress=progress)
+    raw, checks = read_raw_checked(source, progress=progress)
     unknown = sorted({label for r in raw for label in r.labels} - set(LABELS))
     if unknown:
         raise DataError(
@@ -358,6 +537,7 @@ def _build_cache(source: Path, sha: str, dest: Path, *, progress: bool) -> None:
             "empty_labels": empty_labels,
             "too_short": too_short,
             "preprocessing_version": PREPROCESSING_VERSION,
+            "checks": checks,
         }
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
         try:
@@ -412,6 +592,14 @@ def corpus_info(data: str | os.PathLike | None = None, *, progress: bool = True)
     ``words_mean`` (after preprocessing), ``train``, ``test``, ``sha256``, ``source``.
     """
     corpus = load_corpus(data, progress=progress)
+    checks = corpus.checks
+    if checks is None:  # a cache parsed before the loader counted: count once, remember
+        checks = read_raw_checked(Path(corpus.source), progress=progress)[1]
+        if corpus.cache_path:
+            meta_path = Path(corpus.cache_path) / "meta.json"
+            meta = json.loads(meta_path.read_text())
+            with io.atomic_write(meta_path, "w") as fh:
+                fh.write(json.dumps({**meta, "checks": checks}, indent=2))
     words = words_per_resume(corpus)
     n = len(corpus.train) + len(corpus.test)
     return {
@@ -428,7 +616,9 @@ def corpus_info(data: str | os.PathLike | None = None, *, progress: bool = True)
         "train": len(corpus.train),
         "test": len(corpus.test),
         "sha256": corpus.sha256,
+        "canonical": corpus.sha256 == CANONICAL_SHA256,
         "source": corpus.source,
+        "checks": checks,
     }
 
 
@@ -447,4 +637,11 @@ def format_corpus_info(info: dict) -> str:
     ]
     for name, count in sorted(info["labels"].items(), key=lambda kv: -kv[1]):
         lines.append(f"  {name:<24}{count:>7,}  {info['label_fractions'][name]:6.1%}")
+    lines.append("checks       (files the loader ignored or could not read cleanly)")
+    for name, what in CHECK_NAMES.items():
+        lines.append(f"  {what:<56}{info.get('checks', {}).get(name, 0):>7,}")
+    lines.append(
+        "canonical    " + ("yes: the corpus of the committed results" if info.get("canonical")
+                           else f"no (the canonical sha256 is {CANONICAL_SHA256[:12]}...): results go to a folder of their own")
+    )
     return "\n".join(lines)

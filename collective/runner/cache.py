@@ -1,21 +1,184 @@
 """The results cache: one JSON Lines file per firm, one record per run.
 
-A record is ``{"key", "config", "metrics", "provenance"}``. Records are appended under an
-exclusive file lock, one line in a single ``write``; a line cut short by a crash
-(``kill -9``) is fenced off by a newline and skipped with a warning that names the file and
-line, so an interrupted sweep resumes and nothing is lost.
+A record is ``{"key", "config", "metrics", "provenance"}``. What is served is checked on
+read (:func:`check_record`): the stored key must be the hash of the stored config (so a config
+edited by hand does not answer for another), the metrics a run always produces must be there,
+every rate must lie in [0, 1], and, when the caller says which corpus it wants
+(``data_sha256``), the record must have been computed on that corpus. A record that fails is
+reported (a warning naming the file, the line and what is wrong) and its config counts as
+missing.
+
+Records are appended under an exclusive file lock (:func:`append_record`): every byte
+``os.write`` reports is checked, the file is fsynced, and a write that cannot land whole (a
+full disk) is rolled back and raised as :class:`ResultsWriteError`. A last line torn by a crash
+(``kill -9`` mid-write) is moved aside to ``<file>.torn`` the next time the file is written, so
+the file stays valid JSON Lines (``pandas.read_json(path, lines=True)`` reads it).
+
+Reading is incremental: each process remembers, per file, what it has parsed and reads only
+the bytes appended since (so a sweep reads its files once, not twice per run).
 """
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
+import math
 import os
+import signal
+import threading
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from collective.errors import CollectiveError
 from collective.io import json_default
 
 _REQUIRED = ("key", "config", "metrics", "provenance")
+#: Metrics every run produces (:func:`collective.resumes.evaluation.evaluate` and the runner).
+REQUIRED_METRICS = (
+    "success_in_set", "success_top1", "hamming_accuracy", "precision", "recall", "f1",
+    "n_collective", "n_train",
+)
+#: Metrics that are rates: a value outside [0, 1] means the record is wrong.
+_RATE_PREFIXES = ("success_", "clean_")
+_RATES = ("hamming_accuracy", "precision", "recall", "f1")
+#: How many problems of one file are reported one by one (the rest are counted).
+_MAX_REPORTED = 10
+
+#: Held by :func:`append_record` while it writes; the sweep's parent watchdog takes it before
+#: it ends a worker, so that a worker never dies half-way through a line.
+WRITE_GUARD = threading.Lock()
+
+
+class ResultsWriteError(CollectiveError, OSError):
+    """A result could not be written whole (a full disk, a read-only folder)."""
+
+
+def record_key(config: dict, runner_version: int) -> str:
+    """The cache key of a stored config: the formula of :meth:`RunConfig.key`, without
+    building a :class:`RunConfig` (cheap enough to check every record read)."""
+    payload = json.dumps({"v": runner_version, **config}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def check_record(record: Any, data_sha256: str | None = None) -> str | None:
+    """What is wrong with a record (``None``: nothing). ``data_sha256``: the corpus the
+    record must have been computed on."""
+    if not isinstance(record, dict) or any(k not in record for k in _REQUIRED):
+        return f"a record needs the keys {', '.join(_REQUIRED)}"
+    config, metrics, prov = record["config"], record["metrics"], record["provenance"]
+    if not isinstance(config, dict) or not isinstance(metrics, dict) or not isinstance(prov, dict):
+        return "config, metrics and provenance must be objects"
+    version = prov.get("runner_version", 1)  # records before the field existed are version 1
+    if record_key(config, version) != record["key"]:
+        return f"its key {record['key']!r} is not the hash of its config (edited by hand?)"
+    missing = [m for m in REQUIRED_METRICS if m not in metrics]
+    if missing:
+        return f"metrics missing: {', '.join(missing)}"
+    for name, value in metrics.items():
+        if name.startswith(_RATE_PREFIXES) or name in _RATES:
+            if not _is_number(value) or not (0.0 <= value <= 1.0) or math.isnan(value):
+                return f"rate {name} = {value!r} is not in [0, 1]"
+    if data_sha256 is not None and prov.get("data_sha256") != data_sha256:
+        got = str(prov.get("data_sha256"))[:12]
+        return f"computed on another corpus (sha256 {got}..., this folder holds {data_sha256[:12]}...)"
+    return None
+
+
+@dataclass
+class _Parsed:
+    """What one process has parsed of one file: up to ``offset`` bytes, ``lines`` lines."""
+
+    ident: tuple[int, int]
+    offset: int = 0
+    seal: bytes = b""  # the last bytes before offset: if they change, the file was rewritten
+    lines: int = 0
+    records: list[tuple[int, dict]] = field(default_factory=list)  # (line, record) parsed as JSON
+    corrupt: list[tuple[int, str]] = field(default_factory=list)  # (line, error)
+
+
+_PARSED: dict[str, _Parsed] = {}
+_PARSED_LOCK = threading.Lock()
+
+
+def _parse(path: Path) -> tuple[_Parsed, bytes]:
+    """Parse the complete lines appended since the last call; returns the state and the
+    incomplete tail (bytes after the last newline), if any."""
+    st = os.stat(path)
+    ident = (st.st_dev, st.st_ino)
+    key = str(path.resolve())
+    with _PARSED_LOCK:
+        state = _PARSED.get(key)
+        if state is None or state.ident != ident or st.st_size < state.offset:
+            state = _PARSED[key] = _Parsed(ident=ident)
+        with open(path, "rb") as fh:
+            fh.seek(state.offset - len(state.seal))
+            chunk = fh.read()
+        if not chunk.startswith(state.seal):  # rewritten in place: parse it all again
+            state = _PARSED[key] = _Parsed(ident=ident)
+            with open(path, "rb") as fh:
+                chunk = fh.read()
+        else:
+            chunk = chunk[len(state.seal):]
+        end = chunk.rfind(b"\n") + 1
+        complete, tail = chunk[:end], chunk[end:]
+        for raw in complete.split(b"\n")[:-1]:
+            state.lines += 1
+            line = raw.strip()
+            if not line:
+                continue
+            try:
+                state.records.append((state.lines, json.loads(line)))
+            except (ValueError, UnicodeDecodeError) as err:
+                state.corrupt.append((state.lines, f"not JSON ({str(err)[:80]})"))
+        state.offset += end
+        if end:
+            state.seal = complete[-64:] if len(complete) >= 64 else (state.seal + complete)[-64:]
+        return state, tail
+
+
+def forget_parsed() -> None:
+    """Drop what this process remembers of the files it read (tests; files rewritten)."""
+    with _PARSED_LOCK:
+        _PARSED.clear()
+
+
+def _warn(path: Path, problems: list[tuple[int, str]], stacklevel: int = 3) -> None:
+    for lineno, what in problems[:_MAX_REPORTED]:
+        warnings.warn(f"{path}:{lineno}: results record not served: {what}", RuntimeWarning, stacklevel=stacklevel)
+    if len(problems) > _MAX_REPORTED:
+        warnings.warn(
+            f"{path}: {len(problems) - _MAX_REPORTED} more records not served (first reported above)",
+            RuntimeWarning, stacklevel=stacklevel,
+        )
+
+
+def read_records(path: str | os.PathLike, data_sha256: str | None = None, *, report: bool = True) -> dict[str, dict]:
+    """The records of one JSONL file that pass :func:`check_record`, by key (the first good
+    record of a key wins). Bad records are reported (``report``) with file and line."""
+    path = Path(path)
+    if not path.exists():
+        return {}
+    state, tail = _parse(path)
+    problems = list(state.corrupt)
+    records: dict[str, dict] = {}
+    for lineno, record in state.records:
+        what = check_record(record, data_sha256)
+        if what is not None:
+            problems.append((lineno, what))
+        elif record["key"] not in records:
+            records[record["key"]] = record
+    if tail.strip():
+        problems.append((state.lines + 1, "incomplete last line (a write cut short; moved aside on the next write)"))
+    if report and problems:
+        _warn(path, sorted(problems))
+    return records
 
 
 def file_lock(path: str | os.PathLike):
@@ -25,58 +188,100 @@ def file_lock(path: str | os.PathLike):
     return FileLock(str(path) + ".lock", timeout=600)
 
 
-def read_records(path: str | os.PathLike) -> dict[str, dict]:
-    """Records of one JSONL file by key. Corrupt lines are skipped with a warning naming the
-    file and line (the file is never rewritten, so nothing is lost)."""
-    path = Path(path)
-    records: dict[str, dict] = {}
-    if not path.exists():
-        return records
+def _write_all(fd: int, data: bytes) -> None:
+    """``os.write`` until every byte is written; a write that makes no progress is ENOSPC."""
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        if n <= 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        view = view[n:]
+
+
+def _move_torn_tail(path: Path, fd: int) -> None:
+    """Move bytes after the last newline (a line torn by a crash) to ``<path>.torn``."""
+    size = os.fstat(fd).st_size
+    if not size:
+        return
     with open(path, "rb") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            line = raw.strip()
-            if not line:
-                continue
-            try:
-                record = json.loads(line)
-                if not isinstance(record, dict) or any(k not in record for k in _REQUIRED):
-                    raise ValueError(f"a record needs the keys {', '.join(_REQUIRED)}")
-                if not isinstance(record["metrics"], dict) or not isinstance(record["config"], dict):
-                    raise ValueError("config and metrics must be objects")
-            except (ValueError, UnicodeDecodeError) as err:
-                warnings.warn(
-                    f"{path}:{lineno}: corrupt results line skipped ({str(err)[:120]})",
-                    RuntimeWarning,
-                    stacklevel=2,
-                )
-                continue
-            records.setdefault(record["key"], record)
-    return records
+        fh.seek(max(0, size - (1 << 20)))
+        block = fh.read()
+    if block.endswith(b"\n"):
+        return
+    cut = block.rfind(b"\n")
+    start = size - len(block) + cut + 1 if cut >= 0 else size - len(block)
+    if cut < 0 and start > 0:  # a torn line over 1 MiB: find its start the slow way
+        with open(path, "rb") as fh:
+            content = fh.read()
+        start = content.rfind(b"\n") + 1
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        fragment = fh.read()
+    torn = path.with_name(path.name + ".torn")
+    tfd = os.open(torn, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        _write_all(tfd, fragment + b"\n")
+        os.fsync(tfd)
+    finally:
+        os.close(tfd)
+    os.ftruncate(fd, start)
+    os.fsync(fd)
+    warnings.warn(
+        f"{path}: a torn last line ({len(fragment)} bytes, left by an interrupted write) was moved to {torn}",
+        RuntimeWarning, stacklevel=3,
+    )
+
+
+class _signals_deferred:
+    """Block SIGINT and SIGTERM while a line is written (main thread only), so that Ctrl-C or
+    a sweep stopping its workers lands after the write, not in the middle of it."""
+
+    def __enter__(self):
+        self.blocked = threading.current_thread() is threading.main_thread() and hasattr(signal, "pthread_sigmask")
+        if self.blocked:
+            self.old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+
+    def __exit__(self, *exc):
+        if self.blocked:
+            signal.pthread_sigmask(signal.SIG_SETMASK, self.old)
 
 
 def append_record(path: str | os.PathLike, record: dict) -> bool:
     """Append ``record`` as one line, atomically with respect to other writers.
 
-    Returns False (and writes nothing) if a record with the same key is already there.
+    Returns False (and writes nothing) if a good record with the same key (on the same
+    corpus) is already there. Raises :class:`ResultsWriteError` if the line cannot be
+    written whole; the file is then left as it was.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     line = (json.dumps(record, sort_keys=True, default=json_default) + "\n").encode()
-    with file_lock(path):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            if record["key"] in read_records(path):
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with file_lock(path):
+            sha = record.get("provenance", {}).get("data_sha256")
+            if record["key"] in read_records(path, sha, report=False):
                 return False
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            size = os.fstat(fd).st_size
-            if size:
-                with open(path, "rb") as fh:
-                    fh.seek(size - 1)
-                    if fh.read(1) != b"\n":  # a writer died mid-line: fence its fragment off
-                        line = b"\n" + line
-            os.write(fd, line)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                with WRITE_GUARD, _signals_deferred():
+                    _move_torn_tail(path, fd)
+                    size = os.fstat(fd).st_size
+                    try:
+                        _write_all(fd, line)
+                        os.fsync(fd)
+                    except OSError:
+                        os.ftruncate(fd, size)  # roll back a partial line
+                        raise
+            finally:
+                os.close(fd)
+    except OSError as err:
+        if isinstance(err, ResultsWriteError):
+            raise
+        reason = err.strerror or str(err)
+        hint = " (the disk is full: free some space)" if err.errno in (errno.ENOSPC, errno.EDQUOT) else ""
+        raise ResultsWriteError(
+            f"could not write the result of run {record.get('key')} to {path}: {reason}{hint}. "
+            "Nothing was recorded for this run and the results file was left as it was; "
+            "run the same command again once the problem is fixed (finished runs are kept)."
+        ) from err
     return True

@@ -24,6 +24,9 @@ from collective.errors import ConfigError
 from collective.runner.config import RunConfig
 
 GRID_KEYS = ("name", "description", "defaults", "grids")
+#: A grid with more configs than this is refused before any config is built (a typo such as
+#: a seed range of 10**6 would otherwise plan silently for minutes); ``max_configs`` raises it.
+MAX_CONFIGS = 100_000
 
 
 def _block_configs(merged: dict[str, Any]) -> list[dict[str, Any]]:
@@ -37,9 +40,27 @@ def _block_configs(merged: dict[str, Any]) -> list[dict[str, Any]]:
     return list(ParameterGrid(lists))
 
 
-def expand_grid(spec: dict[str, Any]) -> list[RunConfig]:
+def _block_size(merged: dict[str, Any]) -> int:
+    size = 1
+    for value in merged.values():
+        size *= len(value) if isinstance(value, list) else 1
+    return size
+
+
+def grid_size(spec: dict[str, Any]) -> int:
+    """How many configs a grid spec stands for (before duplicates are removed), counted
+    from the blocks' product sizes without building any config."""
+    defaults = spec.get("defaults") or {} if isinstance(spec, dict) else {}
+    blocks = spec.get("grids") if isinstance(spec, dict) else None
+    if not isinstance(defaults, dict) or not isinstance(blocks, list):
+        return 0
+    return sum(_block_size({**defaults, **b}) for b in blocks if isinstance(b, dict))
+
+
+def expand_grid(spec: dict[str, Any], *, max_configs: int | None = MAX_CONFIGS) -> list[RunConfig]:
     """Configs of a grid spec (see the module docstring). Every config is validated before
-    any is returned, so a bad value anywhere fails before a sweep starts."""
+    any is returned, so a bad value anywhere fails before a sweep starts. A grid of more than
+    ``max_configs`` configs (``None``: no limit) is refused at once, naming its size."""
     if not isinstance(spec, dict):
         raise ConfigError("a grid must be a mapping with 'defaults' and 'grids'")
     unknown = set(spec) - set(GRID_KEYS)
@@ -51,11 +72,20 @@ def expand_grid(spec: dict[str, Any]) -> list[RunConfig]:
     blocks = spec.get("grids")
     if not isinstance(blocks, list) or not blocks:
         raise ConfigError("'grids' must be a non-empty list of blocks (mappings of config fields)")
-    configs: list[RunConfig] = []
-    seen: set[str] = set()
     for i, block in enumerate(blocks, start=1):
         if not isinstance(block, dict) or not block:
             raise ConfigError(f"grid block {i} must be a non-empty mapping of config fields, got {block!r}")
+    sizes = [_block_size({**defaults, **block}) for block in blocks]
+    if max_configs is not None and sum(sizes) > max_configs:
+        per_block = ", ".join(f"block {i}: {n:,}" for i, n in enumerate(sizes, start=1))
+        raise ConfigError(
+            f"the grid has {sum(sizes):,} configs ({per_block}), more than the limit of {max_configs:,}. "
+            "Split it into several grid files (a sweep per file), or raise the limit with "
+            "--max-configs N if you mean it"
+        )
+    configs: list[RunConfig] = []
+    seen: set[str] = set()
+    for i, block in enumerate(blocks, start=1):
         for fields in _block_configs({**defaults, **block}):
             try:
                 config = RunConfig.from_dict(fields)
@@ -67,7 +97,7 @@ def expand_grid(spec: dict[str, Any]) -> list[RunConfig]:
     return configs
 
 
-def load_grid(path: str | os.PathLike) -> list[RunConfig]:
+def load_grid(path: str | os.PathLike, *, max_configs: int | None = MAX_CONFIGS) -> list[RunConfig]:
     """Configs of a YAML grid file (see :func:`expand_grid`)."""
     import yaml
 
@@ -79,6 +109,6 @@ def load_grid(path: str | os.PathLike) -> list[RunConfig]:
     except yaml.YAMLError as err:
         raise ConfigError(f"grid file {path} is not valid YAML: {err}") from err
     try:
-        return expand_grid(spec)
+        return expand_grid(spec, max_configs=max_configs)
     except ConfigError as err:
         raise ConfigError(f"{path}: {err}") from err

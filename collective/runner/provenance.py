@@ -43,9 +43,11 @@ def _version(name: str) -> str | None:
 def provenance(data_sha256: str, tokens_key: str, device: str, wall_seconds: float) -> dict[str, Any]:
     """The provenance block of a record."""
     from collective import __version__
+    from collective.runner.config import RUNNER_VERSION
 
     return {
         "package_version": __version__,
+        "runner_version": RUNNER_VERSION,
         "git_commit": git_commit(),
         "data_sha256": data_sha256,
         "tokens_key": tokens_key,

@@ -7,17 +7,45 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from collective.errors import CacheMissError
-from collective.runner.cache import append_record, read_records
+from collective.errors import CacheMissError, ConfigError
+from collective.runner import claims
+from collective.runner.cache import append_record, file_lock, read_records
 from collective.runner.config import RunConfig
-from collective.runner.paths import results_path
+from collective.runner.paths import bind_folder, resolve_results_dir
 from collective.runner.provenance import provenance
+
+
+class ClaimedElsewhere(Exception):
+    """The config is being computed by another process (``owner``: its ``host pid``)."""
+
+    def __init__(self, config: RunConfig, owner: str):
+        super().__init__(f"{config.key()} is being computed by {owner}")
+        self.config, self.owner = config, owner
+
+
+def results_folder(
+    results_dir: str | os.PathLike | None = None, data: str | os.PathLike | None = None
+) -> tuple[Path, str, str | None]:
+    """(folder, corpus sha256, note): where runs on the corpus ``data`` read and write their
+    records (see :func:`collective.runner.paths.resolve_results_dir`). The corpus is hashed,
+    not parsed; with no corpus here yet, the canonical one (which a download fetches)."""
+    from collective.resumes.corpus import CANONICAL_SHA256, corpus_sha256
+
+    sha = corpus_sha256(data) or CANONICAL_SHA256
+    folder, note = resolve_results_dir(results_dir, sha)
+    return folder, sha, note
+
+
+def firm_device(config: RunConfig, firm_options: dict | None) -> str | None:
+    return (firm_options or {}).get("device", config.firm_params.get("device"))
 
 
 @dataclass
@@ -68,6 +96,30 @@ def train_subset(n_train: int, max_train: int | None) -> np.ndarray:
     return np.sort(rng.choice(n_train, size=max_train, replace=False))
 
 
+def check_runnable(config: RunConfig, ctx: Context) -> None:
+    """What the corpus decides about a config, checked before any training: ``max_train``
+    at most the training set, and Strategy 2's cap on alpha (:class:`ConfigError`)."""
+    from collective.resumes.corpus import LABELS
+    from collective.resumes.strategies import collective_size
+
+    n_train = len(ctx.Y_train)
+    if config.max_train is not None and config.max_train > n_train:
+        raise ConfigError(
+            f"max_train={config.max_train} is larger than the training set ({n_train:,} resumes); "
+            "drop --max-train (or max_train) to train on all of them"
+        )
+    if config.strategy == "feature-only":
+        idx = train_subset(n_train, config.max_train)
+        pool = int(ctx.Y_train[idx, LABELS.index(config.target)].sum())
+        size = collective_size(config.alpha, len(idx))
+        if size > pool:
+            raise ConfigError(
+                f"alpha={config.alpha:g} asks for {size} resumes, but only {pool} training resumes carry "
+                f"{config.target}: Strategy 2 (feature-only) draws its collective among them, so alpha "
+                f"must be at most {pool / len(idx):.4f} for this target"
+            )
+
+
 def compute(config: RunConfig, ctx: Context, *, firm_options: dict | None = None) -> dict:
     """Train and evaluate one config (no cache involved); returns the record."""
     from collective.firms import make_firm
@@ -110,20 +162,57 @@ def run(
     data: str | os.PathLike | None = None,
     firm_options: dict | None = None,
     progress: bool = False,
+    wait: bool = True,
 ) -> dict:
     """The record of ``config``: from the cache if there, else computed and appended.
 
-    The returned record has ``cached`` (bool) set. ``firm_options`` are constructor arguments
-    that do not change what is learned (e.g. ``device``); they are not part of the key.
+    The returned record has ``cached`` (bool) and ``status``: ``"cached"`` (read from the
+    cache), ``"computed"`` (by this call) or ``"elsewhere"`` (computed meanwhile by another
+    process that had claimed it). ``firm_options`` are constructor arguments that do not
+    change what is learned (e.g. ``device``); they are not part of the key.
+
+    Only records computed on this corpus are served (:func:`results_folder`). A config that
+    another process is computing is waited for (``wait``), else :class:`ClaimedElsewhere`.
     """
-    path = results_path(config.firm, results_dir)
-    record = read_records(path).get(config.key())
+    from collective.validation import check_device
+
+    folder, sha, _ = results_folder(results_dir, data)
+    path = folder / f"{config.firm}.jsonl"
+    key = config.key()
+    record = read_records(path, sha).get(key)
     if record is not None:
-        return {**record, "cached": True}
+        return {**record, "cached": True, "status": "cached"}
     if not allow_train:
         raise CacheMissError(f"no cached result for {config} in {path}; compute it with:\n  {config.command()}")
+    device = firm_device(config, firm_options)
+    if device is not None:
+        check_device(device)
     ctx = load_context(data, progress=progress)
-    record = compute(config, ctx, firm_options=firm_options)
-    if not append_record(path, record):  # another sweep finished it first: keep theirs
-        return {**read_records(path)[config.key()], "cached": True}
-    return {**record, "cached": False}
+    if ctx.data_sha256 != sha:  # the corpus changed under us (or was just downloaded)
+        folder, sha = resolve_results_dir(results_dir, ctx.data_sha256)[0], ctx.data_sha256
+        path = folder / f"{config.firm}.jsonl"
+    check_runnable(config, ctx)
+    bind_folder(folder, sha)
+    told = False
+    while True:
+        with file_lock(path):
+            record = read_records(path, sha, report=False).get(key)
+            holder = None if record is not None else claims.claim(path, key)
+        if record is not None:
+            return {**record, "cached": True, "status": "elsewhere"}
+        if holder is None:
+            break
+        if not wait:
+            raise ClaimedElsewhere(config, holder)
+        if progress and not told:
+            print(f"waiting for {holder}, which is computing this config", file=sys.stderr)
+            told = True
+        time.sleep(0.5)
+    try:
+        record = compute(config, ctx, firm_options=firm_options)
+        appended = append_record(path, record)
+    finally:
+        claims.release(path, key)
+    if not appended:  # cannot happen while claims hold; keep the record already there
+        return {**read_records(path, sha)[key], "cached": True, "status": "elsewhere"}
+    return {**record, "cached": False, "status": "computed"}

@@ -4,48 +4,124 @@ Executors: ``local`` (this machine, ``jobs`` processes), ``slurm`` (submitit, on
 task per chunk of configs) and ``submitit-local`` (the submitit path on this machine, as the
 tests run it). A sweep is resumable: finished records are in the cache, so running it again
 computes only what is missing.
+
+Before the first run, every config to compute is checked against the corpus
+(:func:`~collective.runner.run.check_runnable`), so a value that fails for only some configs
+fails the sweep at once. Each config is claimed before it is computed
+(:mod:`~collective.runner.claims`), so two sweeps that share configs compute each once; the
+counts say what this sweep computed, found cached, and saw done by another process.
+
+Stopping: on Ctrl-C (or any error) the local pool's workers are stopped before the sweep
+returns, so no record is appended afterwards (a worker in the middle of writing a line
+finishes the line first). Workers ignore SIGINT themselves, and watch their parent: if it
+disappears (``kill -9``), they exit.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import threading
+import time
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
 from collective.errors import CollectiveError, ConfigError
-from collective.runner.cache import read_records
+from collective.runner import claims
+from collective.runner.cache import WRITE_GUARD, read_records
 from collective.runner.config import RunConfig
-from collective.runner.paths import default_results_dir, results_path
-from collective.runner.run import run
+from collective.runner.paths import default_results_dir
+from collective.runner.run import ClaimedElsewhere, check_runnable, load_context, results_folder, run
 
 EXECUTORS = ("local", "slurm", "submitit-local")
+STATUSES = ("computed", "cached", "elsewhere")
+#: How often a worker checks that its parent is alive (seconds).
+WATCHDOG_SECONDS = 0.5
+
+
+def plan(
+    configs: Sequence[RunConfig],
+    results_dir: str | os.PathLike | None = None,
+    data: str | os.PathLike | None = None,
+) -> dict:
+    """What a sweep would do, without running anything: the results folder (and a note if it
+    is not the default), the configs to compute, and counts overall and by firm."""
+    folder, sha, note = results_folder(results_dir, data)
+    by_firm: dict[str, dict] = {}
+    todo: list[RunConfig] = []
+    total: Counter = Counter()
+    for c in configs:
+        if c.firm not in by_firm:
+            by_firm[c.firm] = read_records(folder / f"{c.firm}.jsonl", sha)
+        total[c.firm] += 1
+        if c.key() not in by_firm[c.firm]:
+            todo.append(c)
+    pending = Counter(c.firm for c in todo)
+    firms = {f: {"total": n, "cached": n - pending[f], "to_run": pending[f]} for f, n in total.items()}
+    return {
+        "folder": str(folder), "data_sha256": sha, "note": note, "todo": todo,
+        "total": len(configs), "cached": len(configs) - len(todo), "to_run": len(todo), "firms": firms,
+    }
 
 
 def missing_configs(configs: Sequence[RunConfig], results_dir: str | os.PathLike | None = None) -> list[RunConfig]:
     """The configs that have no record in the cache (reading each firm's file once)."""
-    by_firm: dict[str, dict] = {}
-    todo = []
-    for c in configs:
-        if c.firm not in by_firm:
-            by_firm[c.firm] = read_records(results_path(c.firm, results_dir))
-        if c.key() not in by_firm[c.firm]:
-            todo.append(c)
-    return todo
+    return plan(configs, results_dir)["todo"]
+
+
+def _run_list(configs: Sequence[RunConfig], results_dir, data, firm_options, on_done=None) -> list[str]:
+    """Run configs in this process; a config another process is computing is left to the end
+    and then waited for. Returns the status of each."""
+    statuses, deferred = [], []
+    for config in configs:
+        try:
+            statuses.append(run(config, results_dir=results_dir, data=data, firm_options=firm_options, wait=False)["status"])
+        except ClaimedElsewhere:
+            deferred.append(config)
+            continue
+        if on_done:
+            on_done(statuses[-1])
+    for config in deferred:
+        statuses.append(run(config, results_dir=results_dir, data=data, firm_options=firm_options)["status"])
+        if on_done:
+            on_done(statuses[-1])
+    return statuses
 
 
 def _run_chunk(configs: Sequence[dict], results_dir: str | None, data: str | None, firm_options: dict | None) -> list[str]:
-    """Worker: run configs (as dicts) in one process; returns their keys."""
-    keys = []
-    for d in configs:
-        config = RunConfig.from_dict(d)
-        run(config, results_dir=results_dir, data=data, firm_options=firm_options)
-        keys.append(config.key())
-    return keys
+    """Worker: run configs (as dicts) in one process; returns their statuses."""
+    return _run_list([RunConfig.from_dict(d) for d in configs], results_dir, data, firm_options)
 
 
-def _chunks(items: list, n: int) -> list[list]:
-    n = max(1, min(n, len(items)))
-    return [items[i::n] for i in range(n)]
+def _watch_parent(parent: int) -> None:
+    while True:
+        time.sleep(WATCHDOG_SECONDS)
+        if os.getppid() != parent:
+            WRITE_GUARD.acquire(timeout=10)  # let a line being written land whole
+            os._exit(3)
+
+
+def _worker_init(parent: int) -> None:
+    """Pool initializer: leave Ctrl-C to the parent, and exit when the parent is gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="parent-watchdog").start()
+
+
+def _stop_pool(pool) -> set[int]:
+    """Cancel what has not started and stop every worker now; returns their pids."""
+    procs = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        if p.is_alive():
+            p.terminate()  # SIGTERM: a worker writing a line has it blocked until the line is out
+    deadline = time.monotonic() + 5
+    for p in procs:
+        p.join(max(0.0, deadline - time.monotonic()))
+        if p.is_alive():
+            p.kill()
+            p.join(2)
+    return {p.pid for p in procs if p.pid is not None}
 
 
 def _run_local_pool(todo, jobs, rd, dd, firm_options, counts, bar) -> None:
@@ -54,12 +130,21 @@ def _run_local_pool(todo, jobs, rd, dd, firm_options, counts, bar) -> None:
 
     # Small chunks so the bar moves; each worker keeps its data context between chunks.
     pieces = [todo[i : i + 4] for i in range(0, len(todo), 4)]
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
+    pool = ProcessPoolExecutor(
+        max_workers=jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init, initargs=(os.getpid(),)
+    )
+    try:
         futures = [pool.submit(_run_chunk, [c.as_dict() for c in piece], rd, dd, firm_options) for piece in pieces]
         for fut in as_completed(futures):
-            done = len(fut.result())
-            counts["computed"] += done
-            bar.update(done)
+            statuses = fut.result()
+            counts.update(statuses)
+            bar.update(len(statuses))
+    except BaseException:
+        pids = _stop_pool(pool)
+        for firm in {c.firm for c in todo}:  # their claims: free for the next sweep at once
+            claims.release_pids(Path(rd) / f"{firm}.jsonl", pids)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _submitit_executor(executor: str, folder: Path, slurm_parameters: dict | None):
@@ -79,6 +164,31 @@ def _submitit_executor(executor: str, folder: Path, slurm_parameters: dict | Non
     return ex
 
 
+def _chunks(items: list, n: int) -> list[list]:
+    n = max(1, min(n, len(items)))
+    return [items[i::n] for i in range(n)]
+
+
+def validate_for_data(configs: Sequence[RunConfig], data=None, *, progress: bool = False) -> None:
+    """Check every config against the corpus before any runs (one :class:`ConfigError`
+    listing the configs that cannot run)."""
+    if not configs:
+        return
+    ctx = load_context(data, progress=progress)
+    bad = []
+    for c in configs:
+        try:
+            check_runnable(c, ctx)
+        except ConfigError as err:
+            bad.append(f"{c.command()}: {err}")
+    if bad:
+        shown = "\n  ".join(bad[:5])
+        more = f"\n  ... and {len(bad) - 5} more" if len(bad) > 5 else ""
+        raise ConfigError(
+            f"{len(bad)} of {len(configs)} configs cannot run on this corpus (nothing was run):\n  {shown}{more}"
+        )
+
+
 def sweep(
     configs: Sequence[RunConfig],
     *,
@@ -91,43 +201,58 @@ def sweep(
     slurm_folder: str | os.PathLike | None = None,
     slurm_parameters: dict | None = None,
 ) -> dict[str, int]:
-    """Run every config not yet in the cache; returns counts ``total``, ``cached``, ``computed``."""
+    """Run every config not yet in the cache; returns counts ``total``, ``cached`` (before
+    the sweep, or found while it ran), ``computed`` (by this sweep) and ``elsewhere``
+    (computed meanwhile by another process that had claimed it)."""
     from tqdm.auto import tqdm
+
+    from collective.validation import check_device
 
     if executor not in EXECUTORS:
         raise ConfigError(f"unknown executor {executor!r}; choose local or slurm")
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ConfigError(f"jobs must be a positive integer, got {jobs!r}")
+    if (firm_options or {}).get("device") is not None:
+        check_device(firm_options["device"])
     configs = list(configs)
-    todo = missing_configs(configs, results_dir)
-    counts = {"total": len(configs), "cached": len(configs) - len(todo), "computed": 0}
+    for c in configs:
+        if c.firm_params.get("device") is not None:
+            check_device(c.firm_params["device"])
+    planned = plan(configs, results_dir, data)
+    todo = planned["todo"]
+    counts: Counter = Counter({"computed": 0, "cached": planned["cached"], "elsewhere": 0})
+    result = lambda: {"total": len(configs), **{k: counts[k] for k in STATUSES}}  # noqa: E731
     if not todo:
-        return counts
-    rd = str(results_dir) if results_dir is not None else None
+        return result()
+    if executor == "local":
+        validate_for_data(todo, data, progress=progress)
+    rd = planned["folder"]
     dd = str(data) if data is not None else None
     bar = tqdm(total=len(todo), desc="sweep", unit="run", disable=not progress)
+
+    def done(status: str) -> None:
+        counts[status] += 1
+        bar.update()
+
     try:
         if executor == "local":
             # One run here first, so that one-off work (tokenizing, the linear firm's clean
             # fit) lands in the disk caches before any worker starts, instead of in each.
             first = todo if jobs == 1 else todo[:1]
-            for c in first:
-                run(c, results_dir=results_dir, data=data, firm_options=firm_options)
-                counts["computed"] += 1
-                bar.update()
+            _run_list(first, rd, data, firm_options, on_done=done)
             if jobs > 1 and len(todo) > 1:
                 _run_local_pool(todo[1:], jobs, rd, dd, firm_options, counts, bar)
-            return counts
+            return result()
         folder = Path(slurm_folder or (Path(results_dir or default_results_dir()).parent / "submitit"))
         ex = _submitit_executor(executor, folder, slurm_parameters)
         submitted = [ex.submit(_run_chunk, [c.as_dict() for c in chunk], rd, dd, firm_options) for chunk in _chunks(todo, jobs)]
         for job in submitted:
             try:
-                done = len(job.result())
+                statuses = job.result()
             except Exception as err:  # noqa: BLE001 - report the job's failure to the user
                 raise CollectiveError(f"sweep job {job.job_id} failed: {err}") from err
-            counts["computed"] += done
-            bar.update(done)
+            counts.update(statuses)
+            bar.update(len(statuses))
     finally:
         bar.close()
-    return counts
+    return result()

@@ -1,0 +1,214 @@
+"""The results cache cannot be fed wrong numbers (issue 10, points 1-3 and 9).
+
+Faults covered: a record made on another corpus, a record edited by hand (target changed),
+missing metrics, rates outside [0, 1], a full disk (an injected failing ``os.write``), a
+line torn by a crash, a file rewritten in place, and the committed records themselves.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from collective.cli import main
+from collective.errors import CacheMissError, ConfigError
+from collective.resumes.corpus import CANONICAL_SHA256
+from collective.runner import RunConfig, append_record, load_results, read_records, run
+from collective.runner import cache as cache_module
+from collective.runner.cache import ResultsWriteError, check_record
+from collective.runner.paths import BINDING_FILE, REPO_ROOT, corpus_results_dir, folder_corpus
+
+from _synthetic import fake_record
+
+TARGET = "Database_Administrator"
+RUN = ["run", "--firm", "linear", "--strategy", "feature-label", "--target", TARGET, "--alpha", "0.05", "--seed", "0"]
+
+
+def _config(**kw):
+    return RunConfig(**{"firm": "linear", "strategy": "feature-label", "target": TARGET, "alpha": 0.05, "seed": 0, **kw})
+
+
+# ----------------------------------------------------------------------------- keys
+
+
+def test_key_of_a_fixed_config_is_pinned():
+    """The committed records are found by this exact key: it must never change by accident."""
+    config = RunConfig(firm="linear", strategy="feature-label", target=TARGET, alpha=0.01, seed=0)
+    assert config.key() == "79bd43710a6321aa8418"
+    assert cache_module.record_key(config.as_dict(), 1) == config.key()
+
+
+def test_committed_records_all_pass_the_checks():
+    for firm in ("linear", "transformer"):
+        path = REPO_ROOT / "data" / "results" / f"{firm}.jsonl"
+        if not path.exists():
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            records = read_records(path, CANONICAL_SHA256)
+        assert len(records) == len(path.read_text().splitlines())
+    assert folder_corpus(REPO_ROOT / "data" / "results") == CANONICAL_SHA256
+
+
+# ----------------------------------------------------------------------------- checks on read
+
+
+def test_hand_edited_target_does_not_answer(tmp_path):
+    path = tmp_path / "linear.jsonl"
+    record = fake_record(0, target=TARGET)
+    record["config"]["target"] = "Web_Developer"  # edited by hand; key left as it was
+    path.write_text(json.dumps(record) + "\n")
+    with pytest.warns(RuntimeWarning, match=r"linear.jsonl:1: results record not served: its key .* not the hash of its config"):
+        assert read_records(path) == {}
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda r: r["metrics"].pop("success_in_set"), "metrics missing: success_in_set"),
+        (lambda r: r["metrics"].update(success_top1=1.7), "rate success_top1 = 1.7 is not in"),
+        (lambda r: r["metrics"].update(precision=-0.1), "rate precision"),
+        (lambda r: r["metrics"].update(recall="high"), "rate recall"),
+        (lambda r: r.pop("provenance"), "a record needs the keys"),
+    ],
+)
+def test_bad_records_are_reported_and_count_as_missing(tmp_path, change, message):
+    path = tmp_path / "linear.jsonl"
+    good, bad = fake_record(0), fake_record(1)
+    change(bad)
+    path.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
+    with pytest.warns(RuntimeWarning, match=rf"linear.jsonl:2: results record not served: {message}"):
+        assert set(read_records(path)) == {good["key"]}
+
+
+def test_record_made_on_another_corpus_is_not_served_for_the_real_one(synthetic_runner, monkeypatch, tmp_path):
+    monkeypatch.delenv("COLLECTIVE_RESULTS")
+    committed = REPO_ROOT / "data" / "results" / "linear.jsonl"
+    before = committed.stat().st_mtime_ns if committed.exists() else None
+    record = run(_config())  # on the synthetic corpus: never into data/results
+    synthetic_sha = record["provenance"]["data_sha256"]
+    own = corpus_results_dir(synthetic_sha)
+    assert (own / "linear.jsonl").exists() and (own / BINDING_FILE).read_text().strip() == synthetic_sha
+    assert (committed.stat().st_mtime_ns if committed.exists() else None) == before
+    # Copied into a folder of the real corpus, the record is refused.
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / BINDING_FILE).write_text(CANONICAL_SHA256 + "\n")
+    (real / "linear.jsonl").write_bytes((own / "linear.jsonl").read_bytes())
+    with pytest.warns(RuntimeWarning, match="computed on another corpus"):
+        with pytest.raises(CacheMissError, match="1 of 1 results are not in the cache"):
+            load_results([_config()], results_dir=real)
+    # ... and a run on the synthetic corpus may not write there.
+    with pytest.raises(ConfigError, match="holds results of the corpus with sha256 0e7048fa085c"):
+        run(_config(seed=1), results_dir=real)
+
+
+def test_cli_says_where_results_of_another_corpus_go(synthetic_runner, monkeypatch, tmp_path, capsys):
+    monkeypatch.delenv("COLLECTIVE_RESULTS")
+    assert main([*RUN, "--json"]) == 0
+    err = capsys.readouterr().err
+    assert "not the canonical resume corpus" in err and "results" in err
+    bound = tmp_path / "bound"
+    bound.mkdir()
+    (bound / BINDING_FILE).write_text(CANONICAL_SHA256)
+    assert main([*RUN, "--results", str(bound)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("collective: error: the results folder") and "Traceback" not in err
+
+
+def test_record_with_missing_metrics_is_recomputed_not_served(synthetic_runner, capsys):
+    assert main([*RUN, "--json"]) == 0
+    path = synthetic_runner / "linear.jsonl"
+    record = json.loads(path.read_text())
+    del record["metrics"]["success_top1"]
+    path.write_text(json.dumps(record) + "\n")
+    cache_module.forget_parsed()
+    capsys.readouterr()
+    with pytest.warns(RuntimeWarning, match="metrics missing: success_top1"):
+        assert main([*RUN, "--no-train"]) == 2
+    err = capsys.readouterr().err
+    assert "no cached result" in err and "Traceback" not in err
+    with pytest.warns(RuntimeWarning, match="metrics missing"):
+        assert main([*RUN, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["cached"] is False
+
+
+# ----------------------------------------------------------------------------- writes
+
+
+def _failing_write(after: int, result: str):
+    """An ``os.write`` that writes ``after`` bytes, then fails: raises ENOSPC
+    (``"enospc"``), or reports 0 bytes written from then on (``"short"``)."""
+    real = os.write
+    calls = []
+
+    def write(fd, data):
+        calls.append(fd)
+        if len(calls) > 1:  # short writes: the disk took nothing more
+            return 0
+        n = real(fd, bytes(data[:after]))
+        if result == "enospc":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return n
+
+    return write
+
+
+@pytest.mark.parametrize("result", ["enospc", "short"])
+def test_full_disk_is_an_error_and_leaves_the_file_whole(tmp_path, monkeypatch, result):
+    path = tmp_path / "linear.jsonl"
+    append_record(path, fake_record(0))
+    monkeypatch.setattr(cache_module.os, "write", _failing_write(10, result))
+    with pytest.raises(ResultsWriteError, match=r"(?s)could not write the result .*disk is full"):
+        append_record(path, fake_record(1))
+    monkeypatch.undo()
+    assert len(pd.read_json(path, lines=True)) == 1  # rolled back: valid JSON Lines
+    assert not (tmp_path / "linear.jsonl.torn").exists()
+
+
+def test_full_disk_run_and_sweep_exit_nonzero(synthetic_runner, monkeypatch, tmp_path, capsys):
+    grid = tmp_path / "g.yaml"
+    grid.write_text("defaults: {firm: linear, strategy: feature-label, target: Web_Developer}\ngrids:\n  - alpha: [0.05]\n    seed: [0]\n")
+    monkeypatch.setattr(cache_module.os, "write", _failing_write(0, "enospc"))
+    assert main([*RUN, "--json"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("collective: error: could not write the result") and "disk is full" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert main(["sweep", str(grid), "--json"]) == 2
+    assert "disk is full" in capsys.readouterr().err
+
+
+def test_torn_line_of_a_crash_is_moved_aside_on_next_write(tmp_path):
+    path = tmp_path / "linear.jsonl"
+    append_record(path, fake_record(0))
+    line = json.dumps(fake_record(1)).encode()
+    with open(path, "ab") as fh:
+        fh.write(line[: len(line) // 2])  # kill -9 mid-write
+    with pytest.warns(RuntimeWarning, match=r"moved to .*linear.jsonl.torn"):
+        append_record(path, fake_record(2))
+    assert len(pd.read_json(path, lines=True)) == 2
+    assert (tmp_path / "linear.jsonl.torn").read_bytes() == line[: len(line) // 2] + b"\n"
+
+
+def test_reads_are_incremental_and_notice_a_rewrite(tmp_path):
+    path = tmp_path / "linear.jsonl"
+    append_record(path, fake_record(0))
+    assert len(read_records(path)) == 1
+    append_record(path, fake_record(1))
+    assert len(read_records(path)) == 2  # the appended line is read
+    records = [fake_record(i) for i in (5, 6, 7)]
+    with open(path, "r+b") as fh:  # rewritten in place (same inode, longer)
+        fh.write(b"".join(json.dumps(r).encode() + b"\n" for r in records))
+    assert set(read_records(path)) == {r["key"] for r in records}
+
+
+def test_check_record_accepts_a_good_record():
+    assert check_record(fake_record(0)) is None
+    assert check_record(fake_record(0), CANONICAL_SHA256) is None
+    assert "another corpus" in check_record(fake_record(0, sha="f" * 64), CANONICAL_SHA256)
