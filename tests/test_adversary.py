@@ -248,3 +248,35 @@ def test_erasure_adversary_three_labels_brackets_lp_brute_force():
         assert discrete.erasure_success(P0, g, alpha, eps=eps, perturbation="contamination") == pytest.approx(
             _worst_erasure_by_lp(P0, g, alpha, eps, "contamination"), abs=1e-9
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# planting_adversary's outputs and inputs
+# ---------------------------------------------------------------------------------------------
+
+
+def test_planting_adversary_moves_half_the_margin_even_for_an_integer_distribution():
+    # All mass at (x=0, y*=1): the adversary must move 1/2 to the runner-up to tie, which
+    # costs TV 1/2 <= eps. The distribution arrives as integers and P' must still hold halves.
+    f, P_prime, flipped = adversary.planting_adversary([[0, 1], [0, 0]], [1, 0], 1, 0.6)
+    np.testing.assert_array_equal(P_prime, [[0.5, 0.5], [0.0, 0.0]])
+    assert f.tolist() == [0, 0] and flipped.tolist() == [True, False]
+    # under the budget it keeps y*
+    f, P_prime, flipped = adversary.planting_adversary([[0, 1], [0, 0]], [1, 0], 1, 0.4)
+    np.testing.assert_array_equal(P_prime, [[0, 1], [0, 0]])
+    assert f.tolist() == [1, 0] and not flipped.any()
+
+
+def test_planting_adversary_under_contamination_has_no_explicit_distribution():
+    P = np.array([[0.1, 0.5], [0.3, 0.1]])
+    f, P_prime, flipped = adversary.planting_adversary(P, [1.0, 0.0], 1, 0.1, "contamination")
+    assert P_prime is None
+    # budget eps/(1-eps) = 1/9 of gap < margin 0.4: y* survives at x = 0; x = 1 is lost anyway
+    assert f.tolist() == [1, 0] and not flipped.any()
+    f, P_prime, flipped = adversary.planting_adversary(P, [1.0, 0.0], 1, 0.3, "contamination")
+    assert P_prime is None and f.tolist() == [0, 0] and flipped.tolist() == [True, False]
+
+
+def test_planting_adversary_rejects_an_unknown_perturbation():
+    with pytest.raises(ValueError, match=r"unknown perturbation 'huber'; choose one of: tv, contamination"):
+        adversary.planting_adversary(np.eye(2) / 2, [1.0, 0.0], 1, 0.1, "huber")

@@ -145,3 +145,16 @@ def test_committed_results_are_found_under_their_keys():
                 assert key == record["key"], f"{path.name}:{line_no}: its config now has key {key}"
                 n += 1
     assert n > 0
+
+
+def test_hash_follows_the_key():
+    a, b = RunConfig(**BASE), RunConfig(**{**BASE, "seed": 1})
+    assert hash(a) == hash(RunConfig(**BASE)) and hash(a) != hash(b)
+    assert len({a, b, RunConfig(**BASE)}) == 2
+
+
+def test_from_dict_names_unknown_fields():
+    from collective.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"unknown config field\(s\) \['bogus'\]; known: \['alpha', 'firm', "):
+        RunConfig.from_dict({**BASE, "bogus": 1})

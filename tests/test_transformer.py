@@ -203,13 +203,16 @@ def small_context(synthetic_corpus, monkeypatch):
         data_sha256=full.data_sha256,
         tokens_key=full.tokens_key,
     )
-    monkeypatch.setattr(experiments, "load_context", lambda *a, **k: small)
+    from collective.runner import run as run_module
+
+    monkeypatch.setattr(run_module, "load_context", lambda *a, **k: small)  # where run() looks it up
     return small
 
 
 TINY = {"max_length": 64, "epochs": 1, "batch_size": 8}
 
 
+@pytest.mark.slow  # 88 s measured on the shared 2-core machine
 def test_tiny_end_to_end_run_computes_metrics_and_caches_them(small_context, tmp_path, monkeypatch):
     """A few dozen resumes, max_length 64, 1 epoch: the paper's path (all layers fine-tuned,
     the same code a GPU runs) through the runner; the record lands in the cache with its
