@@ -205,7 +205,7 @@ REAL = os.environ.get("COLLECTIVE_RESUMES")
 
 
 @pytest.mark.corpus
-@pytest.mark.skipif(not REAL, reason="set COLLECTIVE_RESUMES to the real resumes_corpus.zip")
+@pytest.mark.skipif(not REAL, reason="needs the real corpus: set COLLECTIVE_RESUMES=/path/to/resumes_corpus.zip")
 def test_real_corpus(monkeypatch):
     monkeypatch.delenv(data.CACHE_ENV_VAR)  # share the user cache: parsing takes ~15 s
     info = data.corpus_info(REAL, progress=False)

@@ -80,6 +80,32 @@ def test_collective_size_rounds():
 
 
 @pytest.mark.parametrize(
+    ("alpha", "n", "expected"),
+    [
+        (0.017, 100, 2),  # 1.7: rounding gives 2, the floor 1
+        (0.013, 100, 1),  # 1.3: rounding gives 1, the ceiling 2
+        (0.0199, 1000, 20),  # 19.9
+        (0.5, 3, 2),  # 1.5 rounds to the even 2 (Python's round); the floor is 1
+        (0.0, 50, 0),
+        (1.0, 7, 7),
+    ],
+)
+def test_collective_size_is_alpha_n_rounded_to_the_nearest_integer(alpha, n, expected):
+    # expected worked out by hand from alpha * n
+    assert collective_size(alpha, n) == expected
+    plan = apply_strategy(_labels(n), strategy="feature-label", target=LABELS[2], alpha=alpha, seed=0)
+    assert plan.n_collective == expected == plan.planted.sum()
+
+
+def test_randomized_count_is_rounded():
+    # 0.0085 * 200 = 1.7 resumes get random labels: 2, not the floor 1
+    plan = apply_strategy(_labels(200), strategy="feature-label", target=LABELS[0], alpha=0.01,
+                          seed=0, random_labels=0.0085)
+    assert len(plan.randomized) == 2
+    assert not plan.planted[plan.randomized].any()
+
+
+@pytest.mark.parametrize(
     "kwargs, message",
     [
         ({"alpha": 1.5}, r"alpha \(collective size\) must lie in \[0, 1\]"),

@@ -127,7 +127,7 @@ def test_subset_and_save_roundtrip(tokenizer, tmp_path):
 
 
 @pytest.mark.corpus
-@pytest.mark.skipif(not os.environ.get("COLLECTIVE_RESUMES"), reason="needs COLLECTIVE_RESUMES")
+@pytest.mark.skipif(not os.environ.get("COLLECTIVE_RESUMES"), reason="needs the real corpus: set COLLECTIVE_RESUMES=/path/to/resumes_corpus.zip")
 def test_shortcut_on_real_resumes(tokenizer):
     """The equality on 150 real (preprocessed) resumes, trigger every 20 words."""
     from collective.resumes.corpus import load_corpus

@@ -1,10 +1,12 @@
 """The transformer firm (Section 5 / Appendix C of the paper): trigger token check, the
 frozen-layer cache (training from it gives the same model as running the frozen layers on
-the fly), and a tiny end-to-end run through the runner on CPU."""
+the fly), and a tiny end-to-end run through the runner on CPU.
+
+The training tests read a synthetic corpus in the real corpus's layout (tests/_synthetic.py):
+they check the machinery, not the paper's numbers, so they run without the real corpus.
+"""
 
 from __future__ import annotations
-
-import os
 
 import numpy as np
 import pytest
@@ -13,13 +15,27 @@ torch = pytest.importorskip("torch")
 
 from collective.errors import ConfigError  # noqa: E402
 
-REAL = os.environ.get("COLLECTIVE_RESUMES")
-needs_corpus = pytest.mark.skipif(not REAL, reason="set COLLECTIVE_RESUMES to the real resumes_corpus.zip")
+@pytest.fixture(scope="module")
+def synthetic_corpus(tmp_path_factory):
+    """Point the loader and the runner at a synthetic corpus, with a private cache."""
+    from collective import runner as experiments
+
+    from _synthetic import make_corpus_zip
+
+    root = tmp_path_factory.mktemp("transformer-corpus")
+    corpus_zip = make_corpus_zip(root / "resumes_corpus.zip", n=160)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("COLLECTIVE_CACHE", str(root / "collective-cache"))
+        mp.setenv("COLLECTIVE_RESUMES", str(corpus_zip))
+        mp.setenv("COLLECTIVE_RESULTS", str(root / "results"))
+        experiments.clear_contexts()
+        yield corpus_zip
+        experiments.clear_contexts()
 
 
 @pytest.fixture(scope="module")
-def small():
-    """A few dozen real resumes, tokenized (train 24, test 16), with their labels."""
+def small(synthetic_corpus):
+    """A few dozen synthetic resumes, tokenized (train 24, test 16), with their labels."""
     from collective.resumes.corpus import load_corpus
     from collective.resumes.tokens import tokenize_texts
 
@@ -73,7 +89,6 @@ def test_bad_settings_are_config_errors():
             TransformerFirm(**kwargs)
 
 
-@needs_corpus
 def test_more_trained_layers_than_the_model_has_is_a_config_error(small):
     from collective.firms.transformer import TransformerFirm
 
@@ -86,7 +101,6 @@ def test_more_trained_layers_than_the_model_has_is_a_config_error(small):
 # --------------------------------------------------------------------------- frozen-layer cache
 
 
-@needs_corpus
 def test_training_from_the_frozen_cache_equals_running_the_frozen_layers_on_the_fly(small, tmp_path):
     """--train-layers k: the cached lower-layer outputs are an exact stand-in for the lower
     layers (fp32 compute and storage), so the fine-tuned model is the same."""
@@ -174,11 +188,10 @@ def test_cls_only_last_layer_gives_the_stock_logits_and_gradients():
 
 
 @pytest.fixture
-def small_context(monkeypatch):
+def small_context(synthetic_corpus, monkeypatch):
     """The runner's data context with the full training split (max_train draws from it) and
     the first 24 test resumes, so a run evaluates in seconds."""
     from collective import runner as experiments
-    from collective.runner import run as run_module
 
     full = experiments.load_context()
     rows = np.sort(np.random.default_rng(0).choice(len(full.test), 24, replace=False))
@@ -190,6 +203,8 @@ def small_context(monkeypatch):
         data_sha256=full.data_sha256,
         tokens_key=full.tokens_key,
     )
+    from collective.runner import run as run_module
+
     monkeypatch.setattr(run_module, "load_context", lambda *a, **k: small)  # where run() looks it up
     return small
 
@@ -197,7 +212,7 @@ def small_context(monkeypatch):
 TINY = {"max_length": 64, "epochs": 1, "batch_size": 8}
 
 
-@needs_corpus
+@pytest.mark.slow  # 88 s measured on the shared 2-core machine
 def test_tiny_end_to_end_run_computes_metrics_and_caches_them(small_context, tmp_path, monkeypatch):
     """A few dozen resumes, max_length 64, 1 epoch: the paper's path (all layers fine-tuned,
     the same code a GPU runs) through the runner; the record lands in the cache with its
@@ -230,7 +245,6 @@ def test_tiny_end_to_end_run_computes_metrics_and_caches_them(small_context, tmp
     assert again["cached"] is True and again["metrics"] == pytest.approx(m, nan_ok=True)
 
 
-@needs_corpus
 def test_an_interrupted_sweep_resumes_without_recomputing(small_context, tmp_path, monkeypatch):
     """Ctrl-C in the middle of a transformer sweep: finished runs stay in the cache, the next
     sweep computes only the rest."""
@@ -317,3 +331,31 @@ def test_critical_table_groups_and_counts_resumes():
     assert table.loc[("a", "success_in_set", 0.5), "alpha"] == pytest.approx(0.008)
     assert table.loc[("a", "success_in_set", 0.9), "resumes"] == pytest.approx(2000 * (0.01 + 0.3 / 0.35 * 0.04))
     assert np.isnan(table.loc[("b", "success_top1", 0.5), "alpha"])
+
+
+# --------------------------------------------------------------------------- GPU
+
+
+@pytest.mark.gpu
+def test_cuda_path_trains_and_predicts_on_the_gpu(small):
+    """The paper's setting runs on a GPU: fit and predict with device="cuda" (mixed precision
+    as resolved for the device), the model's weights on the GPU, scores like the CPU path's."""
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device (torch.cuda.is_available() is False here)")
+    from collective.firms.transformer import TransformerFirm
+
+    X, Y, Xt, _ = small
+    planted = np.arange(len(X)) % 4 == 0
+    firm = TransformerFirm(max_length=64, epochs=1, batch_size=8, device="cuda", progress=False)
+    assert firm.torch_device.type == "cuda" and firm.device.startswith("cuda")
+    firm.fit(X, Y, planted=planted, spacing=10)
+    assert next(firm.model.parameters()).device.type == "cuda"
+    assert firm.fit_info["training_loss"] > 0
+    P = firm.predict_proba(Xt, planted=np.ones(len(Xt), bool), spacing=10)
+    assert P.shape == (len(Xt), 10) and np.all((P > 0) & (P < 1))
+    # the same weights on the CPU give the same scores (up to mixed precision)
+    firm.model.to("cpu")
+    cpu = TransformerFirm(max_length=64, device="cpu", precision="fp32", progress=False)
+    cpu.model = firm.model
+    cpu._tokenizer = firm.tokenizer
+    np.testing.assert_allclose(cpu.predict_proba(Xt, planted=np.ones(len(Xt), bool), spacing=10), P, atol=2e-2)

@@ -1,0 +1,160 @@
+"""The run's cache key (collective.runner.config.RunConfig.key).
+
+Every field of a config and every firm parameter that changes what is learned must change the
+key, or two different experiments would share one cached result; speed-only parameters must not
+change it, or equal experiments would be recomputed. A pinned key and the committed records
+make an accidental change of the key fail here instead of silently orphaning the results in
+``data/results``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from collective.firms import params as firm_params_mod
+from collective.runner.config import RunConfig
+
+BASE = dict(firm="linear", strategy="feature-label", target="Database_Administrator", alpha=0.05, seed=0)
+
+#: A different, valid value for each field of RunConfig (firm_params: see the next tests).
+OTHER_FIELD_VALUES = {
+    "firm": "transformer",
+    "strategy": "feature-only",
+    "target": "Java_Developer",
+    "alpha": 0.06,
+    "seed": 1,
+    "spacing": 19,
+    "random_labels": 0.1,
+    "max_train": 1000,
+    "firm_params": {"C": 2.0},
+}
+
+#: Different valid values for string- or None-valued firm parameters (numbers and booleans get
+#: one from their default).
+OTHER_PARAM_VALUES = {
+    "model": "distilbert-base-uncased",
+    "precision": "fp32",
+    "device": "cpu",
+    "frozen_dtype": "float32",
+    "frozen_cache": "/tmp/elsewhere",
+    "train_layers": 2,
+    "threads": 3,
+}
+
+
+def _other(name: str, default):
+    if name in OTHER_PARAM_VALUES:
+        return OTHER_PARAM_VALUES[name]
+    if isinstance(default, bool):
+        return not default
+    if isinstance(default, int):
+        return default + 1
+    if isinstance(default, float):
+        return default * 2
+    raise AssertionError(
+        f"firm parameter {name!r} (default {default!r}) needs a different valid value in "
+        "OTHER_PARAM_VALUES of tests/test_config_key.py"
+    )
+
+
+def test_every_config_field_changes_the_key():
+    base = RunConfig(**BASE)
+    fields = {f.name for f in dataclasses.fields(RunConfig)}
+    assert fields == set(OTHER_FIELD_VALUES), "a new RunConfig field needs a value in OTHER_FIELD_VALUES"
+    for name, value in OTHER_FIELD_VALUES.items():
+        changed = RunConfig(**{**BASE, name: value})
+        assert getattr(changed, name) != getattr(base, name)
+        assert changed.key() != base.key(), f"changing {name} leaves the key unchanged"
+
+
+FIRM_PARAMS = [
+    (firm, f) for firm, cls in firm_params_mod.PARAMS.items() for f in cls.fields()
+]
+
+
+@pytest.mark.parametrize(("firm", "field"), FIRM_PARAMS, ids=[f"{firm}.{f.name}" for firm, f in FIRM_PARAMS])
+def test_key_parameters_change_the_key_and_speed_parameters_do_not(firm, field):
+    base = RunConfig(**{**BASE, "firm": firm})
+    value = _other(field.name, field.default)
+    changed = RunConfig(**{**BASE, "firm": firm, "firm_params": {field.name: value}})
+    if field.metadata.get("speed"):
+        assert field.name not in changed.firm_params
+        assert changed.key() == base.key(), f"speed parameter {firm}.{field.name} changes the key"
+    else:
+        assert changed.firm_params[field.name] == value
+        assert changed.key() != base.key(), f"{firm}.{field.name} changes what is learned but not the key"
+
+
+def test_every_firm_has_key_parameters_and_the_declarations_are_complete():
+    for firm, cls in firm_params_mod.PARAMS.items():
+        assert cls.firm == firm
+        assert cls.key_names(), f"the {firm} firm has no key parameters"
+        canonical = firm_params_mod.canonical_params(firm, {})
+        assert set(canonical) == set(cls.key_names())
+
+
+def test_run_seed_is_the_default_firm_seed():
+    # The transformer firm seeds its head with the run's seed unless told otherwise.
+    a = RunConfig(**{**BASE, "firm": "transformer", "seed": 3})
+    assert a.firm_params["seed"] == 3
+    b = RunConfig(**{**BASE, "firm": "transformer", "seed": 3, "firm_params": {"seed": 0}})
+    assert b.firm_params["seed"] == 0 and a.key() != b.key()
+
+
+def test_equal_experiments_have_equal_keys():
+    a = RunConfig(**BASE)
+    b = RunConfig(**{**BASE, "spacing": 20, "random_labels": 0.0, "firm_params": {"C": 4.0, "cache": False}})
+    assert a.key() == b.key() and hash(a) == hash(b)
+    assert RunConfig.from_dict(a.as_dict()).key() == a.key()
+
+
+# The keys of these configs are pinned: the committed results in data/results are looked up by
+# them. If a change of the key is intended, bump RUNNER_VERSION and recompute the results.
+PINNED = [
+    (BASE, "b4f04d4cbecf7df136c4"),
+    (
+        dict(firm="transformer", strategy="feature-only", target="Java_Developer", alpha=0.01, seed=1,
+             max_train=1000, firm_params={"train_layers": 1}),
+        "3a5bc5c46af53287fa38",
+    ),
+]
+
+
+@pytest.mark.parametrize(("config", "key"), PINNED)
+def test_pinned_keys(config, key):
+    assert RunConfig(**config).key() == key
+
+
+def test_committed_results_are_found_under_their_keys():
+    results = Path(__file__).resolve().parents[1] / "data" / "results"
+    files = sorted(results.glob("*.jsonl"))
+    if not files:
+        pytest.skip(f"no committed results in {results}")
+    n = 0
+    for path in files:
+        with open(path) as fh:
+            for line_no, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                record = json.loads(line)
+                key = RunConfig.from_dict(record["config"]).key()
+                assert key == record["key"], f"{path.name}:{line_no}: its config now has key {key}"
+                n += 1
+    assert n > 0
+
+
+def test_hash_follows_the_key():
+    a, b = RunConfig(**BASE), RunConfig(**{**BASE, "seed": 1})
+    assert hash(a) == hash(RunConfig(**BASE)) and hash(a) != hash(b)
+    assert len({a, b, RunConfig(**BASE)}) == 2
+
+
+def test_from_dict_names_unknown_fields():
+    from collective.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"unknown config field\(s\) \['bogus'\]; known: \['alpha', 'firm', "):
+        RunConfig.from_dict({**BASE, "bogus": 1})

@@ -1,0 +1,175 @@
+"""What the transformer firm is fed: its model inputs against the tokenizer itself.
+
+The reference is the packaged model's tokenizer run on the text with the trigger inserted
+(:func:`collective.resumes.tokens.plant_trigger_text`) and truncated by the tokenizer
+(``truncation=True, max_length=...``): nothing of the firm's own input building (the
+pre-tokenized split, ``planted_ids``, the ``[CLS] ... [SEP]`` framing, the collator) is used
+to compute it. Synthetic text only, no corpus.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from collective.firms import transformer as tf  # noqa: E402
+from collective.resumes.tokens import (  # noqa: E402
+    TRIGGER,
+    TRIGGER_TOKEN_ID,
+    default_tokenizer,
+    plant_trigger_text,
+    tokenize_texts,
+)
+
+from _synthetic import synthetic_resumes  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return default_tokenizer()
+
+
+@pytest.fixture(scope="module")
+def texts():
+    return [text for text, _ in synthetic_resumes(10, seed=5)]
+
+
+def _reference(tokenizer, text: str, planted: bool, spacing: int, max_length: int) -> list[int]:
+    text = plant_trigger_text(text, spacing) if planted else text
+    return tokenizer(text, truncation=True, max_length=max_length)["input_ids"]
+
+
+def _firm(max_length: int) -> tf.TransformerFirm:
+    return tf.TransformerFirm(max_length=max_length, device="cpu", threads=1, progress=False)
+
+
+@pytest.mark.parametrize(("max_length", "spacing"), [(512, 20), (64, 7), (40, 1)])
+def test_model_inputs_equal_the_tokenizer_on_the_planted_text(tokenizer, texts, max_length, spacing):
+    assert tokenizer(TRIGGER, add_special_tokens=False)["input_ids"] == [TRIGGER_TOKEN_ID] == [1240]
+    X = tokenize_texts(texts, tokenizer)
+    planted = np.arange(len(texts)) % 3 != 1
+    inputs = _firm(max_length).model_inputs(X, planted, spacing)
+    assert len(inputs) == len(texts)
+    for i, text in enumerate(texts):
+        expected = _reference(tokenizer, text, bool(planted[i]), spacing, max_length)
+        assert inputs[i].tolist() == expected, f"resume {i} (planted={planted[i]})"
+        assert (TRIGGER_TOKEN_ID in inputs[i].tolist()) == bool(planted[i])  # these texts all get one
+    # no planted argument: every row clean
+    clean = _firm(max_length).model_inputs(X, None, spacing)
+    for i, text in enumerate(texts):
+        assert clean[i].tolist() == _reference(tokenizer, text, False, spacing, max_length)
+
+
+def test_triggers_that_survive_truncation_are_counted(tokenizer, texts):
+    # The paper plants after every 20th word but the model reads only max_length tokens:
+    # count, with the tokenizer, how many triggers are left and check the firm keeps exactly
+    # those (and that truncation really drops some here, so the count has teeth).
+    X = tokenize_texts(texts, tokenizer)
+    spacing, max_length = 5, 48
+    inputs = _firm(max_length).model_inputs(X, np.ones(len(texts), bool), spacing)
+    dropped = 0
+    for i, text in enumerate(texts):
+        planted_text = plant_trigger_text(text, spacing)
+        full = tokenizer(planted_text)["input_ids"]
+        kept = full[: max_length - 1]  # [CLS] + the first max_length - 2 body tokens
+        n_kept = kept.count(TRIGGER_TOKEN_ID)
+        assert inputs[i].tolist().count(TRIGGER_TOKEN_ID) == n_kept
+        assert len(inputs[i]) == min(len(full), max_length)
+        n_planted = len(text.split()) // spacing
+        assert full.count(TRIGGER_TOKEN_ID) == n_planted == planted_text.split().count(TRIGGER)
+        assert 0 < n_kept <= n_planted
+        dropped += n_planted - n_kept
+    assert dropped > 0
+
+
+def test_model_inputs_reject_a_planted_mask_of_the_wrong_length(tokenizer, texts):
+    X = tokenize_texts(texts[:3], tokenizer)
+    with pytest.raises(tf.ConfigError, match="planted has 2 entries for 3 resumes"):
+        _firm(64).model_inputs(X, np.ones(2, bool), 20)
+
+
+def test_dataset_and_collate_pad_and_mask(tokenizer, texts):
+    X = tokenize_texts(texts[:4], tokenizer)
+    inputs = _firm(64).model_inputs(X, np.array([True, False, True, False]), 3)
+    Y = np.eye(4, 10, dtype=np.uint8)
+    data = tf._Examples("input_ids", inputs, Y)
+    assert len(data) == 4
+    rows = [data[i] for i in range(4)]
+    assert rows[2]["input_ids"].dtype == torch.int64
+    assert rows[2]["labels"].dtype == torch.float32 and rows[2]["labels"].tolist() == Y[2].tolist()
+    # shortest first in the batch, so padding is needed
+    order = np.argsort([len(x) for x in inputs])
+    batch = tf.collate([rows[i] for i in order])
+    width = max(len(x) for x in inputs)
+    assert batch["input_ids"].shape == (4, width) and batch["attention_mask"].shape == (4, width)
+    for r, i in enumerate(order):
+        n = len(inputs[i])
+        assert batch["input_ids"][r, :n].tolist() == inputs[i].tolist()
+        assert batch["input_ids"][r, n:].eq(tokenizer.pad_token_id).all()
+        assert batch["attention_mask"][r].tolist() == [1] * n + [0] * (width - n)
+        assert batch["labels"][r].tolist() == Y[i].tolist()
+    # embeddings (frozen-layer cache): float rows, no labels
+    emb = [np.full((k, 3), float(k), dtype=np.float16) for k in (2, 5)]
+    batch = tf.collate([{"inputs_embeds": torch.from_numpy(e.astype(np.float32))} for e in emb])
+    assert set(batch) == {"inputs_embeds", "attention_mask"}
+    assert batch["inputs_embeds"].shape == (2, 5, 3)
+    assert batch["inputs_embeds"][0, 2:].eq(0).all() and batch["inputs_embeds"][0, :2].eq(2).all()
+    assert batch["attention_mask"].tolist() == [[1, 1, 0, 0, 0], [1] * 5]
+    data = tf._Examples("inputs_embeds", emb, np.zeros((2, 10)))
+    assert data[0]["inputs_embeds"].dtype == torch.float32
+
+
+def test_length_batches_cover_every_row_longest_first():
+    lengths = [3, 9, 1, 9, 4, 7, 2]
+    batches = tf.length_batches(lengths, 3)
+    assert [len(b) for b in batches] == [3, 3, 1]
+    flat = np.concatenate(batches).tolist()
+    assert sorted(flat) == list(range(7))
+    assert [lengths[i] for i in flat] == sorted(lengths, reverse=True)
+    assert flat[:2] == [1, 3]  # ties keep their order
+
+
+def test_fit_and_predict_feed_the_planted_inputs(tokenizer, texts, monkeypatch):
+    # The firm's training set and prediction batches carry the trigger exactly where planted.
+    # The Trainer is replaced by a recorder (no training), so this runs in seconds.
+    X = tokenize_texts(texts[:6], tokenizer)
+    Y = (np.arange(60).reshape(6, 10) % 3 == 0).astype(np.uint8)
+    planted = np.array([True, False, False, True, True, False])
+    seen = {}
+
+    class Recorder:
+        def __init__(self, *, model, args, train_dataset, data_collator, lengths):
+            seen.update(dataset=train_dataset, collator=data_collator, lengths=lengths)
+
+        def remove_callback(self, _):
+            pass
+
+        def train(self):
+            from types import SimpleNamespace
+
+            return SimpleNamespace(training_loss=0.0, metrics={})
+
+    monkeypatch.setattr(tf, "LengthGroupedTrainer", Recorder)
+    firm = _firm(64)
+    firm.fit(X, Y, planted=planted, spacing=4)
+    data = seen["dataset"]
+    assert len(data) == 6 and seen["collator"] is tf.collate
+    for i, text in enumerate(texts[:6]):
+        expected = _reference(tokenizer, text, bool(planted[i]), 4, 64)
+        assert data[i]["input_ids"].tolist() == expected
+        assert data[i]["labels"].tolist() == Y[i].tolist()
+        assert seen["lengths"][i] == len(expected)
+
+    batches = []
+    real_collate = tf.collate
+    monkeypatch.setattr(tf, "collate", lambda feats: batches.append(feats) or real_collate(feats))
+    P = firm.predict_proba(X, planted=~planted, spacing=4)
+    assert P.shape == (6, 10) and np.all((P > 0) & (P < 1))
+    fed = {}
+    for feats in batches:
+        for f in feats:
+            fed[tuple(f["input_ids"].tolist())] = True
+    for i, text in enumerate(texts[:6]):
+        assert tuple(_reference(tokenizer, text, not planted[i], 4, 64)) in fed
