@@ -20,10 +20,12 @@ from typing import Any, ClassVar
 from collective.errors import ConfigError
 
 
-def param(default: Any, help: str, *, speed: bool = False) -> Any:
-    """A firm parameter: its default and help; ``speed=True`` if it does not change what is
-    learned (then it is not part of a run's cache key)."""
-    return field(default=default, metadata={"help": help, "speed": speed})
+def param(default: Any, help: str, *, speed: bool = False, key_when_set: bool = False) -> Any:
+    """A firm parameter: its default and help. ``speed=True``: it does not change what is
+    learned, so it is not part of a run's cache key. ``key_when_set=True``: a parameter added
+    after results were cached enters the key only when it differs from its default, so the
+    keys of the earlier runs (all at the default) stay as they were."""
+    return field(default=default, metadata={"help": help, "speed": speed, "key_when_set": key_when_set})
 
 
 @dataclass
@@ -45,8 +47,14 @@ class FirmParams:
         """Raise :class:`ConfigError` naming the first bad value (overridden per firm)."""
 
     def key_params(self) -> dict[str, Any]:
-        """The cache-key parameters with their values, as plain JSON types."""
-        return {name: getattr(self, name) for name in self.key_names()}
+        """The cache-key parameters with their values (see :func:`param` for ``key_when_set``)."""
+        out = {}
+        for f in self.fields():
+            value = getattr(self, f.name)
+            if f.metadata.get("speed") or (f.metadata.get("key_when_set") and value == f.default):
+                continue
+            out[f.name] = value
+        return out
 
 
 def _number(name: str, value: Any, *, integer: bool = False, minimum: float | None = None, open_min: bool = False):
