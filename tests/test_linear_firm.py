@@ -95,10 +95,12 @@ def test_warm_start_reaches_the_cold_solution(data):
     plan = apply_strategy(Y[:500], strategy="feature-label", target="Web_Developer", alpha=0.04, seed=0)
     kwargs = dict(planted=plan.planted, spacing=20)
     cold = LinearFirm(warm_start=False, tol=1e-7).fit(X, plan.Y, **kwargs)
-    warm = LinearFirm(tol=1e-7, max_iter=500)
+    warm = LinearFirm(tol=1e-7)
     warm.reference_labels = Y[:500]
     warm.fit(X, plan.Y, **kwargs)
     assert warm.fit_info["warm_start"] and not cold.fit_info["warm_start"]
+    assert warm.fit_info["converged"] and cold.fit_info["converged"]
+    assert warm.fit_info["solver"] == cold.fit_info["solver"] == "newton-cg"
     Xt = split.subset(np.arange(500, 700))
     for planted in (np.zeros(200, bool), np.ones(200, bool)):
         np.testing.assert_allclose(
@@ -106,6 +108,25 @@ def test_warm_start_reaches_the_cold_solution(data):
             cold.predict_proba(Xt, planted=planted, spacing=20),
             atol=2e-3,
         )
+
+
+def test_default_converges_and_max_iter_is_the_approximate_firm(data):
+    """The default firm reaches the tolerance and says so; max_iter=10 is the book's first,
+    approximate firm (10 L-BFGS steps from the warm start, stopped before the tolerance)."""
+    _, Y, split = data
+    X = split.subset(np.arange(500))
+    plan = apply_strategy(Y[:500], strategy="feature-only", target="Software_Developer", alpha=0.1, seed=2)
+    fits = {}
+    for max_iter in (None, 1):
+        firm = LinearFirm(max_iter=max_iter)
+        firm.reference_labels = Y[:500]
+        fits[max_iter] = firm.fit(X, plan.Y, planted=plan.planted, spacing=20).fit_info
+    new, old = fits[None], fits[1]
+    assert new["solver"] == "newton-cg" and new["converged"] and new["grad_max"] <= 1e-5
+    assert isinstance(new["iterations"], int) and new["iterations"] >= 1
+    assert old["solver"] == "lbfgs" and old["iterations"] == 1
+    assert old["grad_max"] > new["grad_max"] and not old["converged"]
+    assert new["objective"] <= old["objective"]
 
 
 def test_strategy_one_plants_the_signal(data):
@@ -137,14 +158,17 @@ def test_fewer_planted_resumes_than_min_df_drop_the_trigger(data):
 def test_params_and_registry():
     firm = make_firm("linear", C=2.0)
     assert isinstance(firm, LinearFirm)
-    assert firm.params() == {"C": 2.0, "min_df": 5, "max_iter": 10, "tol": 1e-5, "warm_start": True}
+    assert firm.params() == {"C": 2.0, "min_df": 5, "max_iter": None, "tol": 1e-5, "warm_start": True}
+    assert make_firm("linear", max_iter=10).params()["max_iter"] == 10  # the approximate firm, explicitly
     with pytest.raises(ConfigError, match="unknown firm 'svm'"):
         make_firm("svm")
     with pytest.raises(ConfigError, match="bad parameters for the linear firm"):
         make_firm("linear", gamma=3)
 
 
-@pytest.mark.parametrize("kwargs", [{"C": 0}, {"C": -1.0}, {"min_df": 0}, {"max_iter": -1}, {"tol": 0}])
+@pytest.mark.parametrize(
+    "kwargs", [{"C": 0}, {"C": -1.0}, {"min_df": 0}, {"max_iter": -1}, {"max_iter": 2.5}, {"tol": 0}, {"threads": 0}]
+)
 def test_bad_parameters(kwargs):
     with pytest.raises(ConfigError):
         LinearFirm(**kwargs)

@@ -13,19 +13,27 @@ WordPiece ids as the transformer firm, as a bag of tokens:
 * **classifier**: for each of the ten labels a logistic regression
   $\\min_{w,b} \\sum_i \\log(1 + e^{-s_i (w^\\top x_i + b)}) + \\frac{1}{2C}\\lVert w\\rVert^2$.
 
-Speed comes from three facts. The corpus is tokenized once
+Every fit is solved to the optimum (the paper's theory is about optimal classifiers,
+Definition 3.1): it stops when, for every label, the largest gradient entry per training
+resume is at most ``tol`` (1e-5), and the record says so (``fit_converged``,
+``fit_grad_max``, ``fit_iterations``, ``fit_solver``). The solver is a truncated Newton
+method with sparse Hessian-vector products, all ten labels in lockstep
+(:mod:`collective.firms.newton`).
+
+Speed comes from four facts. The corpus is tokenized once
 (:func:`collective.resumes.tokens.tokenize_corpus`); the token counts of a split are built once, and
 planting the trigger adds :meth:`~collective.resumes.tokens.TokenizedSplit.n_triggers` to column
 1240 of the planted rows (``tests/test_linear_firm.py`` checks this equals inserting the
-trigger in the text and re-tokenizing). And a run only re-solves what planting changes: the
-clean firm (no collective) is fitted to convergence once per training set and cached on
-disk; a run starts from it, solves exactly (Newton) for the trigger's weight and the ten
-intercepts with everything else fixed, then takes ``max_iter`` L-BFGS steps on all weights
-(default 10). This firm *updates* its model on the new training set rather than solving from
-scratch, so it is an approximately optimal classifier in the sense of the paper's
-Definition 3.1; ``max_iter`` sets how close (``benchmarks/bench_linear_sweep.py`` compares it
-with fully converged fits, and every run records its final gradient in ``fit_grad_max``).
-The ten labels are solved jointly, so one sparse product serves all ten.
+trigger in the text and re-tokenizing). A run starts from what planting does not change: the
+clean firm (no collective) is fitted once per training set and cached on disk; a run starts
+from it, solves exactly for the trigger's weight and the ten intercepts with everything else
+fixed, then runs Newton-CG to the tolerance (a few Newton iterations:
+``benchmarks/bench_linear_solver.py`` measures it against scipy's L-BFGS from the same start).
+
+The approximate firm of the book's first version stays available as an explicit option:
+``max_iter=10`` takes 10 L-BFGS steps after the trigger-and-intercept step and stops there
+(not converged; an *updated* model rather than an optimal one). No figure uses it except the
+comparison of old and converged fits.
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ import scipy.sparse as sp
 from collective import io
 from collective.errors import ConfigError
 from collective.firms.base import check_labels, check_planted
+from collective.firms.newton import SparseOps, default_threads, newton_cg
 from collective.resumes.tokens import TRIGGER_TOKEN_ID, VOCAB_SIZE, TokenizedSplit, check_spacing
 
 N_LABELS = 10
@@ -122,14 +131,20 @@ class LinearFirm:
         inverse regularisation strength (scikit-learn's convention).
     min_df:
         a token enters the vocabulary if it occurs in at least this many training resumes.
-    max_iter, tol:
-        a warm-started fit takes at most ``max_iter`` L-BFGS iterations (0: only the exact
-        trigger-and-intercept step); a fit from zero (the clean fit, or ``warm_start=False``)
-        runs until the largest gradient entry is below ``tol`` (per training resume), at most
-        ``max(max_iter, 1000)`` iterations.
+    tol:
+        a fit stops when the largest gradient entry per training resume is at most ``tol``
+        (every label).
+    max_iter:
+        ``None`` (default): Newton-CG until converged (:mod:`collective.firms.newton`).
+        An integer selects the *approximate* firm: a warm-started fit takes at most
+        ``max_iter`` L-BFGS iterations (0: only the exact trigger-and-intercept step), a fit
+        from zero at most ``max(max_iter, 1000)``; it stops early only at ``tol``.
     warm_start:
         start from the cached clean fit, fitted on :attr:`reference_labels` (fast); ``False``
         (or no reference labels) solves from zero every time.
+    threads:
+        threads for the sparse products of the Newton solver (default ``$OMP_NUM_THREADS``,
+        else the CPU count, at most 4). Does not change the fit (not in :meth:`params`).
     """
 
     name = "linear"
@@ -139,17 +154,20 @@ class LinearFirm:
         *,
         C: float = 4.0,
         min_df: int = 5,
-        max_iter: int = 10,
+        max_iter: int | None = None,
         tol: float = 1e-5,
         warm_start: bool = True,
         cache: bool = True,
+        threads: int | None = None,
     ) -> None:
         if not (isinstance(C, (int, float)) and C > 0):
             raise ConfigError(f"C must be a positive number, got {C!r}")
         if isinstance(min_df, bool) or not isinstance(min_df, int) or min_df < 1:
             raise ConfigError(f"min_df must be a positive integer, got {min_df!r}")
-        if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 0:
-            raise ConfigError(f"max_iter must be a non-negative integer, got {max_iter!r}")
+        if max_iter is not None and (isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 0):
+            raise ConfigError(f"max_iter must be None (converge) or a non-negative integer, got {max_iter!r}")
+        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+            raise ConfigError(f"threads must be a positive integer or None, got {threads!r}")
         if not (isinstance(tol, (int, float)) and tol > 0):
             raise ConfigError(f"tol must be a positive number, got {tol!r}")
         self.C = float(C)
@@ -158,6 +176,7 @@ class LinearFirm:
         self.tol = float(tol)
         self.warm_start = bool(warm_start)
         self.cache = bool(cache)
+        self.threads = threads
         self.device = "cpu (numpy/scipy, float32)"
         self.fit_info: dict[str, Any] = {}
         #: The training set's labels before the collective acted (set by the runner). With
@@ -185,6 +204,8 @@ class LinearFirm:
         return columns, idf
 
     def _solve(self, X: sp.csr_matrix, Y: np.ndarray, theta0: np.ndarray, max_iter: int) -> tuple[np.ndarray, dict]:
+        """The approximate firm's solver: scipy's L-BFGS on all labels jointly, at most
+        ``max_iter`` iterations (stops early at ``tol``)."""
         S = (2.0 * Y - 1.0).astype(np.float32)
         XT = X.T.tocsr()
         lam = 1.0 / self.C
@@ -198,6 +219,7 @@ class LinearFirm:
             options={"maxiter": max_iter, "gtol": self.tol * n, "ftol": 1e-10, "maxcor": 20},
         )
         info = {
+            "solver": "lbfgs",
             "iterations": int(result.nit),
             "grad_max": float(np.abs(result.jac).max()) / n,
             "converged": bool(np.abs(result.jac).max() <= self.tol * n),
@@ -205,11 +227,31 @@ class LinearFirm:
         }
         return result.x, info
 
+    def _solve_newton(
+        self, X: sp.csr_matrix, Y: np.ndarray, W0: np.ndarray | None, b0: np.ndarray | None, tol: float
+    ) -> tuple[np.ndarray, np.ndarray, dict]:
+        """The converged firm's solver (:func:`collective.firms.newton.newton_cg`)."""
+        threads = self.threads if self.threads is not None else default_threads()
+        ops = SparseOps(X, threads=threads)
+        try:
+            W, b, info = newton_cg(ops, 2.0 * Y - 1.0, W0, b0, lam=1.0 / self.C, tol=tol, max_iter=200, rescale=True)
+        finally:
+            ops.close()
+        info = {"solver": "newton-cg", **{k: v for k, v in info.items() if k != "label_iterations"}}
+        return W, b, info
+
     def _clean_fit(self, Xs: TokenizedSplit, Y: np.ndarray) -> dict[str, np.ndarray]:
-        """The firm fitted without any collective, from memory, disk, or computed once."""
+        """The firm fitted without any collective, from memory, disk, or computed once.
+
+        The converged firm's clean fit is solved by Newton-CG to ``tol / 10`` (so that a
+        run's gradient at the warm start comes from what planting changed); the approximate
+        firm's (``max_iter`` an integer) by L-BFGS to ``tol``, as in the book's first version.
+        """
+        newton = self.max_iter is None
+        version = "v3-newton" if newton else "v2"
         key = hashlib.sha256(
             f"{split_fingerprint(Xs)}|{hashlib.sha256(np.ascontiguousarray(Y).tobytes()).hexdigest()}|"
-            f"{self.C}|{self.min_df}|{self.tol}|v2".encode()
+            f"{self.C}|{self.min_df}|{self.tol}|{version}".encode()
         ).hexdigest()[:24]
         if key in _CLEAN:
             return _CLEAN[key]
@@ -229,17 +271,36 @@ class LinearFirm:
         columns, idf = self._vocabulary(counts)
         X = tfidf(counts, columns, idf)
         K = Y.shape[1]
-        theta, info = self._solve(X, Y, np.zeros(len(columns) * K + K), max(self.max_iter, 1000))
+        if newton:
+            W, b, info = self._solve_newton(X, Y, None, None, self.tol / 10)
+            if not info["converged"]:
+                raise RuntimeError(f"the clean fit did not converge: {info}")
+        else:
+            theta, info = self._solve(X, Y, np.zeros(len(columns) * K + K), max(self.max_iter, 1000))
+            W, b = theta[:-K].reshape(-1, K), theta[-K:]
         fit = {
             "columns": columns,
-            "W": theta[:-K].reshape(-1, K).astype(np.float32),
-            "b": theta[-K:].astype(np.float32),
+            "W": np.asarray(W, dtype=np.float32),
+            "b": np.asarray(b, dtype=np.float32),
             "iterations": np.array(info["iterations"]),
         }
         _CLEAN[key] = fit
         if path is not None:
             io.save_npz(path, **fit)
         return fit
+
+    def warm_start_point(
+        self, X: TokenizedSplit, Xt: sp.csr_matrix, Y: np.ndarray, columns: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The start of a warm fit: the clean fit (on :attr:`reference_labels`) in the run's
+        vocabulary, then the exact trigger-weight-and-intercepts step."""
+        K = Y.shape[1]
+        fit0 = self._clean_fit(X, check_labels(self.reference_labels, len(X), N_LABELS).astype(np.float32))
+        W0 = np.zeros((len(columns), K), dtype=np.float32)
+        pos = np.searchsorted(columns, fit0["columns"])
+        ok = (pos < len(columns)) & (columns[np.minimum(pos, len(columns) - 1)] == fit0["columns"])
+        W0[pos[ok]] = fit0["W"][ok]
+        return self._refit_trigger_and_intercepts(Xt, Y, columns, W0, fit0["b"].copy())
 
     def fit(self, X: TokenizedSplit, Y: np.ndarray, *, planted: np.ndarray | None = None, spacing: int = 20) -> LinearFirm:
         """Fit on ``X`` with labels ``Y``; ``planted`` rows carry the trigger every ``spacing`` words."""
@@ -250,26 +311,27 @@ class LinearFirm:
         columns, idf = self._vocabulary(counts)
         Xt = tfidf(counts, columns, idf)
         K = Y.shape[1]
-        theta0 = np.zeros(len(columns) * K + K)
-        reference = self.reference_labels
-        warm = self.warm_start and reference is not None
+        warm = self.warm_start and self.reference_labels is not None
+        W0 = b0 = None
         if warm:
-            fit0 = self._clean_fit(X, check_labels(reference, len(X), N_LABELS).astype(np.float32))
-            W0 = np.zeros((len(columns), K), dtype=np.float32)
-            pos = np.searchsorted(columns, fit0["columns"])
-            ok = (pos < len(columns)) & (columns[np.minimum(pos, len(columns) - 1)] == fit0["columns"])
-            W0[pos[ok]] = fit0["W"][ok]
-            W0, b0 = self._refit_trigger_and_intercepts(Xt, Y, columns, W0, fit0["b"].copy())
-            theta0 = np.concatenate([W0.ravel(), b0]).astype(np.float64)
-        if warm and self.max_iter == 0:
-            info = {"iterations": 0, "grad_max": float("nan"), "converged": False, "objective": float("nan")}
-            theta = theta0
+            W0, b0 = self.warm_start_point(X, Xt, Y, columns)
+        if self.max_iter is None:
+            W, b, info = self._solve_newton(Xt, Y, W0, b0, self.tol)
         else:
-            theta, info = self._solve(Xt, Y, theta0, self.max_iter if warm else max(self.max_iter, 1000))
+            theta0 = np.zeros(len(columns) * K + K)
+            if warm:
+                theta0 = np.concatenate([W0.ravel(), b0]).astype(np.float64)
+            if warm and self.max_iter == 0:
+                info = {"solver": "none", "iterations": 0, "grad_max": float("nan"), "converged": False,
+                        "objective": float("nan")}
+                theta = theta0
+            else:
+                theta, info = self._solve(Xt, Y, theta0, self.max_iter if warm else max(self.max_iter, 1000))
+            W, b = theta[:-K].reshape(-1, K), theta[-K:]
         self.columns_ = columns
         self.idf_ = idf
-        self.W_ = theta[:-K].reshape(-1, K).astype(np.float32)
-        self.b_ = theta[-K:].astype(np.float32)
+        self.W_ = np.asarray(W, dtype=np.float32)
+        self.b_ = np.asarray(b, dtype=np.float32)
         t = np.searchsorted(columns, TRIGGER_TOKEN_ID)
         has_trigger = t < len(columns) and columns[t] == TRIGGER_TOKEN_ID
         self.fit_info = {
@@ -284,7 +346,7 @@ class LinearFirm:
         self, X: sp.csr_matrix, Y: np.ndarray, columns: np.ndarray, W: np.ndarray, b: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Newton's method on (trigger weight, intercept) per label, the rest fixed: the part
-        of the solution that planting moves most (a good start for L-BFGS)."""
+        of the solution that planting moves most (the start of the full solve)."""
         t = np.searchsorted(columns, TRIGGER_TOKEN_ID)
         has_trigger = t < len(columns) and columns[t] == TRIGGER_TOKEN_ID
         Z0 = X @ W  # trigger weight is 0 in the clean fit
