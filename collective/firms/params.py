@@ -76,15 +76,23 @@ class LinearParams(FirmParams):
 
     C: float = param(4.0, "inverse regularisation strength of each label's logistic regression")
     min_df: int = param(5, "a token enters the vocabulary if it occurs in at least this many training resumes")
-    max_iter: int = param(10, "L-BFGS iterations after the warm start (0: only the exact trigger-and-intercept step)")
+    max_iter: int | None = param(
+        None,
+        "None: Newton-CG until converged (the book's firm); an integer selects the approximate "
+        "firm of the book's first version: at most this many L-BFGS steps after the warm start",
+    )
     tol: float = param(1e-5, "convergence: the largest gradient entry per training resume")
     warm_start: bool = param(True, "start from the cached clean fit (false: solve from zero every run)")
     cache: bool = param(True, "keep the clean fit on disk between processes", speed=True)
+    threads: int | None = param(None, "threads of the Newton solver's sparse products (default: $OMP_NUM_THREADS, else up to 4)", speed=True)
 
     def validate(self) -> None:
         self.C = _number("C", self.C, minimum=0, open_min=True)
         self.min_df = _number("min_df", self.min_df, integer=True, minimum=1)
-        self.max_iter = _number("max_iter", self.max_iter, integer=True, minimum=0)
+        if self.max_iter is not None:
+            self.max_iter = _number("max_iter (None: converge)", self.max_iter, integer=True, minimum=0)
+        if self.threads is not None:
+            self.threads = _number("threads", self.threads, integer=True, minimum=1)
         self.tol = _number("tol", self.tol, minimum=0, open_min=True)
         self.warm_start, self.cache = bool(self.warm_start), bool(self.cache)
 
