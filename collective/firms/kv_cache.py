@@ -154,7 +154,9 @@ class ClsKVHead(nn.Module):
         batch, width, _ = kv.shape
         heads, size = sa.num_attention_heads, sa.attention_head_size
         hidden = heads * size
-        cls = cls.unsqueeze(1)  # (B, 1, H)
+        # cached rows come in the store's dtype (float16): the [CLS] state enters the
+        # weights' dtype (autocast decides the matmuls' precision, as in the stock model)
+        cls = cls.to(sa.query.weight.dtype).unsqueeze(1)  # (B, 1, H)
         q = sa.query(cls).view(batch, 1, heads, size).transpose(1, 2)
         k = kv[..., :hidden].view(batch, width, heads, size).transpose(1, 2)
         v = kv[..., hidden:].view(batch, width, heads, size).transpose(1, 2)
@@ -180,8 +182,8 @@ class ClsKVHead(nn.Module):
 
 
 def _same_dtype(*tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    """Under autocast the query comes out in bf16/fp16 and the cached keys in fp32: attention
-    runs in the query's dtype, as it does in the stock layer."""
+    """Attention runs in the query's dtype (fp32, or bf16/fp16 under autocast), as in the
+    stock layer; the cached keys and values are cast to it."""
     dtype = tensors[0].dtype
     return tuple(t.to(dtype) for t in tensors)
 
@@ -190,8 +192,10 @@ def _same_dtype(*tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
 
 
 class KVExamples(torch.utils.data.Dataset):
-    """One dict per resume: cached ``kv`` ``(L, 2H)`` and ``cls`` ``(H,)`` (float32 copies of
-    the read-only memory maps) and, when given, the float label vector."""
+    """One dict per resume: the cached ``kv`` ``(L, 2H)`` and ``cls`` ``(H,)`` rows (read-only
+    memory maps, in the store's dtype) and, when given, the float label vector. They are
+    copied once, into the batch, by :func:`collate_kv`: a 25,000-resume epoch moves about
+    5 GB of cached keys and values, so no per-example copy or float32 conversion is made."""
 
     def __init__(self, rows: Sequence[tuple[np.ndarray, np.ndarray]], Y: np.ndarray | None = None) -> None:
         self.rows = rows
@@ -200,27 +204,32 @@ class KVExamples(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return len(self.rows)
 
-    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+    def __getitem__(self, i: int) -> dict[str, np.ndarray]:
         kv, cls = self.rows[i]
-        item = {"kv": torch.from_numpy(np.array(kv, dtype=np.float32)),
-                "cls": torch.from_numpy(np.array(cls, dtype=np.float32))}
+        item = {"kv": kv, "cls": cls}
         if self.Y is not None:
-            item["labels"] = torch.from_numpy(self.Y[i])
+            item["labels"] = self.Y[i]
         return item
 
 
-def collate_kv(features: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
-    """Pad ``kv`` to the longest resume of the batch; the attention mask marks real tokens."""
+def collate_kv(features: list[dict[str, np.ndarray]]) -> dict[str, torch.Tensor]:
+    """Pad ``kv`` to the longest resume of the batch (one copy, in the stored dtype; the head
+    casts to the compute dtype); the attention mask marks real tokens."""
     lengths = [len(f["kv"]) for f in features]
     width = max(lengths)
-    kv = features[0]["kv"].new_zeros((len(features), width, features[0]["kv"].shape[-1]))
-    mask = torch.zeros((len(features), width), dtype=torch.long)
+    first = features[0]["kv"]
+    kv = np.zeros((len(features), width, first.shape[-1]), dtype=first.dtype)
+    mask = np.zeros((len(features), width), dtype=np.int64)
     for row, (f, n) in enumerate(zip(features, lengths)):
         kv[row, :n] = f["kv"]
         mask[row, :n] = 1
-    batch = {"kv": kv, "cls": torch.stack([f["cls"] for f in features]), "attention_mask": mask}
+    batch = {
+        "kv": torch.from_numpy(kv),
+        "cls": torch.from_numpy(np.stack([f["cls"] for f in features])),
+        "attention_mask": torch.from_numpy(mask),
+    }
     if "labels" in features[0]:
-        batch["labels"] = torch.stack([f["labels"] for f in features])
+        batch["labels"] = torch.from_numpy(np.stack([f["labels"] for f in features]))
     return batch
 
 

@@ -502,8 +502,9 @@ class TransformerFirm:
 
     # -- training ------------------------------------------------------------------------
 
-    def training_arguments(self, output_dir: str):
-        """The Trainer's arguments: the paper's defaults plus the speed settings of the device."""
+    def training_arguments(self, output_dir: str, *, mixed_precision: bool = True):
+        """The Trainer's arguments: the paper's defaults plus the speed settings of the device
+        (``mixed_precision=False``: train in fp32 whatever the precision)."""
         from transformers import TrainingArguments
 
         cuda = self.torch_device.type == "cuda"
@@ -513,8 +514,8 @@ class TransformerFirm:
             per_device_train_batch_size=self.batch_size,
             learning_rate=self.learning_rate,
             seed=self.seed,
-            bf16=self.resolved_precision == "bf16",
-            fp16=self.resolved_precision == "fp16",
+            bf16=mixed_precision and self.resolved_precision == "bf16",
+            fp16=mixed_precision and self.resolved_precision == "fp16",
             use_cpu=not cuda,
             dataloader_num_workers=min(4, n_cores()) if cuda else 0,
             dataloader_pin_memory=cuda,
@@ -582,10 +583,19 @@ class TransformerFirm:
         }
         return self
 
+    @property
+    def head_autocast(self) -> bool:
+        """Whether the [CLS] path of ``freeze_kv`` computes in mixed precision: on CUDA as
+        asked; on a CPU always fp32. With one vector per resume its matmuls are tiny, and
+        autocast's casts of the weights to bf16 at every step cost more than they save
+        (about 16 vs 11 ms of CPU per step of 8 resumes, measured on this project's 2-core
+        machine). ``precision`` still decides how the frozen part (the cache) is computed."""
+        return self.torch_device.type == "cuda"
+
     def _fit_kv(self, net: nn.Module, n_frozen: int, inputs: list[np.ndarray], Y: np.ndarray, start: float):
         """Training with ``freeze_kv``: the Trainer (same arguments, same length-grouped
-        batches as the other configurations) on :class:`kv_cache.ClsKVHead` over the cached
-        keys and values."""
+        batches as the other configurations; fp32 on a CPU, see :attr:`head_autocast`) on
+        :class:`kv_cache.ClsKVHead` over the cached keys and values."""
         kv_cache.check_supported(net)
         kv_cache.freeze_kv(net)
         rows = self.kv_rows(net, n_frozen, inputs)
@@ -595,7 +605,7 @@ class TransformerFirm:
         with tempfile.TemporaryDirectory(prefix="collective-trainer-") as tmp:
             trainer = LengthGroupedTrainer(
                 model=head,
-                args=self.training_arguments(tmp),
+                args=self.training_arguments(tmp, mixed_precision=self.head_autocast),
                 train_dataset=dataset,
                 data_collator=kv_cache.collate_kv,
                 lengths=[len(x) for x in inputs],
@@ -630,7 +640,7 @@ class TransformerFirm:
                         desc="predict", disable=not self.progress, leave=False):
             batch = kv_cache.collate_kv([data[i] for i in idx])
             batch = {k: v.to(self.torch_device) for k, v in batch.items()}
-            with autocast(self.torch_device, self.resolved_precision):
+            with autocast(self.torch_device, self.resolved_precision) if self.head_autocast else contextlib.nullcontext():
                 logits = head(**batch).logits
             scores[idx] = torch.sigmoid(logits.float()).cpu().numpy()
         return scores
