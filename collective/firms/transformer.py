@@ -323,6 +323,8 @@ class TransformerFirm:
             torch.set_num_threads(threads or int(os.environ.get("OMP_NUM_THREADS", 0)) or n_cores())
         self.resolved_precision = resolve_precision(precision, self.torch_device)
         self.device = describe_device(self.torch_device, self.resolved_precision)
+        if self.freeze_kv and not self.head_autocast:
+            self.device += " (cached frozen part), fp32 ([CLS] path)"
         self._tokenizer = None  # loaded on first use: building a config must work offline
         self.model: nn.Module | None = None
         self.fit_info: dict[str, Any] = {}
