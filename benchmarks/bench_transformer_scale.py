@@ -94,7 +94,7 @@ def main() -> None:
     parser.add_argument("--plain", action="store_true", help="also time a plain PyTorch loop (new configuration)")
     args = parser.parse_args()
 
-    from collective.experiments import load_context, train_subset
+    from collective.runner import load_context, train_subset
     from collective.firms.transformer import TransformerFirm, load_model
 
     ctx = load_context()

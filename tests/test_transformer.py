@@ -289,7 +289,7 @@ def test_freeze_kv_run_end_to_end_through_the_runner(small_context, tmp_path, mo
     """A tiny freeze_kv run through the runner: keys and values come from the cache (one row
     per distinct input), training moves the [CLS] path and leaves keys and values alone, and
     the record carries freeze_kv in its config."""
-    from collective.experiments import RunConfig, run
+    from collective.runner import RunConfig, run
     from collective.firms.transformer import TransformerFirm, load_model
 
     params = {**TINY, "train_layers": 1, "freeze_kv": True, "learning_rate": 1e-3}

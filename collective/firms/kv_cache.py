@@ -57,7 +57,8 @@ from torch.nn import functional as F
 from collective.errors import ConfigError
 from collective.firms import frozen as frozen_mod
 from collective.firms.cls_layer import supports_cls_only
-from collective.firms.frozen import KEY_BYTES, FrozenStore, _atomic_save
+from collective.firms.frozen import KEY_BYTES, FrozenStore
+from collective.io import save_npy
 
 
 # --------------------------------------------------------------------------- model surgery
@@ -268,9 +269,9 @@ class KVStore(FrozenStore):
         flat = np.concatenate([np.asarray(kv, dtype=self.dtype) for kv, _ in rows])
         cls = np.stack([np.asarray(c, dtype=self.dtype) for _, c in rows])
         for suffix, array in ((".kv.npy", flat), (".off.npy", offsets), (".cls.npy", cls)):
-            _atomic_save(self.root / f"{shard}{suffix}", array)
+            save_npy(self.root / f"{shard}{suffix}", array)
         key_array = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), KEY_BYTES)
-        _atomic_save(self.root / f"{shard}.keys.npy", key_array)
+        save_npy(self.root / f"{shard}.keys.npy", key_array)
 
 
 # --------------------------------------------------------------------------- the one-off build
@@ -280,8 +281,8 @@ def needed_rows(configs: Sequence, n_train: int, Y_train: np.ndarray) -> list[tu
     """The training rows ``(index, planted)`` that ``configs`` (runner configs) feed the firm,
     smaller training sets first: every resume of each training subset clean, and the
     collective's resumes planted."""
-    from collective.experiments import train_subset
-    from collective.strategies import apply_strategy
+    from collective.runner import train_subset
+    from collective.resumes.strategies import apply_strategy
 
     order: dict[tuple[int, bool], None] = {}
     for config in sorted(configs, key=lambda c: c.max_train or n_train):
@@ -314,7 +315,7 @@ def build(
     Resumable: rows already stored are skipped. Returns counts of rows asked / computed."""
     import time
 
-    from collective.experiments import load_context, load_grid
+    from collective.runner import load_context, load_grid
     from collective.firms.transformer import DEFAULT_MODEL, TransformerFirm, load_model
 
     ctx = load_context(data)

@@ -428,7 +428,7 @@ class TransformerFirm:
         return out  # type: ignore[return-value]
 
     def _kv(self, net: nn.Module, n_frozen: int) -> kv_cache.KVStore:
-        from collective.data import cache_dir
+        from collective.resumes.corpus import cache_dir
 
         if self._kv_store is None:
             tag = Path(self.model_name).name.replace("/", "--")
