@@ -284,7 +284,6 @@ def test_kv_store_round_trip_and_torn_shard(tmp_path):
     assert len(KVStore(tmp_path)) == 2
 
 
-@needs_corpus
 def test_freeze_kv_run_end_to_end_through_the_runner(small_context, tmp_path, monkeypatch):
     """A tiny freeze_kv run through the runner: keys and values come from the cache (one row
     per distinct input), training moves the [CLS] path and leaves keys and values alone, and
@@ -343,7 +342,7 @@ def small_context(synthetic_corpus, monkeypatch):
         data_sha256=full.data_sha256,
         tokens_key=full.tokens_key,
     )
-    from collective.runner import run as run_module
+    from collective.runner import execute as run_module
 
     monkeypatch.setattr(run_module, "load_context", lambda *a, **k: small)  # where run() looks it up
     return small
