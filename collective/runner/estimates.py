@@ -60,7 +60,7 @@ def compute_theory_estimates(
         "classes": per_class,
         "n_train": n_train,
         "n_test": n_test,
-        "provenance": provenance(ctx.data_sha256, ctx.tokens_key, firm.device, time.perf_counter() - start),
+        "provenance": provenance(ctx.data_sha256, ctx.tokens_key, firm.device_, time.perf_counter() - start),
     }
 
 

@@ -150,7 +150,7 @@ def compute(config: RunConfig, ctx: Context, *, firm_options: dict | None = None
         "key": config.key(),
         "config": config.as_dict(),
         "metrics": metrics,
-        "provenance": provenance(ctx.data_sha256, ctx.tokens_key, firm.device, wall),
+        "provenance": provenance(ctx.data_sha256, ctx.tokens_key, firm.device_, wall),
     }
 
 
