@@ -140,8 +140,8 @@ def test_fit_and_predict_feed_the_planted_inputs(tokenizer, texts, monkeypatch):
     seen = {}
 
     class Recorder:
-        def __init__(self, *, model, args, train_dataset, data_collator, lengths):
-            seen.update(dataset=train_dataset, collator=data_collator, lengths=lengths)
+        def __init__(self, *, model, args, examples, collate, lengths):
+            seen.update(dataset=examples, collator=collate, lengths=lengths, args=args)
 
         def remove_callback(self, _):
             pass
@@ -151,11 +151,12 @@ def test_fit_and_predict_feed_the_planted_inputs(tokenizer, texts, monkeypatch):
 
             return SimpleNamespace(training_loss=0.0, metrics={})
 
-    monkeypatch.setattr(tf, "LengthGroupedTrainer", Recorder)
+    monkeypatch.setattr(tf, "make_trainer", Recorder)
     firm = _firm(64)
     firm.fit(X, Y, planted=planted, spacing=4)
     data = seen["dataset"]
     assert len(data) == 6 and seen["collator"] is tf.collate
+    assert seen["args"].train_sampling_strategy == "group_by_length" and seen["args"].length_column_name == "length"
     for i, text in enumerate(texts[:6]):
         expected = _reference(tokenizer, text, bool(planted[i]), 4, 64)
         assert data[i]["input_ids"].tolist() == expected
@@ -173,3 +174,24 @@ def test_fit_and_predict_feed_the_planted_inputs(tokenizer, texts, monkeypatch):
             fed[tuple(f["input_ids"].tolist())] = True
     for i, text in enumerate(texts[:6]):
         assert tuple(_reference(tokenizer, text, not planted[i], 4, 64)) in fed
+
+
+def test_the_stock_trainer_groups_by_the_precomputed_lengths():
+    """make_trainer: a stock Trainer over row indices whose sampler is transformers'
+    LengthGroupedSampler fed with our lengths (no private method overridden), and whose
+    collator fetches the rows themselves."""
+    import tempfile
+
+    from transformers.trainer_pt_utils import LengthGroupedSampler
+
+    lengths = [5, 40, 7, 33, 12, 28, 3, 19]
+    examples = tf._Examples("input_ids", [np.arange(1, n + 1) for n in lengths], np.zeros((8, 10)))
+    firm = _firm(64)
+    with tempfile.TemporaryDirectory() as tmp:
+        args = firm.training_arguments(tmp)
+        args.per_device_train_batch_size = 2
+        trainer = tf.make_trainer(model=torch.nn.Linear(1, 1), args=args, examples=examples, collate=tf.collate, lengths=lengths)
+        sampler = trainer._get_train_sampler()
+        assert isinstance(sampler, LengthGroupedSampler) and list(sampler.lengths) == lengths
+        batch = trainer.data_collator([{"row": 1}, {"row": 3}])
+        assert batch["input_ids"].shape == (2, 40) and batch["attention_mask"].sum().item() == 40 + 33

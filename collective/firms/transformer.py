@@ -30,7 +30,7 @@ import os
 import platform
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from dataclasses import dataclass
 from typing import ClassVar
@@ -469,6 +469,10 @@ class TransformerFirm(TransformerParams, BaseFirm):
             report_to="none",
             disable_tqdm=not self.progress,
             skip_memory_metrics=True,
+            # batches of similar lengths, lengths precomputed (see make_trainer)
+            train_sampling_strategy="group_by_length",
+            length_column_name="length",
+            remove_unused_columns=False,
         )
 
     def fit(self, X, Y: np.ndarray, *, planted: np.ndarray | None = None, spacing: int = 20) -> TransformerFirm:
@@ -504,12 +508,8 @@ class TransformerFirm(TransformerParams, BaseFirm):
             view as trained,
             cls_only_last_layer(net, self.cls_only and n_frozen > 0),
         ):
-            trainer = LengthGroupedTrainer(
-                model=trained,
-                args=self.training_arguments(tmp),
-                train_dataset=dataset,
-                data_collator=collate,
-                lengths=lengths,
+            trainer = make_trainer(
+                model=trained, args=self.training_arguments(tmp), examples=dataset, collate=collate, lengths=lengths
             )
             if not self.progress:
                 from transformers.trainer_callback import PrinterCallback
@@ -549,11 +549,11 @@ class TransformerFirm(TransformerParams, BaseFirm):
         head = kv_cache.ClsKVHead(net)
         frozen_seconds = time.perf_counter() - start
         with tempfile.TemporaryDirectory(prefix="collective-trainer-") as tmp:
-            trainer = LengthGroupedTrainer(
+            trainer = make_trainer(
                 model=head,
                 args=self.training_arguments(tmp, mixed_precision=self.head_autocast),
-                train_dataset=dataset,
-                data_collator=kv_cache.collate_kv,
+                examples=dataset,
+                collate=kv_cache.collate_kv,
                 lengths=[len(x) for x in inputs],
             )
             if not self.progress:
@@ -629,27 +629,31 @@ class TransformerFirm(TransformerParams, BaseFirm):
         return scores
 
 
-def _lazy_trainer_class():
+class RowCollator:
+    """The Trainer's data collator over a dataset of row indices: fetches the rows' examples
+    (from memory or the memory-mapped caches) and pads them with ``collate``."""
+
+    def __init__(self, examples: Dataset, collate: Callable[[list], dict]) -> None:
+        self.examples, self.collate = examples, collate
+
+    def __call__(self, features: list[dict]) -> dict[str, torch.Tensor]:
+        return self.collate([self.examples[int(f["row"])] for f in features])
+
+
+def make_trainer(*, model: nn.Module, args, examples: Dataset, collate: Callable[[list], dict], lengths: Sequence[int]):
+    """A stock ``transformers.Trainer`` whose training batches group resumes of similar length
+    (dynamic padding then wastes little): ``args`` ask for
+    ``train_sampling_strategy="group_by_length"`` and the lengths come precomputed in the
+    ``length`` column (``length_column_name``) of a ``datasets.Dataset`` of row indices.
+
+    Why indices: the stock sampler takes precomputed lengths only from a ``datasets.Dataset``
+    column (otherwise it re-reads ``dataset[i]["input_ids"]``, which the frozen-layer and
+    key/value paths do not have: they feed ``inputs_embeds`` or cached keys and values). A
+    ``datasets.Dataset`` of the examples themselves would copy the memory-mapped caches (GB)
+    into Arrow; one of row indices costs nothing, and :class:`RowCollator` fetches the rows.
+    """
+    import datasets
     from transformers import Trainer
-    from transformers.trainer_pt_utils import LengthGroupedSampler
 
-    class _LengthGroupedTrainer(Trainer):
-        """``Trainer`` whose training batches group resumes of similar length (dynamic
-        padding wastes little), with the lengths given rather than re-read from the data."""
-
-        def __init__(self, *args, lengths: Sequence[int], **kwargs) -> None:
-            self._lengths = list(lengths)
-            super().__init__(*args, **kwargs)
-
-        def _get_train_sampler(self, train_dataset=None):
-            return LengthGroupedSampler(
-                self.args.train_batch_size * self.args.gradient_accumulation_steps,
-                lengths=self._lengths,
-            )
-
-    return _LengthGroupedTrainer
-
-
-def LengthGroupedTrainer(*args, **kwargs):  # noqa: N802 - behaves like a class
-    """Build the length-grouped ``Trainer`` (transformers is imported on first use)."""
-    return _lazy_trainer_class()(*args, **kwargs)
+    rows = datasets.Dataset.from_dict({"row": np.arange(len(examples)), "length": [int(n) for n in lengths]})
+    return Trainer(model=model, args=args, train_dataset=rows, data_collator=RowCollator(examples, collate))
