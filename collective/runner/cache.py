@@ -101,6 +101,8 @@ class _Parsed:
     lines: int = 0
     records: list[tuple[int, dict]] = field(default_factory=list)  # (line, record) parsed as JSON
     corrupt: list[tuple[int, str]] = field(default_factory=list)  # (line, error)
+    #: per corpus asked for: (records checked so far, good records by key, problems)
+    checked: dict[str | None, tuple[int, dict[str, dict], list[tuple[int, str]]]] = field(default_factory=dict)
 
 
 _PARSED: dict[str, _Parsed] = {}
@@ -166,14 +168,17 @@ def read_records(path: str | os.PathLike, data_sha256: str | None = None, *, rep
     if not path.exists():
         return {}
     state, tail = _parse(path)
-    problems = list(state.corrupt)
-    records: dict[str, dict] = {}
-    for lineno, record in state.records:
-        what = check_record(record, data_sha256)
-        if what is not None:
-            problems.append((lineno, what))
-        elif record["key"] not in records:
-            records[record["key"]] = record
+    with _PARSED_LOCK:  # check only the records parsed since the last call for this corpus
+        done, good, bad = state.checked.get(data_sha256, (0, {}, []))
+        for lineno, record in state.records[done:]:
+            what = check_record(record, data_sha256)
+            if what is not None:
+                bad.append((lineno, what))
+            elif record["key"] not in good:
+                good[record["key"]] = record
+        state.checked[data_sha256] = (len(state.records), good, bad)
+        records = dict(good)
+        problems = state.corrupt + bad
     if tail.strip():
         problems.append((state.lines + 1, "incomplete last line (a write cut short; moved aside on the next write)"))
     if report and problems:
