@@ -127,6 +127,7 @@ def test_record_with_missing_metrics_is_recomputed_not_served(synthetic_runner, 
     path = synthetic_runner / "linear.jsonl"
     record = json.loads(path.read_text())
     del record["metrics"]["success_top1"]
+    del record["checksum"]  # as in a record written before checksums
     path.write_text(json.dumps(record) + "\n")
     cache_module.forget_parsed()
     capsys.readouterr()
@@ -212,3 +213,27 @@ def test_check_record_accepts_a_good_record():
     assert check_record(fake_record(0)) is None
     assert check_record(fake_record(0), CANONICAL_SHA256) is None
     assert "another corpus" in check_record(fake_record(0, sha="f" * 64), CANONICAL_SHA256)
+
+
+def test_metric_edited_by_hand_is_refused_by_the_checksum(synthetic_runner):
+    record = run(_config())
+    assert record["checksum"] == cache_module.record_checksum(record)
+    path = synthetic_runner / "linear.jsonl"
+    stored = json.loads(path.read_text())
+    stored["metrics"]["success_in_set"] = 0.99  # a nicer number, by hand
+    path.write_text(json.dumps(stored) + "\n")
+    cache_module.forget_parsed()
+    with pytest.warns(RuntimeWarning, match="checksum does not match its content"):
+        assert read_records(path) == {}
+
+
+def test_estimates_of_another_corpus_do_not_go_into_data_results(synthetic_runner, monkeypatch):
+    from collective.runner.estimates import ESTIMATES_FILE, save_theory_estimates
+
+    monkeypatch.delenv("COLLECTIVE_RESULTS")
+    committed = REPO_ROOT / "data" / "results" / ESTIMATES_FILE
+    before = committed.read_bytes() if committed.exists() else None
+    with pytest.warns(UserWarning, match="not the canonical resume corpus"):
+        path = save_theory_estimates({"xi": 0.1, "provenance": {"data_sha256": "b" * 64}})
+    assert path == corpus_results_dir("b" * 64) / ESTIMATES_FILE
+    assert (committed.read_bytes() if committed.exists() else None) == before

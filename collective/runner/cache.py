@@ -63,6 +63,18 @@ def record_key(config: dict, runner_version: int) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
+def record_checksum(record: dict) -> str:
+    """sha256 of a record's config, metrics and provenance (what :func:`seal` stores in
+    ``checksum``; records written before checksums existed have none and are not checked)."""
+    body = {k: record[k] for k in ("key", "config", "metrics", "provenance")}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=json_default).encode()).hexdigest()[:20]
+
+
+def seal(record: dict) -> dict:
+    """``record`` with its ``checksum``: a metric edited by hand is then refused on read."""
+    return {**record, "checksum": record_checksum(record)}
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -78,6 +90,8 @@ def check_record(record: Any, data_sha256: str | None = None) -> str | None:
     version = prov.get("runner_version", 1)  # records before the field existed are version 1
     if record_key(config, version) != record["key"]:
         return f"its key {record['key']!r} is not the hash of its config (edited by hand?)"
+    if "checksum" in record and record["checksum"] != record_checksum(record):
+        return "its checksum does not match its content (edited by hand?)"
     missing = [m for m in REQUIRED_METRICS if m not in metrics]
     if missing:
         return f"metrics missing: {', '.join(missing)}"

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -17,7 +18,8 @@ import numpy as np
 
 from collective.errors import CacheMissError, ConfigError
 from collective.runner import claims
-from collective.runner.cache import append_record, file_lock, read_records
+from collective.io import json_default
+from collective.runner.cache import append_record, file_lock, read_records, seal
 from collective.runner.config import RunConfig
 from collective.runner.paths import bind_folder, resolve_results_dir
 from collective.runner.provenance import provenance
@@ -146,12 +148,14 @@ def compute(config: RunConfig, ctx: Context, *, firm_options: dict | None = None
     metrics["n_randomized"] = int(len(plan.randomized))
     metrics.update({f"fit_{k}": v for k, v in firm.fit_info.items()})
     wall = time.perf_counter() - start
-    return {
+    record = {
         "key": config.key(),
         "config": config.as_dict(),
         "metrics": metrics,
         "provenance": provenance(ctx.data_sha256, ctx.tokens_key, firm.device, wall),
     }
+    # Through JSON once, so that the checksum is of what is written (numpy scalars as numbers).
+    return seal(json.loads(json.dumps(record, default=json_default)))
 
 
 def run(
