@@ -257,7 +257,7 @@ def test_an_interrupted_sweep_resumes_without_recomputing(small_context, tmp_pat
 
     monkeypatch.setattr(TransformerFirm, "fit", real_fit)
     counts = sweep(configs, results_dir=tmp_path, progress=False, firm_options={"progress": False})
-    assert counts == {"total": 3, "cached": 1, "computed": 2}
+    assert counts == {"total": 3, "cached": 1, "computed": 2, "elsewhere": 0}
     assert set(read_records(results_path("transformer", tmp_path))) == {c.key() for c in configs}
 
 
