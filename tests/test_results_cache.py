@@ -11,7 +11,6 @@ import errno
 import json
 import os
 import warnings
-from pathlib import Path
 
 import pandas as pd
 import pytest

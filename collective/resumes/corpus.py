@@ -452,7 +452,6 @@ def load_corpus(data: str | os.PathLike | None = None, *, progress: bool = True)
     progress
         Show progress bars while downloading and parsing.
     """
-    import datasets
 
     source = resolve_source(data, progress=progress)
     sha = sha256_of(source)
