@@ -90,7 +90,8 @@ def test_record_made_on_another_corpus_is_not_served_for_the_real_one(synthetic_
     monkeypatch.delenv("COLLECTIVE_RESULTS")
     committed = REPO_ROOT / "data" / "results" / "linear.jsonl"
     before = committed.stat().st_mtime_ns if committed.exists() else None
-    record = run(_config())  # on the synthetic corpus: never into data/results
+    with pytest.warns(UserWarning, match="not the canonical resume corpus: its results go to"):
+        record = run(_config())  # on the synthetic corpus: never into data/results
     synthetic_sha = record["provenance"]["data_sha256"]
     own = corpus_results_dir(synthetic_sha)
     assert (own / "linear.jsonl").exists() and (own / BINDING_FILE).read_text().strip() == synthetic_sha

@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,15 +35,18 @@ class ClaimedElsewhere(Exception):
 
 
 def results_folder(
-    results_dir: str | os.PathLike | None = None, data: str | os.PathLike | None = None
+    results_dir: str | os.PathLike | None = None, data: str | os.PathLike | None = None, *, warn: bool = False
 ) -> tuple[Path, str, str | None]:
     """(folder, corpus sha256, note): where runs on the corpus ``data`` read and write their
     records (see :func:`collective.runner.paths.resolve_results_dir`). The corpus is hashed,
-    not parsed; with no corpus here yet, the canonical one (which a download fetches)."""
+    not parsed; with no corpus here yet, the canonical one (which a download fetches).
+    ``warn``: also say the note (if any) as a warning."""
     from collective.resumes.corpus import CANONICAL_SHA256, corpus_sha256
 
     sha = corpus_sha256(data) or CANONICAL_SHA256
     folder, note = resolve_results_dir(results_dir, sha)
+    if warn and note:
+        warnings.warn(note, stacklevel=3)
     return folder, sha, note
 
 
@@ -180,7 +184,7 @@ def run(
     """
     from collective.validation import check_device
 
-    folder, sha, _ = results_folder(results_dir, data)
+    folder, sha, _ = results_folder(results_dir, data, warn=True)
     path = folder / f"{config.firm}.jsonl"
     key = config.key()
     record = read_records(path, sha).get(key)

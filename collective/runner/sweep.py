@@ -23,6 +23,7 @@ import os
 import signal
 import threading
 import time
+import warnings
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -219,6 +220,8 @@ def sweep(
         if c.firm_params.get("device") is not None:
             check_device(c.firm_params["device"])
     planned = plan(configs, results_dir, data)
+    if planned["note"] and results_dir is None:
+        warnings.warn(planned["note"], stacklevel=2)
     todo = planned["todo"]
     counts: Counter = Counter({"computed": 0, "cached": planned["cached"], "elsewhere": 0})
     result = lambda: {"total": len(configs), **{k: counts[k] for k in STATUSES}}  # noqa: E731
