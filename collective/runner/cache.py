@@ -27,6 +27,7 @@ import math
 import os
 import signal
 import threading
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,7 +194,9 @@ def read_records(path: str | os.PathLike, data_sha256: str | None = None, *, rep
         state.checked[data_sha256] = (len(state.records), good, bad)
         records = dict(good)
         problems = state.corrupt + bad
-    if tail.strip():
+    # An incomplete last line is reported once it is old: a young one may be a line another
+    # process is writing right now (appends are locked, reads are not).
+    if tail.strip() and time.time() - path.stat().st_mtime > 2.0:
         problems.append((state.lines + 1, "incomplete last line (a write cut short; moved aside on the next write)"))
     if report and problems:
         _warn(path, sorted(problems))
