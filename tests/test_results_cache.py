@@ -74,6 +74,7 @@ def test_hand_edited_target_does_not_answer(tmp_path):
         (lambda r: r["metrics"].update(success_top1=1.7), "rate success_top1 = 1.7 is not in"),
         (lambda r: r["metrics"].update(precision=-0.1), "rate precision"),
         (lambda r: r["metrics"].update(recall="high"), "rate recall"),
+        (lambda r: r["metrics"].update(f1=float("inf")), "rate f1"),
         (lambda r: r.pop("provenance"), "a record needs the keys"),
     ],
 )
@@ -237,3 +238,8 @@ def test_estimates_of_another_corpus_do_not_go_into_data_results(synthetic_runne
         path = save_theory_estimates({"xi": 0.1, "provenance": {"data_sha256": "b" * 64}})
     assert path == corpus_results_dir("b" * 64) / ESTIMATES_FILE
     assert (committed.read_bytes() if committed.exists() else None) == before
+
+
+def test_an_undefined_rate_is_allowed():
+    assert check_record(fake_record(0, success_in_set_without_target=float("nan"))) is None
+    assert check_record(fake_record(0, success_in_set_without_target=None)) is None

@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from collective.errors import CacheMissError, ConfigError
+from collective.errors import CacheMissError, CollectiveError, ConfigError
 from collective.runner import claims
 from collective.io import json_default
-from collective.runner.cache import append_record, file_lock, read_records, seal
+from collective.runner.cache import append_record, check_record, file_lock, read_records, seal
 from collective.runner.config import RunConfig
 from collective.runner.paths import bind_folder, resolve_results_dir
 from collective.runner.provenance import provenance
@@ -218,6 +218,9 @@ def run(
         time.sleep(0.5)
     try:
         record = compute(config, ctx, firm_options=firm_options)
+        what = check_record(record, sha)
+        if what is not None:  # a bug: never record what would not be served
+            raise CollectiveError(f"the result of {config.command()} fails the checks on read ({what}); not recorded")
         appended = append_record(path, record)
     finally:
         claims.release(path, key)
