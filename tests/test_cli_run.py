@@ -240,3 +240,16 @@ def test_outside_a_source_checkout_results_go_to_the_user_cache(tmp_path, monkey
     err = capsys.readouterr().err
     assert "not the canonical resume corpus" in err
     assert not (site / "data").exists()
+
+
+def test_damaged_tokens_cache_is_rebuilt_with_a_warning(tmp_path, capsys):
+    from collective import runner
+    from collective.resumes.tokens import tokens_cache_dir
+
+    assert main([*ARGS, "--json"]) == 0
+    for npz in tokens_cache_dir().rglob("train.npz"):
+        npz.write_bytes(b"not an npz")
+    runner.clear_contexts()
+    with pytest.warns(UserWarning, match="re-tokenizing"):
+        assert main([*ARGS, "--seed", "5", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["cached"] is False

@@ -11,7 +11,6 @@ import errno
 import json
 import os
 import warnings
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -75,6 +74,7 @@ def test_hand_edited_target_does_not_answer(tmp_path):
         (lambda r: r["metrics"].update(success_top1=1.7), "rate success_top1 = 1.7 is not in"),
         (lambda r: r["metrics"].update(precision=-0.1), "rate precision"),
         (lambda r: r["metrics"].update(recall="high"), "rate recall"),
+        (lambda r: r["metrics"].update(f1=float("inf")), "rate f1"),
         (lambda r: r.pop("provenance"), "a record needs the keys"),
     ],
 )
@@ -91,7 +91,8 @@ def test_record_made_on_another_corpus_is_not_served_for_the_real_one(synthetic_
     monkeypatch.delenv("COLLECTIVE_RESULTS")
     committed = REPO_ROOT / "data" / "results" / "linear.jsonl"
     before = committed.stat().st_mtime_ns if committed.exists() else None
-    record = run(_config())  # on the synthetic corpus: never into data/results
+    with pytest.warns(UserWarning, match="not the canonical resume corpus: its results go to"):
+        record = run(_config())  # on the synthetic corpus: never into data/results
     synthetic_sha = record["provenance"]["data_sha256"]
     own = corpus_results_dir(synthetic_sha)
     assert (own / "linear.jsonl").exists() and (own / BINDING_FILE).read_text().strip() == synthetic_sha
@@ -127,6 +128,7 @@ def test_record_with_missing_metrics_is_recomputed_not_served(synthetic_runner, 
     path = synthetic_runner / "linear.jsonl"
     record = json.loads(path.read_text())
     del record["metrics"]["success_top1"]
+    del record["checksum"]  # as in a record written before checksums
     path.write_text(json.dumps(record) + "\n")
     cache_module.forget_parsed()
     capsys.readouterr()
@@ -212,3 +214,32 @@ def test_check_record_accepts_a_good_record():
     assert check_record(fake_record(0)) is None
     assert check_record(fake_record(0), CANONICAL_SHA256) is None
     assert "another corpus" in check_record(fake_record(0, sha="f" * 64), CANONICAL_SHA256)
+
+
+def test_metric_edited_by_hand_is_refused_by_the_checksum(synthetic_runner):
+    record = run(_config())
+    assert record["checksum"] == cache_module.record_checksum(record)
+    path = synthetic_runner / "linear.jsonl"
+    stored = json.loads(path.read_text())
+    stored["metrics"]["success_in_set"] = 0.99  # a nicer number, by hand
+    path.write_text(json.dumps(stored) + "\n")
+    cache_module.forget_parsed()
+    with pytest.warns(RuntimeWarning, match="checksum does not match its content"):
+        assert read_records(path) == {}
+
+
+def test_estimates_of_another_corpus_do_not_go_into_data_results(synthetic_runner, monkeypatch):
+    from collective.runner.estimates import ESTIMATES_FILE, save_theory_estimates
+
+    monkeypatch.delenv("COLLECTIVE_RESULTS")
+    committed = REPO_ROOT / "data" / "results" / ESTIMATES_FILE
+    before = committed.read_bytes() if committed.exists() else None
+    with pytest.warns(UserWarning, match="not the canonical resume corpus"):
+        path = save_theory_estimates({"xi": 0.1, "provenance": {"data_sha256": "b" * 64}})
+    assert path == corpus_results_dir("b" * 64) / ESTIMATES_FILE
+    assert (committed.read_bytes() if committed.exists() else None) == before
+
+
+def test_an_undefined_rate_is_allowed():
+    assert check_record(fake_record(0, success_in_set_without_target=float("nan"))) is None
+    assert check_record(fake_record(0, success_in_set_without_target=None)) is None

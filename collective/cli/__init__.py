@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 
 from collective import __version__
@@ -30,8 +31,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _format_warning(message, category, filename, lineno, line=None) -> str:
+    """Warnings as the command line shows them: one line, no source excerpt."""
+    return f"collective: warning: {message}\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    shown = warnings.formatwarning
+    warnings.formatwarning = _format_warning
     try:
         return int(args.func(args) or 0)
     except CollectiveError as err:
@@ -40,6 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("collective: interrupted; finished results are kept in the cache.", file=sys.stderr)
         return 130
+    finally:
+        warnings.formatwarning = shown
 
 
 __all__ = ["build_parser", "main"]

@@ -194,11 +194,10 @@ _SHA_MEMO: dict[tuple, str] = {}
 
 def sha256_of(path: Path) -> str:
     """sha256 of a zip's bytes, or of a folder's sorted (relative path, content) pairs
-    (remembered per process for an unchanged zip)."""
+    (remembered per process for an unchanged zip or folder)."""
     path = Path(path)
-    if not path.is_file():
-        return io.sha256_tree(path)
     st = path.stat()
+    # A folder is hashed once per process (its own mtime does not see edits in subfolders).
     memo = (str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
     if memo not in _SHA_MEMO:
         _SHA_MEMO[memo] = io.sha256_tree(path)
@@ -453,7 +452,6 @@ def load_corpus(data: str | os.PathLike | None = None, *, progress: bool = True)
     progress
         Show progress bars while downloading and parsing.
     """
-    import datasets
 
     source = resolve_source(data, progress=progress)
     sha = sha256_of(source)

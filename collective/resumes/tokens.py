@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -315,8 +316,12 @@ def tokenize_corpus(corpus: Any, tokenizer: Any = None, *, progress: bool = True
         path = folder / f"{name}.npz"
         dataset = getattr(corpus, name)
         if path.exists():
-            split = TokenizedSplit.load(path)
-            if len(split) == len(dataset):
+            try:
+                split = TokenizedSplit.load(path)
+            except DataError as err:  # damaged: tokenize again (the cache is derived data)
+                warnings.warn(f"{err}; re-tokenizing", stacklevel=2)
+                split = None
+            if split is not None and len(split) == len(dataset):
                 splits[name] = split
                 continue
         split = tokenize_texts(dataset["text"], tokenizer, progress=progress)

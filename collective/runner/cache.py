@@ -27,6 +27,7 @@ import math
 import os
 import signal
 import threading
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,18 @@ def record_key(config: dict, runner_version: int) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
+def record_checksum(record: dict) -> str:
+    """sha256 of a record's config, metrics and provenance (what :func:`seal` stores in
+    ``checksum``; records written before checksums existed have none and are not checked)."""
+    body = {k: record[k] for k in ("key", "config", "metrics", "provenance")}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=json_default).encode()).hexdigest()[:20]
+
+
+def seal(record: dict) -> dict:
+    """``record`` with its ``checksum``: a metric edited by hand is then refused on read."""
+    return {**record, "checksum": record_checksum(record)}
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -78,12 +91,16 @@ def check_record(record: Any, data_sha256: str | None = None) -> str | None:
     version = prov.get("runner_version", 1)  # records before the field existed are version 1
     if record_key(config, version) != record["key"]:
         return f"its key {record['key']!r} is not the hash of its config (edited by hand?)"
+    if "checksum" in record and record["checksum"] != record_checksum(record):
+        return "its checksum does not match its content (edited by hand?)"
     missing = [m for m in REQUIRED_METRICS if m not in metrics]
     if missing:
         return f"metrics missing: {', '.join(missing)}"
     for name, value in metrics.items():
         if name.startswith(_RATE_PREFIXES) or name in _RATES:
-            if not _is_number(value) or not (0.0 <= value <= 1.0) or math.isnan(value):
+            if value is None or _is_number(value) and math.isnan(value):
+                continue  # undefined (e.g. no test resume without the target): allowed
+            if not _is_number(value) or not (0.0 <= value <= 1.0):
                 return f"rate {name} = {value!r} is not in [0, 1]"
     if data_sha256 is not None and prov.get("data_sha256") != data_sha256:
         got = str(prov.get("data_sha256"))[:12]
@@ -101,6 +118,8 @@ class _Parsed:
     lines: int = 0
     records: list[tuple[int, dict]] = field(default_factory=list)  # (line, record) parsed as JSON
     corrupt: list[tuple[int, str]] = field(default_factory=list)  # (line, error)
+    #: per corpus asked for: (records checked so far, good records by key, problems)
+    checked: dict[str | None, tuple[int, dict[str, dict], list[tuple[int, str]]]] = field(default_factory=dict)
 
 
 _PARSED: dict[str, _Parsed] = {}
@@ -166,15 +185,20 @@ def read_records(path: str | os.PathLike, data_sha256: str | None = None, *, rep
     if not path.exists():
         return {}
     state, tail = _parse(path)
-    problems = list(state.corrupt)
-    records: dict[str, dict] = {}
-    for lineno, record in state.records:
-        what = check_record(record, data_sha256)
-        if what is not None:
-            problems.append((lineno, what))
-        elif record["key"] not in records:
-            records[record["key"]] = record
-    if tail.strip():
+    with _PARSED_LOCK:  # check only the records parsed since the last call for this corpus
+        done, good, bad = state.checked.get(data_sha256, (0, {}, []))
+        for lineno, record in state.records[done:]:
+            what = check_record(record, data_sha256)
+            if what is not None:
+                bad.append((lineno, what))
+            elif record["key"] not in good:
+                good[record["key"]] = record
+        state.checked[data_sha256] = (len(state.records), good, bad)
+        records = dict(good)
+        problems = state.corrupt + bad
+    # An incomplete last line is reported once it is old: a young one may be a line another
+    # process is writing right now (appends are locked, reads are not).
+    if tail.strip() and time.time() - path.stat().st_mtime > 2.0:
         problems.append((state.lines + 1, "incomplete last line (a write cut short; moved aside on the next write)"))
     if report and problems:
         _warn(path, sorted(problems))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from collective.firms import make_firm
 from collective.io import atomic_write
 from collective.resumes.corpus import PAPER_CLASSES
 from collective.resumes.estimates import calibration_error, count_trigger, signal_set_quantities, trigger_frequency
-from collective.runner.paths import default_results_dir
+from collective.runner.paths import bind_folder, default_results_dir, resolve_results_dir
 from collective.runner.provenance import provenance
 from collective.runner.execute import load_context
 
@@ -65,8 +66,18 @@ def compute_theory_estimates(
 
 
 def save_theory_estimates(estimates: dict, results_dir: str | os.PathLike | None = None) -> Path:
-    """Write the estimates as JSON beside the results cache (atomically); returns the path."""
-    path = Path(results_dir or default_results_dir()) / ESTIMATES_FILE
+    """Write the estimates as JSON beside the results cache of their corpus (atomically);
+    returns the path. Estimates of a corpus other than the canonical one never go into the
+    committed ``data/results`` (see :func:`collective.runner.paths.resolve_results_dir`)."""
+    sha = estimates.get("provenance", {}).get("data_sha256")
+    if sha:
+        folder, note = resolve_results_dir(results_dir, sha)
+        if note:
+            warnings.warn(note, stacklevel=2)
+        bind_folder(folder, sha)
+    else:
+        folder = Path(results_dir or default_results_dir())
+    path = folder / ESTIMATES_FILE
     with atomic_write(path, "w") as fh:
         fh.write(json.dumps(estimates, indent=2, sort_keys=True) + "\n")
     return path

@@ -6,18 +6,21 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from collective.errors import CacheMissError, ConfigError
+from collective.errors import CacheMissError, CollectiveError, ConfigError
 from collective.runner import claims
-from collective.runner.cache import append_record, file_lock, read_records
+from collective.io import json_default
+from collective.runner.cache import append_record, check_record, file_lock, read_records, seal
 from collective.runner.config import RunConfig
 from collective.runner.paths import bind_folder, resolve_results_dir
 from collective.runner.provenance import provenance
@@ -32,15 +35,18 @@ class ClaimedElsewhere(Exception):
 
 
 def results_folder(
-    results_dir: str | os.PathLike | None = None, data: str | os.PathLike | None = None
+    results_dir: str | os.PathLike | None = None, data: str | os.PathLike | None = None, *, warn: bool = False
 ) -> tuple[Path, str, str | None]:
     """(folder, corpus sha256, note): where runs on the corpus ``data`` read and write their
     records (see :func:`collective.runner.paths.resolve_results_dir`). The corpus is hashed,
-    not parsed; with no corpus here yet, the canonical one (which a download fetches)."""
+    not parsed; with no corpus here yet, the canonical one (which a download fetches).
+    ``warn``: also say the note (if any) as a warning."""
     from collective.resumes.corpus import CANONICAL_SHA256, corpus_sha256
 
     sha = corpus_sha256(data) or CANONICAL_SHA256
     folder, note = resolve_results_dir(results_dir, sha)
+    if warn and note:
+        warnings.warn(note, stacklevel=3)
     return folder, sha, note
 
 
@@ -146,12 +152,14 @@ def compute(config: RunConfig, ctx: Context, *, firm_options: dict | None = None
     metrics["n_randomized"] = int(len(plan.randomized))
     metrics.update({f"fit_{k}": v for k, v in firm.fit_info.items()})
     wall = time.perf_counter() - start
-    return {
+    record = {
         "key": config.key(),
         "config": config.as_dict(),
         "metrics": metrics,
         "provenance": provenance(ctx.data_sha256, ctx.tokens_key, firm.device_, wall),
     }
+    # Through JSON once, so that the checksum is of what is written (numpy scalars as numbers).
+    return seal(json.loads(json.dumps(record, default=json_default)))
 
 
 def run(
@@ -176,7 +184,7 @@ def run(
     """
     from collective.validation import check_device
 
-    folder, sha, _ = results_folder(results_dir, data)
+    folder, sha, _ = results_folder(results_dir, data, warn=True)
     path = folder / f"{config.firm}.jsonl"
     key = config.key()
     record = read_records(path, sha).get(key)
@@ -210,6 +218,9 @@ def run(
         time.sleep(0.5)
     try:
         record = compute(config, ctx, firm_options=firm_options)
+        what = check_record(record, sha)
+        if what is not None:  # a bug: never record what would not be served
+            raise CollectiveError(f"the result of {config.command()} fails the checks on read ({what}); not recorded")
         appended = append_record(path, record)
     finally:
         claims.release(path, key)

@@ -78,7 +78,7 @@ def load_results(
     if allow_train:  # read where the runs on this corpus are written
         from collective.runner.execute import results_folder
 
-        results_dir, sha, _ = results_folder(results_dir, run_kwargs.get("data"))
+        results_dir, sha, _ = results_folder(results_dir, run_kwargs.get("data"), warn=True)
     for config in configs:
         if config.firm not in by_firm:
             by_firm[config.firm] = (

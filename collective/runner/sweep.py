@@ -23,6 +23,7 @@ import os
 import signal
 import threading
 import time
+import warnings
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,7 +33,7 @@ from collective.runner import claims
 from collective.runner.cache import WRITE_GUARD, read_records
 from collective.runner.config import RunConfig
 from collective.runner.paths import default_results_dir
-from collective.runner.execute import ClaimedElsewhere, check_runnable, load_context, results_folder, run
+from collective.runner.execute import ClaimedElsewhere, check_runnable, results_folder, run
 
 EXECUTORS = ("local", "slurm", "submitit-local")
 STATUSES = ("computed", "cached", "elsewhere")
@@ -174,7 +175,11 @@ def validate_for_data(configs: Sequence[RunConfig], data=None, *, progress: bool
     listing the configs that cannot run)."""
     if not configs:
         return
-    ctx = load_context(data, progress=progress)
+    import importlib
+
+    run_module = importlib.import_module("collective.runner.execute")  # looked up at call time (tests replace it)
+
+    ctx = run_module.load_context(data, progress=progress)
     bad = []
     for c in configs:
         try:
@@ -219,6 +224,8 @@ def sweep(
         if c.firm_params.get("device") is not None:
             check_device(c.firm_params["device"])
     planned = plan(configs, results_dir, data)
+    if planned["note"] and results_dir is None:
+        warnings.warn(planned["note"], stacklevel=2)
     todo = planned["todo"]
     counts: Counter = Counter({"computed": 0, "cached": planned["cached"], "elsewhere": 0})
     result = lambda: {"total": len(configs), **{k: counts[k] for k in STATUSES}}  # noqa: E731
