@@ -7,7 +7,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test test-all mutants book browser-test lab clean-book env
+.PHONY: test test-all lint mutants book browser-test lab clean-book env
 
 env: $(STAMP)
 
@@ -21,6 +21,12 @@ $(STAMP): requirements.txt pyproject.toml
 # Fast tests (CPU, minutes). Slow and GPU tests are marked and left out here.
 test: $(STAMP)
 	$(PY) -m pytest -m "not slow and not gpu and not browser" -q
+
+# Code checks (also run by pre-commit): lint rules, formatting, types of the package.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 test-all: $(STAMP)
 	$(PY) -m pytest -q
