@@ -119,7 +119,7 @@ def _key_text(name: str, value) -> str:
 def seeds_summary(df: pd.DataFrame, group: str | list[str] = "target", by: str = "alpha") -> str:
     """:func:`seeds_phrase` per curve (one per value of ``group``, a column or a list of
     columns), joined: ``"Database Administrator: 5 seeds; Web Developer: 4 seeds (3 at
-    α = 10%)"``; a single phrase if there is one curve."""
+    α = 10%)"``."""
     if df.empty:
         return "no runs"
     cols = [group] if isinstance(group, str) else list(group)
@@ -127,6 +127,4 @@ def seeds_summary(df: pd.DataFrame, group: str | list[str] = "target", by: str =
     for key, sub in df.groupby(cols, sort=True):
         key = key if isinstance(key, tuple) else (key,)
         parts.append((", ".join(_key_text(c, k) for c, k in zip(cols, key)), seeds_phrase(sub, by)))
-    if len(parts) == 1:
-        return parts[0][1]
     return "; ".join(f"{k}: {v}" for k, v in parts)

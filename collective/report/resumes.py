@@ -227,7 +227,15 @@ def plot_bounds_over_data(df: pd.DataFrame, estimates: dict, metric: str = "succ
     fig, axes = plots.subplots(1, 2, width=3.7, height=3.1, squeeze=False)
     ax = axes[0][0]
     s1 = df[(df["strategy"] == "feature-label") & (df["random_labels"] == 0) & (df["spacing"] == 20)]
-    grid_alpha = np.geomspace(max(s1.loc[s1["alpha"] > 0, "alpha"].min() / 2, 1e-5), s1["alpha"].max(), 200)
+    s2 = df[(df["strategy"] == "feature-only") & (df["spacing"] == 20) & (df["target"] == PAPER_CLASSES[0])]
+    for panel, data in ((axes[0][0], s1), (axes[0][1], s2)):
+        if not (data["alpha"] > 0).any():
+            panel.text(0.5, 0.5, "no runs in the results cache yet", ha="center", va="center", transform=panel.transAxes)
+    if not (s1["alpha"] > 0).any():
+        s1 = s1.iloc[0:0]
+        grid_alpha = np.geomspace(1e-4, 1e-2, 200)
+    else:
+        grid_alpha = np.geomspace(max(s1.loc[s1["alpha"] > 0, "alpha"].min() / 2, 1e-5), s1["alpha"].max(), 200)
     key = "delta_in_set_max" if metric.startswith("success_in_set") else "delta_top1_max"
     for target in PAPER_CLASSES:
         _curve(ax, s1[s1["target"] == target], metric, plots.COLORS.get(target), target.replace("_", " "), baseline=False)
@@ -243,8 +251,7 @@ def plot_bounds_over_data(df: pd.DataFrame, estimates: dict, metric: str = "succ
     ax.legend(loc="lower right", fontsize="x-small")
 
     ax = axes[0][1]
-    s2 = df[(df["strategy"] == "feature-only") & (df["spacing"] == 20) & (df["target"] == PAPER_CLASSES[0])]
-    grid_alpha = np.geomspace(s2.loc[s2["alpha"] > 0, "alpha"].min(), s2["alpha"].max(), 200)
+    grid_alpha = np.geomspace(s2.loc[s2["alpha"] > 0, "alpha"].min(), s2["alpha"].max(), 200) if (s2["alpha"] > 0).any() else grid_alpha
     for i, level in enumerate(sorted(s2["random_labels"].unique())):
         color = plots.PALETTE[i]
         _curve(ax, s2[s2["random_labels"] == level], metric, color, f"{level:.0%} random", baseline=False)
@@ -257,7 +264,7 @@ def plot_bounds_over_data(df: pd.DataFrame, estimates: dict, metric: str = "succ
     ax.legend(loc="upper left", fontsize="x-small")
     plots.caption(
         fig,
-        firm_caption(pd.concat([s1, s2])) + f" Dashed: the theorems' lower bounds with xi = {xi:.2e} "
+        firm_caption(pd.concat([s1, s2]), ["strategy", "target", "random_labels"]) + f" Dashed: the theorems' lower bounds with xi = {xi:.2e} "
         "(95% upper confidence bound; 0 occurrences), Delta and p as estimated.",
     )
     return fig
@@ -503,6 +510,36 @@ def headline_table(main: pd.DataFrame, random_labels: pd.DataFrame, spacing: pd.
     return pd.DataFrame(rows, columns=["paper's claim", "this book (linear firm, converged)", "scale and seeds", "verdict", "rule"])
 
 
+def random_label_changes(clean: pd.DataFrame, noisy: pd.DataFrame, metric: str = "success_top1") -> pd.DataFrame:
+    """Strategy 2 with random labels against the same configuration without (Figure 4): one
+    row per (target, random_labels, alpha) present in both, with the two means over seeds,
+    their difference (``change``) and the seeds behind each."""
+    cols = ["target", "random_labels", "alpha", "without", "with", "change", "seeds without", "seeds with"]
+    if clean.empty or noisy.empty:
+        return pd.DataFrame(columns=cols)
+    c = clean[(clean["strategy"] == "feature-only") & (clean["random_labels"] == 0) & (clean["alpha"] > 0)]
+    base = c.groupby(["target", "alpha"])[metric].agg(["mean", lambda x: len(x)])
+    base.columns = ["without", "seeds without"]
+    n = noisy[noisy["strategy"] == "feature-only"].groupby(["target", "random_labels", "alpha"])[metric].agg(["mean", "count"])
+    n.columns = ["with", "seeds with"]
+    out = n.reset_index().merge(base.reset_index(), on=["target", "alpha"])
+    out["change"] = out["with"] - out["without"]
+    return out[cols]
+
+
+def spacing_gaps(df: pd.DataFrame, metric: str = "success_in_set") -> pd.DataFrame:
+    """Figure 7 in numbers: per strategy and alpha, the mean ``metric`` at each spacing, the
+    gap between the highest and the lowest (``gap``, over the spacings present) and how many
+    spacings that is."""
+    if df.empty:
+        return pd.DataFrame(columns=["strategy", "alpha", "gap", "spacings"])
+    means = df.groupby(["strategy", "alpha", "spacing"])[metric].mean().unstack("spacing")
+    out = means.copy()
+    out["gap"] = means.max(axis=1) - means.min(axis=1)
+    out["spacings"] = means.notna().sum(axis=1)
+    return out.reset_index()
+
+
 def critical_mass_bootstrap_alpha(df: pd.DataFrame, metric: str, s_star: float) -> float:
     """The critical mass of the mean curve of ``df`` (runs of one curve) for ``s_star``."""
     from collective.report.critical_mass import critical_mass_bootstrap
@@ -531,6 +568,8 @@ def success_table(df: pd.DataFrame, metric: str, alphas: Sequence[float], class_
 
 __all__ = [
     "PAPER_S2_ALPHA",
+    "random_label_changes",
+    "spacing_gaps",
     "alpha_as_class_share",
     "convergence_summary",
     "firm_config",
