@@ -113,6 +113,8 @@ def _key_text(name: str, value) -> str:
         return f"every {int(value)} words"
     if name == "strategy":
         return _strategy_short(str(value))
+    if name == "epochs":
+        return f"{float(value):g} epochs"
     return str(value).replace("_", " ")
 
 

@@ -44,8 +44,8 @@ def scale_line(frame: pd.DataFrame) -> str:
             f"Transformer firm: {model_label(setting['model'])}, {layers} and head fine-tuned, "
             f"max_length {int(setting['max_length'])}, {int(setting['n_train']):,} training resumes, "
             f"{epochs} epoch(s), batch {int(setting['batch_size'])}, lr {setting['learning_rate']:g}; evaluated on "
-            f"{int(setting['n_test']):,} test resumes; device {setting['device']}; seeds per point: "
-            f"{seeds_summary(group, ['strategy', 'epochs'])}."
+            f"{int(setting['n_test']):,} test resumes; device {setting['device']}"
+            + (f"; seeds per point: {seeds_summary(group, ['strategy', 'epochs'])}." if {"strategy", "seed", "alpha"} <= set(group) else ".")
         )
     return " ".join(dict.fromkeys(parts))
 
