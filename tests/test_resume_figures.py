@@ -44,14 +44,58 @@ def test_summarize_and_success_table():
 
 def test_figures_draw_and_name_the_firm():
     df = _runs()
-    # curves per panel: 3 classes (+ 3 dotted no-collective lines); 2 random-label levels; 1 spacing
+    wide = pd.concat([df, df.assign(spacing=10)])
+    # curves per panel: 3 classes (+ 3 dotted no-collective lines); 2 random-label levels; 2 spacings
     for fig, n_lines in (
         (rf.plot_success_vs_alpha(df, "feature-label"), 6),
         (rf.plot_random_labels(df[df.strategy == "feature-only"]), 2),
-        (rf.plot_spacing(df), 1),
+        (rf.plot_spacing(wide), 2),
     ):
-        assert any("Firm: linear" in t.get_text() for t in fig.texts)
+        text = " ".join(t.get_text() for t in fig.texts)
+        assert "Firm: linear (TF-IDF, min_df 5; logistic regression C = 4;" in text
+        assert "25,000 training resumes" in text and "3 seeds" in text
         assert len(fig.axes[0].lines) == n_lines
+
+
+def test_figures_without_runs_say_so():
+    empty = _runs().iloc[0:0]
+    for fig in (rf.plot_success_vs_alpha(empty, "feature-label"), rf.plot_random_labels(empty), rf.plot_spacing(empty)):
+        assert any("results cache yet" in t.get_text() for t in fig.axes[0].texts)
+
+
+def test_seeds_summary_counts_fewer_seeds_where_runs_are_missing():
+    from collective.report.coverage import pct, seeds_phrase, seeds_summary
+
+    df = _runs()
+    one = df[(df.strategy == "feature-label") & (df.target == TARGETS[0]) & (df.random_labels == 0)]
+    assert seeds_phrase(one) == "3 seeds"
+    partial = one[~((one.alpha >= 0.002) & (one.seed == 2))]
+    assert seeds_phrase(partial) == "3 seeds (2 at 2 sizes, α = 0.2%–0.4%)"
+    text = seeds_summary(pd.concat([partial, df[(df.target == TARGETS[1]) & (df.strategy == "feature-label")]]))
+    assert text.startswith("Database Administrator: 3 seeds (2 at") and "Web Developer: 3 seeds" in text
+    assert pct(float("nan")) == "not yet computed" and pct(0.1234) == "12.3%"
+
+
+def test_implied_eps_inverts_the_corrected_bounds():
+    from collective.theory import corrected_feature_label_bound, corrected_feature_only_bound
+
+    eps = rf.implied_eps("feature-label", 0.004, 0.9, 1e-4, 1.0)
+    assert corrected_feature_label_bound(0.004, 1e-4, 1.0, eps) == pytest.approx(0.9)
+    eps = rf.implied_eps("feature-only", 0.05, 0.9, 1e-4, 0.2)
+    assert corrected_feature_only_bound(0.05, 1e-4, 0.2, eps) == pytest.approx(0.9)
+    assert rf.implied_eps("feature-label", 1e-5, 0.9, 1e-4, 1.0) == 0.0  # the eps = 0 bound is already below S*
+    assert np.isnan(rf.implied_eps("feature-label", float("nan"), 0.9, 1e-4, 1.0))
+
+
+def test_headline_table_marks_each_claim():
+    df = _runs()
+    main = df[df.random_labels == 0]
+    table = rf.headline_table(main, df[df.random_labels > 0], main.iloc[0:0])
+    verdicts = dict(zip(table["paper's claim"].str[:10], table["verdict"]))
+    # synthetic Strategy 1 reaches 90% at alpha = 0.395% < 0.5% for every class
+    assert verdicts["Strategy 1"] == "reproduced"
+    assert table["verdict"].iloc[-2] == "not yet computed"  # no spacing runs
+    assert "nan" not in " ".join(table.astype(str).to_numpy().ravel())
 
 
 def test_critical_mass_comparison_uses_the_corollaries():
@@ -76,8 +120,13 @@ def test_convergence_table_pairs_configs():
     full = df.copy()
     full["param_max_iter"] = None
     full["success_in_set"] += 0.05
+    df = df.assign(fit_converged=False, fit_grad_max=2e-2, param_tol=1e-5)
     table = rf.convergence_table(pd.concat([df, full]))
     assert np.allclose(table[("success_in_set", "converged")] - table[("success_in_set", "10 steps")], 0.05)
+    assert "random_labels" in table.index.names
+    summary = rf.convergence_summary(pd.concat([df, full]))
+    assert summary["pairs"] == len(df) and summary["short_converged"] == 0
+    assert summary["in_set_diff_mean"] == pytest.approx(0.05) and summary["grad_ratio_max"] == pytest.approx(2e3)
 
 
 def test_clean_metrics_table_next_to_the_paper():

@@ -7,7 +7,7 @@ import numpy as np
 from collective.report import plots
 from collective.theory.economics import SuccessCurve, joining_economics
 
-__all__ = ["plot_joining"]
+__all__ = ["plot_joining", "plot_measured_joining"]
 
 
 def plot_joining(curve: SuccessCurve, c: float, gamma: float, ax=None, color=None):
@@ -32,3 +32,22 @@ def plot_joining(curve: SuccessCurve, c: float, gamma: float, ax=None, color=Non
     ax.set_ylabel("success $S(\\alpha)$")
     ax.set_xlim(0, 1)
     return ax
+
+
+def plot_measured_joining(curves: dict, targets, c: float, gamma: float, alpha_max: float, caption: str):
+    """Figure 6 from measured success curves, one panel per target (``curves``: target ->
+    :class:`SuccessCurve`); a target without a curve gets a panel that says so. Returns the figure."""
+    fig, axes = plots.subplots(1, len(targets), width=3.0, height=2.9, sharey=True, squeeze=False)
+    for ax, target in zip(axes[0], targets):
+        ax.set_title(target.replace("_", " "), fontsize="small")
+        if target not in curves:
+            ax.text(0.5, 0.5, "not yet computed", ha="center", va="center", transform=ax.transAxes)
+            continue
+        plot_joining(curves[target], c=c, gamma=gamma, ax=ax, color=plots.COLORS.get(target))
+        e = joining_economics(curves[target], c, gamma)
+        ax.set_xlim(0, alpha_max)
+        plots.percent_axis(ax, "x", decimals=2)
+        ax.set_title(f"{curves[target].label}\n$\\alpha_{{crit}}$ = {e.alpha_crit:.2%}", fontsize="small")
+        ax.legend(fontsize="xx-small", loc="lower right")
+    plots.caption(fig, caption)
+    return fig

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from collective.report import plots
+from collective.report.coverage import seeds_summary
 
 #: Success metrics of Section 5 (Figure 2/3: top panel in-set, bottom panel top-1).
 SUCCESS_METRICS = {"success_in_set": "target in predicted set", "success_top1": "target is top-1"}
@@ -27,17 +28,24 @@ def scale_line(frame: pd.DataFrame) -> str:
     rows = frame[frame["firm"] == "transformer"]
     if rows.empty:
         raise ValueError("no transformer runs in this frame")
-    keys = ["model", "train_layers", "max_length", "n_train", "learning_rate", "n_test", "device"]
+    rows = rows.assign(
+        freeze_kv=rows["freeze_kv"].fillna(False).astype(bool) if "freeze_kv" in rows else False,
+        batch_size=rows["batch_size"] if "batch_size" in rows else 8,
+    )
+    keys = ["model", "train_layers", "freeze_kv", "max_length", "n_train", "batch_size", "learning_rate", "n_test", "device"]
     parts = []
     for values, group in rows.groupby(keys, dropna=False, sort=False):
         setting = dict(zip(keys, values))
         layers = "all layers" if pd.isna(setting["train_layers"]) else f"top {int(setting['train_layers'])} layer(s)"
+        if setting["freeze_kv"]:
+            layers += " (its key and value projections frozen: the [CLS] path only)"
         epochs = ", ".join(f"{e:g}" for e in sorted(group["epochs"].unique()))
         parts.append(
             f"Transformer firm: {model_label(setting['model'])}, {layers} and head fine-tuned, "
             f"max_length {int(setting['max_length'])}, {int(setting['n_train']):,} training resumes, "
-            f"{epochs} epoch(s), lr {setting['learning_rate']:g}; evaluated on {int(setting['n_test']):,} "
-            f"test resumes; device {setting['device']}."
+            f"{epochs} epoch(s), batch {int(setting['batch_size'])}, lr {setting['learning_rate']:g}; evaluated on "
+            f"{int(setting['n_test']):,} test resumes; device {setting['device']}"
+            + (f"; seeds per point: {seeds_summary(group, ['strategy', 'epochs'])}." if {"strategy", "seed", "alpha"} <= set(group) else ".")
         )
     return " ".join(dict.fromkeys(parts))
 
@@ -58,11 +66,33 @@ def plot_success(
         for value, group in frame.groupby(hue, sort=False):
             stats = group.groupby("alpha")[metric].agg(["mean", "min", "max", "count"]).reset_index()
             style = {"color": colors[value], "marker": (markers or {}).get(value, "o"), "markersize": 4}
-            ax.plot(stats["alpha"], stats["mean"], label=labels[value], **style)
             if (stats["count"] > 1).any():
-                ax.fill_between(stats["alpha"], stats["min"], stats["max"], color=colors[value], alpha=0.2)
+                ax.plot(stats["alpha"], stats["mean"], label=labels[value], **style)
+                several = stats["count"] > 1
+                ax.fill_between(stats["alpha"], stats["min"], stats["max"], where=several, color=colors[value], alpha=0.2)
+            else:  # one seed: points joined by a thin dotted line, no band, said in the legend
+                ax.plot(stats["alpha"], stats["mean"], label=f"{labels[value]} (1 seed)", linestyle=":", linewidth=1, **style)
         ax.set_xscale("log")
         plots.percent_axis(ax, "x")
         ax.set_ylim(-0.03, 1.03)
         ax.set_xlabel("α (share of training set)")
         ax.set_ylabel(SUCCESS_METRICS[metric])
+
+
+def configuration_name(row) -> str:
+    """A transformer configuration in a few words: training size, layers, key/value freezing,
+    batch, learning rate, epochs."""
+    fk = row["freeze_kv"] if "freeze_kv" in row else None
+    kv = ", kv frozen" if fk is not None and fk == fk and bool(fk) else ""
+    batch = int(row["batch_size"]) if "batch_size" in row and row["batch_size"] == row["batch_size"] else 8
+    return (f"{int(row['n_train']):,} resumes, top {int(row['train_layers'])}{kv}, batch {batch}, "
+            f"lr {row['learning_rate']:g}, {row['epochs']:g} ep.")
+
+
+def flops_estimate(params: float, n_train: int, max_length: int, epochs: float) -> float:
+    """Training FLOPs of a transformer by the usual estimate 6 · parameters · tokens (forward
+    and backward), with every resume counted at ``max_length`` tokens (an upper bound when
+    resumes are truncated there)."""
+    if min(params, n_train, max_length, epochs) <= 0:
+        raise ValueError("params, n_train, max_length and epochs must be positive")
+    return 6.0 * params * n_train * max_length * epochs
