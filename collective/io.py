@@ -43,7 +43,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]
 def save_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
     """``numpy.savez`` (uncompressed) through :func:`atomic_write`."""
     with atomic_write(path) as fh:
-        np.savez(fh, **arrays)
+        np.savez(fh, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as allow_pickle
 
 
 def save_npy(path: str | os.PathLike, array: np.ndarray) -> None:

@@ -110,6 +110,6 @@ def firm_settings(args: argparse.Namespace, firm: str | None) -> tuple[dict[str,
         if firm is not None and firm not in declared:
             only = " or ".join(f"--firm {o}" for o in declared)
             raise CollectiveError(f"{_flag(name)} applies to {only} only (got --firm {firm})")
-        f = declared.get(firm) if firm is not None else owners[0][1]
+        f = declared[firm] if firm is not None else owners[0][1]
         (options if f.metadata.get("speed") else params)[name] = value
     return params, options

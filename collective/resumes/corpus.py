@@ -506,7 +506,7 @@ def _build_cache(source: Path, sha: str, dest: Path, *, progress: bool) -> None:
             "Is this the resume corpus of Jiechieu & Tsopze (florex/resume_corpus)?"
         )
     counts = Counter(label for r in raw for label in r.labels)
-    rows = {"id": [], "text": [], "labels": []}
+    rows: dict[str, list] = {"id": [], "text": [], "labels": []}
     empty_labels = too_short = 0
     for r in raw:
         if not r.labels:

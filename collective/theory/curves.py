@@ -80,7 +80,7 @@ class SuccessCurve:
         return cls.from_empirical(a, np.asarray(f(a), dtype=float), label)
 
     def __call__(self, alpha: ArrayLike) -> np.ndarray:
-        return np.interp(alpha, self.alpha, self.success)
+        return np.interp(np.asarray(alpha, dtype=float), self.alpha, self.success)
 
 
 

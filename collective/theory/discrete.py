@@ -210,8 +210,8 @@ def _target_margin(P: np.ndarray, y_star: np.ndarray) -> np.ndarray:
 def planting_success_batch(
     P0: np.ndarray,
     g: np.ndarray,
-    y_star: np.ndarray,
-    alpha: np.ndarray,
+    y_star: np.ndarray | int,
+    alpha: np.ndarray | float,
     strategy: str = "feature-label",
     eps: np.ndarray | float = 0.0,
     perturbation: str = "tv",

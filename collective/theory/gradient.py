@@ -137,7 +137,7 @@ class GradientControlCollective:
     def _feasible(self, theta: np.ndarray, g0: np.ndarray, xi: float) -> bool:
         v = -(1 - self.alpha) / self.alpha * g0 + xi * (theta - self.theta_star)
         nv = np.linalg.norm(v)
-        return nv == 0.0 or self._best_point(theta, v)[0] >= nv
+        return bool(nv == 0.0 or self._best_point(theta, v)[0] >= nv)
 
     def xi(self, theta: np.ndarray, g0: np.ndarray | None = None) -> float:
         """The largest feasible ``xi`` at ``theta`` (``nan`` if none: see module docstring)."""
@@ -174,13 +174,13 @@ class GradientControlCollective:
         v = -(1 - self.alpha) / self.alpha * g0 + xi * d
         nv = float(np.linalg.norm(v))
         if nv == 0.0:
-            return Sample(np.zeros((1, self.base.dim)), [0.5]), xi
+            return Sample(np.zeros((1, self.base.dim)), np.array([0.5])), xi
         _, r = self._best_point(theta, v)
         vhat = v / nv
         t = r * (theta @ vhat)
         s = expit(t)
         y = s - nv / (r * s * (1 - s))
-        return Sample(r * vhat[None, :], [float(np.clip(y, 0.0, 1.0))]), xi
+        return Sample(r * vhat[None, :], np.array([float(np.clip(y, 0.0, 1.0))])), xi
 
 
 @dataclass

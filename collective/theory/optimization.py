@@ -37,7 +37,7 @@ _TEX_NAMES = {
 }
 
 
-def _norm(g: Any, name: str, ord: float | str | None) -> float:
+def _norm(g: Any, name: str, ord: Any) -> float:
     arr = np.atleast_1d(np.asarray(g, dtype=float))
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(f"{name} must be a non-empty gradient vector (1-D), got shape {arr.shape}.")

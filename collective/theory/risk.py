@@ -66,7 +66,7 @@ class Sample:
 
     X: np.ndarray
     y: np.ndarray
-    w: np.ndarray = field(default=None)  # type: ignore[assignment]
+    w: np.ndarray = field(default=None)  # type: ignore[arg-type]  # None: equal weights, set in __post_init__
 
     def __post_init__(self) -> None:
         X = np.atleast_2d(np.asarray(self.X, dtype=float))
@@ -236,7 +236,7 @@ class GradientNeutralizingStrategy:
 
     def theorem_4_2_bound(self, alpha: float, mu: float) -> float:
         """Theorem 4.2: an upper bound on ``||θ - θ*||`` (minus the success bound)."""
-        return -risk_minimization_success_bound(alpha, self.g0, self.g_prime, mu)
+        return -float(risk_minimization_success_bound(alpha, self.g0, self.g_prime, mu))
 
 
 def _solve_scale(phi, target: float) -> float | None:
@@ -303,7 +303,7 @@ def _point_distribution(model, base, theta_star, variant, x_prime, margin) -> Sa
     mu_x = float(model.mean(theta_star, x_prime[None, :])[0])
     if variant == "feature-label":
         y_prime = 0.0 if model.family == "logistic" else mu_x - margin
-        return Sample(x_prime[None, :], [y_prime])
+        return Sample(x_prime[None, :], np.array([y_prime]))
     moves = base.y < mu_x
     if not moves.any():
         raise NoNeutralizingDistributionError(
@@ -322,7 +322,7 @@ def _regularized_point(model, base, theta_star, variant, g0, margin) -> Sample:
         nv = float(np.linalg.norm(v))
         vhat = v / nv
         if variant == "feature-label" and model.family == "linear":
-            return Sample((nv / margin) * vhat[None, :], [theta_star @ vhat * nv / margin - margin])
+            return Sample((nv / margin) * vhat[None, :], np.array([theta_star @ vhat * nv / margin - margin]))
         if variant == "feature-label":  # logistic, label 0
             labels, weights = np.zeros(1), np.ones(1)
         else:
@@ -336,7 +336,7 @@ def _regularized_point(model, base, theta_star, variant, g0, margin) -> Sample:
             continue
         x_prime = r * vhat
         if variant == "feature-label":
-            return Sample(x_prime[None, :], [0.0])
+            return Sample(x_prime[None, :], np.array([0.0]))
         moves = base.y < model.mean(theta_star, x_prime[None, :])[0]
         return Sample(np.where(moves[:, None], x_prime[None, :], 0.0), base.y, base.w)
     raise NoNeutralizingDistributionError(
