@@ -92,7 +92,7 @@ def test_paths_through_large_base_gradients_are_harder(setup):
     so it needs a larger collective than EASY, at a comparable distance."""
     model, P0, theta0 = setup
     assert abs(np.linalg.norm(HARD - theta0) - np.linalg.norm(EASY - theta0)) < 0.6
-    max_g = [max(np.linalg.norm(model.gradient(l * theta0 + (1 - l) * ts, P0)) for l in np.linspace(0, 1, 51))
+    max_g = [max(np.linalg.norm(model.gradient(lam * theta0 + (1 - lam) * ts, P0)) for lam in np.linspace(0, 1, 51))
              for ts in (EASY, HARD)]
     assert max_g[1] > 1.5 * max_g[0]
     a_easy = minimal_feasible_alpha(model, P0, theta0, EASY, ETA, n=41, tol=5e-3)

@@ -75,7 +75,7 @@ def test_model_without_the_trigger_token_is_a_config_error(tmp_path):
     BertTokenizerFast(vocab_file=str(tmp_path / "vocab.txt")).save_pretrained(tmp_path / "model")
     firm = TransformerFirm(str(tmp_path / "model"))  # configs are built offline, without loading
     with pytest.raises(ConfigError, match="1240"):
-        firm.tokenizer
+        firm.tokenizer  # noqa: B018 - loading the tokenizer runs the trigger check
     with pytest.raises(ConfigError, match="1240"):
         firm.fit(None, np.zeros((0, 10)))
 

@@ -82,7 +82,7 @@ class LinearParams(FirmParams):
         "None: Newton-CG until converged (the book's firm); an integer selects the approximate "
         "firm of the book's first version: at most this many L-BFGS steps after the warm start",
     )
-    tol: float = param(1e-5, "convergence: the largest gradient entry per training resume")
+    tol: float = param(1e-6, "convergence: the largest gradient entry per training resume (1e-5 can accept a small collective's warm start far from the optimum)")
     warm_start: bool = param(True, "start from the cached clean fit (false: solve from zero every run)")
     cache: bool = param(True, "keep the clean fit on disk between processes", speed=True)
     threads: int | None = param(None, "threads of the Newton solver's sparse products (default: $OMP_NUM_THREADS, else up to 4)", speed=True)

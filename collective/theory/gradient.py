@@ -242,7 +242,7 @@ def path_constant(collective: GradientControlCollective, theta0: np.ndarray, n: 
     (excluding θ* itself, where ``xi`` plays no role). ``nan`` if the strategy fails somewhere."""
     lams = np.linspace(1.0, 0.0, n)[:-1]
     th0, ts = np.asarray(theta0, dtype=float), collective.theta_star
-    xis = np.array([collective.xi(l * th0 + (1 - l) * ts) for l in lams])
+    xis = np.array([collective.xi(lam * th0 + (1 - lam) * ts) for lam in lams])
     return float("nan") if np.isnan(xis).any() else float(xis.min())
 
 
