@@ -5,7 +5,8 @@ Database_Administrator, alpha = 0.1% ... 10% (seed 0 by default; ``--seeds 0 1 2
 the grid's five). For each run the training matrix and the warm start (the cached clean fit
 plus the exact trigger-and-intercept step, as :class:`collective.firms.linear.LinearFirm`
 does) are built once, then both solvers start from that same point and run to the same
-tolerance (largest gradient entry per training resume <= ``tol`` = 1e-5):
+tolerance (largest gradient entry per training resume <= ``tol``, the firm's default 1e-6, or
+``--tol``):
 
 * **Newton-CG** (:func:`collective.firms.newton.newton_cg`, the firm's solver), with
   ``--threads`` threads for the sparse products;
@@ -51,6 +52,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--grid", default=str(Path(__file__).resolve().parents[1] / "grids" / "fig2_fig3.yaml"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--tol", type=float, default=None, help="gradient tolerance (default: the firm's)")
     parser.add_argument("--threads", type=int, default=None, help="threads of Newton-CG (default: the firm's)")
     parser.add_argument("--baseline-runs", type=int, default=4, help="runs also solved by L-BFGS (spread over alpha)")
     parser.add_argument("--baseline-maxiter", type=int, default=20000)
@@ -76,7 +78,8 @@ def main() -> None:
     print(f"before: {load_note()}")
     ctx = ex.load_context(None, progress=False)
     Y_clean = ctx.Y_train
-    firm = LinearFirm(threads=threads)
+    tol = {} if args.tol is None else {"tol": args.tol}
+    firm = LinearFirm(threads=threads, **tol)
     assert firm.max_iter is None, "the default firm must be the converged one"
     firm.reference_labels = Y_clean
     _, t_clean, c_clean = timed(lambda: firm._clean_fit(ctx.train, Y_clean.astype(np.float32)))
@@ -103,7 +106,7 @@ def main() -> None:
             (theta, binfo), t_base, c_base = timed(lambda: firm._solve(Xt, Y, theta0, args.baseline_maxiter))
             row.update(lbfgs=t_base, lbfgs_cpu=c_base, lbfgs_info=binfo)
         # the whole default fit, as the runner calls it (clean fit cached)
-        f = LinearFirm(threads=threads)
+        f = LinearFirm(threads=threads, **tol)
         f.reference_labels = Y_clean
         _, t_fit, _ = timed(lambda: f.fit(ctx.train, plan.Y, planted=plan.planted, spacing=c.spacing))
         row["fit"] = t_fit
