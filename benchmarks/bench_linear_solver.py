@@ -11,8 +11,10 @@ tolerance (largest gradient entry per training resume <= ``tol``, the firm's def
 * **Newton-CG** (:func:`collective.firms.newton.newton_cg`, the firm's solver), with
   ``--threads`` threads for the sparse products;
 * **the baseline**: scipy's L-BFGS-B on all ten labels jointly (the approximate firm's
-  solver, ``LinearFirm._solve``, without its iteration cap), on ``--baseline-runs`` of the
-  runs (spread over alpha; it is slow), each to the tolerance or ``--baseline-maxiter``.
+  solver without its iteration cap, with the objective in float64 so that it can reach the
+  tolerance), on ``--baseline-runs`` of the runs (spread over alpha; it is slow), each to the
+  tolerance or ``--baseline-maxiter``; a baseline run that stops short is flagged, and its
+  ratio is then a lower bound.
 
 Printed: per run the seconds, iterations and final gradient of both; the median seconds per
 run of Newton-CG over all runs (goal <= 10 s), the median over the runs timed with both and
@@ -46,6 +48,33 @@ def timed(fn):
     c0, w0 = time.process_time(), time.perf_counter()
     out = fn()
     return out, time.perf_counter() - w0, time.process_time() - c0
+
+
+def lbfgs_baseline(X, Y, theta0, lam, tol, maxiter):
+    """scipy's L-BFGS-B on the ten labels' summed objective, in float64 (the approximate
+    firm's float32 objective cannot resolve a gradient of 1e-6 per resume: it stops on its
+    own ``ftol`` first), stopped only by ``gtol = tol * n`` (largest gradient entry, the same
+    test as Newton-CG's) or ``maxiter``."""
+    import scipy.optimize as so
+    from scipy.special import expit
+
+    X64 = X.astype(np.float64)
+    n, d = X.shape
+    K = Y.shape[1]
+    S = 2.0 * Y.astype(np.float64) - 1.0
+
+    def f(theta):
+        W, b = theta[:-K].reshape(d, K), theta[-K:]
+        M = -S * (X64 @ W + b)
+        U = -S * expit(M)
+        loss = np.logaddexp(0.0, M).sum() + 0.5 * lam * np.dot(theta[:-K], theta[:-K])
+        return loss, np.concatenate([(X64.T @ U + lam * W).ravel(), U.sum(axis=0)])
+
+    r = so.minimize(f, theta0, jac=True, method="L-BFGS-B",
+                    options={"maxiter": maxiter, "gtol": tol * n, "ftol": 0.0, "maxcor": 20, "maxls": 50})
+    g = float(np.abs(r.jac).max())
+    return r.x, {"iterations": int(r.nit), "grad_max": g / n, "converged": g <= tol * n, "objective": float(r.fun),
+                 "message": str(r.message)}
 
 
 def main() -> None:
@@ -103,7 +132,9 @@ def main() -> None:
         row = {"alpha": c.alpha, "seed": c.seed, "newton": t_new, "newton_cpu": c_new, "newton_info": info}
         if i in base_idx:
             theta0 = np.concatenate([W0.ravel(), b0]).astype(np.float64)
-            (theta, binfo), t_base, c_base = timed(lambda: firm._solve(Xt, Y, theta0, args.baseline_maxiter))
+            (theta, binfo), t_base, c_base = timed(
+                lambda: lbfgs_baseline(Xt, Y, theta0, 1.0 / firm.C, firm.tol, args.baseline_maxiter)
+            )
             row.update(lbfgs=t_base, lbfgs_cpu=c_base, lbfgs_info=binfo)
         # the whole default fit, as the runner calls it (clean fit cached)
         f = LinearFirm(threads=threads, **tol)
@@ -138,7 +169,11 @@ def main() -> None:
               f"(per-run ratios {', '.join(f'{x:.1f}' for x in lb / nb)}; baseline all converged: {base_conv}) "
               f"-- goal >= 5x: {'MET' if ratio >= 5 else 'NOT MET'}; in CPU time {ratio_cpu:.1f}x")
         obj = [r["lbfgs_info"]["objective"] - r["newton_info"]["objective"] for r in paired]
-        print(f"objective L-BFGS minus Newton-CG (both at the tolerance): {', '.join(f'{x:+.3f}' for x in obj)}")
+        print(f"objective L-BFGS minus Newton-CG: {', '.join(f'{x:+.3f}' for x in obj)}")
+        for r in paired:
+            if not r["lbfgs_info"]["converged"]:
+                print(f"  NOTE: L-BFGS at alpha = {r['alpha']:.1%} stopped short of the tolerance "
+                      f"({r['lbfgs_info']['message']}): its time, and the ratio, are lower bounds")
     print(f"after: {load_note()}")
 
 
