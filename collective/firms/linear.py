@@ -15,8 +15,13 @@ WordPiece ids as the transformer firm, as a bag of tokens:
 
 Every fit is solved to the optimum (the paper's theory is about optimal classifiers,
 Definition 3.1): it stops when, for every label, the largest gradient entry per training
-resume is at most ``tol`` (1e-5), and the record says so (``fit_converged``,
-``fit_grad_max``, ``fit_iterations``, ``fit_solver``). The solver is a truncated Newton
+resume is at most ``tol`` (1e-6), and the record says so (``fit_converged``,
+``fit_grad_max``, ``fit_iterations``, ``fit_solver``). The tolerance is 1e-6 rather than
+1e-5 because at 1e-5 a small collective's warm start can already pass the test far from the
+optimum: many features each move a little, so no single gradient entry is large (measured:
+Strategy 2, Database_Administrator, alpha = 0.5%, seed 0: the warm start passes 1e-5 with
+an objective 9.3 above the optimum and success-in-set 0.19; at 1e-6 and at 1e-7 it is
+0.255, and at alpha = 5% 1e-6 and 1e-7 agree to four decimals). The solver is a truncated Newton
 method with sparse Hessian-vector products, all ten labels in lockstep
 (:mod:`collective.firms.newton`).
 

@@ -181,7 +181,7 @@ def newton_cg(
     b0: np.ndarray | None = None,
     *,
     lam: float,
-    tol: float = 1e-5,
+    tol: float = 1e-6,
     max_iter: int = 100,
     eta: float = 0.3,
     cg_abs: float = 0.5,
