@@ -78,7 +78,7 @@ def freeze(model: nn.Module, n_frozen: int) -> None:
             param.requires_grad_(False)
         module.eval()
         # Trainer calls model.train() each epoch; an instance attribute shadows nn.Module.train.
-        module.train = _stay_in_eval.__get__(module)  # type: ignore[method-assign]
+        module.train = _stay_in_eval.__get__(module)
 
 
 def _stay_in_eval(self: nn.Module, mode: bool = True) -> nn.Module:

@@ -7,6 +7,8 @@ palette, one font scale, and a fixed colour per strategy and per paper class.
 
 from __future__ import annotations
 
+from typing import Any
+
 from collections.abc import Sequence
 
 import matplotlib as mpl
@@ -51,7 +53,7 @@ def use_style(context: str = "notebook") -> None:
 
 def subplots(
     nrows: int = 1, ncols: int = 1, *, width: float = 3.4, height: float = 3.0, **kwargs
-) -> tuple[plt.Figure, object]:
+) -> tuple[plt.Figure, Any]:
     """``plt.subplots`` with panel sizes in inches, in the book's style."""
     use_style()
     kwargs.setdefault("constrained_layout", True)
