@@ -12,37 +12,16 @@
   success curve, and Section 6.
 
 Nothing here imports the corpus, torch or transformers. The bounds of Sections 3 and 4 are
-re-exported here (``collective.theory.feature_label_bound``); Section 4's are loaded on first
-use, so the exact engine does not pay for sympy.
+re-exported here (``collective.theory.feature_label_bound``); sympy is imported only by the
+functions that derive with it, so the exact engine does not pay for it.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from collective.theory.classification import *  # noqa: F403
 from collective.theory.classification import __all__ as _classification_all
 from collective.theory.curves import SuccessCurve, critical_mass
+from collective.theory.optimization import *  # noqa: F403
+from collective.theory.optimization import __all__ as _optimization_all
 
-_LAZY = {
-    name: "collective.theory.optimization"
-    for name in (
-        "gradient_neutralizing_critical_mass",
-        "risk_minimization_success_bound",
-        "utility_gain_critical_mass",
-        "gradient_control_rate",
-        "gradient_control_success_bound",
-        "derivations",
-        "derivation_latex",
-    )
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'collective.theory' has no attribute {name!r}")
-
-
-__all__ = [*_classification_all, "SuccessCurve", "critical_mass", *_LAZY]  # noqa: PLE0604
+__all__ = [*_classification_all, "SuccessCurve", "critical_mass", *_optimization_all]

@@ -14,7 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import sympy as sp
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # sympy is imported by the two functions that use it (it is slow to import)
+    import sympy as sp
 
 __all__ = [
     "gradient_neutralizing_critical_mass",
@@ -162,6 +165,8 @@ def derivations() -> dict[str, sp.Expr]:
       ``theta - theta_star`` (proof of Theorem 4.5); simplifies to ``alpha xi``.
     - ``"theorem_4_5"``: the solution d_t of the recursion ``d_{t+1} = (1 - eta alpha c) d_t``.
     """
+    import sympy as sp
+
     alpha, g0, gp, mu, beta, U, gu, g_lb, eta, c, d0, xi = sp.symbols(
         "alpha g0 gp mu beta U gu g_lb eta c d0 xi", positive=True
     )
@@ -197,5 +202,7 @@ def derivations() -> dict[str, sp.Expr]:
 
 def derivation_latex(expr: sp.Expr) -> str:
     """LaTeX for an expression of :func:`derivations`, with the norms written as norms."""
+    import sympy as sp
+
     names = {x: _TEX_NAMES[x.name] for x in expr.free_symbols if x.name in _TEX_NAMES}
     return sp.latex(expr, symbol_names=names)
