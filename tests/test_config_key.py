@@ -158,3 +158,43 @@ def test_from_dict_names_unknown_fields():
 
     with pytest.raises(ConfigError, match=r"unknown config field\(s\) \['bogus'\]; known: \['alpha', 'firm', "):
         RunConfig.from_dict({**BASE, "bogus": 1})
+
+
+def test_numpy_and_int_spellings_of_the_same_experiment_have_the_same_key():
+    import numpy as np
+
+    base = RunConfig(**{**BASE, "alpha": 1.0, "max_train": 100})
+    same = RunConfig(**{**BASE, "alpha": 1, "seed": np.int64(0), "spacing": np.int64(20), "random_labels": 0,
+                        "max_train": np.int64(100)})
+    assert same.key() == base.key()
+    assert type(same.alpha) is float and type(same.seed) is int and type(same.spacing) is int
+    assert type(same.random_labels) is float and type(same.max_train) is int
+    # a path for a speed-only parameter is fine (and leaves the key alone)
+    transformer = RunConfig(**{**BASE, "firm": "transformer"})
+    with_path = RunConfig(**{**BASE, "firm": "transformer", "firm_params": {"frozen_cache": Path("/tmp/x")}})
+    assert with_path.key() == transformer.key()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"seed": 1.5}, r"seed must be an integer >= 0, got 1\.5"),
+        ({"seed": True}, r"seed must be an integer >= 0, got True"),
+        ({"seed": "3"}, r"seed must be an integer >= 0, got '3'"),
+        ({"seed": -1}, r"seed must be an integer >= 0, got -1"),
+        ({"max_train": 1}, r"max_train must be an integer >= 2, got 1"),
+        ({"max_train": 10.0}, r"max_train must be an integer >= 2, got 10\.0"),
+        ({"firm": "oracle"}, r"unknown firm 'oracle'; choose one of: linear, transformer"),
+        ({"firm_params": [("C", 1.0)]}, r"firm_params must be a mapping, got list"),
+        ({"firm_params": {"gamma": 1}}, r"unknown parameter\(s\) \['gamma'\] for the linear firm"),
+    ],
+)
+def test_bad_configs_name_the_field(change, message):
+    from collective.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        RunConfig(**{**BASE, **change})
+
+
+def test_smallest_training_subset_is_two():
+    assert RunConfig(**{**BASE, "max_train": 2}).max_train == 2
