@@ -203,7 +203,9 @@ def small_context(synthetic_corpus, monkeypatch):
         data_sha256=full.data_sha256,
         tokens_key=full.tokens_key,
     )
-    from collective.runner import run as run_module
+    import importlib
+
+    run_module = importlib.import_module("collective.runner.run")  # `collective.runner.run` is also a function
 
     monkeypatch.setattr(run_module, "load_context", lambda *a, **k: small)  # where run() looks it up
     return small
