@@ -280,3 +280,38 @@ def test_planting_adversary_under_contamination_has_no_explicit_distribution():
 def test_planting_adversary_rejects_an_unknown_perturbation():
     with pytest.raises(ValueError, match=r"unknown perturbation 'huber'; choose one of: tv, contamination"):
         adversary.planting_adversary(np.eye(2) / 2, [1.0, 0.0], 1, 0.1, "huber")
+
+
+# ---------------------------------------------------------------------------------------------
+# The exact knapsack on hand-solved instances (the random comparison in test_discrete never
+# has free items, exact-budget items or frontier ties)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "costs", "budget", "best", "chosen"),
+    [
+        # a cheap partial set of the same value as an expensive one must stay on the frontier:
+        # B + D = 6 fits (0.6), A + D does not
+        ([1, 1, 5], [0.5, 0.1, 0.5], 0.6, 6, [False, True, True]),
+        # free items (cost 0) count once, whatever the budget
+        ([1, 2], [0.0, 0.5], 1.0, 3, [True, True]),
+        ([1, 2], [0.0, 0.5], 0.4, 1, [True, False]),
+        # an item costing exactly the budget is affordable (ties go to the adversary)
+        ([1], [0.5], 0.5, 1, [True]),
+        ([3, 2, 2], [2, 1, 1], 2, 4, [False, True, True]),
+        # nothing affordable
+        ([1, 1], [0.7, 0.8], 0.5, 0, [False, False]),
+    ],
+)
+def test_knapsack_by_hand(values, costs, budget, best, chosen):
+    value, mask = adversary.knapsack_max_value(values, costs, budget)
+    assert value == pytest.approx(best)
+    assert mask.tolist() == chosen
+    batch = adversary.knapsack_max_value_batch(np.array([values], float), np.array([costs], float), np.array([budget]))
+    assert batch[0] == pytest.approx(best)
+
+
+def test_knapsack_batch_refuses_too_many_items():
+    with pytest.raises(ValueError, match="subset enumeration needs at most 16 items, got 17"):
+        adversary.knapsack_max_value_batch(np.ones((1, 17)), np.ones((1, 17)), np.ones(1))
