@@ -315,3 +315,21 @@ def test_knapsack_by_hand(values, costs, budget, best, chosen):
 def test_knapsack_batch_refuses_too_many_items():
     with pytest.raises(ValueError, match="subset enumeration needs at most 16 items, got 17"):
         adversary.knapsack_max_value_batch(np.ones((1, 17)), np.ones((1, 17)), np.ones(1))
+
+
+def test_knapsack_near_zero_costs_are_free_in_both_solvers():
+    # margins within TIE_TOL are ties, which the adversary wins for free: three of them fit a
+    # zero budget together although their costs add up to more than TIE_TOL
+    tol = adversary.TIE_TOL
+    values, costs = [1.0, 1.0, 1.0, 4.0], [tol, tol, tol / 2, 0.5]
+    assert adversary.knapsack_max_value(values, costs, 0.0)[0] == 3.0
+    batch = adversary.knapsack_max_value_batch(np.array([values]), np.array([costs]), np.array([0.0]))
+    assert batch[0] == 3.0
+
+
+def test_knapsack_batch_takes_sixteen_items():
+    rng = np.random.default_rng(14)
+    values, costs = rng.random((2, 16)), rng.random((2, 16))
+    batch = adversary.knapsack_max_value_batch(values, costs, np.array([1.0, 2.0]))
+    single = [adversary.knapsack_max_value(v, c, b)[0] for v, c, b in zip(values, costs, [1.0, 2.0])]
+    np.testing.assert_allclose(batch, single)
