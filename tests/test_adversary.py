@@ -333,3 +333,15 @@ def test_knapsack_batch_takes_sixteen_items():
     batch = adversary.knapsack_max_value_batch(values, costs, np.array([1.0, 2.0]))
     single = [adversary.knapsack_max_value(v, c, b)[0] for v, c, b in zip(values, costs, [1.0, 2.0])]
     np.testing.assert_allclose(batch, single)
+
+
+def test_point_costs_by_hand_with_integer_masses():
+    # relaxed: the gap to the best other label; balanced: raise y and cut the others to a
+    # common level. Integer input must not break the -inf masking.
+    P = [[0, 4, 2], [3, 0, 0], [1, 1, 1]]
+    y = [0, 0, 2]
+    np.testing.assert_allclose(adversary.relaxed_cost(P, y), [4, 0, 0])
+    # point 0: lift label 0 to L and cut 4 to L (2 stays below): L - 0 = 4 - L -> L = 2
+    np.testing.assert_allclose(adversary.balanced_cost(P, y), [2, 0, 0], atol=1e-12)
+    # with two labels above: (0, 4, 4) -> L - 0 = 2 (4 - L) -> L = 8/3
+    np.testing.assert_allclose(adversary.balanced_cost([[0, 4, 4]], [0]), [8 / 3], atol=1e-12)
