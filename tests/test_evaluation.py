@@ -105,7 +105,7 @@ def test_evaluate_bad_input():
 def test_evaluate_probabilities_every_metric_by_hand():
     # target k = 1; rows 0 and 2 do not carry it
     Y = np.array([[1, 0, 0], [0, 1, 1], [0, 0, 1], [1, 1, 0]])
-    clean = np.array([[0.9, 0.2, 0.1], [0.1, 0.6, 0.4], [0.3, 0.7, 0.5], [0.8, 0.3, 0.2]])
+    clean = np.array([[0.9, 0.2, 0.1], [0.1, 0.6, 0.4], [0.3, 0.7, 0.5], [0.8, 0.9, 0.2]])
     planted = np.array([[0.9, 0.95, 0.1], [0.1, 0.6, 0.4], [0.3, 0.7, 0.8], [0.55, 0.51, 0.2]])
     m = evaluate_probabilities(clean, planted, Y, 1)
     expected = {
@@ -113,16 +113,16 @@ def test_evaluate_probabilities_every_metric_by_hand():
         "success_top1": 0.5,  # rows 0 and 1
         "success_in_set_without_target": 1.0,  # rows 0 and 2
         "success_top1_without_target": 0.5,  # row 0 only (row 2's top is column 2)
-        "clean_in_set": 0.5,  # rows 1 and 2
-        "clean_top1": 0.5,  # rows 1 and 2
+        "clean_in_set": 0.75,  # rows 1, 2 and 3
+        "clean_top1": 0.75,  # rows 1, 2 and 3
         "clean_in_set_without_target": 0.5,  # row 2
         "clean_top1_without_target": 0.5,  # row 2
-        # clean predictions (> 0.5): [1,0,0], [0,1,0], [0,1,0], [1,0,0]; the 0.5 is not in
-        # TP = 3 (r0c0, r1c1, r3c0), FP = 1 (r2c1), FN = 3 (r1c2, r2c2, r3c1); 8 of 12 right
-        "precision": 3 / 4,
-        "recall": 3 / 6,
-        "f1": 2 * 3 / (2 * 3 + 1 + 3),
-        "hamming_accuracy": 8 / 12,
+        # clean predictions (> 0.5): [1,0,0], [0,1,0], [0,1,0], [1,1,0]; the 0.5 is not in
+        # TP = 4 (r0c0, r1c1, r3c0, r3c1), FP = 1 (r2c1), FN = 2 (r1c2, r2c2); 9 of 12 right
+        "precision": 4 / 5,
+        "recall": 4 / 6,
+        "f1": 2 * 4 / (2 * 4 + 1 + 2),
+        "hamming_accuracy": 9 / 12,
         "n_test": 4,
         "n_test_without_target": 2,
     }
