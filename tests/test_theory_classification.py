@@ -221,3 +221,14 @@ def test_corrected_critical_masses_by_hand_and_their_defaults():
     assert cl.corrected_critical_mass_erasure(s, tau, eps, perturbation="contamination") == pytest.approx(
         (2 * tau + eta) / (1 - s + 2 * tau)
     )
+
+
+def test_feature_only_critical_mass_at_the_edge_is_infinite_even_without_signal_mass():
+    from collective.theory import classification as cl
+
+    # denominator 1 - S* - ε/(1-ε) = 0 exactly: infinite (documented), also when ξ = 0 (not 0/0 = nan)
+    assert cl.critical_mass_feature_only(0.75, 0.0, 0.5, 0.2) == np.inf
+    assert cl.critical_mass_feature_only(0.75, 0.1, 0.5, 0.2) == np.inf
+    assert cl.corrected_critical_mass_feature_label(0.8, 0.1, 0.5, 0.1) == cl.corrected_critical_mass_feature_label(
+        0.8, 0.1, 0.5, 0.1, "tv"
+    )
