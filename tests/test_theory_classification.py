@@ -232,3 +232,13 @@ def test_feature_only_critical_mass_at_the_edge_is_infinite_even_without_signal_
     assert cl.corrected_critical_mass_feature_label(0.8, 0.1, 0.5, 0.1) == cl.corrected_critical_mass_feature_label(
         0.8, 0.1, 0.5, 0.1, "tv"
     )
+
+
+def test_corrected_bounds_by_hand_under_both_perturbations():
+    from collective.theory import classification as cl
+
+    a, xi, delta, p, tau, eps = 0.5, 0.1, 0.4, 0.5, 0.05, 0.1
+    for perturbation, b in (("tv", 2 * eps), ("contamination", eps / (1 - eps))):
+        assert cl.corrected_feature_label_bound(a, xi, delta, eps, perturbation) == pytest.approx(1 - delta * xi - b / a)
+        assert cl.corrected_feature_only_bound(a, xi, p, eps, perturbation) == pytest.approx(1 - xi / a - b / (p * a))
+        assert cl.corrected_erasure_bound(a, tau, eps, 1.0, perturbation) == pytest.approx(1 - 2 * tau - b / a)

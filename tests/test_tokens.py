@@ -152,6 +152,9 @@ def test_split_sizes_by_hand(tokenizer):
     assert split.n_triggers(2).tolist() == [1, 0, 1]
     assert split.word_starts(0).tolist() == [0, 1, 2]
     assert split.planted_ids(1, 1).tolist() == []
+    counts = split.counts()
+    assert counts.shape == (3, 30522) and counts.dtype == np.float32  # the whole vocabulary
+    assert split.counts(vocab_size=40000).shape == (3, 40000)
     # the same split whatever the batch size, with or without a progress bar
     for kwargs in ({"batch_size": 1}, {"batch_size": 2, "progress": True}):
         other = tokenize_texts(["a b c", "", "hello world"], tokenizer, **kwargs)
