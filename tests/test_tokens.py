@@ -151,6 +151,7 @@ def test_split_sizes_by_hand(tokenizer):
     assert split.n_tokens.tolist() == [3, 0, 2]
     assert split.n_triggers(2).tolist() == [1, 0, 1]
     assert split.word_starts(0).tolist() == [0, 1, 2]
+    assert split.ids(0).dtype == np.int64 and split.planted_ids(0, 2).dtype == np.int64  # as documented
     assert split.planted_ids(1, 1).tolist() == []
     counts = split.counts()
     assert counts.shape == (3, 30522) and counts.dtype == np.float32  # the whole vocabulary
