@@ -153,9 +153,6 @@ def test_split_sizes_by_hand(tokenizer):
     assert split.word_starts(0).tolist() == [0, 1, 2]
     assert split.ids(0).dtype == np.int64 and split.planted_ids(0, 2).dtype == np.int64  # as documented
     assert split.planted_ids(1, 1).tolist() == []
-    counts = split.counts()
-    assert counts.shape == (3, 30522) and counts.dtype == np.float32  # the whole vocabulary
-    assert split.counts(vocab_size=40000).shape == (3, 40000)
     # the same split whatever the batch size, with or without a progress bar
     for kwargs in ({"batch_size": 1}, {"batch_size": 2, "progress": True}):
         other = tokenize_texts(["a b c", "", "hello world"], tokenizer, **kwargs)
@@ -256,3 +253,11 @@ def test_tokenizer_fingerprint_ignores_truncation_state():
     used = default_tokenizer()
     used("a b", truncation=True, max_length=8)
     assert tokenizer_fingerprint(used) == tokenizer_fingerprint(default_tokenizer())
+
+
+def test_bag_of_tokens_shape_and_dtype(tokenizer):
+    split = tokenize_texts(["a b c", "", "hello world"], tokenizer)
+    counts = split.counts()
+    assert counts.shape == (3, 30522) and counts.dtype == np.float32  # the whole vocabulary
+    assert split.counts(vocab_size=40000).shape == (3, 40000)
+    assert counts.sum(axis=1).A1.tolist() == [3.0, 0.0, 2.0]
