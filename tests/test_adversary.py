@@ -280,3 +280,68 @@ def test_planting_adversary_under_contamination_has_no_explicit_distribution():
 def test_planting_adversary_rejects_an_unknown_perturbation():
     with pytest.raises(ValueError, match=r"unknown perturbation 'huber'; choose one of: tv, contamination"):
         adversary.planting_adversary(np.eye(2) / 2, [1.0, 0.0], 1, 0.1, "huber")
+
+
+# ---------------------------------------------------------------------------------------------
+# The exact knapsack on hand-solved instances (the random comparison in test_discrete never
+# has free items, exact-budget items or frontier ties)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "costs", "budget", "best", "chosen"),
+    [
+        # a cheap partial set of the same value as an expensive one must stay on the frontier:
+        # B + D = 6 fits (0.6), A + D does not
+        ([1, 1, 5], [0.5, 0.1, 0.5], 0.6, 6, [False, True, True]),
+        # free items (cost 0) count once, whatever the budget
+        ([1, 2], [0.0, 0.5], 1.0, 3, [True, True]),
+        ([1, 2], [0.0, 0.5], 0.4, 1, [True, False]),
+        # an item costing exactly the budget is affordable (ties go to the adversary)
+        ([1], [0.5], 0.5, 1, [True]),
+        ([3, 2, 2], [2, 1, 1], 2, 4, [False, True, True]),
+        # nothing affordable
+        ([1, 1], [0.7, 0.8], 0.5, 0, [False, False]),
+    ],
+)
+def test_knapsack_by_hand(values, costs, budget, best, chosen):
+    value, mask = adversary.knapsack_max_value(values, costs, budget)
+    assert value == pytest.approx(best)
+    assert mask.tolist() == chosen
+    batch = adversary.knapsack_max_value_batch(np.array([values], float), np.array([costs], float), np.array([budget]))
+    assert batch[0] == pytest.approx(best)
+
+
+def test_knapsack_batch_refuses_too_many_items():
+    with pytest.raises(ValueError, match="subset enumeration needs at most 16 items, got 17"):
+        adversary.knapsack_max_value_batch(np.ones((1, 17)), np.ones((1, 17)), np.ones(1))
+
+
+def test_knapsack_near_zero_costs_are_free_in_both_solvers():
+    # margins within TIE_TOL are ties, which the adversary wins for free: three of them fit a
+    # zero budget together although their costs add up to more than TIE_TOL
+    tol = adversary.TIE_TOL
+    values, costs = [1.0, 1.0, 1.0, 4.0], [tol, tol, tol / 2, 0.5]
+    assert adversary.knapsack_max_value(values, costs, 0.0)[0] == 3.0
+    batch = adversary.knapsack_max_value_batch(np.array([values]), np.array([costs]), np.array([0.0]))
+    assert batch[0] == 3.0
+
+
+def test_knapsack_batch_takes_sixteen_items():
+    rng = np.random.default_rng(14)
+    values, costs = rng.random((2, 16)), rng.random((2, 16))
+    batch = adversary.knapsack_max_value_batch(values, costs, np.array([1.0, 2.0]))
+    single = [adversary.knapsack_max_value(v, c, b)[0] for v, c, b in zip(values, costs, [1.0, 2.0])]
+    np.testing.assert_allclose(batch, single)
+
+
+def test_point_costs_by_hand_with_integer_masses():
+    # relaxed: the gap to the best other label; balanced: raise y and cut the others to a
+    # common level. Integer input must not break the -inf masking.
+    P = [[0, 4, 2], [3, 0, 0], [1, 1, 1]]
+    y = [0, 0, 2]
+    np.testing.assert_allclose(adversary.relaxed_cost(P, y), [4, 0, 0])
+    # point 0: lift label 0 to L and cut 4 to L (2 stays below): L - 0 = 4 - L -> L = 2
+    np.testing.assert_allclose(adversary.balanced_cost(P, y), [2, 0, 0], atol=1e-12)
+    # with two labels above: (0, 4, 4) -> L - 0 = 2 (4 - L) -> L = 8/3
+    np.testing.assert_allclose(adversary.balanced_cost([[0, 4, 4]], [0]), [8 / 3], atol=1e-12)

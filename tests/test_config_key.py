@@ -166,3 +166,99 @@ def test_from_dict_names_unknown_fields():
 
     with pytest.raises(ConfigError, match=r"unknown config field\(s\) \['bogus'\]; known: \['alpha', 'firm', "):
         RunConfig.from_dict({**BASE, "bogus": 1})
+
+
+def test_numpy_and_int_spellings_of_the_same_experiment_have_the_same_key():
+    import numpy as np
+
+    base = RunConfig(**{**BASE, "alpha": 1.0, "max_train": 100})
+    same = RunConfig(**{**BASE, "alpha": 1, "seed": np.int64(0), "spacing": np.int64(20), "random_labels": 0,
+                        "max_train": np.int64(100)})
+    assert same.key() == base.key()
+    assert type(same.alpha) is float and type(same.seed) is int and type(same.spacing) is int
+    assert type(same.random_labels) is float and type(same.max_train) is int
+    # a path for a speed-only parameter is fine (and leaves the key alone)
+    transformer = RunConfig(**{**BASE, "firm": "transformer"})
+    with_path = RunConfig(**{**BASE, "firm": "transformer", "firm_params": {"frozen_cache": Path("/tmp/x")}})
+    assert with_path.key() == transformer.key()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"seed": 1.5}, r"seed must be an integer >= 0, got 1\.5"),
+        ({"seed": True}, r"seed must be an integer >= 0, got True"),
+        ({"seed": "3"}, r"seed must be an integer >= 0, got '3'"),
+        ({"seed": -1}, r"seed must be an integer >= 0, got -1"),
+        ({"max_train": 1}, r"max_train must be an integer >= 2, got 1"),
+        ({"max_train": 10.0}, r"max_train must be an integer >= 2, got 10\.0"),
+        ({"firm": "oracle"}, r"unknown firm 'oracle'; choose one of: linear, transformer"),
+        ({"firm_params": [("C", 1.0)]}, r"firm_params must be a mapping, got list"),
+        ({"firm_params": {"gamma": 1}}, r"unknown parameter\(s\) \['gamma'\] for the linear firm"),
+    ],
+)
+def test_bad_configs_name_the_field(change, message):
+    from collective.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        RunConfig(**{**BASE, **change})
+
+
+def test_smallest_training_subset_is_two():
+    assert RunConfig(**{**BASE, "max_train": 2}).max_train == 2
+
+
+def test_command_by_hand():
+    assert RunConfig(**BASE).command() == (
+        "collective run --firm linear --strategy feature-label --target Database_Administrator "
+        "--alpha 0.05 --seed 0 --spacing 20"
+    )
+    config = RunConfig(**{**BASE, "random_labels": 0.1, "max_train": 1000, "spacing": 7,
+                          "firm_params": {"C": 2.0, "min_df": 5, "warm_start": False}})
+    assert config.command() == (
+        "collective run --firm linear --strategy feature-label --target Database_Administrator "
+        "--alpha 0.05 --seed 0 --spacing 7 --random-labels 0.1 --max-train 1000 "
+        "--firm-param C=2.0 --firm-param warm_start=false"
+    )
+    # the transformer's seed defaults to the run's: only a different one is spelled out
+    base = {**BASE, "firm": "transformer", "seed": 3}
+    assert "--firm-param" not in RunConfig(**base).command()
+    assert RunConfig(**{**base, "firm_params": {"seed": 0, "model": "m"}}).command().endswith(
+        '--seed 3 --spacing 20 --firm-param model="m" --firm-param seed=0'
+    )
+
+
+class _Captured(Exception):
+    pass
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        BASE,
+        {**BASE, "random_labels": 0.1, "max_train": 1000, "spacing": 7, "firm_params": {"C": 2.0, "warm_start": False}},
+        {**BASE, "firm": "transformer", "seed": 3},
+        {**BASE, "firm": "transformer", "seed": 3, "firm_params": {"seed": 0}},
+        {**BASE, "firm": "transformer", "seed": 0, "firm_params": {"seed": 5, "train_layers": 1, "epochs": 2.5}},
+        {**BASE, "strategy": "feature-only", "alpha": 0.0123456, "seed": 2},
+        {**BASE, "alpha": 1 / 3, "random_labels": 2 / 3},  # more digits than %g prints
+    ],
+)
+def test_command_computes_the_same_experiment(config, monkeypatch):
+    # The printed command, parsed by the real command line, gives a config with the same key.
+    import shlex
+
+    import collective.runner
+    from collective.cli import main
+
+    def capture(config, **_):
+        raise _Captured(config)
+
+    monkeypatch.setattr(collective.runner, "run", capture)
+    original = RunConfig(**config)
+    argv = shlex.split(original.command())
+    assert argv[:2] == ["collective", "run"]
+    with pytest.raises(_Captured) as caught:
+        main(argv[1:])
+    parsed = caught.value.args[0]
+    assert parsed.key() == original.key(), (original.command(), parsed.as_dict(), original.as_dict())

@@ -319,3 +319,75 @@ def test_claims_b2_b3_b4_pointwise_on_random_problems():
         assert np.all(agree[condition])
         checked["B.4"] += int(condition.sum())
     assert min(checked.values()) > 1000
+
+
+@pytest.mark.parametrize(
+    ("g", "expected"),
+    [([0, 0, 2, 2], True), ([0.0, 0.0, 2.0, 3.0], True), ([0, 1, 2, 3], True), ([3, 3, 3, 3], True),
+     ([0, 0, 1, 1], False), ([1, 0, 2, 3], False), ([1, 2, 3, 3], False)],
+)
+def test_is_idempotent_by_hand(g, expected):
+    # g(g(x)) = g(x) checked entry by entry: e.g. [0, 0, 1, 1] sends 2 -> 1 -> 0
+    assert discrete.is_idempotent(g) is expected
+
+
+def test_erasure_labels_point_reading_by_hand():
+    # every point's label is the top label at the point g(x) = 0: label 1
+    assert discrete.erasure_labels(P0_ERASE, G_ERASE).tolist() == [1, 1]
+    assert discrete.erasure_labels(P0_ERASE, G_ERASE, "point").tolist() == [1, 1]
+    # three labels, two fibres: labels follow the image point's argmax
+    P0 = np.array([[0.1, 0.0, 0.2], [0.05, 0.05, 0.0], [0.0, 0.3, 0.1], [0.2, 0.0, 0.0]])
+    assert discrete.erasure_labels(P0, [0, 0, 2, 2]).tolist() == [2, 2, 1, 1]
+    # summary reading pools the fibre {0, 1}: (0.15, 0.05, 0.2) -> 2; fibre {2, 3}: (0.2, 0.3, 0.1) -> 1
+    assert discrete.erasure_labels(P0, [0, 0, 2, 2], "summary").tolist() == [2, 2, 1, 1]
+    P0[1] = [0.3, 0.0, 0.0]  # now the pooled fibre {0, 1} has label 0, the point 0 still 2
+    P0 /= P0.sum()
+    assert discrete.erasure_labels(P0, [0, 0, 2, 2], "summary").tolist()[:2] == [0, 0]
+    assert discrete.erasure_labels(P0, [0, 0, 2, 2], "point").tolist()[:2] == [2, 2]
+
+
+POINT_WITHOUT_MASS = (np.array([[0.0, 0.0], [0.5, 0.5]]), [0, 0])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda P0, g: discrete.erasure_labels(P0, g),
+        lambda P0, g: discrete.erasure_mixture(P0, g, 0.5),
+        lambda P0, g: discrete.tau_of(P0, g),
+        lambda P0, g: discrete.erasure_success(P0, g, 0.5),
+    ],
+)
+def test_point_reading_needs_mass_at_the_image(call):
+    with pytest.raises(ValueError, match=r"g maps points \[1\] to rows without mass"):
+        call(*POINT_WITHOUT_MASS)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: discrete.erasure_labels(P0_ERASE, G_ERASE, "fibre"), "unknown reading 'fibre'; choose one of: point, summary"),
+        (lambda: discrete.erasure_mixture(P0_ERASE, G_ERASE, 0.5, "fibre"), "unknown reading 'fibre'; choose one of: point, summary"),
+        (lambda: discrete.tau_of(P0_ERASE, G_ERASE, "fibre"), "unknown reading 'fibre'; choose one of: point, summary"),
+        (lambda: discrete.erasure_success(P0_ERASE, G_ERASE, 0.5, reading="fibre"), "unknown reading 'fibre'; choose one of: point, summary"),
+        (lambda: discrete.erasure_success(P0_ERASE, G_ERASE, 0.5, perturbation="huber"), "unknown perturbation 'huber'; choose one of: tv, contamination"),
+        (lambda: discrete.planting_mixture(P0_TWO, G_TWO, 1, 0.5, "feature"), "unknown strategy 'feature'; choose one of: feature-label, feature-only"),
+        (lambda: discrete.planting_success(P0_TWO, G_TWO, 1, 0.5, "feature"), "unknown strategy 'feature'; choose one of: feature-label, feature-only"),
+        (lambda: discrete.planting_success(P0_TWO, G_TWO, 1, 0.5, perturbation="huber"), "unknown perturbation 'huber'; choose one of: tv, contamination"),
+        (lambda: discrete.planting_success_batch(P0_TWO[None], G_TWO[None], 1, 0.5, "feature"), "unknown strategy 'feature'"),
+        (lambda: discrete.planting_success_batch(P0_TWO[None], G_TWO[None], 1, 0.5, perturbation="huber"), "unknown perturbation 'huber'"),
+        (lambda: discrete.erasure_success_batch(P0_ERASE[None], G_ERASE[None], 0.5, reading="fibre"), "unknown reading 'fibre'"),
+        (lambda: discrete.erasure_success_batch(P0_ERASE[None], G_ERASE[None], 0.5, perturbation="huber"), "unknown perturbation 'huber'"),
+        (lambda: discrete.erasure_mixture(P0_ERASE, G_ERASE, 0.0), "alpha"),
+        (lambda: discrete.planting_mixture(P0_TWO, G_TWO, 1, 1.5), "alpha"),
+        (lambda: discrete.erasure_success(P0_ERASE, G_ERASE, 0.5, eps=1.0), "eps"),
+        (lambda: discrete.delta_of(P0_TWO, G_TWO, 2), r"y_star must be a label index in range\(2\), got 2"),
+        (lambda: discrete.p_of(P0_TWO, -1), r"y_star must be a label index in range\(2\), got -1"),
+        (lambda: discrete.xi_of(P0_TWO, [2, 2, 3]), r"g must have one entry per feature value, shape \(4,\), got \(3,\)"),
+        (lambda: discrete.rho_of(P0_TWO, [0.5, 0, 0, 0]), "g must hold integer row indices"),
+        (lambda: discrete.xi_of(P0_TWO * 2, G_TWO), "it sums to 2"),
+    ],
+)
+def test_bad_arguments_name_what_is_wrong(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

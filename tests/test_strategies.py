@@ -126,3 +126,32 @@ def test_bad_input(kwargs, message):
 def test_bad_label_matrix():
     with pytest.raises(ConfigError, match=r"\(n, 10\)"):
         apply_strategy(np.zeros((5, 3)), strategy="feature-label", target=LABELS[0], alpha=0.1, seed=0)
+
+
+def test_plan_types_and_the_callers_labels_stay_untouched():
+    Y = _labels(300)
+    before = Y.copy()
+    plan = apply_strategy(Y, strategy="feature-label", target=LABELS[1], alpha=0.1, seed=0)
+    np.testing.assert_array_equal(Y, before)  # the plan's labels are a copy
+    assert plan.Y.dtype == np.uint8 and plan.Y is not Y
+    assert plan.collective.dtype == np.int64 and plan.randomized.dtype == np.int64
+    assert plan.randomized.shape == (0,)
+    plan = apply_strategy(Y, strategy="feature-label", target=LABELS[1], alpha=0.1, seed=0, random_labels=0.5)
+    np.testing.assert_array_equal(Y, before)
+    assert plan.randomized.dtype == np.int64 and len(plan.randomized) == 150
+    assert len(np.unique(plan.randomized)) == 150  # drawn without replacement
+
+
+def test_draws_are_pinned():
+    # The committed results were computed with these draws (the cache key holds the seed, not
+    # the drawing code): a change of the seeding or of the draws must fail here.
+    import hashlib
+
+    Y = _labels(200, seed=0)
+    plan = apply_strategy(Y, strategy="feature-label", target="Web_Developer", alpha=0.05, seed=3, random_labels=0.1)
+    assert plan.collective.tolist() == [5, 13, 51, 57, 99, 126, 132, 134, 194, 195]
+    assert plan.randomized.tolist() == [30, 50, 58, 63, 70, 76, 79, 92, 95, 98, 102, 113, 115, 137, 141,
+                                        144, 146, 150, 166, 179]
+    assert hashlib.sha256(plan.Y.tobytes()).hexdigest()[:16] == "0d3ebbc8b7f3bd63"
+    plan = apply_strategy(Y, strategy="feature-only", target="Web_Developer", alpha=0.05, seed=3)
+    assert plan.collective.tolist() == [2, 11, 47, 69, 104, 129, 132, 133, 183, 199]

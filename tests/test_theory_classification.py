@@ -187,3 +187,58 @@ def test_sympy_lemma_b1():
 def test_bad_arguments(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_critical_masses_are_infinite_when_the_eps_term_eats_the_target():
+    from collective.theory import classification as cl
+
+    # 1 - S* - ε/(1-ε) < 0 although 1 - S* - ε/(1-ε) + Δξ > 0: no α reaches S* = 0.9
+    assert cl.critical_mass_feature_label(0.9, 0.1, 0.5, 0.1) == np.inf
+    assert cl.critical_mass_erasure(0.9, 0.05, 0.1) == np.inf
+    # exactly at the edge (1 - S* = ε/(1-ε) = 1/4 in floating point too): still infinite, as documented
+    assert cl.critical_mass_feature_label(0.75, 0.1, 0.5, 0.2) == np.inf
+    assert cl.critical_mass_erasure(0.75, 0.05, 0.2) == np.inf
+    # and finite just inside
+    assert cl.critical_mass_feature_label(0.7, 0.1, 0.5, 0.2) == pytest.approx(0.05 / (0.3 - 0.25 + 0.05))
+    assert cl.critical_mass_erasure(0.7, 0.05, 0.2) == pytest.approx(0.05 / (0.15 - 0.125 + 0.05))
+
+
+def test_corrected_critical_masses_by_hand_and_their_defaults():
+    from collective.theory import classification as cl
+
+    s, xi, delta, p, tau, eps = 0.8, 0.1, 0.5, 0.4, 0.05, 0.1
+    # defaults: ε = 0 (then they equal the paper's corollaries), TV, ρ = 1
+    assert cl.corrected_critical_mass_feature_label(s, xi, delta) == pytest.approx(cl.critical_mass_feature_label(s, xi, delta))
+    assert cl.corrected_critical_mass_feature_only(s, xi, p) == pytest.approx(cl.critical_mass_feature_only(s, xi, p))
+    assert cl.corrected_critical_mass_erasure(s, tau) == pytest.approx(cl.critical_mass_erasure(s, tau))
+    b = 2 * eps  # TV budget
+    assert cl.corrected_critical_mass_feature_label(s, xi, delta, eps) == pytest.approx((delta * xi + b) / (1 - s + delta * xi))
+    assert cl.corrected_critical_mass_feature_only(s, xi, p, eps) == pytest.approx(((1 - p) * xi + b) / (p * (1 - s)))
+    assert cl.corrected_critical_mass_erasure(s, tau, eps) == pytest.approx((2 * tau + b) / (1 - s + 2 * tau))
+    # ρ enters as max(1, ρ - 1)
+    assert cl.corrected_critical_mass_erasure(s, tau, eps, rho=3.5) == pytest.approx((2 * tau + 2.5 * b) / (1 - s + 2 * tau))
+    eta = eps / (1 - eps)  # contamination budget
+    assert cl.corrected_critical_mass_erasure(s, tau, eps, perturbation="contamination") == pytest.approx(
+        (2 * tau + eta) / (1 - s + 2 * tau)
+    )
+
+
+def test_feature_only_critical_mass_at_the_edge_is_infinite_even_without_signal_mass():
+    from collective.theory import classification as cl
+
+    # denominator 1 - S* - ε/(1-ε) = 0 exactly: infinite (documented), also when ξ = 0 (not 0/0 = nan)
+    assert cl.critical_mass_feature_only(0.75, 0.0, 0.5, 0.2) == np.inf
+    assert cl.critical_mass_feature_only(0.75, 0.1, 0.5, 0.2) == np.inf
+    assert cl.corrected_critical_mass_feature_label(0.8, 0.1, 0.5, 0.1) == cl.corrected_critical_mass_feature_label(
+        0.8, 0.1, 0.5, 0.1, "tv"
+    )
+
+
+def test_corrected_bounds_by_hand_under_both_perturbations():
+    from collective.theory import classification as cl
+
+    a, xi, delta, p, tau, eps = 0.5, 0.1, 0.4, 0.5, 0.05, 0.1
+    for perturbation, b in (("tv", 2 * eps), ("contamination", eps / (1 - eps))):
+        assert cl.corrected_feature_label_bound(a, xi, delta, eps, perturbation) == pytest.approx(1 - delta * xi - b / a)
+        assert cl.corrected_feature_only_bound(a, xi, p, eps, perturbation) == pytest.approx(1 - xi / a - b / (p * a))
+        assert cl.corrected_erasure_bound(a, tau, eps, 1.0, perturbation) == pytest.approx(1 - 2 * tau - b / a)

@@ -143,3 +143,121 @@ def test_shortcut_on_real_resumes(tokenizer):
         expected = counts[i].toarray().ravel()
         expected[TRIGGER_TOKEN_ID] += split.n_triggers(20)[i]
         np.testing.assert_array_equal(got, expected)
+
+
+def test_split_sizes_by_hand(tokenizer):
+    split = tokenize_texts(["a b c", "", "hello world"], tokenizer)
+    assert split.n_words.tolist() == [3, 0, 2]
+    assert split.n_tokens.tolist() == [3, 0, 2]
+    assert split.n_triggers(2).tolist() == [1, 0, 1]
+    assert split.word_starts(0).tolist() == [0, 1, 2]
+    assert split.ids(0).dtype == np.int64 and split.planted_ids(0, 2).dtype == np.int64  # as documented
+    assert split.planted_ids(1, 1).tolist() == []
+    # the same split whatever the batch size, with or without a progress bar
+    for kwargs in ({"batch_size": 1}, {"batch_size": 2, "progress": True}):
+        other = tokenize_texts(["a b c", "", "hello world"], tokenizer, **kwargs)
+        for name in ("token_ids", "token_offsets", "word_ntokens", "word_offsets"):
+            np.testing.assert_array_equal(getattr(other, name), getattr(split, name))
+
+
+def test_split_errors(tokenizer, tmp_path):
+    from collective.errors import DataError
+
+    split = tokenize_texts(["a b c", "d e", "f"], tokenizer)
+    with pytest.raises(DataError, match="token and word offsets disagree on the number of documents"):
+        TokenizedSplit(split.token_ids, split.token_offsets, split.word_ntokens, split.word_offsets[:-1])
+    with pytest.raises(ConfigError, match="subset indices must be one-dimensional"):
+        split.subset([[0, 1]])
+    with pytest.raises(ConfigError, match="subset index out of range for a split of 3 documents"):
+        split.subset([-4])
+    assert split.subset([-1]).ids(0).tolist() == split.ids(2).tolist()
+    assert len(split.subset([])) == 0
+    with pytest.raises(DataError, match=r"the tokenized cache .*missing\.npz is unreadable .*; delete it to re-tokenize"):
+        TokenizedSplit.load(tmp_path / "missing.npz")
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    with pytest.raises(DataError, match="unreadable"):
+        TokenizedSplit.load(tmp_path / "bad.npz")
+
+    class Slow:
+        is_fast = False
+
+    with pytest.raises(ConfigError, match=r"tokenize_texts needs a fast tokenizer \(it reads word_ids\(\)\)"):
+        tokenize_texts(["a"], Slow())
+
+
+@pytest.mark.parametrize(
+    ("spacing", "message"),
+    [(2.5, "spacing must be a whole number of words >= 1, got 2.5"),
+     (True, "spacing must be a whole number of words >= 1, got True"),
+     (0, r"spacing must be >= 1 \(the trigger goes after every `spacing`-th word\), got 0")],
+)
+def test_bad_spacing_messages(spacing, message):
+    from collective.resumes.tokens import check_spacing
+
+    with pytest.raises(ConfigError, match=message):
+        check_spacing(spacing)
+    assert check_spacing(np.int64(3)) == 3 and type(check_spacing(np.int64(3))) is int
+
+
+def test_tokenize_corpus_caches_by_corpus_and_tokenizer(tokenizer, tmp_path, monkeypatch):
+    from collective.resumes import tokens as tokens_mod
+
+    monkeypatch.setenv("COLLECTIVE_CACHE", str(tmp_path))
+
+    class Split:
+        def __init__(self, texts):
+            self.texts = texts
+
+        def __len__(self):
+            return len(self.texts)
+
+        def __getitem__(self, name):
+            assert name == "text"
+            return self.texts
+
+    class Corpus:
+        sha256 = "0" * 64
+        train = Split(["a b c", "d e f g"])
+        test = Split(["h i"])
+
+    first = tokens_mod.tokenize_corpus(Corpus(), tokenizer, progress=False)
+    assert len(first.train) == 2 and len(first.test) == 1 and first.data_sha256 == "0" * 64
+    assert (tmp_path / "tokens" / first.key / "train.npz").exists()
+    assert first.train.ids(1).tolist() == tokenizer("d e f g", add_special_tokens=False)["input_ids"]
+
+    def no_tokenizing(*args, **kwargs):
+        raise AssertionError("a cached corpus must not be tokenized again")
+
+    monkeypatch.setattr(tokens_mod, "tokenize_texts", no_tokenizing)
+    again = tokens_mod.tokenize_corpus(Corpus(), tokenizer, progress=False)
+    assert again.key == first.key
+    np.testing.assert_array_equal(again.train.token_ids, first.train.token_ids)
+    monkeypatch.undo()
+    monkeypatch.setenv("COLLECTIVE_CACHE", str(tmp_path))
+
+    class Other(Corpus):
+        sha256 = "1" * 64
+
+    assert tokens_mod.tokenize_corpus(Other(), tokenizer, progress=False).key != first.key
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known bug: tokenizer_fingerprint hashes the backend's truncation/padding state, which "
+    "a call with truncation=... changes, so a used tokenizer gets another tokens-cache key than a "
+    "fresh one (spurious cache misses, not wrong numbers); fixing it changes every existing key",
+)
+def test_tokenizer_fingerprint_ignores_truncation_state():
+    from collective.resumes.tokens import tokenizer_fingerprint
+
+    used = default_tokenizer()
+    used("a b", truncation=True, max_length=8)
+    assert tokenizer_fingerprint(used) == tokenizer_fingerprint(default_tokenizer())
+
+
+def test_bag_of_tokens_shape_and_dtype(tokenizer):
+    split = tokenize_texts(["a b c", "", "hello world"], tokenizer)
+    counts = split.counts()
+    assert counts.shape == (3, 30522) and counts.dtype == np.float32  # the whole vocabulary
+    assert split.counts(vocab_size=40000).shape == (3, 40000)
+    assert counts.sum(axis=1).A1.tolist() == [3.0, 0.0, 2.0]

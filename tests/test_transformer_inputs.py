@@ -110,6 +110,14 @@ def test_dataset_and_collate_pad_and_mask(tokenizer, texts):
         assert batch["input_ids"][r, n:].eq(tokenizer.pad_token_id).all()
         assert batch["attention_mask"][r].tolist() == [1] * n + [0] * (width - n)
         assert batch["labels"][r].tolist() == Y[i].tolist()
+    assert batch["attention_mask"].dtype == torch.int64
+    # a batch of one (the last batch of an epoch can be that small)
+    one = tf.collate([rows[3]])
+    assert one["input_ids"].tolist() == [inputs[3].tolist()]
+    assert one["attention_mask"].tolist() == [[1] * len(inputs[3])]
+    assert one["labels"].tolist() == [Y[3].tolist()]
+    one = tf.collate([{"inputs_embeds": torch.ones((2, 3))}])
+    assert one["inputs_embeds"].shape == (1, 2, 3) and "labels" not in one
     # embeddings (frozen-layer cache): float rows, no labels
     emb = [np.full((k, 3), float(k), dtype=np.float16) for k in (2, 5)]
     batch = tf.collate([{"inputs_embeds": torch.from_numpy(e.astype(np.float32))} for e in emb])

@@ -100,17 +100,19 @@ class RunConfig:
             f"--firm {self.firm}",
             f"--strategy {self.strategy}",
             f"--target {self.target}",
-            f"--alpha {self.alpha:g}",
+            f"--alpha {self.alpha!r}",  # repr: the shortest string that parses back to the same float
             f"--seed {self.seed}",
             f"--spacing {self.spacing}",
         ]
         if self.random_labels:
-            parts.append(f"--random-labels {self.random_labels:g}")
+            parts.append(f"--random-labels {self.random_labels!r}")
         if self.max_train is not None:
             parts.append(f"--max-train {self.max_train}")
         defaults = json.loads(_canonical_firm_params(self.firm, "{}"))
         for name, value in sorted(self.firm_params.items()):
-            if name == "seed" and value == self.seed:
+            if name == "seed":  # the firm's seed defaults to the run's, not to the declared default
+                if value != self.seed:
+                    parts.append(f"--firm-param seed={value}")
                 continue
             if defaults.get(name) != value:
                 parts.append(f"--firm-param {name}={json.dumps(value)}")
