@@ -1,0 +1,234 @@
+"""Reading the raw corpus safely: the ``.txt``/``.lab`` pairs of a zip or a folder.
+
+Whatever the archive holds is checked before it is trusted: entries that would escape the
+folder (absolute paths, ``..``) and symlinks are refused, text that is not clean cp1252
+(UTF-16, NUL bytes, UTF-8 mojibake) is reported with the file's name, unpaired files are
+counted, and the same resume id twice is an error. :func:`read_raw_checked` returns the pairs
+and the counts that ``collective data info`` prints.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from collective.errors import DataError
+
+#: The corpus's text encoding (Windows-1252; decodes with no replacement characters).
+TEXT_ENCODING = "cp1252"
+#: Upstream home of the archive (GitHub raw file on branch master).
+UPSTREAM_URL = "https://raw.githubusercontent.com/florex/resume_corpus/master/resumes_corpus.zip"
+ENV_VAR = "COLLECTIVE_RESUMES"
+
+
+@dataclass(frozen=True)
+class RawResume:
+    """One ``.txt``/``.lab`` pair as found in the archive."""
+
+    id: str
+    text: str
+    labels: tuple[str, ...]
+
+
+
+
+
+def _check_entry_name(name: str, archive: Path) -> None:
+    """Refuse entries that would land outside the folder the archive is read into."""
+    pure = PurePosixPath(name.replace("\\", "/"))
+    if pure.is_absolute() or ".." in pure.parts or re.match(r"^[A-Za-z]:", name):
+        raise DataError(
+            f"Refusing the archive {str(archive)!r}: its entry {name!r} would escape the folder "
+            "it is read into (an absolute path or '..'). This is not the resume corpus, or it "
+            "was tampered with; download a fresh copy of resumes_corpus.zip."
+        )
+
+
+def _example(names: list[str], n: int = 5) -> str:
+    shown = ", ".join(names[:n])
+    return shown + (f" and {len(names) - n} more" if len(names) > n else "")
+
+
+def _folder_members(path: Path) -> Iterator[tuple[str, bytes]]:
+    """(name, bytes) of the ``.txt``/``.lab`` files of a folder. Symlinks that point outside
+    the folder are refused; links inside it (the same file twice) are skipped with a warning."""
+    root = path.resolve()
+    outside: list[str] = []
+    inside: list[str] = []
+    files: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(path, followlinks=False):
+        here = Path(dirpath)
+        for name in sorted(dirnames) + sorted(filenames):
+            entry = here / name
+            if not entry.is_symlink():
+                if name in filenames and entry.suffix in (".txt", ".lab"):
+                    files.append(entry)
+                continue
+            if entry.is_file() and entry.suffix not in (".txt", ".lab"):
+                continue
+            target = entry.resolve()
+            rel = entry.relative_to(path).as_posix()
+            (inside if target == root or root in target.parents else outside).append(f"{rel} -> {target}")
+    if outside:
+        raise DataError(
+            f"Refusing the corpus folder {str(path)!r}: {len(outside)} symbolic link(s) point outside it "
+            f"({_example(outside)}). Copy the files into the folder, or point --data at resumes_corpus.zip."
+        )
+    if inside:
+        warnings.warn(
+            f"{path}: {len(inside)} symbolic link(s) inside the corpus folder skipped (they would read "
+            f"the same file twice): {_example(inside)}",
+            stacklevel=3,
+        )
+    for file in sorted(files):
+        yield file.relative_to(path).as_posix(), file.read_bytes()
+
+
+def _iter_members(path: Path) -> Iterator[tuple[str, bytes]]:
+    """(name, bytes) of every ``.txt`` and ``.lab`` file in a zip or a folder."""
+    if path.is_dir():
+        yield from _folder_members(path)
+        return
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            for info in infos:
+                _check_entry_name(info.filename, path)
+            links = [info.filename for info in infos if (info.external_attr >> 16) & 0o170000 == 0o120000]
+            if links:
+                raise DataError(
+                    f"Refusing the archive {str(path)!r}: {len(links)} entr{'y is a' if len(links) == 1 else 'ies are'} "
+                    f"symbolic link(s) ({_example(links)}), which the resume corpus never has. Download a "
+                    f"fresh copy of resumes_corpus.zip from {UPSTREAM_URL}."
+                )
+            for info in infos:
+                if not info.is_dir() and info.filename.endswith((".txt", ".lab")):
+                    yield info.filename, archive.read(info)
+    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as err:
+        raise DataError(
+            f"{str(path)!r} is not a readable zip archive ({err}); it may be truncated by an "
+            f"interrupted download. Delete it and download resumes_corpus.zip again from "
+            f"{UPSTREAM_URL}, or point {ENV_VAR} at a good copy."
+        ) from None
+    except (OSError, ValueError, zlib.error) as err:  # a damaged member: bad CRC or deflate data
+        raise DataError(
+            f"Reading {str(path)!r} failed ({err}); the archive is damaged. Download "
+            f"resumes_corpus.zip again from {UPSTREAM_URL}."
+        ) from None
+
+
+def _text_problem(raw: bytes) -> str | None:
+    """Why bytes are not Windows-1252 text we can read (``None``: they are)."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf16"
+    if b"\x00" in raw:
+        return "nul"
+    if not raw.isascii():
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:  # valid UTF-8 with multi-byte characters: as cp1252 it would read 'Ã©' for 'é'
+            return "utf8"
+    try:
+        raw.decode(TEXT_ENCODING)
+    except UnicodeDecodeError:
+        return "undecodable"
+    return None
+
+
+#: The loader's checks as counted by :func:`read_raw_checked` (and shown by ``data info``).
+CHECK_NAMES = {
+    "txt_without_lab": ".txt without .lab (ignored)",
+    "lab_without_txt": ".lab without .txt (ignored)",
+    "utf8_mojibake": "texts that look like UTF-8 (read as cp1252: mojibake)",
+    "not_cp1252": "texts with bytes that are not cp1252 (replaced)",
+}
+
+
+def read_raw_checked(path: Path, *, progress: bool = False) -> tuple[list[RawResume], dict[str, int]]:
+    """:func:`read_raw` and the counts of what the loader ignored or could not read cleanly
+    (keys of :data:`CHECK_NAMES`; each non-zero count is also a warning naming files).
+
+    Refused with a :class:`DataError`: text that is not cp1252 at all (a UTF-16 byte order
+    mark, NUL bytes) and the same resume id twice (e.g. the corpus extracted in two folders).
+    """
+    from tqdm import tqdm
+
+    texts: dict[str, bytes] = {}
+    labs: dict[str, bytes] = {}
+    members = tqdm(_iter_members(path), desc="reading corpus", unit=" files", disable=not progress)
+    for name, payload in members:
+        stem, ext = name.rsplit(".", 1)
+        (texts if ext == "txt" else labs)[stem] = payload
+    stems = sorted(texts.keys() & labs.keys())
+    if not stems:
+        raise DataError(
+            f"{str(path)!r} holds no resume: the corpus is pairs NNNNN.txt + NNNNN.lab (found "
+            f"{len(texts)} .txt and {len(labs)} .lab files, none paired). Point {ENV_VAR} or "
+            "--data at resumes_corpus.zip or the folder it extracts to."
+        )
+    by_id: dict[str, list[str]] = {}
+    for stem in stems:
+        by_id.setdefault(PurePosixPath(stem).name, []).append(stem)
+    twice = {i: s for i, s in by_id.items() if len(s) > 1}
+    if twice:
+        shown = [f"{i} ({' and '.join(s)})" for i, s in sorted(twice.items())]
+        raise DataError(
+            f"{str(path)!r} holds {len(twice)} resume id(s) more than once: {_example(shown, 3)}. "
+            "Was the corpus extracted twice into this folder? Keep one copy."
+        )
+    lonely_txt = sorted(texts.keys() - labs.keys())
+    lonely_lab = sorted(labs.keys() - texts.keys())
+    problems: dict[str, list[str]] = {"utf16": [], "nul": [], "utf8": [], "undecodable": []}
+    resumes = []
+    for stem in stems:
+        raw = texts[stem]
+        problem = _text_problem(raw)
+        if problem:
+            problems[problem].append(f"{stem}.txt")
+        text = raw.decode(TEXT_ENCODING, errors="replace")
+        labels = tuple(
+            line.strip() for line in labs[stem].decode("utf-8", "replace").splitlines()
+            if line.strip()
+        )
+        resumes.append(RawResume(id=PurePosixPath(stem).name, text=text, labels=labels))
+    refused = problems["utf16"] + problems["nul"]
+    if refused:
+        raise DataError(
+            f"{str(path)!r}: {len(refused)} text(s) are not Windows-1252 text (a UTF-16 byte order "
+            f"mark or NUL bytes): {_example(refused)}. Convert them to cp1252 (e.g. iconv -f UTF-16 "
+            "-t CP1252) or remove them."
+        )
+    for names, what in [
+        (lonely_txt, ".txt file(s) without their .lab (ignored)"),
+        (lonely_lab, ".lab file(s) without their .txt (ignored)"),
+        (problems["utf8"], f"text(s) that look like UTF-8, read as {TEXT_ENCODING} (accents become mojibake such as 'Ã©')"),
+        (problems["undecodable"], f"text(s) with bytes that are not {TEXT_ENCODING} (replaced by '\ufffd')"),
+    ]:
+        if names:
+            warnings.warn(f"{path}: {len(names)} {what}: {_example(names)}", stacklevel=2)
+    checks = {
+        "txt_without_lab": len(lonely_txt),
+        "lab_without_txt": len(lonely_lab),
+        "utf8_mojibake": len(problems["utf8"]),
+        "not_cp1252": len(problems["undecodable"]),
+    }
+    return resumes, checks
+
+
+def read_raw(path: Path, *, progress: bool = False) -> list[RawResume]:
+    """Every ``.txt``/``.lab`` pair in ``path``, wherever it sits, sorted by id.
+
+    Texts are decoded as Windows-1252; a ``.lab`` lists one label per line (possibly none).
+    See :func:`read_raw_checked` for what is refused or reported.
+    """
+    return read_raw_checked(path, progress=progress)[0]
+
+
