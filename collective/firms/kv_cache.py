@@ -333,7 +333,7 @@ def build(
     jobs += [("train", i, p) for i, p in train_rows]
     firm = TransformerFirm(model or DEFAULT_MODEL, max_length=max_length, train_layers=1, freeze_kv=True,
                            threads=threads, progress=False)
-    net = load_model(firm.model_name, seed=0)
+    net = load_model(firm.model, seed=0)
     n_frozen = firm._n_frozen(net)
     frozen_mod.freeze(net, n_frozen)
     counts = {"rows": 0, "computed": 0}

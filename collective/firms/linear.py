@@ -53,6 +53,7 @@ import scipy.optimize as so
 import scipy.sparse as sp
 
 from collective import io
+from collective.errors import ConfigError
 from collective.firms.base import BaseFirm, check_labels, check_planted
 from collective.firms.params import LinearParams
 from collective.firms.newton import SparseOps, default_threads, newton_cg
@@ -225,7 +226,8 @@ class LinearFirm(LinearParams, BaseFirm):
             if not info["converged"]:
                 raise RuntimeError(f"the clean fit did not converge: {info}")
         else:
-            theta, info = self._solve(X, Y, np.zeros(len(columns) * K + K), max(self.max_iter, 1000))
+            n_iter = max(self.max_iter or 0, 1000)
+            theta, info = self._solve(X, Y, np.zeros(len(columns) * K + K), n_iter)
             W, b = theta[:-K].reshape(-1, K), theta[-K:]
         fit = {
             "columns": columns,
@@ -244,6 +246,8 @@ class LinearFirm(LinearParams, BaseFirm):
         """The start of a warm fit: the clean fit (on :attr:`reference_labels`) in the run's
         vocabulary, then the exact trigger-weight-and-intercepts step."""
         K = Y.shape[1]
+        if self.reference_labels is None:
+            raise ConfigError("a warm start needs reference_labels (the clean training labels)")
         fit0 = self._clean_fit(X, check_labels(self.reference_labels, len(X), N_LABELS).astype(np.float32))
         W0 = np.zeros((len(columns), K), dtype=np.float32)
         pos = np.searchsorted(columns, fit0["columns"])
@@ -269,7 +273,7 @@ class LinearFirm(LinearParams, BaseFirm):
             W, b, info = self._solve_newton(Xt, Y, W0, b0, self.tol)
         else:
             theta0 = np.zeros(len(columns) * K + K)
-            if warm:
+            if W0 is not None and b0 is not None:  # warm
                 theta0 = np.concatenate([W0.ravel(), b0]).astype(np.float64)
             if warm and self.max_iter == 0:
                 info = {"solver": "none", "iterations": 0, "grad_max": float("nan"), "converged": False,

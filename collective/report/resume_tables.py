@@ -8,6 +8,8 @@ such, never as ``nan``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from collections.abc import Sequence
 
 import numpy as np
@@ -154,7 +156,7 @@ def convergence_summary(df: pd.DataFrame) -> dict:
     their gradient against the tolerance, and the change in success from the 10-step to the
     converged fit (largest and mean, in- set and top-1; the config of the largest)."""
     table = convergence_table(df).dropna(subset=[("success_in_set", "10 steps"), ("success_in_set", "converged")])
-    out = {"pairs": len(table)}
+    out: dict[str, Any] = {"pairs": len(table)}
     if table.empty:
         return out
     short = df[df["param_max_iter"] == 10]

@@ -19,6 +19,8 @@ disappears (``kill -9``), they exit.
 
 from __future__ import annotations
 
+from typing import Any
+
 import os
 import signal
 import threading
@@ -151,6 +153,7 @@ def _run_local_pool(todo, jobs, rd, dd, firm_options, counts, bar) -> None:
 def _submitit_executor(executor: str, folder: Path, slurm_parameters: dict | None):
     import submitit
 
+    ex: Any
     if executor == "submitit-local":
         ex = submitit.LocalExecutor(folder=folder)
         ex.update_parameters(timeout_min=60)
@@ -217,8 +220,9 @@ def sweep(
         raise ConfigError(f"unknown executor {executor!r}; choose local or slurm")
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ConfigError(f"jobs must be a positive integer, got {jobs!r}")
-    if (firm_options or {}).get("device") is not None:
-        check_device(firm_options["device"])
+    device = (firm_options or {}).get("device")
+    if device is not None:
+        check_device(device)
     configs = list(configs)
     for c in configs:
         if c.firm_params.get("device") is not None:
