@@ -199,5 +199,7 @@ def test_bad_fit_input(data):
         LinearFirm().fit(X, Y[:10], planted=np.zeros(3, bool), spacing=20)
     with pytest.raises(ConfigError, match="Y must have shape"):
         LinearFirm().fit(X, Y[:9], planted=np.zeros(10, bool), spacing=20)
-    with pytest.raises(ConfigError, match="not fitted"):
+    from collective.errors import NotFittedError
+
+    with pytest.raises(NotFittedError, match="not fitted"):
         LinearFirm().predict_proba(X, planted=np.zeros(10, bool), spacing=20)
