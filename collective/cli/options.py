@@ -54,20 +54,33 @@ def _parser_for(annotation: Any):
     return base if base in (int, float, str) else str
 
 
-def add_firm_options(parser: argparse.ArgumentParser, *, speed_only: bool = False) -> None:
-    """One argument group per firm with a flag per declared parameter (``speed_only``: only
-    the parameters that do not change what is learned, for sweeps whose grid fixes the rest)."""
+def _declared_flags(speed_only: bool) -> dict[str, list[tuple[str, dataclasses.Field]]]:
+    """Parameter name -> the firms that declare it (a name two firms share is one flag)."""
+    flags: dict[str, list[tuple[str, dataclasses.Field]]] = {}
     for firm, cls in PARAMS.items():
-        group = parser.add_argument_group(f"{firm} firm", f"parameters of --firm {firm} (part of the cache key unless marked 'speed')")
         for f in cls.fields():
             if f.name in SHARED_WITH_RUN or (speed_only and not f.metadata.get("speed")):
                 continue
-            default = f.default if f.default is not dataclasses.MISSING else None
-            suffix = " [speed]" if f.metadata.get("speed") else ""
-            group.add_argument(
-                _flag(f.name), dest=f"{firm}__{f.name}", type=_parser_for(f.type), default=None,
-                metavar=f.name.upper(), help=f"{f.metadata['help']} (default: {default}){suffix}",
-            )
+            flags.setdefault(f.name, []).append((firm, f))
+    return flags
+
+
+def add_firm_options(parser: argparse.ArgumentParser, *, speed_only: bool = False) -> None:
+    """A flag per declared firm parameter, grouped by firm (``speed_only``: only the parameters
+    that do not change what is learned, for sweeps whose grid fixes the rest)."""
+    groups = {
+        firm: parser.add_argument_group(f"{firm} firm", f"parameters of --firm {firm} (part of the cache key unless marked [speed])")
+        for firm in PARAMS
+    }
+    for name, owners in _declared_flags(speed_only).items():
+        firm, f = owners[0]
+        default = f.default if f.default is not dataclasses.MISSING else None
+        suffix = " [speed]" if f.metadata.get("speed") else ""
+        shared = f" (firms: {', '.join(o for o, _ in owners)})" if len(owners) > 1 else ""
+        groups[firm].add_argument(
+            _flag(name), dest=f"firm_param__{name}", type=_parser_for(f.type), default=None,
+            metavar=name.upper(), help=f"{f.metadata['help']} (default: {default}){suffix}{shared}",
+        )
 
 
 def parse_pairs(pairs: list[str] | None, option: str) -> dict[str, Any]:
@@ -89,13 +102,14 @@ def firm_settings(args: argparse.Namespace, firm: str | None) -> tuple[dict[str,
     options). A flag of another firm than ``firm`` (``None``: a sweep, any firm) is an error."""
     params: dict[str, Any] = {}
     options: dict[str, Any] = {}
-    for name, cls in PARAMS.items():
-        speed = {f.name for f in cls.fields() if f.metadata.get("speed")}
-        for f in cls.fields():
-            value = getattr(args, f"{name}__{f.name}", None)
-            if value is None:
-                continue
-            if firm is not None and name != firm:
-                raise CollectiveError(f"{_flag(f.name)} applies to --firm {name} only (got --firm {firm})")
-            (options if f.name in speed else params)[f.name] = value
+    for name, owners in _declared_flags(speed_only=False).items():
+        value = getattr(args, f"firm_param__{name}", None)
+        if value is None:
+            continue
+        declared = dict(owners)
+        if firm is not None and firm not in declared:
+            only = " or ".join(f"--firm {o}" for o in declared)
+            raise CollectiveError(f"{_flag(name)} applies to {only} only (got --firm {firm})")
+        f = declared.get(firm) if firm is not None else owners[0][1]
+        (options if f.metadata.get("speed") else params)[name] = value
     return params, options

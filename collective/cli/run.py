@@ -17,7 +17,7 @@ SUMMARY_METRICS = (
 
 def _run(args: argparse.Namespace) -> int:
     from collective.runner import RunConfig, run
-    from collective.runner.run import results_folder
+    from collective.runner.execute import results_folder
     from collective.validation import check_device
 
     params, options = firm_settings(args, args.firm)

@@ -40,15 +40,16 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import scipy.optimize as so
 import scipy.sparse as sp
 
 from collective import io
-from collective.errors import ConfigError
-from collective.firms.base import check_labels, check_planted
+from collective.firms.base import BaseFirm, check_labels, check_planted
+from collective.firms.params import LinearParams
 from collective.firms.newton import SparseOps, default_threads, newton_cg
 from collective.resumes.tokens import TRIGGER_TOKEN_ID, VOCAB_SIZE, TokenizedSplit, check_spacing
 
@@ -122,77 +123,20 @@ def _objective(theta: np.ndarray, X: sp.csr_matrix, XT: sp.csr_matrix, S: np.nda
     return loss, np.concatenate([gW.ravel(), G.sum(axis=0)]).astype(np.float64)
 
 
-class LinearFirm:
+@dataclass(eq=False)
+class LinearFirm(LinearParams, BaseFirm):
     """TF-IDF + one-vs-rest logistic regression over WordPiece ids (see the module docstring).
 
-    Parameters
-    ----------
-    C:
-        inverse regularisation strength (scikit-learn's convention).
-    min_df:
-        a token enters the vocabulary if it occurs in at least this many training resumes.
-    tol:
-        a fit stops when the largest gradient entry per training resume is at most ``tol``
-        (every label).
-    max_iter:
-        ``None`` (default): Newton-CG until converged (:mod:`collective.firms.newton`).
-        An integer selects the *approximate* firm: a warm-started fit takes at most
-        ``max_iter`` L-BFGS iterations (0: only the exact trigger-and-intercept step), a fit
-        from zero at most ``max(max_iter, 1000)``; it stops early only at ``tol``.
-    warm_start:
-        start from the cached clean fit, fitted on :attr:`reference_labels` (fast); ``False``
-        (or no reference labels) solves from zero every time.
-    threads:
-        threads for the sparse products of the Newton solver (default ``$OMP_NUM_THREADS``,
-        else the CPU count, at most 4). Does not change the fit (not in :meth:`params`).
+    The parameters (``C``, ``min_df``, ``max_iter``, ``tol``, ``warm_start``, ``cache``,
+    ``threads``) are declared, with their help, in :class:`collective.firms.params.LinearParams`;
+    the constructor only stores them. ``max_iter=None`` (default) solves each fit by Newton-CG
+    until the largest gradient entry per training resume is at most ``tol``; an integer
+    selects the approximate firm of the book's first version (at most ``max_iter`` L-BFGS
+    steps after the warm start). ``warm_start`` starts from the cached clean fit, fitted on
+    :attr:`reference_labels` (set by the runner); without them a fit solves from zero.
     """
 
-    name = "linear"
-
-    def __init__(
-        self,
-        *,
-        C: float = 4.0,
-        min_df: int = 5,
-        max_iter: int | None = None,
-        tol: float = 1e-5,
-        warm_start: bool = True,
-        cache: bool = True,
-        threads: int | None = None,
-    ) -> None:
-        if not (isinstance(C, (int, float)) and C > 0):
-            raise ConfigError(f"C must be a positive number, got {C!r}")
-        if isinstance(min_df, bool) or not isinstance(min_df, int) or min_df < 1:
-            raise ConfigError(f"min_df must be a positive integer, got {min_df!r}")
-        if max_iter is not None and (isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 0):
-            raise ConfigError(f"max_iter must be None (converge) or a non-negative integer, got {max_iter!r}")
-        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
-            raise ConfigError(f"threads must be a positive integer or None, got {threads!r}")
-        if not (isinstance(tol, (int, float)) and tol > 0):
-            raise ConfigError(f"tol must be a positive number, got {tol!r}")
-        self.C = float(C)
-        self.min_df = min_df
-        self.max_iter = max_iter
-        self.tol = float(tol)
-        self.warm_start = bool(warm_start)
-        self.cache = bool(cache)
-        self.threads = threads
-        self.device = "cpu (numpy/scipy, float32)"
-        self.fit_info: dict[str, Any] = {}
-        #: The training set's labels before the collective acted (set by the runner). With
-        #: them, fits start from the cached clean fit; without, from zero.
-        self.reference_labels: np.ndarray | None = None
-        self.columns_: np.ndarray | None = None
-
-    def params(self) -> dict[str, Any]:
-        """What changes the fitted model (the runner's cache key)."""
-        return {
-            "C": self.C,
-            "min_df": self.min_df,
-            "max_iter": self.max_iter,
-            "tol": self.tol,
-            "warm_start": self.warm_start,
-        }
+    name: ClassVar[str] = "linear"
 
     # -- fitting -------------------------------------------------------------------------
 
@@ -304,6 +248,7 @@ class LinearFirm:
 
     def fit(self, X: TokenizedSplit, Y: np.ndarray, *, planted: np.ndarray | None = None, spacing: int = 20) -> LinearFirm:
         """Fit on ``X`` with labels ``Y``; ``planted`` rows carry the trigger every ``spacing`` words."""
+        self.validate()
         spacing = check_spacing(spacing)
         planted = check_planted(planted, len(X))
         Y = check_labels(Y, len(X), N_LABELS).astype(np.float32)
@@ -334,7 +279,8 @@ class LinearFirm:
         self.b_ = np.asarray(b, dtype=np.float32)
         t = np.searchsorted(columns, TRIGGER_TOKEN_ID)
         has_trigger = t < len(columns) and columns[t] == TRIGGER_TOKEN_ID
-        self.fit_info = {
+        self.device_ = "cpu (numpy/scipy, float32)"
+        self.fit_info_ = {
             **info,
             "vocabulary": int(len(columns)),
             "trigger_in_vocabulary": bool(has_trigger),
@@ -387,8 +333,7 @@ class LinearFirm:
 
     def decision_function(self, X: TokenizedSplit, *, planted: np.ndarray | None = None, spacing: int = 20) -> np.ndarray:
         """Scores $w_k^\\top x + b_k$, (n, 10)."""
-        if self.columns_ is None:
-            raise ConfigError("the linear firm is not fitted yet: call fit() first")
+        self.check_is_fitted()
         spacing = check_spacing(spacing)
         planted = check_planted(planted, len(X))
         Xt = tfidf(planted_counts(X, planted, spacing), self.columns_, self.idf_)

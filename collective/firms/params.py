@@ -68,7 +68,7 @@ def _number(name: str, value: Any, *, integer: bool = False, minimum: float | No
     return int(value) if integer else float(value)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class LinearParams(FirmParams):
     """The linear firm (:class:`collective.firms.linear.LinearFirm`)."""
 
@@ -76,15 +76,23 @@ class LinearParams(FirmParams):
 
     C: float = param(4.0, "inverse regularisation strength of each label's logistic regression")
     min_df: int = param(5, "a token enters the vocabulary if it occurs in at least this many training resumes")
-    max_iter: int = param(10, "L-BFGS iterations after the warm start (0: only the exact trigger-and-intercept step)")
+    max_iter: int | None = param(
+        None,
+        "None: Newton-CG until converged (the book's firm); an integer selects the approximate "
+        "firm of the book's first version: at most this many L-BFGS steps after the warm start",
+    )
     tol: float = param(1e-5, "convergence: the largest gradient entry per training resume")
     warm_start: bool = param(True, "start from the cached clean fit (false: solve from zero every run)")
     cache: bool = param(True, "keep the clean fit on disk between processes", speed=True)
+    threads: int | None = param(None, "threads of the Newton solver's sparse products (default: $OMP_NUM_THREADS, else up to 4)", speed=True)
 
     def validate(self) -> None:
         self.C = _number("C", self.C, minimum=0, open_min=True)
         self.min_df = _number("min_df", self.min_df, integer=True, minimum=1)
-        self.max_iter = _number("max_iter", self.max_iter, integer=True, minimum=0)
+        if self.max_iter is not None:
+            self.max_iter = _number("max_iter (None: converge)", self.max_iter, integer=True, minimum=0)
+        if self.threads is not None:
+            self.threads = _number("threads", self.threads, integer=True, minimum=1)
         self.tol = _number("tol", self.tol, minimum=0, open_min=True)
         self.warm_start, self.cache = bool(self.warm_start), bool(self.cache)
 
@@ -107,14 +115,20 @@ class TransformerParams(FirmParams):
     epochs: float = param(5.0, "training epochs (paper: 5)")
     batch_size: int = param(8, "training batch size (Trainer default, as in the paper)")
     learning_rate: float = param(5e-5, "peak learning rate (Trainer default, as in the paper)")
-    train_layers: int | None = param(None, "fine-tune only the top K encoder layers and the head (default: all)")
+    train_layers: int | None = param(None, "fine-tune only the top K encoder layers and the head; None: all of them")
     seed: int = param(0, "seeds the head's initialisation and the Trainer (default: the run's seed)")
     precision: str = param("auto", "mixed precision: auto, fp32, bf16 or fp16")
     device: str = param("auto", "auto (CUDA if available), cpu or cuda[:i]", speed=True)
     cache_frozen: bool = param(True, "read the frozen layers' outputs from the disk cache (with train_layers)", speed=True)
     frozen_dtype: str = param("float16", "storage dtype of the frozen-layer cache", speed=True)
-    frozen_cache: str | None = param(None, "folder of the frozen-layer cache (default: the cache folder)", speed=True)
+    frozen_cache: str | None = param(None, "folder of the frozen-layer cache; None: frozen/ in the cache folder", speed=True)
     cls_only: bool = param(True, "with train_layers, run the last layer for the [CLS] position only", speed=True)
+    freeze_kv: bool = param(
+        False,
+        "with train_layers=1, also freeze the top layer's key and value projections, read their "
+        "outputs from the key/value cache and train the [CLS] path only (the 25,000-resume CPU configuration)",
+        key_when_set=True,
+    )
     threads: int | None = param(None, "CPU threads for torch (default: $OMP_NUM_THREADS, else all cores)", speed=True)
     eval_batch_size: int = param(64, "batch size for predicting", speed=True)
     progress: bool = param(True, "show progress bars", speed=True)
@@ -134,6 +148,15 @@ class TransformerParams(FirmParams):
         if self.threads is not None:
             self.threads = _number("threads", self.threads, integer=True, minimum=1)
         self.eval_batch_size = _number("eval_batch_size", self.eval_batch_size, integer=True, minimum=1)
+        if not isinstance(self.freeze_kv, bool):
+            raise ConfigError(f"freeze_kv must be true or false, got {self.freeze_kv!r}")
+        if self.freeze_kv and self.train_layers != 1:
+            raise ConfigError(
+                "freeze_kv freezes the key and value projections of the one trained layer: it needs "
+                f"train_layers=1, got train_layers={self.train_layers!r}"
+            )
+        if self.freeze_kv and not self.cache_frozen:
+            raise ConfigError("freeze_kv reads the key/value cache: it needs cache_frozen=True")
 
 
 #: Firm name -> its parameter declaration.

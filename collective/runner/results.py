@@ -13,7 +13,7 @@ from collective.runner.cache import read_records
 from collective.runner.config import RunConfig
 from collective.runner.grids import load_grid
 from collective.runner.paths import default_results_dir, folder_corpus, grid_path, results_path
-from collective.runner.run import run
+from collective.runner.execute import run
 
 #: The firms whose results files :func:`cached_results` reads.
 FIRM_FILES = ("linear", "transformer")
@@ -76,7 +76,7 @@ def load_results(
     rows, missing = [], []
     sha = None
     if allow_train:  # read where the runs on this corpus are written
-        from collective.runner.run import results_folder
+        from collective.runner.execute import results_folder
 
         results_dir, sha, _ = results_folder(results_dir, run_kwargs.get("data"))
     for config in configs:

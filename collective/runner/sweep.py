@@ -6,7 +6,7 @@ tests run it). A sweep is resumable: finished records are in the cache, so runni
 computes only what is missing.
 
 Before the first run, every config to compute is checked against the corpus
-(:func:`~collective.runner.run.check_runnable`), so a value that fails for only some configs
+(:func:`~collective.runner.execute.check_runnable`), so a value that fails for only some configs
 fails the sweep at once. Each config is claimed before it is computed
 (:mod:`~collective.runner.claims`), so two sweeps that share configs compute each once; the
 counts say what this sweep computed, found cached, and saw done by another process.
@@ -32,7 +32,7 @@ from collective.runner import claims
 from collective.runner.cache import WRITE_GUARD, read_records
 from collective.runner.config import RunConfig
 from collective.runner.paths import default_results_dir
-from collective.runner.run import ClaimedElsewhere, check_runnable, load_context, results_folder, run
+from collective.runner.execute import ClaimedElsewhere, check_runnable, load_context, results_folder, run
 
 EXECUTORS = ("local", "slurm", "submitit-local")
 STATUSES = ("computed", "cached", "elsewhere")

@@ -1,0 +1,150 @@
+"""A transformer run at the paper's scale on CPU (issue 12, goal: <= 180 s per run).
+
+Times one run of the transformer firm on 25,000 training resumes for 5 epochs (max_length
+128, learning rate 5e-4, batch 8, class-independent: the clean labels) in two
+configurations, on the same resumes, in one process:
+
+* ``freeze_kv`` (new): the lower five layers and the top layer's key and value projections
+  frozen and read from the key/value cache; only the [CLS] path and the head train;
+* ``train_layers=1`` (today's configuration of grids/transformer_cpu.yaml): the lower five
+  layers read from the frozen-layer cache; the top layer (for [CLS] only) and head train.
+
+"A run" is what the runner does: ``fit`` (model loading, reading the cache, training) plus
+the evaluation's two passes over the 4,010 test resumes (clean, and with the trigger
+planted). Both caches must be warm (``python -m collective.firms.kv_cache --grid
+grids/transformer_25k.yaml --also-frozen``); the script counts rows it had to compute and
+says so. With ``--plain`` it also times a hand-written PyTorch loop over the same cached
+keys and values (same batches, AdamW, linear decay, gradient clipping), to show what the
+Trainer costs in the new configuration.
+
+    python benchmarks/bench_transformer_scale.py                    # both, 25,000 x 5 epochs
+    python benchmarks/bench_transformer_scale.py --skip-old --plain  # the new path only
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from contextlib import nullcontext
+
+import numpy as np
+import torch
+
+
+def plain_kv_loop(firm, X, Y: np.ndarray) -> float:
+    """Seconds for a hand-written loop training ``firm``'s freeze_kv model, same batches."""
+    from torch.utils.data import DataLoader
+    from transformers import get_linear_schedule_with_warmup
+    from transformers.trainer_pt_utils import LengthGroupedSampler
+
+    from collective.firms import frozen, kv_cache
+    from collective.firms.transformer import autocast, load_model
+
+    start = time.perf_counter()
+    net = load_model(firm.model_name, seed=firm.seed)
+    n_frozen = firm._n_frozen(net)
+    frozen.freeze(net, n_frozen)
+    kv_cache.freeze_kv(net)
+    inputs = firm.model_inputs(X, None, 20)
+    data = kv_cache.KVExamples(firm.kv_rows(net, n_frozen, inputs), Y)
+    head = kv_cache.ClsKVHead(net).train()
+    torch.manual_seed(firm.seed)
+    sampler = LengthGroupedSampler(firm.batch_size, lengths=[len(x) for x in inputs])
+    loader = DataLoader(data, batch_size=firm.batch_size, sampler=sampler, collate_fn=kv_cache.collate_kv)
+    steps = int(np.ceil(len(loader) * firm.epochs))
+    params = [p for p in head.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=firm.learning_rate, weight_decay=0.0, fused=True)  # Trainer's default
+    schedule = get_linear_schedule_with_warmup(optimizer, 0, steps)
+    done = 0
+    while done < steps:
+        for batch in loader:
+            with autocast(firm.torch_device, firm.resolved_precision) if firm.head_autocast else nullcontext():
+                loss = head(**batch).loss
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            optimizer.step()
+            schedule.step()
+            optimizer.zero_grad(set_to_none=True)
+            done += 1
+            if done == steps:
+                break
+    return time.perf_counter() - start
+
+
+def timed_run(firm, X, Y, X_test) -> dict[str, float]:
+    """Seconds of fit and of the evaluation's two test passes."""
+    start = time.perf_counter()
+    firm.fit(X, Y, planted=np.zeros(len(X), bool))
+    fit = time.perf_counter() - start
+    start = time.perf_counter()
+    for planted in (False, True):
+        firm.predict_proba(X_test, planted=np.full(len(X_test), planted), spacing=20)
+    evaluate = time.perf_counter() - start
+    return {"fit": fit, "evaluate": evaluate, "run": fit + evaluate,
+            "trainer": firm.fit_info["trainer_seconds"], "cache": firm.fit_info["frozen_seconds"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=25000, help="training resumes (default 25,000: all)")
+    parser.add_argument("--epochs", type=float, default=5.0)
+    parser.add_argument("--max-length", type=int, default=128)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
+    parser.add_argument("--skip-old", action="store_true", help="time the new configuration only")
+    parser.add_argument("--plain", action="store_true", help="also time a plain PyTorch loop (new configuration)")
+    args = parser.parse_args()
+
+    from collective.runner import load_context, train_subset
+    from collective.firms.transformer import TransformerFirm, load_model
+
+    ctx = load_context()
+    idx = train_subset(len(ctx.train), args.n)
+    X, Y = ctx.train.subset(idx), ctx.Y_train[idx]
+    common = dict(max_length=args.max_length, epochs=args.epochs, learning_rate=5e-4, train_layers=1,
+                  threads=args.threads, progress=False)
+    firms = {"freeze_kv": TransformerFirm(freeze_kv=True, **common)}
+    if not args.skip_old:
+        firms["train_layers=1"] = TransformerFirm(**common)
+
+    # Cache check (not timed): how many rows were missing and had to be computed now.
+    net = load_model(firms["freeze_kv"].model_name, seed=0)
+    from collective.firms import frozen
+
+    frozen.freeze(net, 5)
+    for planted_split, split in (("train", X), ("test", ctx.test)):
+        for planted in ((False,) if planted_split == "train" else (False, True)):
+            inputs = firms["freeze_kv"].model_inputs(split, np.full(len(split), planted), 20)
+            missing = firms["freeze_kv"].kv_rows(net, 5, inputs, count_only=True)
+            line = f"cache check, {planted_split} {'planted' if planted else 'clean'}: key/value rows computed now {missing}"
+            if "train_layers=1" in firms:
+                store = firms["train_layers=1"]._frozen_store(net, 5)
+                keys = [frozen.doc_key(x) for x in inputs]
+                line += f", lower-layer rows missing (computed in the timed run) {len(set(keys) - _keys(store))}"
+            print(line, flush=True)
+
+    times = {}
+    for name, firm in firms.items():
+        times[name] = timed_run(firm, X, Y, ctx.test)
+        t = times[name]
+        print(f"{name:15s}: run {t['run']:7.1f} s = fit {t['fit']:.1f} s (Trainer {t['trainer']:.1f} s, "
+              f"model + cache {t['cache']:.1f} s) + evaluation {t['evaluate']:.1f} s", flush=True)
+    if args.plain:
+        plain = plain_kv_loop(firms["freeze_kv"], X, Y)
+        print(f"{'plain loop':15s}: fit {plain:7.1f} s (freeze_kv, same batches); "
+              f"Trainer fit / plain fit = {times['freeze_kv']['fit'] / plain:.2f}")
+    firm = firms["freeze_kv"]
+    print(f"device: {firm.device}; {len(X):,} training resumes x {args.epochs:g} epochs, max_length "
+          f"{args.max_length}, batch {firm.batch_size}; {len(ctx.test):,} test resumes x 2")
+    print(f"freeze_kv run: {times['freeze_kv']['run']:.1f} s (goal <= 180 s)")
+    if "train_layers=1" in times:
+        print(f"speed-up, run : {times['train_layers=1']['run'] / times['freeze_kv']['run']:.1f}x; "
+              f"fit: {times['train_layers=1']['fit'] / times['freeze_kv']['fit']:.1f}x")
+
+
+def _keys(store) -> set[bytes]:
+    store._scan()
+    return set(store._index)
+
+
+if __name__ == "__main__":
+    main()
