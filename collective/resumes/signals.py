@@ -144,9 +144,19 @@ def tau_per_resume(P_x: np.ndarray, P_gx: np.ndarray) -> np.ndarray:
     return np.abs(P_x - P_gx)
 
 
+def tau_per_resume_top1(P_x: np.ndarray, P_gx: np.ndarray) -> np.ndarray:
+    """$\\tau(x)$ in the top-1 reading, $\\max_y |q_y(x) - q_y(g(x))|$ with the multi-class
+    label distribution $q \\propto$ the ten per-label probabilities (as for $\\Delta$ in
+    :mod:`collective.resumes.estimates`)."""
+    P_x, P_gx = np.asarray(P_x, dtype=float), np.asarray(P_gx, dtype=float)
+    q_x = P_x / P_x.sum(axis=1, keepdims=True)
+    q_gx = P_gx / P_gx.sum(axis=1, keepdims=True)
+    return np.abs(q_x - q_gx).max(axis=1)
+
+
 def tau_estimate(
     P_x: np.ndarray, P_gx: np.ndarray, mask: np.ndarray | None = None, n_boot: int = 1000, seed: int = 0,
-    level: float = 0.95,
+    level: float = 0.95, reading: str = "in_set",
 ) -> dict[str, object]:
     """Theorem 3.7's sensitivity $\\tau$ from a calibrated model's probabilities at $x$ and at
     $g(x)$, over the rows ``mask`` (default all), with a bootstrap interval over resumes.
@@ -154,14 +164,19 @@ def tau_estimate(
     ``tau_label``: per label, $\\mathbb{E}|P_0(y_k \\mid x) - P_0(y_k \\mid g(x))|$ (Theorem 3.7
     for the binary problem of label $k$, which a one-vs-rest firm solves). ``tau``: their sum,
     the sensitivity that bounds the whole label set by a union bound,
-    $\\Pr[f(x) \\ne f(g(x))] \\le \\sum_k \\Pr[f_k(x) \\ne f_k(g(x))]$.
+    $\\Pr[f(x) \\ne f(g(x))] \\le \\sum_k \\Pr[f_k(x) \\ne f_k(g(x))]$. With
+    ``reading="top1"``, ``tau`` is the mean of :func:`tau_per_resume_top1` instead.
+    The interval resamples the resumes (not the model).
     """
+    if reading not in ("in_set", "top1"):
+        raise ConfigError(f"reading must be 'in_set' or 'top1', got {reading!r}")
     T = tau_per_resume(P_x, P_gx)
+    top1 = tau_per_resume_top1(P_x, P_gx)
     if mask is not None:
-        T = T[np.asarray(mask, dtype=bool)]
+        T, top1 = T[np.asarray(mask, dtype=bool)], top1[np.asarray(mask, dtype=bool)]
     if len(T) == 0:
         raise ConfigError("no resumes to estimate tau on")
-    per = T.sum(axis=1)
+    per = T.sum(axis=1) if reading == "in_set" else top1
     rng = np.random.default_rng(seed)
     boots = np.array([per[rng.integers(0, len(per), len(per))].mean() for _ in range(n_boot)])
     lo, hi = np.quantile(boots, [(1 - level) / 2, (1 + level) / 2])
