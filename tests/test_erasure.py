@@ -4,6 +4,7 @@ labels (oracle and pooled estimates of P0(y | g(x))), and the success f(x) = f(g
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from collective.errors import ConfigError
@@ -183,3 +184,38 @@ def test_run_records_an_erasure_experiment(synthetic_runner):
     assert 0 <= m["success_in_set_with_signal"] <= m["success_top1"] + 1
     assert m["n_collective"] == round(0.3 * m["n_train"]) and m["fit_converged"]
     assert run(config)["status"] == "cached"
+
+
+def _fake_estimates(tau_all=0.01, tau_sig=0.05):
+    t = lambda v: {"tau": v, "tau_low": v * 0.9, "tau_high": v * 1.1, "n": 100}  # noqa: E731
+    return {"signals": {"network": {"tau_in_set_all": t(tau_all), "tau_in_set_with_signal": t(tau_sig),
+                                    "tau_top1_all": t(tau_all), "tau_top1_with_signal": t(tau_sig)}}}
+
+
+def _fake_runs():
+    rows = []
+    for strategy in ("erasure-oracle", "erasure-pooled"):
+        for seed in (0, 1):
+            for alpha in (0.0, 0.2, 0.5, 0.9):
+                if alpha == 0 and strategy == "erasure-pooled":
+                    continue  # in the grid once, under the oracle
+                s = 0.8 + 0.2 * alpha + 0.01 * seed
+                rows.append({"strategy": strategy, "signal": "network", "seed": seed, "alpha": alpha, "n_train": 1000,
+                             "success_in_set": s, "success_in_set_with_signal": s - 0.1})
+    return pd.DataFrame(rows)
+
+
+def test_report_copies_the_run_without_collective_and_reads_critical_masses():
+    from collective.report import erasure as er
+    from collective.theory import critical_mass_erasure
+
+    frame = er.erasure_frame(_fake_runs())
+    assert len(frame[(frame["estimate"] == "pooled") & (frame["alpha"] == 0)]) == 2
+    table = er.critical_mass_erasure_table(frame, _fake_estimates(), s_star=0.9, n_boot=50)
+    assert len(table) == 4  # 2 estimates x (all, with signal)
+    row = table[(table["estimate"] == "oracle") & (table["measured on"] == "all test resumes")].iloc[0]
+    # mean curve 0.805 + 0.2 alpha reaches 0.9 at alpha = 0.475
+    assert row["observed α*"] == pytest.approx(0.475)
+    assert row["predicted α* (Cor. 3.8)"] == pytest.approx(float(critical_mass_erasure(0.9, 0.01)))
+    fig = er.plot_erasure_success(frame, _fake_estimates(), signals=["network"])
+    assert len(fig.axes) == 2
