@@ -101,7 +101,8 @@ def plot_erasure_success(
                 alpha=0.12,
                 lw=0,
             )
-            low = min(0.5, float(data[column].min()) - 0.05)
+            lowest = float(data[column].min())
+            low = max(0.0, lowest - 0.6 * (1.0 - lowest) - 0.005)
             ax.set(ylim=(low, 1.01), title=f"{signal}: {WHERE_NAMES[where]}")
             ax.title.set_fontsize("small")
             plots.percent_axis(ax, "y")
