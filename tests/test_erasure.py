@@ -219,3 +219,10 @@ def test_report_copies_the_run_without_collective_and_reads_critical_masses():
     assert row["predicted α* (Cor. 3.8)"] == pytest.approx(float(critical_mass_erasure(0.9, 0.01)))
     fig = er.plot_erasure_success(frame, _fake_estimates(), signals=["network"])
     assert len(fig.axes) == 2
+
+
+def test_apply_strategy_refuses_the_erasure_strategies():
+    with pytest.raises(ConfigError, match="use apply_erasure"):
+        from collective.resumes.strategies import apply_strategy
+
+        apply_strategy(np.zeros((5, 10), np.uint8), strategy="erasure-oracle", target="Web_Developer", alpha=0.2, seed=0)

@@ -124,6 +124,8 @@ def apply_strategy(
     number of training resumes that carry the target (the cap is in the message).
     """
     strategy = check_strategy(strategy)
+    if is_erasure(strategy):
+        raise ConfigError(f"{strategy} relabels resumes from an estimate of P0: use apply_erasure")
     k = check_target(target)
     alpha = check_alpha_run(alpha)
     random_labels = check_random_labels(random_labels)
