@@ -11,6 +11,7 @@ provenance in ``data/results/erasure_estimates.json`` (``compute_erasure_estimat
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import time
@@ -35,9 +36,11 @@ def compute_erasure_estimates(data: Any = None, *, n_boot: int = 1000, summary_r
     with bootstrap intervals over resumes, and per label. With ``summary_reading``, also the
     summary reading of $P_0(y \\mid g(x))$ (a model fitted on the training set with the signal
     erased): its $\\tau$ and how often its labels for the training carriers differ from the
-    point reading's."""
+    point reading's. ``blind_firm``: the success of the clean firm with the signal's weights
+    set to zero (what TF-IDF's row normalisation leaves of the signal)."""
     from collective.firms.linear import LinearFirm
     from collective.resumes.corpus import LABELS
+    from collective.resumes.evaluation import erasure_agreement
     from collective.resumes.estimates import calibration_error
     from collective.resumes.signals import (
         CANDIDATE_WORDS, SIGNALS, carriers, erase, signal_table, tau_estimate, word_token_ids,
@@ -76,6 +79,20 @@ def compute_erasure_estimates(data: Any = None, *, n_boot: int = 1000, summary_r
                 out[f"tau_{reading}_{where}"] = {k: est[k] for k in ("tau", "tau_low", "tau_high", "n")}
                 if reading == "in_set" and where == "with_signal":
                     out["tau_label_with_signal"] = dict(zip(LABELS, map(float, est["tau_label"])))
+        # A firm blind to the signal: the clean firm with the signal tokens' weights set to 0.
+        # Erasing the tokens still rescales the resume's other TF-IDF features (rows have unit
+        # length), so even this firm can change its label set: the ceiling of what a
+        # collective can get from this firm's feature map.
+        blind = copy.copy(firm)
+        blind.W_ = np.array(firm.W_, copy=True)
+        blind.W_[np.isin(firm.columns_, list(sig.token_ids))] = 0.0
+        agreement = erasure_agreement(
+            blind.predict_proba(ctx.test, planted=none_test, spacing=20),
+            blind.predict_proba(erase(ctx.test, sig.token_ids), planted=none_test, spacing=20),
+            carry,
+        )
+        out["blind_firm"] = {k: agreement[k] for k in ("success_in_set", "success_in_set_with_signal",
+                                                          "success_top1", "success_top1_with_signal")}
         if summary_reading:
             erased_train = erase(ctx.train, sig.token_ids)
             model = LinearFirm(**{**ESTIMATOR_PARAMS, "warm_start": False})
