@@ -226,3 +226,22 @@ def test_apply_strategy_refuses_the_erasure_strategies():
         from collective.resumes.strategies import apply_strategy
 
         apply_strategy(np.zeros((5, 10), np.uint8), strategy="erasure-oracle", target="Web_Developer", alpha=0.2, seed=0)
+
+
+def test_erasure_estimates_on_the_synthetic_corpus(synthetic_runner, tmp_path):
+    from collective.runner.erasure_estimates import (
+        compute_erasure_estimates, load_erasure_estimates, save_erasure_estimates,
+    )
+
+    est = compute_erasure_estimates(n_boot=50)
+    network = est["signals"]["network"]
+    assert network["n_test_with_signal"] > 0
+    t = network["tau_in_set_with_signal"]
+    assert 0 <= t["tau_low"] <= t["tau"] <= t["tau_high"]
+    # tau over all resumes is tau over the carriers times their share (g(x) = x elsewhere)
+    assert network["tau_in_set_all"]["tau"] == pytest.approx(t["tau"] * network["test_share"])
+    assert est["signals"]["pronouns"]["tau_in_set_with_signal"] is None  # no pronouns in it
+    assert 0 <= network["summary_reading"]["label_sets_differ_train_carriers"] <= 1
+    assert network["blind_firm"]["success_in_set_with_signal"] <= 1
+    save_erasure_estimates(est, tmp_path)
+    assert load_erasure_estimates(tmp_path)["signals"]["network"]["tau_in_set_all"] == network["tau_in_set_all"]

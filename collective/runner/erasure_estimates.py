@@ -75,6 +75,9 @@ def compute_erasure_estimates(data: Any = None, *, n_boot: int = 1000, summary_r
         }
         for reading in ("in_set", "top1"):
             for where, mask in (("all", None), ("with_signal", carry)):
+                if mask is not None and not mask.any():
+                    out[f"tau_{reading}_{where}"] = None  # no test resume carries the signal
+                    continue
                 est = tau_estimate(P_x, P_gx, mask, n_boot=n_boot, reading=reading)
                 out[f"tau_{reading}_{where}"] = {k: est[k] for k in ("tau", "tau_low", "tau_high", "n")}
                 if reading == "in_set" and where == "with_signal":
@@ -93,7 +96,7 @@ def compute_erasure_estimates(data: Any = None, *, n_boot: int = 1000, summary_r
         )
         out["blind_firm"] = {k: agreement[k] for k in ("success_in_set", "success_in_set_with_signal",
                                                           "success_top1", "success_top1_with_signal")}
-        if summary_reading:
+        if summary_reading and carry.any():
             erased_train = erase(ctx.train, sig.token_ids)
             model = LinearFirm(**{**ESTIMATOR_PARAMS, "warm_start": False})
             model.fit(erased_train, ctx.Y_train, planted=np.zeros(len(ctx.train), dtype=bool), spacing=20)
