@@ -119,11 +119,16 @@ def critical_mass_erasure_table(
 ) -> pd.DataFrame:
     """For each signal, estimate and population (all, with the signal): the critical mass
     for ``s_star`` predicted by Corollary 3.8 at the stored $\\tau$ (with the interval from
-    $\\tau$'s) and observed on the curves (:func:`critical_mass_bootstrap` over seeds; NaN:
-    not reached on the grid). Also $S(0)$, the success without a collective."""
+    $\\tau$'s) and observed on the curves (:func:`critical_mass_bootstrap` over the seeds
+    with a complete curve; NaN: not reached on the grid). Also $S(0)$, the success without a
+    collective."""
     reading = "top1" if "top1" in metric else "in_set"
     rows = []
     for (signal, estimate), df in frame.groupby(["signal", "estimate"]):
+        # only seeds with the whole curve (a sweep still running leaves some incomplete)
+        alphas = set(df["alpha"])
+        complete = [seed for seed, d in df.groupby("seed") if set(d["alpha"]) == alphas]
+        df = df[df["seed"].isin(complete)]
         for where in WHERE:
             column = metric + WHERE[where]
             tau = tau_of(estimates, signal, where, reading)
