@@ -103,7 +103,7 @@ def plot_erasure_success(
             )
             lowest = float(data[column].min())
             low = max(0.0, lowest - 0.6 * (1.0 - lowest) - 0.005)
-            ax.set(ylim=(low, 1.01), title=f"{signal}: {WHERE_NAMES[where]}")
+            ax.set(ylim=(low, 1.0 + 0.04 * (1.0 - low)), title=f"{signal}: {WHERE_NAMES[where]}")
             ax.title.set_fontsize("small")
             plots.percent_axis(ax, "y")
             if i == len(signals) - 1:
