@@ -31,7 +31,11 @@ OTHER_FIELD_VALUES = {
     "random_labels": 0.1,
     "max_train": 1000,
     "firm_params": {"C": 2.0},
+    "signal": "pronouns",  # only with an erasure strategy: test_signal_changes_the_key_only_when_set
 }
+
+#: Fields that cannot change alone (they need another field changed with them): tested apart.
+TESTED_APART = {"signal"}
 
 #: Different valid values for string- or None-valued firm parameters (numbers and booleans get
 #: one from their default).
@@ -70,6 +74,8 @@ def test_every_config_field_changes_the_key():
     fields = {f.name for f in dataclasses.fields(RunConfig)}
     assert fields == set(OTHER_FIELD_VALUES), "a new RunConfig field needs a value in OTHER_FIELD_VALUES"
     for name, value in OTHER_FIELD_VALUES.items():
+        if name in TESTED_APART:
+            continue
         changed = RunConfig(**{**BASE, name: value})
         assert getattr(changed, name) != getattr(base, name)
         assert changed.key() != base.key(), f"changing {name} leaves the key unchanged"
@@ -153,6 +159,27 @@ def test_committed_results_are_found_under_their_keys():
                 assert key == record["key"], f"{path.name}:{line_no}: its config now has key {key}"
                 n += 1
     assert n > 0
+
+
+def test_signal_changes_the_key_only_when_set():
+    from collective.errors import ConfigError
+
+    erasure = {**BASE, "strategy": "erasure-oracle"}
+    a = RunConfig(**erasure, signal="pronouns")
+    b = RunConfig(**erasure, signal="network")
+    assert a.key() != b.key()
+    assert a.key() != RunConfig(**{**erasure, "strategy": "erasure-pooled"}, signal="pronouns").key()
+    # unset, it is not in the stored config, so the keys of earlier records stay (PINNED)
+    assert "signal" not in RunConfig(**BASE).as_dict() and a.as_dict()["signal"] == "pronouns"
+    assert RunConfig.from_dict(a.as_dict()).key() == a.key()
+    # the erasure strategies use no target: equal experiments share a key
+    assert RunConfig(**{**erasure, "target": "Java_Developer"}, signal="pronouns").key() == a.key()
+    with pytest.raises(ConfigError, match="needs a signal"):
+        RunConfig(**erasure)
+    with pytest.raises(ConfigError, match="only used by the erasure strategies"):
+        RunConfig(**BASE, signal="pronouns")
+    with pytest.raises(ConfigError, match="unknown signal"):
+        RunConfig(**erasure, signal="bogus")
 
 
 def test_hash_follows_the_key():

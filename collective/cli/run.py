@@ -23,7 +23,7 @@ def _run(args: argparse.Namespace) -> int:
     params, options = firm_settings(args, args.firm)
     config = RunConfig(
         firm=args.firm, strategy=args.strategy, target=args.target, alpha=args.alpha, seed=args.seed,
-        spacing=args.spacing, random_labels=args.random_labels, max_train=args.max_train,
+        spacing=args.spacing, random_labels=args.random_labels, max_train=args.max_train, signal=args.signal,
         firm_params={**parse_pairs(args.firm_param, "--firm-param"), **params},
     )
     for device in (options.get("device"), config.firm_params.get("device")):
@@ -38,7 +38,7 @@ def _run(args: argparse.Namespace) -> int:
     )
     m, prov = record["metrics"], record["provenance"]
     if args.json:
-        summary = {"key": record["key"], **record["config"], **{k: m[k] for k in SUMMARY_METRICS}}
+        summary = {"key": record["key"], **record["config"], **{k: m[k] for k in SUMMARY_METRICS if k in m}}
         summary.update(wall_seconds=prov["wall_seconds"], device=prov["device"], cached=record["cached"])
         print(json.dumps(summary))
         return 0
@@ -73,6 +73,7 @@ def register(commands) -> None:
     p.add_argument("--spacing", type=int, default=20, help="trigger after every N-th word (default 20)")
     p.add_argument("--random-labels", type=float, default=0.0, help="fraction of training resumes with random labels")
     p.add_argument("--max-train", type=int, default=None, help="train on a seeded subset of this many resumes")
+    p.add_argument("--signal", default=None, help="the signal the erasure strategies erase (e.g. pronouns, network)")
     p.add_argument("--firm-param", action="append", metavar="KEY=VALUE", help="any firm parameter by name (repeatable; VALUE as JSON)")
     p.add_argument("--no-train", action="store_true", help="fail instead of training when not cached")
     p.add_argument("--json", action="store_true", help="print one JSON object")

@@ -99,3 +99,61 @@ def evaluate(firm: Any, X_test: Any, Y_test: np.ndarray, *, target: str, spacing
     P_clean = np.asarray(firm.predict_proba(X_test, planted=np.zeros(n, dtype=bool), spacing=spacing))
     P_planted = np.asarray(firm.predict_proba(X_test, planted=np.ones(n, dtype=bool), spacing=spacing))
     return evaluate_probabilities(P_clean, P_planted, Y_test, k)
+
+
+# -- erasure (Section 3.2) ----------------------------------------------------------------
+
+
+def erasure_agreement(P_x: np.ndarray, P_gx: np.ndarray, carry: np.ndarray | None = None) -> dict[str, float]:
+    """The erasure success $S = \\Pr[f(x) = f(g(x))]$ (Section 3.2) from the firm's
+    probabilities at $x$ and at $g(x)$, in two readings of "$f(x) = f(g(x))$" for a multi-label
+    firm: ``success_in_set`` (the predicted label sets, each label's probability $> 0.5$, are
+    equal) and ``success_top1`` (the highest-scoring label is the same). Over all rows, and
+    over the rows ``carry`` (``*_with_signal``: the resumes that carry the signal, where
+    $g(x) \\ne x$); per label over the carriers (``success_label_with_signal_<label>``: the
+    label's indicator agrees)."""
+    from collective.resumes.corpus import LABELS
+
+    P_x, P_gx = np.asarray(P_x, dtype=float), np.asarray(P_gx, dtype=float)
+    if P_x.shape != P_gx.shape:
+        raise ConfigError(f"probabilities at x {P_x.shape} and at g(x) {P_gx.shape} differ in shape")
+    carry = np.ones(len(P_x), dtype=bool) if carry is None else np.asarray(carry, dtype=bool)
+    if carry.shape != (len(P_x),):
+        raise ConfigError(f"carry must be a boolean mask of length {len(P_x)}, got shape {carry.shape}")
+    same_label = (P_x > THRESHOLD) == (P_gx > THRESHOLD)
+    same_set = same_label.all(axis=1)
+    same_top = np.argmax(P_x, axis=1) == np.argmax(P_gx, axis=1)
+
+    def mean(v: np.ndarray, rows: np.ndarray | None = None) -> float:
+        v = v if rows is None else v[rows]
+        return float(v.mean()) if len(v) else float("nan")
+
+    out = {
+        "success_in_set": mean(same_set),
+        "success_top1": mean(same_top),
+        "success_in_set_with_signal": mean(same_set, carry),
+        "success_top1_with_signal": mean(same_top, carry),
+    }
+    if P_x.shape[1] == len(LABELS):
+        for k, name in enumerate(LABELS):
+            out[f"success_label_with_signal_{name}"] = mean(same_label[:, k], carry)
+    out["n_test"] = int(len(P_x))
+    out["n_test_with_signal"] = int(carry.sum())
+    return out
+
+
+def evaluate_erasure(firm: Any, X_test: Any, Y_test: np.ndarray, *, token_ids) -> dict[str, float]:
+    """Evaluate a fitted firm for the erasure strategy: :func:`erasure_agreement` of its
+    predictions on the test resumes and on the same resumes with the signal erased
+    (:func:`collective.resumes.signals.erase`), and its quality on the clean test set."""
+    from collective.resumes.signals import carriers, erase
+
+    n = len(X_test)
+    none = np.zeros(n, dtype=bool)
+    P_x = np.asarray(firm.predict_proba(X_test, planted=none, spacing=20))
+    P_gx = np.asarray(firm.predict_proba(erase(X_test, token_ids), planted=none, spacing=20))
+    if P_x.shape != np.asarray(Y_test).shape:
+        raise ConfigError(f"probabilities {P_x.shape} do not match labels {np.asarray(Y_test).shape}")
+    out = erasure_agreement(P_x, P_gx, carriers(X_test, token_ids))
+    out.update(clean_metrics(P_x, Y_test))
+    return out

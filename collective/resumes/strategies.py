@@ -7,6 +7,15 @@
   that already carry the target label; they get the trigger, labels untouched. $\\alpha$ is
   still a fraction of the *whole* training set, so it cannot exceed the target's frequency.
 
+* **The erasure strategy** (Section 3.2, $h(x, y) = (x, \\arg\\max_y P_0(y \\mid g(x)))$):
+  a random $\\alpha$-fraction of the training resumes keeps its text (the firm sees the
+  signal) and reports the labels that a model of $P_0$ finds likely at the point $g(x)$, the
+  resume with the signal erased (multi-label: each label whose estimated probability exceeds
+  1/2). ``erasure-oracle`` estimates $P_0$ from the whole clean training set,
+  ``erasure-pooled`` from the collective's own resumes only (the paper's "information
+  sharing": a larger collective estimates better). The signal is a
+  :data:`collective.resumes.signals.SIGNALS` name (the run's ``signal``).
+
 Optionally a fraction ``random_labels`` of the training resumes gets a label set drawn
 uniformly at random (the paper's Figure 4: it raises the positivity constant $p$ of
 Theorem 3.5). Those resumes are drawn independently of the collective and after it, so the
@@ -26,7 +35,32 @@ from collective.validation import check_alpha_run, check_choice, check_fraction
 STRATEGIES: dict[str, str] = {
     "feature-label": "Strategy 1 (feature–label: trigger and label set {target})",
     "feature-only": "Strategy 2 (feature-only: trigger in resumes that carry the target)",
+    "erasure-oracle": "Erasure (labels argmax P0(y | g(x)), P0 estimated on the whole training set)",
+    "erasure-pooled": "Erasure (labels argmax P0(y | g(x)), P0 estimated on the collective's resumes)",
 }
+
+#: The erasure strategies and the estimate of $P_0$ each uses.
+ERASURE_ESTIMATES: dict[str, str] = {"erasure-oracle": "oracle", "erasure-pooled": "pooled"}
+
+
+def is_erasure(strategy: str) -> bool:
+    """Is ``strategy`` one of the erasure strategies?"""
+    return strategy in ERASURE_ESTIMATES
+
+
+def check_erasure_signal(strategy: str, signal: str | None) -> str | None:
+    """The erasure strategies need a known signal; the others take none."""
+    if is_erasure(strategy):
+        if signal is None:
+            from collective.resumes.signals import SIGNALS
+
+            raise ConfigError(f"the {strategy} strategy needs a signal to erase; choose one of: {', '.join(SIGNALS)}")
+        from collective.resumes.signals import check_signal
+
+        return check_signal(signal).name
+    if signal is not None:
+        raise ConfigError(f"signal={signal!r} is only used by the erasure strategies, not by {strategy}")
+    return None
 
 
 def labels() -> tuple[str, ...]:
@@ -90,6 +124,8 @@ def apply_strategy(
     number of training resumes that carry the target (the cap is in the message).
     """
     strategy = check_strategy(strategy)
+    if is_erasure(strategy):
+        raise ConfigError(f"{strategy} relabels resumes from an estimate of P0: use apply_erasure")
     k = check_target(target)
     alpha = check_alpha_run(alpha)
     random_labels = check_random_labels(random_labels)
@@ -129,3 +165,103 @@ def apply_strategy(
         # P(y* | x) >= random_labels / 2 everywhere (Theorem 3.5's positivity constant).
         Y_firm[randomized] = rng.integers(0, 2, size=(n_random, Y.shape[1]), dtype=np.uint8)
     return TrainingPlan(planted=planted, Y=Y_firm, collective=collective, randomized=randomized)
+
+
+# -- the erasure strategy -----------------------------------------------------------------
+
+#: The model of $P_0$ the erasure strategies fit: the converged linear firm (a one-vs-rest
+#: logistic regression, calibrated up to its regularisation; the chapter checks it).
+ESTIMATOR_PARAMS: dict = {"C": 4.0, "min_df": 5, "tol": 1e-5, "max_iter": None}
+
+
+def erasure_labels(P_gx: np.ndarray) -> np.ndarray:
+    """$\\arg\\max_y P_0(y \\mid g(x))$ for a multi-label problem: the label set of the labels
+    whose estimated probability at $g(x)$ exceeds 1/2 (uint8, same shape as ``P_gx``)."""
+    P_gx = np.asarray(P_gx, dtype=float)
+    if P_gx.ndim != 2:
+        raise ConfigError(f"P_gx must be an (n, labels) matrix, got shape {P_gx.shape}")
+    return (P_gx > 0.5).astype(np.uint8)
+
+
+def p0_at_summary(
+    X_train, Y: np.ndarray, rows: np.ndarray, token_ids, *, estimate: str, collective: np.ndarray | None = None,
+    estimator_params: dict | None = None,
+) -> tuple[np.ndarray, dict]:
+    """Estimated $P_0(y \\mid g(x))$ at the summaries of the training resumes ``rows``, in the
+    *point reading* (the erasure chapter): a model of $P_0(y \\mid x)$ fitted on resumes with
+    their signal, evaluated at the point $g(x)$.
+
+    ``estimate="oracle"``: the model is fitted on the whole (clean) training set;
+    ``"pooled"``: only on the resumes ``collective`` (their clean labels), so it is what the
+    collective can learn by pooling its own data. Returns the (len(rows), 10) probabilities
+    and facts about the fit.
+    """
+    from collective.firms.linear import LinearFirm
+    from collective.resumes.signals import erase
+
+    if estimate not in ("oracle", "pooled"):
+        raise ConfigError(f"estimate must be 'oracle' or 'pooled', got {estimate!r}")
+    rows = np.asarray(rows, dtype=np.int64)
+    params = {**ESTIMATOR_PARAMS, **(estimator_params or {})}
+    if len(rows) == 0:
+        return np.zeros((0, Y.shape[1])), {"estimator_n": 0}
+    model = LinearFirm(**params)
+    if estimate == "oracle":
+        fit_X, fit_Y = X_train, Y
+        model.reference_labels = Y  # the cached clean fit is the answer: no iterations
+    else:
+        if collective is None:
+            raise ConfigError("the pooled estimate needs the collective's resumes")
+        fit_X, fit_Y = X_train.subset(collective), Y[collective]
+        model.warm_start = False
+    model.fit(fit_X, fit_Y, planted=np.zeros(len(fit_X), dtype=bool), spacing=20)
+    summaries = erase(X_train.subset(rows), token_ids)
+    P = model.predict_proba(summaries, planted=np.zeros(len(rows), dtype=bool), spacing=20)
+    info = {
+        "estimator_n": int(len(fit_X)),
+        "estimator_converged": bool(model.fit_info.get("converged", False)),
+        "estimator_iterations": int(model.fit_info.get("iterations", 0)),
+    }
+    return np.asarray(P), info
+
+
+def apply_erasure(
+    X_train, Y: np.ndarray, *, strategy: str, signal: str, alpha: float, seed: int,
+    estimator_params: dict | None = None,
+) -> tuple[TrainingPlan, dict]:
+    """The erasure strategy on the training set: draw the collective (as Strategy 1 does, a
+    seeded random $\\alpha n$ resumes), estimate $P_0(y \\mid g(x))$ at its resumes (oracle or
+    pooled, by ``strategy``) and give them the labels :func:`erasure_labels`. The resumes
+    keep their text: ``planted`` is all false. Returns the plan and facts about the
+    estimate (how many collective resumes changed label set; for the pooled estimate, how
+    many of its label sets agree with the oracle's)."""
+    from collective.resumes.signals import check_signal
+
+    strategy = check_strategy(strategy)
+    if not is_erasure(strategy):
+        raise ConfigError(f"apply_erasure needs an erasure strategy, got {strategy!r}")
+    sig = check_signal(signal)
+    alpha = check_alpha_run(alpha)
+    Y = np.asarray(Y)
+    if Y.ndim != 2 or Y.shape[1] != len(labels()) or len(Y) != len(X_train):
+        raise ConfigError(f"Y must be a ({len(X_train)}, {len(labels())}) label matrix, got shape {Y.shape}")
+    n = len(Y)
+    size = collective_size(alpha, n)
+    rng = np.random.default_rng([int(seed), 0xC011EC])
+    collective = np.sort(rng.choice(n, size=size, replace=False)).astype(np.int64)
+    estimate = ERASURE_ESTIMATES[strategy]
+    P, info = p0_at_summary(
+        X_train, Y, collective, sig.token_ids, estimate=estimate, collective=collective,
+        estimator_params=estimator_params,
+    )
+    Y_firm = Y.astype(np.uint8, copy=True)
+    new = erasure_labels(P) if size else np.zeros((0, Y.shape[1]), np.uint8)
+    info["n_relabelled"] = int((new != Y_firm[collective]).any(axis=1).sum()) if size else 0
+    if estimate == "pooled" and size:
+        P_oracle, _ = p0_at_summary(X_train, Y, collective, sig.token_ids, estimate="oracle", estimator_params=estimator_params)
+        info["agreement_with_oracle"] = float((erasure_labels(P_oracle) == new).all(axis=1).mean())
+    Y_firm[collective] = new
+    plan = TrainingPlan(
+        planted=np.zeros(n, dtype=bool), Y=Y_firm, collective=collective, randomized=np.zeros(0, dtype=np.int64)
+    )
+    return plan, info

@@ -46,6 +46,11 @@ class RunConfig:
     for every seed; the collective is drawn inside it); ``None`` = the whole training set.
     ``firm_params``: the firm's constructor arguments; defaults are filled in. If the firm has
     a ``seed`` parameter that is not given, the run's ``seed`` is used.
+    ``signal``: the signal the erasure strategies erase (a name of
+    :data:`collective.resumes.signals.SIGNALS`); required by them, ``None`` for the others.
+    The erasure strategies use no target: theirs is canonicalised to the first label, so that
+    equal experiments share a key. ``signal`` enters the key only when set, so the keys of
+    the records computed before the field existed are unchanged.
     """
 
     firm: str
@@ -57,6 +62,7 @@ class RunConfig:
     random_labels: float = 0.0
     max_train: int | None = None
     firm_params: dict = field(default_factory=dict)
+    signal: str | None = None
 
     def __post_init__(self) -> None:
         from collective.firms import FIRMS
@@ -68,6 +74,13 @@ class RunConfig:
             raise ConfigError(f"unknown firm {self.firm!r}; choose one of: {', '.join(FIRMS)}")
         check_strategy(self.strategy)
         check_target(self.target)
+        from collective.resumes.strategies import check_erasure_signal, is_erasure
+
+        object.__setattr__(self, "signal", check_erasure_signal(self.strategy, self.signal))
+        if is_erasure(self.strategy):
+            from collective.resumes.corpus import LABELS
+
+            object.__setattr__(self, "target", LABELS[0])
         object.__setattr__(self, "alpha", check_alpha_run(self.alpha))
         object.__setattr__(self, "seed", _check_count("seed", self.seed, 0))
         object.__setattr__(self, "spacing", check_spacing(self.spacing))
@@ -83,7 +96,12 @@ class RunConfig:
         object.__setattr__(self, "firm_params", canonical)
 
     def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The fields as a dict (what records store and the key hashes); ``signal`` only when
+        set, so that adding the field left the keys of earlier records unchanged."""
+        d = dataclasses.asdict(self)
+        if d.get("signal") is None:
+            d.pop("signal", None)
+        return d
 
     def key(self) -> str:
         """Stable hash of the config (and of :data:`RUNNER_VERSION`)."""
@@ -106,6 +124,8 @@ class RunConfig:
         ]
         if self.random_labels:
             parts.append(f"--random-labels {self.random_labels!r}")
+        if self.signal is not None:
+            parts.append(f"--signal {self.signal}")
         if self.max_train is not None:
             parts.append(f"--max-train {self.max_train}")
         defaults = json.loads(_canonical_firm_params(self.firm, "{}"))

@@ -1,0 +1,174 @@
+"""Figures and tables of the chapter *Erasing a signal in resumes* (Theorem 3.7 on the corpus).
+
+Everything here reads the results cache (the runs of ``grids/erasure.yaml``) and the stored
+estimates (:mod:`collective.runner.erasure_estimates`); nothing trains.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from collective.errors import ConfigError
+from collective.report import plots
+from collective.report.critical_mass import critical_mass_bootstrap
+from collective.theory import corrected_erasure_bound, critical_mass_erasure, erasure_bound
+
+#: The two estimates of P0(y | g(x)), by strategy name.
+ESTIMATES = {"erasure-oracle": "oracle", "erasure-pooled": "pooled"}
+#: Where success is measured: all test resumes (the paper's S) or those that carry the signal.
+WHERE = {"all": "", "with_signal": "_with_signal"}
+WHERE_NAMES = {"all": "all test resumes", "with_signal": "resumes with the signal"}
+
+
+def erasure_frame(runs: pd.DataFrame) -> pd.DataFrame:
+    """The erasure runs with an ``estimate`` column (oracle, pooled). The run without a
+    collective ($\\alpha = 0$) is one experiment for both estimates (it is in the grid once,
+    under ``erasure-oracle``): it is copied into the pooled curve."""
+    if runs.empty:
+        raise ConfigError("no erasure runs: compute them with `collective sweep grids/erasure.yaml`")
+    runs = runs[runs["strategy"].isin(list(ESTIMATES))].copy()
+    runs["estimate"] = runs["strategy"].map(ESTIMATES)
+    zero = runs[(runs["alpha"] == 0) & (runs["estimate"] == "oracle")].copy()
+    zero["estimate"] = "pooled"
+    have = set(map(tuple, runs[runs["estimate"] == "pooled"][["signal", "seed", "alpha"]].to_numpy()))
+    zero = zero[[(s, d, a) not in have for s, d, a in zero[["signal", "seed", "alpha"]].to_numpy()]]
+    return pd.concat([runs, zero], ignore_index=True).sort_values(["signal", "estimate", "alpha", "seed"])
+
+
+def tau_of(estimates: dict, signal: str, where: str = "all", reading: str = "in_set") -> dict:
+    """The stored $\\tau$ (point, interval) of ``signal`` over ``where`` (all, with_signal)."""
+    try:
+        return estimates["signals"][signal][f"tau_{reading}_{where}"]
+    except KeyError as err:
+        raise ConfigError(f"no stored tau for signal {signal!r}, {where}, {reading}: {err}") from err
+
+
+def signals_table(estimates: dict) -> pd.DataFrame:
+    """The chosen signals: words, frequency, $\\tau$ with its interval, and $S(0)$ of the clean
+    firm (from the candidate measurements)."""
+    rows = []
+    cand = {row["signal"]: row for row in estimates["candidates"]}
+    for name, sig in estimates["signals"].items():
+        c = cand[f"signal: {name}"]
+        t_all, t_sig = sig["tau_in_set_all"], sig["tau_in_set_with_signal"]
+        rows.append(
+            {
+                "signal": name,
+                "words": ", ".join(sig["words"]),
+                "resumes with it (train)": sig["train_share"],
+                "τ (all)": t_all["tau"],
+                "τ (all) 95% CI": (t_all["tau_low"], t_all["tau_high"]),
+                "τ (with signal)": t_sig["tau"],
+                "τ (with signal) 95% CI": (t_sig["tau_low"], t_sig["tau_high"]),
+                "S(0) (all)": c["S(0)"],
+                "S(0) (with signal)": c["S(0) (carriers)"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def plot_erasure_success(
+    frame: pd.DataFrame, estimates: dict, *, metric: str = "success_in_set", signals: list[str] | None = None
+):
+    """Success against $\\alpha$ (one row of panels per signal; all test resumes, then the
+    resumes with the signal), oracle vs pooled estimate (mean over seeds, band from the
+    smallest to the largest seed), with Theorem 3.7 at the stored $\\tau$ (dashed, the band
+    its 95% interval). At $\\epsilon = 0$ the corrected bound equals the paper's."""
+    signals = signals or sorted(frame["signal"].unique())
+    reading = "top1" if "top1" in metric else "in_set"
+    fig, axes = plots.subplots(len(signals), 2, width=3.3, height=2.7, sharex=True, squeeze=False)
+    colors = {"oracle": plots.COLORS["erasure"], "pooled": plots.PALETTE[4]}
+    grid = np.linspace(0.01, 1.0, 300)
+    for i, signal in enumerate(signals):
+        for j, where in enumerate(WHERE):
+            ax = axes[i][j]
+            column = metric + WHERE[where]
+            data = frame[frame["signal"] == signal]
+            for estimate, df in data.groupby("estimate"):
+                stats = df.groupby("alpha")[column].agg(["mean", "min", "max"]).reset_index()
+                ax.plot(stats["alpha"], stats["mean"], marker="o", ms=3, color=colors[estimate], label=f"{estimate} estimate")
+                ax.fill_between(stats["alpha"], stats["min"], stats["max"], color=colors[estimate], alpha=0.2, lw=0)
+            tau = tau_of(estimates, signal, where, reading)
+            bound = corrected_erasure_bound(grid, tau["tau"], eps=0.0)
+            assert np.allclose(bound, erasure_bound(grid, tau["tau"]))
+            ax.plot(grid, bound, color=plots.COLORS["bound"], **plots.BOUND_STYLE, label="Theorem 3.7")
+            ax.fill_between(
+                grid,
+                corrected_erasure_bound(grid, tau["tau_high"], eps=0.0),
+                corrected_erasure_bound(grid, tau["tau_low"], eps=0.0),
+                color=plots.COLORS["bound"],
+                alpha=0.12,
+                lw=0,
+            )
+            lowest = float(data[column].min())
+            low = max(0.0, lowest - 0.6 * (1.0 - lowest) - 0.005)
+            ax.set(ylim=(low, 1.0 + 0.04 * (1.0 - low)), title=f"{signal}: {WHERE_NAMES[where]}")
+            ax.title.set_fontsize("small")
+            plots.percent_axis(ax, "y")
+            if i == len(signals) - 1:
+                ax.set_xlabel(r"collective size $\alpha$")
+            if j == 0:
+                ax.set_ylabel("success" + (" (top-1)" if reading == "top1" else ""))
+    plots.legend_outside(axes[0][-1])
+    return fig
+
+
+def critical_mass_erasure_table(
+    frame: pd.DataFrame, estimates: dict, *, s_star: float = 0.9, metric: str = "success_in_set", n_boot: int = 2000
+) -> pd.DataFrame:
+    """For each signal, estimate and population (all, with the signal): the critical mass
+    for ``s_star`` predicted by Corollary 3.8 at the stored $\\tau$ (with the interval from
+    $\\tau$'s) and observed on the curves (:func:`critical_mass_bootstrap` over the seeds
+    with a complete curve; NaN: not reached on the grid). Also $S(0)$, the success without a
+    collective."""
+    reading = "top1" if "top1" in metric else "in_set"
+    rows = []
+    for (signal, estimate), df in frame.groupby(["signal", "estimate"]):
+        # only seeds with the whole curve (a sweep still running leaves some incomplete)
+        alphas = set(df["alpha"])
+        complete = [seed for seed, d in df.groupby("seed") if set(d["alpha"]) == alphas]
+        df = df[df["seed"].isin(complete)]
+        for where in WHERE:
+            column = metric + WHERE[where]
+            tau = tau_of(estimates, signal, where, reading)
+            observed = critical_mass_bootstrap(df, column, s_star, n_boot=n_boot)
+            rows.append(
+                {
+                    "signal": signal,
+                    "estimate": estimate,
+                    "measured on": WHERE_NAMES[where],
+                    "S(0)": float(df[df["alpha"] == 0][column].mean()),
+                    "τ": tau["tau"],
+                    "predicted α* (Cor. 3.8)": float(critical_mass_erasure(s_star, tau["tau"])),
+                    "predicted 95% CI": (
+                        float(critical_mass_erasure(s_star, tau["tau_low"])),
+                        float(critical_mass_erasure(s_star, tau["tau_high"])),
+                    ),
+                    "observed α*": observed["alpha_star"],
+                    "observed 95% CI": (observed["ci_low"], observed["ci_high"]),
+                    "seeds": observed["n_seeds"],
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def per_label_table(frame: pd.DataFrame, signal: str, alphas: list[float] | None = None) -> pd.DataFrame:
+    """Per label, the share of the resumes with ``signal`` whose indicator of that label is
+    the same with and without the signal, by estimate and $\\alpha$ (mean over seeds)."""
+    df = frame[frame["signal"] == signal]
+    if alphas is not None:
+        df = df[df["alpha"].isin(alphas)]
+    columns = [c for c in df.columns if c.startswith("success_label_with_signal_")]
+    if not columns:
+        raise ConfigError("the runs have no per-label success columns")
+    table = df.groupby(["estimate", "alpha"])[columns].mean()
+    table.columns = [c[len("success_label_with_signal_"):] for c in columns]
+    return table.T
+
+
+def pooled_agreement(frame: pd.DataFrame) -> pd.DataFrame:
+    """How often the pooled estimate gives a member the same label set as the oracle would
+    (mean over seeds), by signal and $\\alpha$."""
+    df = frame[(frame["estimate"] == "pooled") & (frame["alpha"] > 0)]
+    return df.pivot_table(index="alpha", columns="signal", values="collective_agreement_with_oracle", aggfunc="mean")

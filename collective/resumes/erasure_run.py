@@ -1,0 +1,42 @@
+"""One run of the erasure strategy (Section 3.2 of {cite}`hardt2023algorithmic`) for the
+runner: the collective relabels its resumes (:func:`collective.resumes.strategies.apply_erasure`),
+the firm trains on the resumes *with* the signal, and success is agreement of its predictions
+with and without the signal on the test set
+(:func:`collective.resumes.evaluation.evaluate_erasure`)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+
+def compute_erasure(config: Any, ctx: Any, idx: np.ndarray, X_train: Any, start: float, *, firm_options: dict | None = None) -> dict:
+    """The record of an erasure config (called by :func:`collective.runner.run.compute`)."""
+    from collective.firms import make_firm
+    from collective.resumes.evaluation import evaluate_erasure
+    from collective.resumes.signals import check_signal
+    from collective.resumes.strategies import apply_erasure
+    from collective.runner.provenance import provenance
+
+    signal = check_signal(config.signal)
+    Y_clean = ctx.Y_train[idx]
+    plan, info = apply_erasure(
+        X_train, Y_clean, strategy=config.strategy, signal=signal.name, alpha=config.alpha, seed=config.seed
+    )
+    firm = make_firm(config.firm, **config.firm_params, **(firm_options or {}))
+    firm.reference_labels = Y_clean
+    firm.fit(X_train, plan.Y, planted=plan.planted, spacing=config.spacing)
+    metrics = evaluate_erasure(firm, ctx.test, ctx.Y_test, token_ids=signal.token_ids)
+    metrics["n_collective"] = plan.n_collective
+    metrics["n_train"] = int(len(idx))
+    metrics.update({f"collective_{k}": v for k, v in info.items()})
+    metrics.update({f"fit_{k}": v for k, v in firm.fit_info.items()})
+    wall = time.perf_counter() - start
+    return {
+        "key": config.key(),
+        "config": config.as_dict(),
+        "metrics": metrics,
+        "provenance": provenance(ctx.data_sha256, ctx.tokens_key, firm.device, wall),
+    }

@@ -1,0 +1,247 @@
+"""The erasure experiment on resumes: the summary map g (exact, idempotent), the strategy's
+labels (oracle and pooled estimates of P0(y | g(x))), and the success f(x) = f(g(x))."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from collective.errors import ConfigError
+from collective.resumes.evaluation import erasure_agreement, evaluate_erasure
+from collective.resumes.signals import SIGNALS, carriers, erase, same_split, tau_estimate, word_token_ids
+from collective.resumes.strategies import apply_erasure, erasure_labels, p0_at_summary
+from collective.resumes.tokens import TokenizedSplit
+
+
+def random_split(seed: int, n: int = 30, vocab: int = 12) -> TokenizedSplit:
+    """A split of random documents: random word lengths (some 0), random ids in [0, vocab)."""
+    rng = np.random.default_rng(seed)
+    words = rng.integers(0, 15, size=n)
+    word_ntokens = rng.integers(0, 4, size=int(words.sum())).astype(np.uint16)
+    word_offsets = np.concatenate([[0], np.cumsum(words)]).astype(np.int64)
+    per_doc = np.add.reduceat(word_ntokens.astype(np.int64), word_offsets[:-1]) if len(word_ntokens) else np.zeros(n, np.int64)
+    per_doc = np.where(words > 0, per_doc, 0)
+    token_offsets = np.concatenate([[0], np.cumsum(per_doc)]).astype(np.int64)
+    token_ids = rng.integers(0, vocab, size=int(token_offsets[-1])).astype(np.uint16)
+    return TokenizedSplit(token_ids, token_offsets, word_ntokens, word_offsets)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_erase_deletes_exactly_the_signal_tokens_and_is_idempotent(seed):
+    split = random_split(seed)
+    signal = [3, 7]
+    g = erase(split, signal)
+    for i in range(len(split)):
+        reference = [t for t in split.ids(i).tolist() if t not in signal]
+        assert g.ids(i).tolist() == reference
+    # word boundaries kept: same words, each lost exactly its signal tokens
+    assert np.array_equal(g.word_offsets, split.word_offsets)
+    assert int(g.word_ntokens.sum()) == len(g.token_ids)
+    assert same_split(erase(g, signal), g)  # g(g(x)) = g(x)
+    carry = carriers(split, signal)
+    for i in range(len(split)):  # g(x) = x exactly off the carriers
+        assert carry[i] == (len(g.ids(i)) < len(split.ids(i)))
+    assert not carriers(g, signal).any()
+
+
+def test_erase_rejects_bad_signals():
+    split = random_split(0)
+    with pytest.raises(ConfigError, match="at least one token"):
+        erase(split, [])
+    with pytest.raises(ConfigError, match="token ids must lie"):
+        erase(split, [-1])
+
+
+def test_signal_ids_are_single_tokens_of_their_words():
+    for signal in SIGNALS.values():
+        ids = word_token_ids(signal.words)
+        assert [i for w in signal.words for i in ids[w]] == list(signal.token_ids), signal.name
+
+
+def test_erase_on_real_tokenization_equals_removing_the_word_from_the_text():
+    from collective.resumes.tokens import tokenize_texts
+
+    texts = ["Senior network engineer, network design and Cisco routers", "no signal here at all"]
+    without = [" ".join(w for w in t.split() if w.lower() != "network") for t in texts]
+    split, reference = tokenize_texts(texts), tokenize_texts(without)
+    g = erase(split, SIGNALS["network"].token_ids)
+    for i in range(len(texts)):
+        assert g.ids(i).tolist() == reference.ids(i).tolist()
+    assert carriers(split, SIGNALS["network"].token_ids).tolist() == [True, False]
+
+
+def test_erasure_labels_threshold_each_label_at_one_half():
+    P = np.array([[0.9, 0.5, 0.51], [0.1, 0.2, 0.3]])
+    assert erasure_labels(P).tolist() == [[1, 0, 1], [0, 0, 0]]
+    with pytest.raises(ConfigError):
+        erasure_labels(np.array([0.2, 0.7]))
+
+
+def test_erasure_agreement_counts_equal_label_sets():
+    P_x = np.array([[0.9, 0.1], [0.6, 0.7], [0.2, 0.3], [0.8, 0.4]])
+    P_gx = np.array([[0.8, 0.2], [0.4, 0.7], [0.7, 0.6], [0.6, 0.45]])
+    carry = np.array([True, True, True, False])
+    out = erasure_agreement(P_x, P_gx, carry)
+    assert out["success_in_set"] == pytest.approx(2 / 4)  # rows 0 and 3
+    assert out["success_in_set_with_signal"] == pytest.approx(1 / 3)
+    assert out["success_top1"] == pytest.approx(3 / 4)  # row 2 changes its argmax
+    assert out["n_test_with_signal"] == 3
+    same = erasure_agreement(P_x, P_x, carry)
+    assert same["success_in_set"] == 1.0 and same["success_top1_with_signal"] == 1.0
+    with pytest.raises(ConfigError, match="differ in shape"):
+        erasure_agreement(P_x, P_gx[:2])
+
+
+def test_tau_is_the_mean_summed_label_change_with_an_interval():
+    P_x = np.array([[0.9, 0.1], [0.5, 0.5]])
+    P_gx = np.array([[0.6, 0.3], [0.5, 0.5]])
+    out = tau_estimate(P_x, P_gx, n_boot=200)
+    assert out["tau"] == pytest.approx((0.3 + 0.2) / 2)
+    assert out["tau_low"] <= out["tau"] <= out["tau_high"]
+    assert np.allclose(out["tau_label"], [0.15, 0.1])
+
+
+@pytest.fixture
+def ctx(synthetic_runner):
+    from collective.runner.execute import load_context
+
+    return load_context()
+
+
+def test_strategy_labels_are_the_estimates_at_the_summaries(ctx):
+    from collective.firms.linear import LinearFirm
+
+    ids = SIGNALS["network"].token_ids
+    X, Y = ctx.train, ctx.Y_train
+    plans = {}
+    for strategy in ("erasure-oracle", "erasure-pooled"):
+        plan, info = apply_erasure(X, Y, strategy=strategy, signal="network", alpha=0.4, seed=1)
+        plans[strategy] = (plan, info)
+        outside = np.setdiff1d(np.arange(len(Y)), plan.collective)
+        assert np.array_equal(plan.Y[outside], Y[outside])  # only the collective's labels change
+        assert not plan.planted.any()  # the resumes keep their text (and the signal)
+    oracle, pooled = plans["erasure-oracle"][0], plans["erasure-pooled"][0]
+    assert np.array_equal(oracle.collective, pooled.collective)  # the same members
+    C = oracle.collective
+    # oracle: a model fitted on the whole training set, evaluated at g(x)
+    model = LinearFirm(max_iter=None, warm_start=False).fit(X, Y)
+    P = model.predict_proba(erase(X.subset(C), ids), planted=np.zeros(len(C), bool), spacing=20)
+    assert (erasure_labels(P) == oracle.Y[C]).all(axis=1).mean() >= 0.97
+    # pooled: the same model fitted on the collective's resumes only
+    model = LinearFirm(max_iter=None, warm_start=False).fit(X.subset(C), Y[C])
+    P = model.predict_proba(erase(X.subset(C), ids), planted=np.zeros(len(C), bool), spacing=20)
+    assert np.array_equal(erasure_labels(P), pooled.Y[C])
+    assert plans["erasure-oracle"][1]["estimator_n"] == len(Y)
+    assert plans["erasure-pooled"][1]["estimator_n"] == len(C)
+    assert 0.0 <= plans["erasure-pooled"][1]["agreement_with_oracle"] <= 1.0
+
+
+def test_pooled_estimate_of_the_whole_training_set_is_the_oracle(ctx):
+    rows = np.arange(len(ctx.Y_train))
+    ids = SIGNALS["network"].token_ids
+    P_o, _ = p0_at_summary(ctx.train, ctx.Y_train, rows, ids, estimate="oracle")
+    P_p, _ = p0_at_summary(ctx.train, ctx.Y_train, rows, ids, estimate="pooled", collective=rows)
+    assert np.abs(P_o - P_p).max() < 1e-2
+    with pytest.raises(ConfigError, match="oracle' or 'pooled"):
+        p0_at_summary(ctx.train, ctx.Y_train, rows, ids, estimate="bogus")
+
+
+class _Blind:
+    """A firm that ignores the signal token: f(x) = f(g(x)) everywhere."""
+
+    def __init__(self, ignore):
+        self.ignore = set(ignore)
+
+    def predict_proba(self, X, *, planted, spacing):
+        out = np.zeros((len(X), 10))
+        for i in range(len(X)):
+            ids = [t for t in X.ids(i).tolist() if t not in self.ignore]
+            out[i, (sum(ids) % 10)] = 0.9
+        return out
+
+
+def test_evaluate_erasure_on_a_blind_and_a_seeing_firm(ctx):
+    ids = SIGNALS["network"].token_ids
+    blind = evaluate_erasure(_Blind(ids), ctx.test, ctx.Y_test, token_ids=ids)
+    assert blind["success_in_set"] == 1.0 and blind["success_in_set_with_signal"] == 1.0
+    assert blind["n_test_with_signal"] > 0
+    seeing = evaluate_erasure(_Blind([]), ctx.test, ctx.Y_test, token_ids=ids)
+    assert seeing["success_in_set_with_signal"] < 1.0
+    # off the carriers g(x) = x, so the only disagreements are on carriers
+    n, m = seeing["n_test"], seeing["n_test_with_signal"]
+    assert 1 - seeing["success_in_set"] == pytest.approx((1 - seeing["success_in_set_with_signal"]) * m / n)
+
+
+def test_run_records_an_erasure_experiment(synthetic_runner):
+    from collective.runner import RunConfig, run
+
+    config = RunConfig(firm="linear", strategy="erasure-pooled", target="Web_Developer", alpha=0.3, seed=0,
+                       signal="network")
+    record = run(config)
+    m = record["metrics"]
+    assert record["status"] == "computed" and record["config"]["signal"] == "network"
+    assert 0 <= m["success_in_set_with_signal"] <= m["success_top1"] + 1
+    assert m["n_collective"] == round(0.3 * m["n_train"]) and m["fit_converged"]
+    assert run(config)["status"] == "cached"
+
+
+def _fake_estimates(tau_all=0.01, tau_sig=0.05):
+    t = lambda v: {"tau": v, "tau_low": v * 0.9, "tau_high": v * 1.1, "n": 100}  # noqa: E731
+    return {"signals": {"network": {"tau_in_set_all": t(tau_all), "tau_in_set_with_signal": t(tau_sig),
+                                    "tau_top1_all": t(tau_all), "tau_top1_with_signal": t(tau_sig)}}}
+
+
+def _fake_runs():
+    rows = []
+    for strategy in ("erasure-oracle", "erasure-pooled"):
+        for seed in (0, 1):
+            for alpha in (0.0, 0.2, 0.5, 0.9):
+                if alpha == 0 and strategy == "erasure-pooled":
+                    continue  # in the grid once, under the oracle
+                s = 0.8 + 0.2 * alpha + 0.01 * seed
+                rows.append({"strategy": strategy, "signal": "network", "seed": seed, "alpha": alpha, "n_train": 1000,
+                             "success_in_set": s, "success_in_set_with_signal": s - 0.1})
+    return pd.DataFrame(rows)
+
+
+def test_report_copies_the_run_without_collective_and_reads_critical_masses():
+    from collective.report import erasure as er
+    from collective.theory import critical_mass_erasure
+
+    frame = er.erasure_frame(_fake_runs())
+    assert len(frame[(frame["estimate"] == "pooled") & (frame["alpha"] == 0)]) == 2
+    table = er.critical_mass_erasure_table(frame, _fake_estimates(), s_star=0.9, n_boot=50)
+    assert len(table) == 4  # 2 estimates x (all, with signal)
+    row = table[(table["estimate"] == "oracle") & (table["measured on"] == "all test resumes")].iloc[0]
+    # mean curve 0.805 + 0.2 alpha reaches 0.9 at alpha = 0.475
+    assert row["observed α*"] == pytest.approx(0.475)
+    assert row["predicted α* (Cor. 3.8)"] == pytest.approx(float(critical_mass_erasure(0.9, 0.01)))
+    fig = er.plot_erasure_success(frame, _fake_estimates(), signals=["network"])
+    assert len(fig.axes) == 2
+
+
+def test_apply_strategy_refuses_the_erasure_strategies():
+    with pytest.raises(ConfigError, match="use apply_erasure"):
+        from collective.resumes.strategies import apply_strategy
+
+        apply_strategy(np.zeros((5, 10), np.uint8), strategy="erasure-oracle", target="Web_Developer", alpha=0.2, seed=0)
+
+
+def test_erasure_estimates_on_the_synthetic_corpus(synthetic_runner, tmp_path):
+    from collective.runner.erasure_estimates import (
+        compute_erasure_estimates, load_erasure_estimates, save_erasure_estimates,
+    )
+
+    est = compute_erasure_estimates(n_boot=50)
+    network = est["signals"]["network"]
+    assert network["n_test_with_signal"] > 0
+    t = network["tau_in_set_with_signal"]
+    assert 0 <= t["tau_low"] <= t["tau"] <= t["tau_high"]
+    # tau over all resumes is tau over the carriers times their share (g(x) = x elsewhere)
+    assert network["tau_in_set_all"]["tau"] == pytest.approx(t["tau"] * network["test_share"])
+    assert est["signals"]["pronouns"]["tau_in_set_with_signal"] is None  # no pronouns in it
+    assert 0 <= network["summary_reading"]["label_sets_differ_train_carriers"] <= 1
+    assert network["blind_firm"]["success_in_set_with_signal"] <= 1
+    save_erasure_estimates(est, tmp_path)
+    assert load_erasure_estimates(tmp_path)["signals"]["network"]["tau_in_set_all"] == network["tau_in_set_all"]
