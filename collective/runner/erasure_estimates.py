@@ -122,7 +122,7 @@ def compute_erasure_estimates(data: Any = None, *, n_boot: int = 1000, summary_r
         "n_boot": n_boot,
         "n_train": len(ctx.train),
         "n_test": len(ctx.test),
-        "provenance": provenance(ctx.data_sha256, ctx.tokens_key, firm.device, time.perf_counter() - start),
+        "provenance": provenance(ctx.data_sha256, ctx.tokens_key, firm.device_, time.perf_counter() - start),
     }
 
 

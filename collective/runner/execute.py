@@ -136,7 +136,7 @@ def compute(config: RunConfig, ctx: Context, *, firm_options: dict | None = None
     idx = train_subset(len(ctx.train), config.max_train)
     X_train = ctx.train if len(idx) == len(ctx.train) else ctx.train.subset(idx)
     if config.signal is not None:  # the erasure strategies
-        from collective.resumes.erasure_run import compute_erasure
+        from collective.runner.erasure import compute_erasure
 
         return compute_erasure(config, ctx, idx, X_train, start, firm_options=firm_options)
     plan = apply_strategy(

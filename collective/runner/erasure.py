@@ -38,5 +38,5 @@ def compute_erasure(config: Any, ctx: Any, idx: np.ndarray, X_train: Any, start:
         "key": config.key(),
         "config": config.as_dict(),
         "metrics": metrics,
-        "provenance": provenance(ctx.data_sha256, ctx.tokens_key, firm.device, wall),
+        "provenance": provenance(ctx.data_sha256, ctx.tokens_key, firm.device_, wall),
     }
