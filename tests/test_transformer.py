@@ -327,6 +327,7 @@ def test_freeze_kv_run_end_to_end_through_the_runner(small_context, tmp_path, mo
     m = record["metrics"]
     assert m["n_train"] == 40 and m["n_collective"] == 4 and m["n_test"] == 24
     assert 0.0 < m["hamming_accuracy"] <= 1.0 and m["fit_training_loss"] > 0
+    assert 0.0 < m["fit_cpu_seconds"] and record["provenance"]["device"].endswith("fp32 ([CLS] path)")
     assert record["config"]["firm_params"]["freeze_kv"] is True
     firm = fitted["firm"]
     # 40 clean-or-planted training inputs + 24 clean + 24 planted test inputs
