@@ -284,6 +284,35 @@ def test_kv_store_round_trip_and_torn_shard(tmp_path):
     assert len(KVStore(tmp_path)) == 2
 
 
+def test_kv_cache_build_asks_for_exactly_the_rows_a_grid_feeds_the_firm():
+    """The one-off build fills, per training subset (smaller first), every resume clean and
+    the collective's resumes planted: what the runner's fits will ask the cache for."""
+    from collective.resumes.corpus import LABELS
+    from collective.runner import RunConfig, train_subset
+    from collective.firms.kv_cache import needed_rows
+    from collective.resumes.strategies import apply_strategy
+
+    rng = np.random.default_rng(0)
+    Y = (rng.random((60, 10)) < 0.3).astype(np.uint8)
+    Y[:, LABELS.index("Database_Administrator")] = np.arange(60) % 3 == 0  # the target, 20 carriers
+    params = {"train_layers": 1, "freeze_kv": True, "max_length": 32}
+    configs = [RunConfig(firm="transformer", strategy=s, target="Database_Administrator", alpha=a, seed=seed,
+                         max_train=m, firm_params=params)
+               for s, a, m in (("feature-label", 0.1, None), ("feature-only", 0.2, 30), ("feature-label", 0.0, 30))
+               for seed in (0, 1)]
+    rows = needed_rows(configs, 60, Y)
+    assert len(rows) == len(set(rows))
+    small = set(train_subset(60, 30).tolist())
+    first_large = next(k for k, (i, _) in enumerate(rows) if i not in small)
+    assert all(i in small for i, _ in rows[:first_large])  # the 30-resume subset comes first
+    expected = set()
+    for c in configs:
+        idx = train_subset(60, c.max_train)
+        plan = apply_strategy(Y[idx], strategy=c.strategy, target=c.target, alpha=c.alpha, seed=c.seed)
+        expected |= {(int(i), bool(p)) for i, p in zip(idx, plan.planted)}
+    assert set(rows) == expected
+
+
 def test_freeze_kv_run_end_to_end_through_the_runner(small_context, tmp_path, monkeypatch):
     """A tiny freeze_kv run through the runner: keys and values come from the cache (one row
     per distinct input), training moves the [CLS] path and leaves keys and values alone, and
@@ -311,6 +340,7 @@ def test_freeze_kv_run_end_to_end_through_the_runner(small_context, tmp_path, mo
     m = record["metrics"]
     assert m["n_train"] == 40 and m["n_collective"] == 4 and m["n_test"] == 24
     assert 0.0 < m["hamming_accuracy"] <= 1.0 and m["fit_training_loss"] > 0
+    assert 0.0 < m["fit_cpu_seconds"] and record["provenance"]["device"].endswith("fp32 ([CLS] path)")
     assert record["config"]["firm_params"]["freeze_kv"] is True
     firm = fitted["firm"]
     # 40 clean-or-planted training inputs + 24 clean + 24 planted test inputs

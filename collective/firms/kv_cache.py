@@ -305,6 +305,7 @@ def build(
     also_frozen: bool = False,
     threads: int | None = None,
     chunk: int = 1024,
+    part: tuple[int, int] = (0, 1),
     data: str | None = None,
     progress: bool = True,
 ) -> dict[str, int]:
@@ -312,7 +313,9 @@ def build(
     then the training resumes, clean and planted. Without ``grids``, every training resume
     both ways; with ``grids`` (grid files), only the training rows their ``freeze_kv`` runs
     use (the settings ``spacing``, ``max_length`` and ``model`` are then taken from them).
-    Resumable: rows already stored are skipped. Returns counts of rows asked / computed."""
+    Resumable: rows already stored are skipped. ``part=(i, n)``: only chunks ``i, i + n, ...``
+    (``n`` single-threaded processes share the work; the store is safe for concurrent
+    writers). Returns counts of rows asked / computed."""
     import time
 
     from collective.runner import load_context, load_grid
@@ -338,10 +341,15 @@ def build(
     frozen_mod.freeze(net, n_frozen)
     counts = {"rows": 0, "computed": 0}
     start = time.perf_counter()
-    for lo in range(0, len(jobs), chunk):
-        part = jobs[lo : lo + chunk]
+    i_part, n_parts = part
+    if not 0 <= i_part < n_parts:
+        raise ConfigError(f"part must be i/n with 0 <= i < n, got {i_part}/{n_parts}")
+    for number, lo in enumerate(range(0, len(jobs), chunk)):
+        if number % n_parts != i_part:
+            continue
+        piece = jobs[lo : lo + chunk]
         inputs = []
-        for split, i, planted in part:
+        for split, i, planted in piece:
             X = ctx.train if split == "train" else ctx.test
             inputs.extend(firm.model_inputs(X.subset([i]), np.array([planted]), spacing))
         computed = firm.kv_rows(net, n_frozen, inputs, also_frozen=also_frozen, count_only=True)
@@ -349,7 +357,7 @@ def build(
         counts["computed"] += computed
         if progress:
             elapsed = time.perf_counter() - start
-            print(f"{lo + len(part)}/{len(jobs)} rows ({part[-1][0]}): {computed} computed now, "
+            print(f"{lo + len(piece)}/{len(jobs)} rows ({piece[-1][0]}): {computed} computed now, "
                   f"{counts['computed']} in {elapsed:.0f} s", flush=True)
     return counts
 
@@ -367,9 +375,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="also fill the lower-layer cache of train_layers=1 (same forward pass)")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--chunk", type=int, default=1024)
+    parser.add_argument("--part", default="0/1", help="i/n: this process's share of the chunks (default 0/1)")
     args = parser.parse_args(argv)
+    try:
+        i_part, n_parts = (int(x) for x in args.part.split("/"))
+    except ValueError:
+        parser.error(f"--part must look like 0/2, got {args.part!r}")
     counts = build(spacing=args.spacing, max_length=args.max_length, model=args.model, grids=args.grid,
-                   also_frozen=args.also_frozen, threads=args.threads, chunk=args.chunk)
+                   also_frozen=args.also_frozen, threads=args.threads, chunk=args.chunk, part=(i_part, n_parts))
     print(counts)
     return 0
 

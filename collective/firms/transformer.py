@@ -483,6 +483,7 @@ class TransformerFirm(TransformerParams, BaseFirm):
         if Y.ndim != 2 or len(Y) != len(X):
             raise ConfigError(f"Y must be a (n_resumes, n_labels) matrix for {len(X)} resumes, got {Y.shape}")
         start = time.perf_counter()
+        self._cpu_start = time.process_time()  # CPU seconds of this process: the machine may be shared
         net = load_model(self.model, seed=self.seed)
         if self.max_length > getattr(net.config, "max_position_embeddings", self.max_length):
             raise ConfigError(
@@ -522,6 +523,7 @@ class TransformerFirm(TransformerParams, BaseFirm):
         self.fit_info_ = {
             "training_loss": float(result.training_loss),
             "train_seconds": time.perf_counter() - start,
+            "cpu_seconds": time.process_time() - self._cpu_start,
             "trainer_seconds": float(result.metrics.get("train_runtime", float("nan"))),
             "frozen_seconds": frozen_seconds,
             "n_frozen_layers": n_frozen,
@@ -567,6 +569,7 @@ class TransformerFirm(TransformerParams, BaseFirm):
         self.fit_info_ = {
             "training_loss": float(result.training_loss),
             "train_seconds": time.perf_counter() - start,
+            "cpu_seconds": time.process_time() - self._cpu_start,
             "trainer_seconds": float(result.metrics.get("train_runtime", float("nan"))),
             "frozen_seconds": frozen_seconds,
             "n_frozen_layers": n_frozen,

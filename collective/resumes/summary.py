@@ -50,7 +50,7 @@ def compute_corpus_summary(corpus: corpus_data.Corpus) -> dict[str, Any]:
 
     Keys: ``version``, ``sha256`` (of the archive), ``preprocessing`` (its version, words
     dropped, split seed), ``counts`` (resumes in the archive, without labels, too short, kept,
-    train, test), ``labels`` (the ten labels in :data:`collective.data.LABELS` order),
+    train, test), ``labels`` (the ten labels in :data:`collective.resumes.corpus.LABELS` order),
     ``label_counts_raw`` (over all resumes of the archive), ``label_counts`` (over the kept
     resumes), ``labels_per_resume`` (number of labels -> number of kept resumes),
     ``cooccurrence_counts`` (10x10: resumes carrying both labels), ``words`` (mean and
@@ -174,7 +174,7 @@ def label_table(summary: dict[str, Any]):
 
 
 def cooccurrence(summary: dict[str, Any]) -> np.ndarray:
-    """Pr[label j | label i] over the kept resumes (as :func:`collective.data.label_cooccurrence`)."""
+    """Pr[label j | label i] over the kept resumes (as :func:`collective.resumes.corpus.label_cooccurrence`)."""
     counts = np.asarray(summary["cooccurrence_counts"], dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         return counts / np.diag(counts)[:, None]
