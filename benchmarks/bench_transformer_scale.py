@@ -114,7 +114,7 @@ def main() -> None:
         firms["train_layers=1"] = TransformerFirm(batch_size=8, learning_rate=5e-4, **common)
 
     # Cache check (not timed): how many rows were missing and had to be computed now.
-    net = load_model(firms["freeze_kv"].model_name, seed=0)
+    net = load_model(firms["freeze_kv"].model, seed=0)
     from collective.firms import frozen
 
     frozen.freeze(net, 5)
