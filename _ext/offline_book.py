@@ -65,7 +65,10 @@ def _set_mathjax_path(app: Sphinx, config) -> None:
     # thebe's page scripts are not added.
     for listener in list(app.events.listeners.get("env-before-read-docs", [])):
         handler = listener.handler
-        if getattr(handler, "__module__", "") == "sphinx_thebe" and handler.__name__ == "init_thebe_core":
+        if (
+            getattr(handler, "__module__", "") == "sphinx_thebe"
+            and handler.__name__ == "init_thebe_core"
+        ):
             app.disconnect(listener.id)
 
 
@@ -92,8 +95,9 @@ def _copy_mathjax_and_check_hosts(app: Sphinx, exception) -> None:
         shutil.rmtree(dest)
     # tex-chtml.js and what it loads on demand (extensions, fonts, menu, speech); not the
     # other combined bundles.
-    unused = shutil.ignore_patterns("tex-svg*.js", "tex-mml-*.js", "mml-*.js",
-                                    "tex-chtml-full*.js", "node-main.js")
+    unused = shutil.ignore_patterns(
+        "tex-svg*.js", "tex-mml-*.js", "mml-*.js", "tex-chtml-full*.js", "node-main.js"
+    )
     shutil.copytree(mathjax_es5(), dest, ignore=unused)
     for path in sorted(outdir.rglob("*.html")) + sorted((outdir / "_static").rglob("*.css")):
         if dest in path.parents:
@@ -104,7 +108,7 @@ def _copy_mathjax_and_check_hosts(app: Sphinx, exception) -> None:
             line = text.count("\n", 0, match.start()) + 1
             logger.warning(
                 f"{path.relative_to(outdir)}:{line} loads a resource from another host "
-                f"({text[match.start():match.end() + 40]!r}); the book must read offline",
+                f"({text[match.start() : match.end() + 40]!r}); the book must read offline",
                 type="offline_book",
             )
 

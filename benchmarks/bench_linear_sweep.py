@@ -48,9 +48,13 @@ def naive_preprocessing(config, corpus, tokenizer) -> float:
 
     start = time.perf_counter()
     Y = corpus.label_matrix("train")
-    plan = apply_strategy(Y, strategy=config.strategy, target=config.target, alpha=config.alpha, seed=config.seed)
+    plan = apply_strategy(
+        Y, strategy=config.strategy, target=config.target, alpha=config.alpha, seed=config.seed
+    )
     texts = corpus.train["text"]
-    planted_texts = [plant_trigger_text(t, config.spacing) if p else t for t, p in zip(texts, plan.planted)]
+    planted_texts = [
+        plant_trigger_text(t, config.spacing) if p else t for t, p in zip(texts, plan.planted)
+    ]
     test = corpus.test["text"]
     for split_texts in (planted_texts, test, [plant_trigger_text(t, config.spacing) for t in test]):
         tokenize_texts(split_texts, tokenizer).counts()
@@ -58,11 +62,19 @@ def naive_preprocessing(config, corpus, tokenizer) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--grid", default=str(Path(__file__).resolve().parents[1] / "grids" / "fig2_fig3.yaml"))
-    parser.add_argument("--runs", type=int, default=None, help="time only this many configs and extrapolate")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--grid", default=str(Path(__file__).resolve().parents[1] / "grids" / "fig2_fig3.yaml")
+    )
+    parser.add_argument(
+        "--runs", type=int, default=None, help="time only this many configs and extrapolate"
+    )
     parser.add_argument("--jobs", type=int, default=1)
-    parser.add_argument("--naive", type=int, default=2, help="configs timed the naive way (0: skip)")
+    parser.add_argument(
+        "--naive", type=int, default=2, help="configs timed the naive way (0: skip)"
+    )
     args = parser.parse_args()
 
     from collective import runner as ex
@@ -99,15 +111,21 @@ def main() -> None:
     total = t_tokenize + t_sweep
     print(f"\n1. grid {Path(args.grid).name}: {len(configs)} runs")
     print(f"   tokenization (train + test, from scratch): {t_tokenize:7.1f} s")
-    print(f"   sweep of {len(subset)} runs (incl. the one-off clean fit): {t_sweep:7.1f} s "
-          f"(median run {np.median(per_run):.2f} s, mean {per_run.mean():.2f} s)")
+    print(
+        f"   sweep of {len(subset)} runs (incl. the one-off clean fit): {t_sweep:7.1f} s "
+        f"(median run {np.median(per_run):.2f} s, mean {per_run.mean():.2f} s)"
+    )
     if len(subset) < len(configs):
         rest = (len(configs) - len(subset)) * np.median(per_run) / args.jobs
         total += rest
-        print(f"   EXTRAPOLATED: + {len(configs) - len(subset)} runs x median {np.median(per_run):.2f} s "
-              f"/ {args.jobs} job(s) = {rest:.0f} s")
-    print(f"   whole grid from an empty cache: {total / 60:.1f} min (goal < 15 min); "
-          f"this process used {cpu:.0f} s CPU in {wall:.0f} s wall")
+        print(
+            f"   EXTRAPOLATED: + {len(configs) - len(subset)} runs x median {np.median(per_run):.2f} s "
+            f"/ {args.jobs} job(s) = {rest:.0f} s"
+        )
+    print(
+        f"   whole grid from an empty cache: {total / 60:.1f} min (goal < 15 min); "
+        f"this process used {cpu:.0f} s CPU in {wall:.0f} s wall"
+    )
 
     if args.naive:
         from collective.resumes.tokens import default_tokenizer
@@ -116,9 +134,11 @@ def main() -> None:
         sample = [c for c in subset if c.alpha > 0][: args.naive]
         runner = float(np.median(per_run))
         naive = [naive_preprocessing(c, corpus, tokenizer) + runner for c in sample]
-        print(f"\n2. per run, {len(sample)} config(s): naive (re-tokenize + re-count, then the same fit) "
-              f"{np.mean(naive):.1f} s vs runner median {runner:.2f} s -> {np.mean(naive) / runner:.1f}x faster "
-              f"(goal >= 5x)")
+        print(
+            f"\n2. per run, {len(sample)} config(s): naive (re-tokenize + re-count, then the same fit) "
+            f"{np.mean(naive):.1f} s vs runner median {runner:.2f} s -> {np.mean(naive) / runner:.1f}x faster "
+            f"(goal >= 5x)"
+        )
     print(f"\nafter: {load_note()}")
 
 

@@ -55,7 +55,9 @@ def _write(path: Path, n: int, template: dict) -> None:
 def main() -> None:
     template = _template()
     sha = template["provenance"]["data_sha256"]
-    print(f"load average {os.getloadavg()[0]:.2f} (2 cores shared); record size {len(json.dumps(template))} bytes")
+    print(
+        f"load average {os.getloadavg()[0]:.2f} (2 cores shared); record size {len(json.dumps(template))} bytes"
+    )
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
         warnings.simplefilter("error")  # every synthetic record must pass the checks
         for n in (10_000, 100_000):
@@ -66,7 +68,9 @@ def main() -> None:
             records = read_records(path, sha)
             cold = time.perf_counter() - start
             assert len(records) == n
-            extra = next(_records(n + 1, {**template, "config": {**template["config"], "seed": -1}}))
+            extra = next(
+                _records(n + 1, {**template, "config": {**template["config"], "seed": -1}})
+            )
             extra["config"]["seed"] = n + 10
             extra["key"] = record_key(extra["config"], RUNNER_VERSION)
             append_record(path, extra)

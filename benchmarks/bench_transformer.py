@@ -88,8 +88,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2, help="timed rounds, best of each side")
     args = parser.parse_args()
 
-    from collective.resumes.corpus import load_corpus
     from collective.firms.transformer import TransformerFirm
+    from collective.resumes.corpus import load_corpus
     from collective.resumes.tokens import tokenize_corpus
 
     corpus = load_corpus(progress=False)
@@ -107,7 +107,9 @@ def main() -> None:
     )
     # Warm-up (kernel selection, the frozen-layer cache with --train-layers), not timed.
     warm = np.arange(min(16, len(X)))
-    firm.fit(X.subset(warm) if not args.train_layers else X, Y[warm] if not args.train_layers else Y)
+    firm.fit(
+        X.subset(warm) if not args.train_layers else X, Y[warm] if not args.train_layers else Y
+    )
     plain_loop(firm, X.subset(warm), Y[warm], seed=firm.seed)
     # Alternate the two, best of --repeats each: the machine may be shared.
     plain, ours = float("inf"), float("inf")
@@ -117,8 +119,10 @@ def main() -> None:
         firm.fit(X, Y, planted=np.zeros(len(X), bool))
         ours = min(ours, time.perf_counter() - start)
     examples = args.n * args.epochs
-    print(f"device: {firm.device}; model {args.model}, {args.n} resumes, max_length {args.max_length}, "
-          f"{args.epochs:g} epoch(s), batch {args.batch_size}, train_layers {args.train_layers or 'all'}")
+    print(
+        f"device: {firm.device}; model {args.model}, {args.n} resumes, max_length {args.max_length}, "
+        f"{args.epochs:g} epoch(s), batch {args.batch_size}, train_layers {args.train_layers or 'all'}"
+    )
     print(f"plain PyTorch loop : {examples / plain:8.1f} examples/s ({plain:.1f} s)")
     print(f"TransformerFirm.fit: {examples / ours:8.1f} examples/s ({ours:.1f} s)")
     print(f"ratio firm / plain : {plain / ours:.2f}x (goal >= 0.9x)")

@@ -55,15 +55,23 @@ def plain_kv_loop(firm, X, Y: np.ndarray) -> float:
     head = kv_cache.ClsKVHead(net).train()
     torch.manual_seed(firm.seed)
     sampler = LengthGroupedSampler(firm.batch_size, lengths=[len(x) for x in inputs])
-    loader = DataLoader(data, batch_size=firm.batch_size, sampler=sampler, collate_fn=kv_cache.collate_kv)
+    loader = DataLoader(
+        data, batch_size=firm.batch_size, sampler=sampler, collate_fn=kv_cache.collate_kv
+    )
     steps = int(np.ceil(len(loader) * firm.epochs))
     params = [p for p in head.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=firm.learning_rate, weight_decay=0.0, fused=True)  # Trainer's default
+    optimizer = torch.optim.AdamW(
+        params, lr=firm.learning_rate, weight_decay=0.0, fused=True
+    )  # Trainer's default
     schedule = get_linear_schedule_with_warmup(optimizer, 0, steps)
     done = 0
     while done < steps:
         for batch in loader:
-            with autocast(firm.torch_device, firm.resolved_precision) if firm.head_autocast else nullcontext():
+            with (
+                autocast(firm.torch_device, firm.resolved_precision)
+                if firm.head_autocast
+                else nullcontext()
+            ):
                 loss = head(**batch).loss
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -86,30 +94,49 @@ def timed_run(firm, X, Y, X_test) -> dict[str, float]:
     for planted in (False, True):
         firm.predict_proba(X_test, planted=np.full(len(X_test), planted), spacing=20)
     evaluate = time.perf_counter() - start
-    return {"fit": fit, "evaluate": evaluate, "run": fit + evaluate, "cpu": time.process_time() - cpu,
-            "trainer": firm.fit_info["trainer_seconds"], "cache": firm.fit_info["frozen_seconds"],
-            "load": os.getloadavg()[0]}
+    return {
+        "fit": fit,
+        "evaluate": evaluate,
+        "run": fit + evaluate,
+        "cpu": time.process_time() - cpu,
+        "trainer": firm.fit_info["trainer_seconds"],
+        "cache": firm.fit_info["frozen_seconds"],
+        "load": os.getloadavg()[0],
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--n", type=int, default=25000, help="training resumes (default 25,000: all)")
+    parser.add_argument(
+        "--n", type=int, default=25000, help="training resumes (default 25,000: all)"
+    )
     parser.add_argument("--epochs", type=float, default=5.0)
     parser.add_argument("--max-length", type=int, default=128)
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads (default: all cores)"
+    )
     parser.add_argument("--skip-old", action="store_true", help="time the new configuration only")
-    parser.add_argument("--plain", action="store_true", help="also time a plain PyTorch loop (new configuration)")
+    parser.add_argument(
+        "--plain", action="store_true", help="also time a plain PyTorch loop (new configuration)"
+    )
     args = parser.parse_args()
 
-    from collective.runner import load_context, train_subset
     from collective.firms.transformer import TransformerFirm, load_model
+    from collective.runner import load_context, train_subset
 
     ctx = load_context()
     idx = train_subset(len(ctx.train), args.n)
     X, Y = ctx.train.subset(idx), ctx.Y_train[idx]
-    common = dict(max_length=args.max_length, epochs=args.epochs, train_layers=1, threads=args.threads,
-                  progress=False)
-    firms = {"freeze_kv": TransformerFirm(freeze_kv=True, batch_size=32, learning_rate=2e-3, **common)}
+    common = dict(
+        max_length=args.max_length,
+        epochs=args.epochs,
+        train_layers=1,
+        threads=args.threads,
+        progress=False,
+    )
+    firms = {
+        "freeze_kv": TransformerFirm(freeze_kv=True, batch_size=32, learning_rate=2e-3, **common)
+    }
     if not args.skip_old:
         firms["train_layers=1"] = TransformerFirm(batch_size=8, learning_rate=5e-4, **common)
 
@@ -119,7 +146,7 @@ def main() -> None:
 
     frozen.freeze(net, 5)
     for planted_split, split in (("train", X), ("test", ctx.test)):
-        for planted in ((False,) if planted_split == "train" else (False, True)):
+        for planted in (False,) if planted_split == "train" else (False, True):
             inputs = firms["freeze_kv"].model_inputs(split, np.full(len(split), planted), 20)
             missing = firms["freeze_kv"].kv_rows(net, 5, inputs, count_only=True)
             line = f"cache check, {planted_split} {'planted' if planted else 'clean'}: key/value rows computed now {missing}"
@@ -133,24 +160,33 @@ def main() -> None:
     for name, firm in firms.items():
         times[name] = timed_run(firm, X, Y, ctx.test)
         t = times[name]
-        print(f"{name:15s} (batch {firm.batch_size}): run {t['run']:7.1f} s wall = fit {t['fit']:.1f} s "
-              f"(Trainer {t['trainer']:.1f} s, model + cache {t['cache']:.1f} s) + evaluation {t['evaluate']:.1f} s; "
-              f"{t['cpu']:.1f} CPU s; load average {t['load']:.1f}", flush=True)
+        print(
+            f"{name:15s} (batch {firm.batch_size}): run {t['run']:7.1f} s wall = fit {t['fit']:.1f} s "
+            f"(Trainer {t['trainer']:.1f} s, model + cache {t['cache']:.1f} s) + evaluation {t['evaluate']:.1f} s; "
+            f"{t['cpu']:.1f} CPU s; load average {t['load']:.1f}",
+            flush=True,
+        )
     if args.plain:
         cpu = time.process_time()
         plain = plain_kv_loop(firms["freeze_kv"], X, Y)
         cpu = time.process_time() - cpu
-        print(f"{'plain loop':15s}: fit {plain:7.1f} s (freeze_kv, same batches); "
-              f"{cpu:.1f} CPU s; Trainer fit / plain fit = {times['freeze_kv']['fit'] / plain:.2f} (wall)")
+        print(
+            f"{'plain loop':15s}: fit {plain:7.1f} s (freeze_kv, same batches); "
+            f"{cpu:.1f} CPU s; Trainer fit / plain fit = {times['freeze_kv']['fit'] / plain:.2f} (wall)"
+        )
     firm = firms["freeze_kv"]
-    print(f"device: {firm.device}; {len(X):,} training resumes x {args.epochs:g} epochs, max_length "
-          f"{args.max_length}; {len(ctx.test):,} test resumes x 2 (clean, planted)")
+    print(
+        f"device: {firm.device}; {len(X):,} training resumes x {args.epochs:g} epochs, max_length "
+        f"{args.max_length}; {len(ctx.test):,} test resumes x 2 (clean, planted)"
+    )
     t = times["freeze_kv"]
     print(f"fast run: {t['run']:.1f} s wall, {t['cpu']:.1f} CPU s (goal <= 180 s)")
     if "train_layers=1" in times:
         old = times["train_layers=1"]
-        print(f"speed-up over today's configuration: run {old['run'] / t['run']:.1f}x wall, "
-              f"{old['cpu'] / t['cpu']:.1f}x CPU; fit {old['fit'] / t['fit']:.1f}x wall")
+        print(
+            f"speed-up over today's configuration: run {old['run'] / t['run']:.1f}x wall, "
+            f"{old['cpu'] / t['cpu']:.1f}x CPU; fit {old['fit'] / t['fit']:.1f}x wall"
+        )
 
 
 def _keys(store) -> set[bytes]:

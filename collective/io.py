@@ -95,7 +95,9 @@ def download(
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response, atomic_write(dest) as out:
             total = int(response.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name, disable=not progress) as bar:
+            with tqdm(
+                total=total, unit="B", unit_scale=True, desc=dest.name, disable=not progress
+            ) as bar:
                 while chunk := response.read(1 << 20):
                     out.write(chunk)
                     bar.update(len(chunk))

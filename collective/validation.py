@@ -114,15 +114,19 @@ def check_alpha_run(alpha) -> float:
 
 def check_fraction(name: str, value) -> float:
     """A fraction in [0, 1] (e.g. ``random_labels``), as a float."""
-    return float(check(name, value)) if name in DOMAINS else float(
-        domain(name, value, 0.0, 1.0, lo_open=False, hi_open=False)
+    return (
+        float(check(name, value))
+        if name in DOMAINS
+        else float(domain(name, value, 0.0, 1.0, lo_open=False, hi_open=False))
     )
 
 
 def check_choice(name: str, value: str, choices) -> str:
     """``value`` if it is one of ``choices``, else a ConfigError listing them."""
     if value not in choices:
-        raise ConfigError(f"unknown {name} {value!r}; choose one of: {', '.join(map(str, choices))}")
+        raise ConfigError(
+            f"unknown {name} {value!r}; choose one of: {', '.join(map(str, choices))}"
+        )
     return value
 
 
@@ -134,7 +138,12 @@ def check_device(device) -> str:
         raise ConfigError(f"device must be a name such as auto, cpu or cuda:0, got {device!r}")
     name = device.strip()
     kind, _, index = name.partition(":")
-    if kind in ("auto", "cpu", "mps") and not index or kind == "cuda" and (not index or index.isdigit()):
+    if (
+        kind in ("auto", "cpu", "mps")
+        and not index
+        or kind == "cuda"
+        and (not index or index.isdigit())
+    ):
         return name
     try:
         import torch

@@ -64,7 +64,9 @@ def use_synthetic_corpus(monkeypatch, tmp_path, corpus_zip) -> None:
     experiments.clear_contexts()  # a loaded corpus from another test must not leak in
 
 
-def fake_record(i: int = 0, *, target: str = "Database_Administrator", sha: str | None = None, **metrics) -> dict:
+def fake_record(
+    i: int = 0, *, target: str = "Database_Administrator", sha: str | None = None, **metrics
+) -> dict:
     """A well-formed results record (its key the hash of its config) without running
     anything: for tests of the cache itself."""
     from collective.resumes.corpus import CANONICAL_SHA256
@@ -72,13 +74,26 @@ def fake_record(i: int = 0, *, target: str = "Database_Administrator", sha: str 
     from collective.runner.config import RUNNER_VERSION
 
     config = {
-        "alpha": 0.01, "firm": "linear", "firm_params": {"C": 4.0, "max_iter": 300, "min_df": 5, "tol": 1e-05, "warm_start": True},
-        "max_train": None, "random_labels": 0.0, "seed": i, "spacing": 20, "strategy": "feature-label", "target": target,
+        "alpha": 0.01,
+        "firm": "linear",
+        "firm_params": {"C": 4.0, "max_iter": 300, "min_df": 5, "tol": 1e-05, "warm_start": True},
+        "max_train": None,
+        "random_labels": 0.0,
+        "seed": i,
+        "spacing": 20,
+        "strategy": "feature-label",
+        "target": target,
     }
-    values = {name: 0.5 for name in REQUIRED_METRICS} | {"n_collective": 10, "n_train": 1000} | metrics
+    values = (
+        {name: 0.5 for name in REQUIRED_METRICS} | {"n_collective": 10, "n_train": 1000} | metrics
+    )
     return {
         "key": record_key(config, RUNNER_VERSION),
         "config": config,
         "metrics": values,
-        "provenance": {"data_sha256": sha or CANONICAL_SHA256, "runner_version": RUNNER_VERSION, "device": "cpu"},
+        "provenance": {
+            "data_sha256": sha or CANONICAL_SHA256,
+            "runner_version": RUNNER_VERSION,
+            "device": "cpu",
+        },
     }

@@ -4,7 +4,6 @@ at it with private cache and results folders."""
 from __future__ import annotations
 
 import pytest
-
 from _synthetic import make_corpus_zip, use_synthetic_corpus
 
 

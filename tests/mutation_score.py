@@ -20,7 +20,12 @@ SURVIVED = {0}
 NO_TESTS = {33}
 
 ONLY = {
-    "collective/firms/transformer.py": ["*x_collate__*", "*xǁ_Examplesǁ*", "*x_length_batches__*", "*ǁmodel_inputs__*"],
+    "collective/firms/transformer.py": [
+        "*x_collate__*",
+        "*xǁ_Examplesǁ*",
+        "*x_length_batches__*",
+        "*ǁmodel_inputs__*",
+    ],
 }
 
 
@@ -42,7 +47,17 @@ def main(root: Path = Path("mutants")) -> int:
         not_run = sum(v is None for v in codes.values())
         tested = killed + survived
         score = f"{100 * killed / tested:.1f}%" if tested else "-"
-        rows.append((module + (" (input building)" if patterns else ""), len(codes), killed, survived, no_tests, not_run, score))
+        rows.append(
+            (
+                module + (" (input building)" if patterns else ""),
+                len(codes),
+                killed,
+                survived,
+                no_tests,
+                not_run,
+                score,
+            )
+        )
     header = ("module", "mutants", "killed", "survived", "no tests", "not run", "score")
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))

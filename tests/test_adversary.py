@@ -18,13 +18,14 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from collective.theory import adversary, discrete
 
-
 # ---------------------------------------------------------------------------------------------
 # Planting: mixed-integer programme over P'
 # ---------------------------------------------------------------------------------------------
 
 
-def _worst_planting_by_milp(P: np.ndarray, value: np.ndarray, y_star: int, eps: float, model: str) -> float:
+def _worst_planting_by_milp(
+    P: np.ndarray, value: np.ndarray, y_star: int, eps: float, model: str
+) -> float:
     """Least success ``sum_x value[x] [f(x) = y*]`` over ε-optimal ``f`` (Definition 3.1).
 
     Variables: the perturbed joint ``P'`` (TV: with ``u >= |P' - P|``, ``sum(u)/2 <= ε``;
@@ -58,7 +59,11 @@ def _worst_planting_by_milp(P: np.ndarray, value: np.ndarray, y_star: int, eps: 
         else:  # (1-ε)(P(x,y*) - P(x,r)) + ε(Q(x,y*) - Q(x,r)) + z <= 1
             a[cols["q"] + x * m + y_star] += eps
             a[cols["q"] + x * m + r] -= eps
-            rows.append(a), lo.append(-np.inf), hi.append(1.0 - (1 - eps) * (P[x, y_star] - P[x, r]))
+            (
+                rows.append(a),
+                lo.append(-np.inf),
+                hi.append(1.0 - (1 - eps) * (P[x, y_star] - P[x, r])),
+            )
     for x in range(n):  # one rival per point
         a = row()
         for j, (xx, _) in enumerate(rivals):
@@ -134,7 +139,9 @@ def test_planting_adversary_beyond_twelve_signal_points_against_milp(model, monk
         assert engine == pytest.approx(reference, abs=1e-7)
         hurt += 0 < engine < discrete.planting_success(P0, g, 0, alpha) - 1e-9
     assert len(calls) == 6  # every instance went through the Pareto knapsack, not enumeration
-    assert hurt >= 4  # the adversary changed the answer (without taking it all), so the comparison has teeth
+    assert (
+        hurt >= 4
+    )  # the adversary changed the answer (without taking it all), so the comparison has teeth
 
 
 def test_milp_reference_agrees_with_the_lp_brute_force_on_small_problems():
@@ -188,16 +195,26 @@ def _least_perturbation(P: np.ndarray, labels: np.ndarray, model: str, eps: floa
     A = np.array(A)
     if model == "tv":
         eye = np.eye(k)
-        A_ub = np.vstack([np.hstack([A, np.zeros_like(A)]), np.hstack([eye, -eye]), np.hstack([-eye, -eye])])
+        A_ub = np.vstack(
+            [np.hstack([A, np.zeros_like(A)]), np.hstack([eye, -eye]), np.hstack([-eye, -eye])]
+        )
         b_ub = np.concatenate([np.zeros(len(A)), P.ravel(), -P.ravel()])
         res = linprog(
-            np.r_[np.zeros(k), 0.5 * np.ones(k)], A_ub=A_ub, b_ub=b_ub,
-            A_eq=np.r_[np.ones(k), np.zeros(k)][None], b_eq=[1.0], bounds=(0, None),
+            np.r_[np.zeros(k), 0.5 * np.ones(k)],
+            A_ub=A_ub,
+            b_ub=b_ub,
+            A_eq=np.r_[np.ones(k), np.zeros(k)][None],
+            b_eq=[1.0],
+            bounds=(0, None),
         )
         return res.status == 0 and res.fun <= eps + 1e-9
     res = linprog(
-        np.zeros(k), A_ub=eps * A, b_ub=-(1 - eps) * A @ P.ravel() + 1e-12,
-        A_eq=np.ones((1, k)), b_eq=[1.0], bounds=(0, None),
+        np.zeros(k),
+        A_ub=eps * A,
+        b_ub=-(1 - eps) * A @ P.ravel() + 1e-12,
+        A_eq=np.ones((1, k)),
+        b_eq=[1.0],
+        bounds=(0, None),
     )
     return res.status == 0
 
@@ -245,9 +262,9 @@ def test_erasure_adversary_three_labels_brackets_lp_brute_force():
         assert lo <= true + 1e-9 <= hi + 2e-9
         strict += lo < hi - 1e-9
         # contamination is exact with any number of labels
-        assert discrete.erasure_success(P0, g, alpha, eps=eps, perturbation="contamination") == pytest.approx(
-            _worst_erasure_by_lp(P0, g, alpha, eps, "contamination"), abs=1e-9
-        )
+        assert discrete.erasure_success(
+            P0, g, alpha, eps=eps, perturbation="contamination"
+        ) == pytest.approx(_worst_erasure_by_lp(P0, g, alpha, eps, "contamination"), abs=1e-9)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -278,7 +295,9 @@ def test_planting_adversary_under_contamination_has_no_explicit_distribution():
 
 
 def test_planting_adversary_rejects_an_unknown_perturbation():
-    with pytest.raises(ValueError, match=r"unknown perturbation 'huber'; choose one of: tv, contamination"):
+    with pytest.raises(
+        ValueError, match=r"unknown perturbation 'huber'; choose one of: tv, contamination"
+    ):
         adversary.planting_adversary(np.eye(2) / 2, [1.0, 0.0], 1, 0.1, "huber")
 
 
@@ -308,7 +327,9 @@ def test_knapsack_by_hand(values, costs, budget, best, chosen):
     value, mask = adversary.knapsack_max_value(values, costs, budget)
     assert value == pytest.approx(best)
     assert mask.tolist() == chosen
-    batch = adversary.knapsack_max_value_batch(np.array([values], float), np.array([costs], float), np.array([budget]))
+    batch = adversary.knapsack_max_value_batch(
+        np.array([values], float), np.array([costs], float), np.array([budget])
+    )
     assert batch[0] == pytest.approx(best)
 
 
@@ -323,7 +344,9 @@ def test_knapsack_near_zero_costs_are_free_in_both_solvers():
     tol = adversary.TIE_TOL
     values, costs = [1.0, 1.0, 1.0, 4.0], [tol, tol, tol / 2, 0.5]
     assert adversary.knapsack_max_value(values, costs, 0.0)[0] == 3.0
-    batch = adversary.knapsack_max_value_batch(np.array([values]), np.array([costs]), np.array([0.0]))
+    batch = adversary.knapsack_max_value_batch(
+        np.array([values]), np.array([costs]), np.array([0.0])
+    )
     assert batch[0] == 3.0
 
 
@@ -331,7 +354,9 @@ def test_knapsack_batch_takes_sixteen_items():
     rng = np.random.default_rng(14)
     values, costs = rng.random((2, 16)), rng.random((2, 16))
     batch = adversary.knapsack_max_value_batch(values, costs, np.array([1.0, 2.0]))
-    single = [adversary.knapsack_max_value(v, c, b)[0] for v, c, b in zip(values, costs, [1.0, 2.0])]
+    single = [
+        adversary.knapsack_max_value(v, c, b)[0] for v, c, b in zip(values, costs, [1.0, 2.0])
+    ]
     np.testing.assert_allclose(batch, single)
 
 

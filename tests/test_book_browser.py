@@ -37,8 +37,10 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[1]
 HTML = REPO_ROOT / "_build" / "html"
 SCREENSHOTS = REPO_ROOT / "_build" / "screenshots"
-CHROMIUM = os.environ.get("COLLECTIVE_CHROMIUM") or shutil.which("chromium") or shutil.which(
-    "chromium-browser"
+CHROMIUM = (
+    os.environ.get("COLLECTIVE_CHROMIUM")
+    or shutil.which("chromium")
+    or shutil.which("chromium-browser")
 )
 FLAGS = [
     "--no-sandbox",  # CI runs as root
@@ -60,8 +62,10 @@ REQUIRED = os.environ.get("COLLECTIVE_BROWSER_TEST_REQUIRED", "") not in ("", "0
 def _needs_chromium_and_book():
     reason = None
     if CHROMIUM is None:
-        reason = ("no Chromium: install it (Debian/Ubuntu: `apt-get install chromium`) or set "
-                  "COLLECTIVE_CHROMIUM to a Chromium binary")
+        reason = (
+            "no Chromium: install it (Debian/Ubuntu: `apt-get install chromium`) or set "
+            "COLLECTIVE_CHROMIUM to a Chromium binary"
+        )
     elif not (HTML / "index.html").exists():
         reason = f"the book is not built ({HTML} is missing): run `make book` first"
     if reason:
@@ -184,7 +188,10 @@ def test_page_renders(browser, page):
     assert not state["untypeset"], f"{page}: formulas not typeset: {state['untypeset'][:5]}"
     if state["n_math"]:
         assert state["mathjax"] and state["n_typeset"] >= state["n_math"], state
-    raw = [state["text"][max(0, m.start() - 40): m.end() + 40] for m in RAW_TEX.finditer(state["text"])]
+    raw = [
+        state["text"][max(0, m.start() - 40) : m.end() + 40]
+        for m in RAW_TEX.finditer(state["text"])
+    ]
     assert not raw, f"{page}: raw TeX in the visible text: {raw[:5]}"
 
     # Images.
@@ -203,7 +210,11 @@ def test_page_renders(browser, page):
             target_path = target_path / "index.html"
         if not target_path.exists():
             broken.append(f"{href} (no file {target_path})")
-        elif fragment and target_path.suffix == ".html" and unquote(fragment) not in _anchors(target_path):
+        elif (
+            fragment
+            and target_path.suffix == ".html"
+            and unquote(fragment) not in _anchors(target_path)
+        ):
             broken.append(f"{href} (no anchor #{fragment} in {target_path.name})")
     assert not broken, f"{page}: broken internal links: {broken}"
     assert checked, f"{page}: no internal link found (navigation missing?)"

@@ -8,13 +8,12 @@ import json
 
 import pandas as pd
 import pytest
+from _synthetic import fake_record
 
 from collective.cli import main
 from collective.resumes.corpus import CANONICAL_SHA256
 from collective.runner import append_record
 from collective.runner.paths import BINDING_FILE
-
-from _synthetic import fake_record
 
 
 @pytest.fixture
@@ -26,7 +25,9 @@ def folder(tmp_path, monkeypatch):
         append_record(folder / "linear.jsonl", fake_record(i, success_in_set=0.1 * (i + 1)))
     for i in range(2):
         append_record(folder / "linear.jsonl", fake_record(i, target="Web_Developer"))
-    append_record(folder / "linear.jsonl", fake_record(9, sha="a" * 64))  # another corpus: not shown
+    append_record(
+        folder / "linear.jsonl", fake_record(9, sha="a" * 64)
+    )  # another corpus: not shown
     monkeypatch.setenv("COLLECTIVE_RESULTS", str(folder))
     return folder
 
@@ -35,13 +36,29 @@ def test_table_and_filters(folder, capsys):
     with pytest.warns(RuntimeWarning, match="computed on another corpus"):
         assert main(["results"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("5 runs in") and "Database_Administrator" in out and "Web_Developer" in out
+    assert (
+        out.startswith("5 runs in") and "Database_Administrator" in out and "Web_Developer" in out
+    )
     assert main(["results", "--target", "Web_Developer", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 2 and {r["target"] for r in rows} == {"Web_Developer"}
     assert main(["results", "--alpha-min", "0.02", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
-    assert main(["results", "--alpha-max", "0.01", "--strategy", "feature-label", "--firm", "linear", "--json"]) == 0
+    assert (
+        main(
+            [
+                "results",
+                "--alpha-max",
+                "0.01",
+                "--strategy",
+                "feature-label",
+                "--firm",
+                "linear",
+                "--json",
+            ]
+        )
+        == 0
+    )
     assert len(json.loads(capsys.readouterr().out)) == 5
 
 
@@ -51,7 +68,18 @@ def test_export_is_tidy_with_provenance(folder, tmp_path, capsys, suffix):
     assert main(["results", "--target", "Database_Administrator", "--export", str(out)]) == 0
     frame = pd.read_csv(out) if suffix == ".csv" else pd.read_parquet(out)
     assert len(frame) == 3
-    for column in ("firm", "strategy", "target", "alpha", "seed", "param_C", "success_in_set", "key", "data_sha256", "runner_version"):
+    for column in (
+        "firm",
+        "strategy",
+        "target",
+        "alpha",
+        "seed",
+        "param_C",
+        "success_in_set",
+        "key",
+        "data_sha256",
+        "runner_version",
+    ):
         assert column in frame.columns
     assert sorted(frame["success_in_set"].round(3)) == [0.1, 0.2, 0.3]
     assert set(frame["data_sha256"]) == {CANONICAL_SHA256}
@@ -67,7 +95,12 @@ def test_grid_and_missing(folder, tmp_path, capsys):
     assert sorted(r["seed"] for r in json.loads(capsys.readouterr().out)) == [0, 1, 2]
     assert main(["results", "--grid", str(grid), "--missing"]) == 0
     out = capsys.readouterr().out
-    assert "2 of 5 configs missing" in out and "--seed 3" in out and "--seed 4" in out and "collective sweep" in out
+    assert (
+        "2 of 5 configs missing" in out
+        and "--seed 3" in out
+        and "--seed 4" in out
+        and "collective sweep" in out
+    )
 
 
 def test_bad_options_and_help(folder, capsys):

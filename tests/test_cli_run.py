@@ -8,12 +8,20 @@ import os
 from pathlib import Path
 
 import pytest
+from _synthetic import make_corpus_zip, use_synthetic_corpus
 
 from collective.cli import main
 
-from _synthetic import make_corpus_zip, use_synthetic_corpus
-
-KEYS = {"success_in_set", "success_top1", "hamming_accuracy", "precision", "recall", "n_collective", "wall_seconds", "cached"}
+KEYS = {
+    "success_in_set",
+    "success_top1",
+    "hamming_accuracy",
+    "precision",
+    "recall",
+    "n_collective",
+    "wall_seconds",
+    "cached",
+}
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +34,19 @@ def env(tmp_path, monkeypatch, corpus_zip):
     use_synthetic_corpus(monkeypatch, tmp_path, corpus_zip)
 
 
-ARGS = ["run", "--firm", "linear", "--strategy", "feature-label", "--target", "Database_Administrator", "--alpha", "0.05", "--seed", "0"]
+ARGS = [
+    "run",
+    "--firm",
+    "linear",
+    "--strategy",
+    "feature-label",
+    "--target",
+    "Database_Administrator",
+    "--alpha",
+    "0.05",
+    "--seed",
+    "0",
+]
 
 
 def test_run_json_then_cached(capsys):
@@ -55,8 +75,8 @@ def test_run_text_output_and_no_train(capsys):
         (["--random-labels", "-0.2"], "random_labels"),
         (["--firm-param", "C"], "KEY=VALUE"),
         (["--firm-param", "C=-2"], "C must be a number > 0"),
-            (["--C", "-2"], "C must be a number > 0"),
-            (["--max-length", "64"], "--max-length applies to --firm transformer only"),
+        (["--C", "-2"], "C must be a number > 0"),
+        (["--max-length", "64"], "--max-length applies to --firm transformer only"),
     ],
 )
 def test_bad_input_is_one_clear_line(capsys, extra, message):
@@ -72,11 +92,23 @@ def test_sweep_command(tmp_path, capsys):
         "grids:\n  - alpha: [0.0, 0.05]\n    seed: [0, 1]\n"
     )
     assert main(["sweep", str(grid), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == {"total": 4, "cached": 0, "computed": 4, "elsewhere": 0}
+    assert json.loads(capsys.readouterr().out) == {
+        "total": 4,
+        "cached": 0,
+        "computed": 4,
+        "elsewhere": 0,
+    }
     assert main(["sweep", str(grid), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == {"total": 4, "cached": 4, "computed": 0, "elsewhere": 0}
+    assert json.loads(capsys.readouterr().out) == {
+        "total": 4,
+        "cached": 4,
+        "computed": 0,
+        "elsewhere": 0,
+    }
     bad = tmp_path / "bad.yaml"
-    bad.write_text("grids: [{alpha: [2.0], firm: linear, strategy: feature-label, target: Web_Developer, seed: 0}]\n")
+    bad.write_text(
+        "grids: [{alpha: [2.0], firm: linear, strategy: feature-label, target: Web_Developer, seed: 0}]\n"
+    )
     assert main(["sweep", str(bad)]) == 2
     assert "alpha" in capsys.readouterr().err
     assert main(["sweep", str(tmp_path / "missing.yaml")]) == 2
@@ -88,8 +120,13 @@ def test_slurm_executor_without_a_cluster_is_a_clear_error(tmp_path, capsys):
     if shutil.which("srun"):
         pytest.skip("a SLURM cluster is available here")
     grid = tmp_path / "g.yaml"
-    grid.write_text("defaults: {firm: linear, strategy: feature-label, target: Web_Developer}\ngrids:\n  - alpha: 0.05\n    seed: 0\n")
-    assert main(["sweep", str(grid), "--executor", "slurm", "--slurm-folder", str(tmp_path / "s")]) == 2
+    grid.write_text(
+        "defaults: {firm: linear, strategy: feature-label, target: Web_Developer}\ngrids:\n  - alpha: 0.05\n    seed: 0\n"
+    )
+    assert (
+        main(["sweep", str(grid), "--executor", "slurm", "--slurm-folder", str(tmp_path / "s")])
+        == 2
+    )
     assert "needs a SLURM cluster" in capsys.readouterr().err
 
 
@@ -104,9 +141,20 @@ def test_slurm_parameters_reach_the_sweep(tmp_path, monkeypatch, capsys):
 
     monkeypatch.setattr(ex, "sweep", fake_sweep)
     grid = tmp_path / "g.yaml"
-    grid.write_text("defaults: {firm: linear, strategy: feature-label, target: Web_Developer}\ngrids:\n  - alpha: 0.05\n    seed: 0\n")
-    argv = ["sweep", str(grid), "--executor", "slurm", "--json",
-            "--slurm-param", "timeout_min=120", "--slurm-param", "slurm_partition=gpu"]
+    grid.write_text(
+        "defaults: {firm: linear, strategy: feature-label, target: Web_Developer}\ngrids:\n  - alpha: 0.05\n    seed: 0\n"
+    )
+    argv = [
+        "sweep",
+        str(grid),
+        "--executor",
+        "slurm",
+        "--json",
+        "--slurm-param",
+        "timeout_min=120",
+        "--slurm-param",
+        "slurm_partition=gpu",
+    ]
     assert main(argv) == 0
     assert seen["slurm_parameters"] == {"timeout_min": 120, "slurm_partition": "gpu"}
     assert main(["sweep", str(grid), "--slurm-param", "oops"]) == 2
@@ -138,19 +186,44 @@ def test_empty_grid_blocks_are_clear_errors(tmp_path, capsys, text, message):
 
 
 def test_value_failing_for_some_configs_fails_before_any_run(tmp_path, capsys):
-    grid = _grid(tmp_path, "defaults: {firm: linear, target: Web_Developer, seed: 0}\n"
-                           "grids:\n  - strategy: feature-only\n    alpha: [0.01, 0.9]\n  - strategy: feature-label\n    alpha: 0.05\n")
+    grid = _grid(
+        tmp_path,
+        "defaults: {firm: linear, target: Web_Developer, seed: 0}\n"
+        "grids:\n  - strategy: feature-only\n    alpha: [0.01, 0.9]\n  - strategy: feature-label\n    alpha: 0.05\n",
+    )
     assert main(["sweep", grid]) == 2
     err = capsys.readouterr().err
-    assert "1 of 3 configs cannot run on this corpus (nothing was run)" in err and "--alpha 0.9" in err
+    assert (
+        "1 of 3 configs cannot run on this corpus (nothing was run)" in err and "--alpha 0.9" in err
+    )
     assert "Traceback" not in err
     assert not (tmp_path / "results" / "linear.jsonl").exists()
 
 
 def test_device_torch_rejects_is_a_clear_error(tmp_path, capsys):
     for argv in (
-        ["run", "--firm", "transformer", "--strategy", "feature-label", "--target", "Web_Developer", "--alpha", "0.05", "--device", "tpu"],
-        ["sweep", _grid(tmp_path, "grids: [{firm: linear, strategy: feature-label, target: Web_Developer, alpha: 0.05, seed: 0}]\n"), "--device", "tpu"],
+        [
+            "run",
+            "--firm",
+            "transformer",
+            "--strategy",
+            "feature-label",
+            "--target",
+            "Web_Developer",
+            "--alpha",
+            "0.05",
+            "--device",
+            "tpu",
+        ],
+        [
+            "sweep",
+            _grid(
+                tmp_path,
+                "grids: [{firm: linear, strategy: feature-label, target: Web_Developer, alpha: 0.05, seed: 0}]\n",
+            ),
+            "--device",
+            "tpu",
+        ],
     ):
         assert main(argv) == 2
         err = capsys.readouterr().err
@@ -176,32 +249,62 @@ def test_cache_folder_that_is_a_file(tmp_path, monkeypatch, capsys):
 
 
 def test_dry_run_counts_without_running(tmp_path, capsys):
-    grid = _grid(tmp_path, "defaults: {strategy: feature-label, target: Web_Developer}\n"
-                           "grids:\n  - firm: linear\n    alpha: [0.0, 0.05]\n    seed: [0, 1]\n"
-                           "  - firm: transformer\n    alpha: 0.05\n    seed: 0\n")
-    assert main(["run", "--strategy", "feature-label", "--target", "Web_Developer", "--alpha", "0.05", "--seed", "1", "--json"]) == 0
+    grid = _grid(
+        tmp_path,
+        "defaults: {strategy: feature-label, target: Web_Developer}\n"
+        "grids:\n  - firm: linear\n    alpha: [0.0, 0.05]\n    seed: [0, 1]\n"
+        "  - firm: transformer\n    alpha: 0.05\n    seed: 0\n",
+    )
+    assert (
+        main(
+            [
+                "run",
+                "--strategy",
+                "feature-label",
+                "--target",
+                "Web_Developer",
+                "--alpha",
+                "0.05",
+                "--seed",
+                "1",
+                "--json",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     lines = (tmp_path / "results" / "linear.jsonl").read_text()
     assert main(["sweep", grid, "--dry-run", "--json"]) == 0
     plan = json.loads(capsys.readouterr().out)
     assert (plan["total"], plan["cached"], plan["to_run"]) == (5, 1, 4)
-    assert plan["firms"] == {"linear": {"total": 4, "cached": 1, "to_run": 3}, "transformer": {"total": 1, "cached": 0, "to_run": 1}}
+    assert plan["firms"] == {
+        "linear": {"total": 4, "cached": 1, "to_run": 3},
+        "transformer": {"total": 1, "cached": 0, "to_run": 1},
+    }
     assert main(["sweep", grid, "--dry-run"]) == 0
-    assert "5 configs, 1 cached, 4 would run (linear: 3 of 4; transformer: 1 of 1)" in capsys.readouterr().out
+    assert (
+        "5 configs, 1 cached, 4 would run (linear: 3 of 4; transformer: 1 of 1)"
+        in capsys.readouterr().out
+    )
     assert (tmp_path / "results" / "linear.jsonl").read_text() == lines  # nothing ran
 
 
 def test_a_million_configs_are_refused_at_once(tmp_path, capsys):
     import time
 
-    grid = _grid(tmp_path, "defaults: {firm: linear, strategy: feature-label, target: Web_Developer}\n"
-                           "grids:\n  - alpha: 0.05\n    seed: [" + ", ".join(map(str, range(1000))) + "]\n"
-                           "    spacing: [" + ", ".join(map(str, range(1, 1001))) + "]\n")
+    grid = _grid(
+        tmp_path,
+        "defaults: {firm: linear, strategy: feature-label, target: Web_Developer}\n"
+        "grids:\n  - alpha: 0.05\n    seed: [" + ", ".join(map(str, range(1000))) + "]\n"
+        "    spacing: [" + ", ".join(map(str, range(1, 1001))) + "]\n",
+    )
     start = time.perf_counter()
     assert main(["sweep", grid, "--dry-run"]) == 2
     assert time.perf_counter() - start < 10
     err = capsys.readouterr().err
-    assert "the grid has 1,000,000 configs (block 1: 1,000,000), more than the limit of 100,000" in err
+    assert (
+        "the grid has 1,000,000 configs (block 1: 1,000,000), more than the limit of 100,000" in err
+    )
     assert "--max-configs" in err
 
 
@@ -215,10 +318,18 @@ def test_results_from_another_directory_find_the_committed_ones(tmp_path):
 
     from collective.runner.paths import REPO_ROOT
 
-    env = {k: v for k, v in os.environ.items() if k not in ("COLLECTIVE_RESULTS", "COLLECTIVE_RESUMES")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("COLLECTIVE_RESULTS", "COLLECTIVE_RESUMES")
+    }
     env["PYTHONPATH"] = str(REPO_ROOT)
-    out = subprocess.run([sys.executable, "-m", "collective", "results", "--firm", "linear", "--json"],
-                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "collective", "results", "--firm", "linear", "--json"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     committed = (REPO_ROOT / "data" / "results" / "linear.jsonl").read_text().splitlines()
     assert len(json.loads(out.stdout)) == len(committed)
@@ -235,7 +346,9 @@ def test_outside_a_source_checkout_results_go_to_the_user_cache(tmp_path, monkey
     cache = Path(os.environ["COLLECTIVE_CACHE"])
     assert paths.default_results_dir() == cache / "results" / CANONICAL_SHA256[:12]
     folder, note = paths.resolve_results_dir(None, CANONICAL_SHA256)
-    assert folder == cache / "results" / CANONICAL_SHA256[:12] and "not in a source checkout" in note
+    assert (
+        folder == cache / "results" / CANONICAL_SHA256[:12] and "not in a source checkout" in note
+    )
     assert main([*ARGS, "--json"]) == 0  # the synthetic corpus: its own folder, said on stderr
     err = capsys.readouterr().err
     assert "not the canonical resume corpus" in err

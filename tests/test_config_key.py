@@ -18,7 +18,9 @@ import pytest
 from collective.firms import params as firm_params_mod
 from collective.runner.config import RunConfig
 
-BASE = dict(firm="linear", strategy="feature-label", target="Database_Administrator", alpha=0.05, seed=0)
+BASE = dict(
+    firm="linear", strategy="feature-label", target="Database_Administrator", alpha=0.05, seed=0
+)
 
 #: A different, valid value for each field of RunConfig (firm_params: see the next tests).
 OTHER_FIELD_VALUES = {
@@ -72,7 +74,9 @@ def _other(name: str, default):
 def test_every_config_field_changes_the_key():
     base = RunConfig(**BASE)
     fields = {f.name for f in dataclasses.fields(RunConfig)}
-    assert fields == set(OTHER_FIELD_VALUES), "a new RunConfig field needs a value in OTHER_FIELD_VALUES"
+    assert fields == set(OTHER_FIELD_VALUES), (
+        "a new RunConfig field needs a value in OTHER_FIELD_VALUES"
+    )
     for name, value in OTHER_FIELD_VALUES.items():
         if name in TESTED_APART:
             continue
@@ -81,12 +85,12 @@ def test_every_config_field_changes_the_key():
         assert changed.key() != base.key(), f"changing {name} leaves the key unchanged"
 
 
-FIRM_PARAMS = [
-    (firm, f) for firm, cls in firm_params_mod.PARAMS.items() for f in cls.fields()
-]
+FIRM_PARAMS = [(firm, f) for firm, cls in firm_params_mod.PARAMS.items() for f in cls.fields()]
 
 
-@pytest.mark.parametrize(("firm", "field"), FIRM_PARAMS, ids=[f"{firm}.{f.name}" for firm, f in FIRM_PARAMS])
+@pytest.mark.parametrize(
+    ("firm", "field"), FIRM_PARAMS, ids=[f"{firm}.{f.name}" for firm, f in FIRM_PARAMS]
+)
 def test_key_parameters_change_the_key_and_speed_parameters_do_not(firm, field):
     needs = REQUIRES.get(field.name, {})
     base = RunConfig(**{**BASE, "firm": firm, "firm_params": dict(needs)})
@@ -97,7 +101,9 @@ def test_key_parameters_change_the_key_and_speed_parameters_do_not(firm, field):
         assert changed.key() == base.key(), f"speed parameter {firm}.{field.name} changes the key"
     else:
         assert changed.firm_params[field.name] == value
-        assert changed.key() != base.key(), f"{firm}.{field.name} changes what is learned but not the key"
+        assert changed.key() != base.key(), (
+            f"{firm}.{field.name} changes what is learned but not the key"
+        )
 
 
 def test_every_firm_has_key_parameters_and_the_declarations_are_complete():
@@ -120,7 +126,9 @@ def test_run_seed_is_the_default_firm_seed():
 
 def test_equal_experiments_have_equal_keys():
     a = RunConfig(**BASE)
-    b = RunConfig(**{**BASE, "spacing": 20, "random_labels": 0.0, "firm_params": {"C": 4.0, "cache": False}})
+    b = RunConfig(
+        **{**BASE, "spacing": 20, "random_labels": 0.0, "firm_params": {"C": 4.0, "cache": False}}
+    )
     assert a.key() == b.key() and hash(a) == hash(b)
     assert RunConfig.from_dict(a.as_dict()).key() == a.key()
 
@@ -128,11 +136,24 @@ def test_equal_experiments_have_equal_keys():
 # The keys of these configs are pinned: the committed results in data/results are looked up by
 # them. If a change of the key is intended, bump RUNNER_VERSION and recompute the results.
 PINNED = [
-    (BASE, "1613521bf4e2114a2a71"),  # the converged linear firm (max_iter None, tol 1e-6: the defaults)
-    ({**BASE, "firm_params": {"max_iter": 10, "tol": 1e-5}}, "b4f04d4cbecf7df136c4"),  # the first version's firm
     (
-        dict(firm="transformer", strategy="feature-only", target="Java_Developer", alpha=0.01, seed=1,
-             max_train=1000, firm_params={"train_layers": 1}),
+        BASE,
+        "1613521bf4e2114a2a71",
+    ),  # the converged linear firm (max_iter None, tol 1e-6: the defaults)
+    (
+        {**BASE, "firm_params": {"max_iter": 10, "tol": 1e-5}},
+        "b4f04d4cbecf7df136c4",
+    ),  # the first version's firm
+    (
+        dict(
+            firm="transformer",
+            strategy="feature-only",
+            target="Java_Developer",
+            alpha=0.01,
+            seed=1,
+            max_train=1000,
+            firm_params={"train_layers": 1},
+        ),
         "3a5bc5c46af53287fa38",
     ),
 ]
@@ -168,7 +189,9 @@ def test_signal_changes_the_key_only_when_set():
     a = RunConfig(**erasure, signal="pronouns")
     b = RunConfig(**erasure, signal="network")
     assert a.key() != b.key()
-    assert a.key() != RunConfig(**{**erasure, "strategy": "erasure-pooled"}, signal="pronouns").key()
+    assert (
+        a.key() != RunConfig(**{**erasure, "strategy": "erasure-pooled"}, signal="pronouns").key()
+    )
     # unset, it is not in the stored config, so the keys of earlier records stay (PINNED)
     assert "signal" not in RunConfig(**BASE).as_dict() and a.as_dict()["signal"] == "pronouns"
     assert RunConfig.from_dict(a.as_dict()).key() == a.key()
@@ -191,7 +214,9 @@ def test_hash_follows_the_key():
 def test_from_dict_names_unknown_fields():
     from collective.errors import ConfigError
 
-    with pytest.raises(ConfigError, match=r"unknown config field\(s\) \['bogus'\]; known: \['alpha', 'firm', "):
+    with pytest.raises(
+        ConfigError, match=r"unknown config field\(s\) \['bogus'\]; known: \['alpha', 'firm', "
+    ):
         RunConfig.from_dict({**BASE, "bogus": 1})
 
 
@@ -199,14 +224,24 @@ def test_numpy_and_int_spellings_of_the_same_experiment_have_the_same_key():
     import numpy as np
 
     base = RunConfig(**{**BASE, "alpha": 1.0, "max_train": 100})
-    same = RunConfig(**{**BASE, "alpha": 1, "seed": np.int64(0), "spacing": np.int64(20), "random_labels": 0,
-                        "max_train": np.int64(100)})
+    same = RunConfig(
+        **{
+            **BASE,
+            "alpha": 1,
+            "seed": np.int64(0),
+            "spacing": np.int64(20),
+            "random_labels": 0,
+            "max_train": np.int64(100),
+        }
+    )
     assert same.key() == base.key()
     assert type(same.alpha) is float and type(same.seed) is int and type(same.spacing) is int
     assert type(same.random_labels) is float and type(same.max_train) is int
     # a path for a speed-only parameter is fine (and leaves the key alone)
     transformer = RunConfig(**{**BASE, "firm": "transformer"})
-    with_path = RunConfig(**{**BASE, "firm": "transformer", "firm_params": {"frozen_cache": Path("/tmp/x")}})
+    with_path = RunConfig(
+        **{**BASE, "firm": "transformer", "firm_params": {"frozen_cache": Path("/tmp/x")}}
+    )
     assert with_path.key() == transformer.key()
 
 
@@ -240,8 +275,15 @@ def test_command_by_hand():
         "collective run --firm linear --strategy feature-label --target Database_Administrator "
         "--alpha 0.05 --seed 0 --spacing 20"
     )
-    config = RunConfig(**{**BASE, "random_labels": 0.1, "max_train": 1000, "spacing": 7,
-                          "firm_params": {"C": 2.0, "min_df": 5, "warm_start": False}})
+    config = RunConfig(
+        **{
+            **BASE,
+            "random_labels": 0.1,
+            "max_train": 1000,
+            "spacing": 7,
+            "firm_params": {"C": 2.0, "min_df": 5, "warm_start": False},
+        }
+    )
     assert config.command() == (
         "collective run --firm linear --strategy feature-label --target Database_Administrator "
         "--alpha 0.05 --seed 0 --spacing 7 --random-labels 0.1 --max-train 1000 "
@@ -250,8 +292,10 @@ def test_command_by_hand():
     # the transformer's seed defaults to the run's: only a different one is spelled out
     base = {**BASE, "firm": "transformer", "seed": 3}
     assert "--firm-param" not in RunConfig(**base).command()
-    assert RunConfig(**{**base, "firm_params": {"seed": 0, "model": "m"}}).command().endswith(
-        '--seed 3 --spacing 20 --firm-param model="m" --firm-param seed=0'
+    assert (
+        RunConfig(**{**base, "firm_params": {"seed": 0, "model": "m"}})
+        .command()
+        .endswith('--seed 3 --spacing 20 --firm-param model="m" --firm-param seed=0')
     )
 
 
@@ -263,10 +307,21 @@ class _Captured(Exception):
     "config",
     [
         BASE,
-        {**BASE, "random_labels": 0.1, "max_train": 1000, "spacing": 7, "firm_params": {"C": 2.0, "warm_start": False}},
+        {
+            **BASE,
+            "random_labels": 0.1,
+            "max_train": 1000,
+            "spacing": 7,
+            "firm_params": {"C": 2.0, "warm_start": False},
+        },
         {**BASE, "firm": "transformer", "seed": 3},
         {**BASE, "firm": "transformer", "seed": 3, "firm_params": {"seed": 0}},
-        {**BASE, "firm": "transformer", "seed": 0, "firm_params": {"seed": 5, "train_layers": 1, "epochs": 2.5}},
+        {
+            **BASE,
+            "firm": "transformer",
+            "seed": 0,
+            "firm_params": {"seed": 5, "train_layers": 1, "epochs": 2.5},
+        },
         {**BASE, "strategy": "feature-only", "alpha": 0.0123456, "seed": 2},
         {**BASE, "alpha": 1 / 3, "random_labels": 2 / 3},  # more digits than %g prints
     ],
@@ -288,4 +343,8 @@ def test_command_computes_the_same_experiment(config, monkeypatch):
     with pytest.raises(_Captured) as caught:
         main(argv[1:])
     parsed = caught.value.args[0]
-    assert parsed.key() == original.key(), (original.command(), parsed.as_dict(), original.as_dict())
+    assert parsed.key() == original.key(), (
+        original.command(),
+        parsed.as_dict(),
+        original.as_dict(),
+    )

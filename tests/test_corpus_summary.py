@@ -8,12 +8,12 @@ import os
 
 import numpy as np
 import pytest
+from test_data import make_zip, synthetic_members
 
-from collective.resumes import summary as cs
-from collective.resumes import corpus as data
 from collective.cli import main
 from collective.errors import DataError
-from test_data import make_zip, synthetic_members
+from collective.resumes import corpus as data
+from collective.resumes import summary as cs
 
 REAL = os.environ.get("COLLECTIVE_RESUMES")
 
@@ -44,8 +44,12 @@ def test_summary_of_synthetic_archive(isolated):
     # Aggregates only: no resume text or id reaches the summary.
     text = json.dumps(summary)
     assert "Oracle" not in text and "00002" not in text and "caf" not in text
-    np.testing.assert_allclose(cs.cooccurrence(summary), data.label_cooccurrence(
-        np.vstack([corpus.label_matrix("train"), corpus.label_matrix("test")])))
+    np.testing.assert_allclose(
+        cs.cooccurrence(summary),
+        data.label_cooccurrence(
+            np.vstack([corpus.label_matrix("train"), corpus.label_matrix("test")])
+        ),
+    )
 
 
 def test_corpus_summary_reads_committed_file_without_corpus(isolated):
@@ -94,5 +98,7 @@ def test_cli_write_and_check(isolated, capsys):
 def test_committed_summary_equals_recomputed():
     recomputed = cs.summary_from_corpus(REAL)
     committed = cs.load_corpus_summary()
-    assert committed["sha256"] == recomputed["sha256"], "the committed summary is of another archive"
+    assert committed["sha256"] == recomputed["sha256"], (
+        "the committed summary is of another archive"
+    )
     assert committed == recomputed, "rewrite it with `collective data summary --write`"

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from collective.resumes import corpus as data
 from collective.cli import main
 from collective.errors import DataError
+from collective.resumes import corpus as data
 
 WORDS = " ".join(f"title{i}" for i in range(20))  # the 20 words the preprocessing drops
 
@@ -205,7 +205,9 @@ REAL = os.environ.get("COLLECTIVE_RESUMES")
 
 
 @pytest.mark.corpus
-@pytest.mark.skipif(not REAL, reason="needs the real corpus: set COLLECTIVE_RESUMES=/path/to/resumes_corpus.zip")
+@pytest.mark.skipif(
+    not REAL, reason="needs the real corpus: set COLLECTIVE_RESUMES=/path/to/resumes_corpus.zip"
+)
 def test_real_corpus(monkeypatch):
     monkeypatch.delenv(data.CACHE_ENV_VAR)  # share the user cache: parsing takes ~15 s
     info = data.corpus_info(REAL, progress=False)
@@ -214,8 +216,15 @@ def test_real_corpus(monkeypatch):
     assert info["labels"]["Software_Developer"] == 15_013
     assert info["labels"]["Database_Administrator"] == 3_299
     assert info["empty_labels"] == 748
-    assert info["resumes"] == 29_010 and info["sha256"] == data.CANONICAL_SHA256 and info["canonical"]
-    assert info["checks"] == {"txt_without_lab": 0, "lab_without_txt": 0, "utf8_mojibake": 0, "not_cp1252": 0}
+    assert (
+        info["resumes"] == 29_010 and info["sha256"] == data.CANONICAL_SHA256 and info["canonical"]
+    )
+    assert info["checks"] == {
+        "txt_without_lab": 0,
+        "lab_without_txt": 0,
+        "utf8_mojibake": 0,
+        "not_cp1252": 0,
+    }
     assert info["train"] == 25_000 and info["test"] == info["resumes"] - 25_000
     freq = info["label_fractions"]
     assert [round(freq[c], 2) for c in data.PAPER_CLASSES] == [0.11, 0.22, 0.50]
@@ -241,7 +250,9 @@ def test_symlink_outside_the_folder_is_refused(tmp_path):
     secret.write_bytes(_resume("private words"))
     (folder / "resumes_corpus" / "00099.txt").symlink_to(secret)
     (folder / "resumes_corpus" / "00099.lab").write_bytes(b"Web_Developer")
-    with pytest.raises(DataError, match=r"symbolic link\(s\) point outside it \(resumes_corpus/00099.txt -> "):
+    with pytest.raises(
+        DataError, match=r"symbolic link\(s\) point outside it \(resumes_corpus/00099.txt -> "
+    ):
         data.load_corpus(folder, progress=False)
 
 
@@ -250,7 +261,9 @@ def test_symlink_inside_the_folder_is_skipped_with_a_warning(tmp_path):
     with zipfile.ZipFile(make_zip(tmp_path / "c.zip", synthetic_members())) as z:
         z.extractall(folder)
     (folder / "again").symlink_to(folder / "resumes_corpus")
-    with pytest.warns(UserWarning, match=r"1 symbolic link\(s\) inside the corpus folder skipped .*again"):
+    with pytest.warns(
+        UserWarning, match=r"1 symbolic link\(s\) inside the corpus folder skipped .*again"
+    ):
         corpus = data.load_corpus(folder, progress=False)
     assert corpus.resumes_raw == 12
 
@@ -259,7 +272,7 @@ def test_symlink_entry_in_a_zip_is_refused(tmp_path):
     archive = make_zip(tmp_path / "c.zip", synthetic_members())
     with zipfile.ZipFile(archive, "a") as z:
         info = zipfile.ZipInfo("resumes_corpus/00050.txt")
-        info.external_attr = (0o120777 << 16)
+        info.external_attr = 0o120777 << 16
         z.writestr(info, "/etc/passwd")
     with pytest.raises(DataError, match=r"symbolic link\(s\) \(resumes_corpus/00050.txt\)"):
         data.load_corpus(archive, progress=False)
@@ -268,20 +281,27 @@ def test_symlink_entry_in_a_zip_is_refused(tmp_path):
 @pytest.mark.parametrize(
     "payload, message",
     [
-        ("\ufeffUTF-16 text with a byte order mark".encode("utf-16"), "UTF-16 byte order mark or NUL"),
+        (
+            "\ufeffUTF-16 text with a byte order mark".encode("utf-16"),
+            "UTF-16 byte order mark or NUL",
+        ),
         (b"words\x00 with NUL bytes" * 3, "UTF-16 byte order mark or NUL"),
     ],
 )
 def test_text_that_is_not_cp1252_is_refused(tmp_path, payload, message):
     members = synthetic_members()
     members["resumes_corpus/00005.txt"] = payload
-    with pytest.raises(DataError, match=rf"1 text\(s\) are not Windows-1252 .*{message}.*resumes_corpus/00005.txt"):
+    with pytest.raises(
+        DataError, match=rf"1 text\(s\) are not Windows-1252 .*{message}.*resumes_corpus/00005.txt"
+    ):
         data.load_corpus(make_zip(tmp_path / "c.zip", members), progress=False)
 
 
 def test_utf8_text_and_unpaired_files_are_counted_and_named(tmp_path, capsys):
     members = synthetic_members()
-    members["resumes_corpus/00005.txt"] = f"{WORDS} caf\u00e9 r\u00e9sum\u00e9".encode("utf-8")  # mojibake as cp1252
+    members["resumes_corpus/00005.txt"] = (
+        f"{WORDS} caf\u00e9 r\u00e9sum\u00e9".encode()
+    )  # mojibake as cp1252
     members["resumes_corpus/00007.txt"] = _resume("x") + b" \x81"  # 0x81 is not cp1252
     members["resumes_corpus/00200.txt"] = _resume("no labels file")
     members["resumes_corpus/00201.lab"] = b"Web_Developer"
@@ -295,7 +315,12 @@ def test_utf8_text_and_unpaired_files_are_counted_and_named(tmp_path, capsys):
     assert "2 .lab file(s) without their .txt" in messages
     assert "00007.txt" in messages
     info = json.loads(capsys.readouterr().out)
-    assert info["checks"] == {"txt_without_lab": 1, "lab_without_txt": 2, "utf8_mojibake": 1, "not_cp1252": 1}
+    assert info["checks"] == {
+        "txt_without_lab": 1,
+        "lab_without_txt": 2,
+        "utf8_mojibake": 1,
+        "not_cp1252": 1,
+    }
     assert info["canonical"] is False
     assert main(["data", "info", "--data", str(archive)]) == 0  # from the cache: counts kept
     out = capsys.readouterr().out
@@ -306,7 +331,10 @@ def test_same_resume_id_twice_is_an_error(tmp_path):
     members = synthetic_members()
     members["copy/resumes_corpus/00003.txt"] = members["resumes_corpus/00003.txt"]
     members["copy/resumes_corpus/00003.lab"] = members["resumes_corpus/00003.lab"]
-    with pytest.raises(DataError, match=r"1 resume id\(s\) more than once: 00003 \(copy/resumes_corpus/00003 and resumes_corpus/00003\)"):
+    with pytest.raises(
+        DataError,
+        match=r"1 resume id\(s\) more than once: 00003 \(copy/resumes_corpus/00003 and resumes_corpus/00003\)",
+    ):
         data.load_corpus(make_zip(tmp_path / "c.zip", members), progress=False)
 
 
@@ -314,7 +342,10 @@ def test_same_resume_id_twice_is_an_error(tmp_path):
 def test_damaged_corpus_cache_is_rebuilt_with_a_warning(tmp_path, damage):
     archive = make_zip(tmp_path / "c.zip", synthetic_members(30))
     first = data.load_corpus(archive, progress=False)
-    texts, test_ids = list(first.train["text"]), list(first.test["id"])  # the tables are memory-mapped
+    texts, test_ids = (
+        list(first.train["text"]),
+        list(first.test["id"]),
+    )  # the tables are memory-mapped
     del first
     cached = next((data.cache_dir() / "corpus").iterdir())
     if damage == "meta":

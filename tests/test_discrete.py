@@ -5,8 +5,14 @@ import itertools
 import numpy as np
 import pytest
 
-from collective.theory import adversary, discrete
-from collective.theory import PERTURBATIONS, erasure_bound, feature_label_bound, feature_only_bound
+from collective.theory import (
+    PERTURBATIONS,
+    adversary,
+    discrete,
+    erasure_bound,
+    feature_label_bound,
+    feature_only_bound,
+)
 
 # Feature-label, Theorem 3.3: two signal points 2 and 3, each the image of half the mass.
 P0_TWO = np.array([[0.3, 0.0], [0.2, 0.0], [0.1, 0.1], [0.25, 0.05]])
@@ -171,15 +177,32 @@ def _worst_success_by_lp(P, value, y_star, eps, model):
                     A[i, x * m + y_star], A[i, x * m + y] = 1.0, -1.0
                 if model == "tv":  # variables P' (k), u >= |P' - P| (k); minimize TV = sum(u)/2
                     eye = np.eye(k)
-                    A_ub = np.vstack([np.hstack([A, np.zeros((len(F), k))]),
-                                      np.hstack([eye, -eye]), np.hstack([-eye, -eye])])
+                    A_ub = np.vstack(
+                        [
+                            np.hstack([A, np.zeros((len(F), k))]),
+                            np.hstack([eye, -eye]),
+                            np.hstack([-eye, -eye]),
+                        ]
+                    )
                     b_ub = np.concatenate([np.zeros(len(F)), P.ravel(), -P.ravel()])
-                    res = linprog(np.r_[np.zeros(k), 0.5 * np.ones(k)], A_ub=A_ub, b_ub=b_ub,
-                                  A_eq=np.r_[np.ones(k), np.zeros(k)][None], b_eq=[1.0], bounds=(0, None))
+                    res = linprog(
+                        np.r_[np.zeros(k), 0.5 * np.ones(k)],
+                        A_ub=A_ub,
+                        b_ub=b_ub,
+                        A_eq=np.r_[np.ones(k), np.zeros(k)][None],
+                        b_eq=[1.0],
+                        bounds=(0, None),
+                    )
                     feasible = res.status == 0 and res.fun <= eps + 1e-9
                 else:  # variables Q (k): (1-ε) A P + ε A Q <= 0
-                    res = linprog(np.zeros(k), A_ub=eps * A, b_ub=-(1 - eps) * A @ P.ravel() + 1e-12,
-                                  A_eq=np.ones((1, k)), b_eq=[1.0], bounds=(0, None))
+                    res = linprog(
+                        np.zeros(k),
+                        A_ub=eps * A,
+                        b_ub=-(1 - eps) * A @ P.ravel() + 1e-12,
+                        A_eq=np.ones((1, k)),
+                        b_eq=[1.0],
+                        bounds=(0, None),
+                    )
                     feasible = res.status == 0
                 if feasible:
                     best = min(best, value.sum() - value[list(F)].sum())
@@ -201,7 +224,9 @@ def test_planting_adversary_is_the_exact_worst_case_by_linear_programming(strate
         value = np.bincount(g, weights=P0.sum(1), minlength=4)
         bayes = discrete.planting_success(P0, g, 2, alpha, strategy)
         for model in PERTURBATIONS:
-            engine = discrete.planting_success(P0, g, 2, alpha, strategy, eps=eps, perturbation=model)
+            engine = discrete.planting_success(
+                P0, g, 2, alpha, strategy, eps=eps, perturbation=model
+            )
             assert engine == pytest.approx(_worst_success_by_lp(P, value, 2, eps, model), abs=1e-9)
             hurt += engine < bayes - 1e-9
     assert hurt >= 8  # the adversary matters on many of the 24 cases, so the comparison has teeth
@@ -215,7 +240,9 @@ def test_erasure_eps_zero_fast_path_matches_enumeration():
         alpha = rng.uniform(0.01, 1)
         fast = discrete.erasure_success(P0, g, alpha)
         # a batch with one ε > 0 takes the enumeration path for both members
-        both = discrete.erasure_success_batch(np.stack([P0, P0]), np.stack([g, g]), alpha, np.array([0.0, 0.1]))
+        both = discrete.erasure_success_batch(
+            np.stack([P0, P0]), np.stack([g, g]), alpha, np.array([0.0, 0.1])
+        )
         assert both[0] == pytest.approx(fast)
         assert both[1] <= fast + 1e-12
 
@@ -314,7 +341,9 @@ def test_claims_b2_b3_b4_pointwise_on_random_problems():
         condition = alpha[:, None] > (1 - alpha[:, None]) * 2 * tau_x
         label = np.argmax(P, -1)
         unique = (P >= P.max(-1, keepdims=True) - 1e-12).sum(-1) == 1
-        agree = unique & np.take_along_axis(unique, g, 1) & (label == np.take_along_axis(label, g, 1))
+        agree = (
+            unique & np.take_along_axis(unique, g, 1) & (label == np.take_along_axis(label, g, 1))
+        )
         agree |= g == np.arange(g.shape[1])
         assert np.all(agree[condition])
         checked["B.4"] += int(condition.sum())
@@ -323,8 +352,15 @@ def test_claims_b2_b3_b4_pointwise_on_random_problems():
 
 @pytest.mark.parametrize(
     ("g", "expected"),
-    [([0, 0, 2, 2], True), ([0.0, 0.0, 2.0, 3.0], True), ([0, 1, 2, 3], True), ([3, 3, 3, 3], True),
-     ([0, 0, 1, 1], False), ([1, 0, 2, 3], False), ([1, 2, 3, 3], False)],
+    [
+        ([0, 0, 2, 2], True),
+        ([0.0, 0.0, 2.0, 3.0], True),
+        ([0, 1, 2, 3], True),
+        ([3, 3, 3, 3], True),
+        ([0, 0, 1, 1], False),
+        ([1, 0, 2, 3], False),
+        ([1, 2, 3, 3], False),
+    ],
 )
 def test_is_idempotent_by_hand(g, expected):
     # g(g(x)) = g(x) checked entry by entry: e.g. [0, 0, 1, 1] sends 2 -> 1 -> 0
@@ -366,24 +402,72 @@ def test_point_reading_needs_mass_at_the_image(call):
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: discrete.erasure_labels(P0_ERASE, G_ERASE, "fibre"), "unknown reading 'fibre'; choose one of: point, summary"),
-        (lambda: discrete.erasure_mixture(P0_ERASE, G_ERASE, 0.5, "fibre"), "unknown reading 'fibre'; choose one of: point, summary"),
-        (lambda: discrete.tau_of(P0_ERASE, G_ERASE, "fibre"), "unknown reading 'fibre'; choose one of: point, summary"),
-        (lambda: discrete.erasure_success(P0_ERASE, G_ERASE, 0.5, reading="fibre"), "unknown reading 'fibre'; choose one of: point, summary"),
-        (lambda: discrete.erasure_success(P0_ERASE, G_ERASE, 0.5, perturbation="huber"), "unknown perturbation 'huber'; choose one of: tv, contamination"),
-        (lambda: discrete.planting_mixture(P0_TWO, G_TWO, 1, 0.5, "feature"), "unknown strategy 'feature'; choose one of: feature-label, feature-only"),
-        (lambda: discrete.planting_success(P0_TWO, G_TWO, 1, 0.5, "feature"), "unknown strategy 'feature'; choose one of: feature-label, feature-only"),
-        (lambda: discrete.planting_success(P0_TWO, G_TWO, 1, 0.5, perturbation="huber"), "unknown perturbation 'huber'; choose one of: tv, contamination"),
-        (lambda: discrete.planting_success_batch(P0_TWO[None], G_TWO[None], 1, 0.5, "feature"), "unknown strategy 'feature'"),
-        (lambda: discrete.planting_success_batch(P0_TWO[None], G_TWO[None], 1, 0.5, perturbation="huber"), "unknown perturbation 'huber'"),
-        (lambda: discrete.erasure_success_batch(P0_ERASE[None], G_ERASE[None], 0.5, reading="fibre"), "unknown reading 'fibre'"),
-        (lambda: discrete.erasure_success_batch(P0_ERASE[None], G_ERASE[None], 0.5, perturbation="huber"), "unknown perturbation 'huber'"),
+        (
+            lambda: discrete.erasure_labels(P0_ERASE, G_ERASE, "fibre"),
+            "unknown reading 'fibre'; choose one of: point, summary",
+        ),
+        (
+            lambda: discrete.erasure_mixture(P0_ERASE, G_ERASE, 0.5, "fibre"),
+            "unknown reading 'fibre'; choose one of: point, summary",
+        ),
+        (
+            lambda: discrete.tau_of(P0_ERASE, G_ERASE, "fibre"),
+            "unknown reading 'fibre'; choose one of: point, summary",
+        ),
+        (
+            lambda: discrete.erasure_success(P0_ERASE, G_ERASE, 0.5, reading="fibre"),
+            "unknown reading 'fibre'; choose one of: point, summary",
+        ),
+        (
+            lambda: discrete.erasure_success(P0_ERASE, G_ERASE, 0.5, perturbation="huber"),
+            "unknown perturbation 'huber'; choose one of: tv, contamination",
+        ),
+        (
+            lambda: discrete.planting_mixture(P0_TWO, G_TWO, 1, 0.5, "feature"),
+            "unknown strategy 'feature'; choose one of: feature-label, feature-only",
+        ),
+        (
+            lambda: discrete.planting_success(P0_TWO, G_TWO, 1, 0.5, "feature"),
+            "unknown strategy 'feature'; choose one of: feature-label, feature-only",
+        ),
+        (
+            lambda: discrete.planting_success(P0_TWO, G_TWO, 1, 0.5, perturbation="huber"),
+            "unknown perturbation 'huber'; choose one of: tv, contamination",
+        ),
+        (
+            lambda: discrete.planting_success_batch(P0_TWO[None], G_TWO[None], 1, 0.5, "feature"),
+            "unknown strategy 'feature'",
+        ),
+        (
+            lambda: discrete.planting_success_batch(
+                P0_TWO[None], G_TWO[None], 1, 0.5, perturbation="huber"
+            ),
+            "unknown perturbation 'huber'",
+        ),
+        (
+            lambda: discrete.erasure_success_batch(
+                P0_ERASE[None], G_ERASE[None], 0.5, reading="fibre"
+            ),
+            "unknown reading 'fibre'",
+        ),
+        (
+            lambda: discrete.erasure_success_batch(
+                P0_ERASE[None], G_ERASE[None], 0.5, perturbation="huber"
+            ),
+            "unknown perturbation 'huber'",
+        ),
         (lambda: discrete.erasure_mixture(P0_ERASE, G_ERASE, 0.0), "alpha"),
         (lambda: discrete.planting_mixture(P0_TWO, G_TWO, 1, 1.5), "alpha"),
         (lambda: discrete.erasure_success(P0_ERASE, G_ERASE, 0.5, eps=1.0), "eps"),
-        (lambda: discrete.delta_of(P0_TWO, G_TWO, 2), r"y_star must be a label index in range\(2\), got 2"),
+        (
+            lambda: discrete.delta_of(P0_TWO, G_TWO, 2),
+            r"y_star must be a label index in range\(2\), got 2",
+        ),
         (lambda: discrete.p_of(P0_TWO, -1), r"y_star must be a label index in range\(2\), got -1"),
-        (lambda: discrete.xi_of(P0_TWO, [2, 2, 3]), r"g must have one entry per feature value, shape \(4,\), got \(3,\)"),
+        (
+            lambda: discrete.xi_of(P0_TWO, [2, 2, 3]),
+            r"g must have one entry per feature value, shape \(4,\), got \(3,\)",
+        ),
         (lambda: discrete.rho_of(P0_TWO, [0.5, 0, 0, 0]), "g must hold integer row indices"),
         (lambda: discrete.xi_of(P0_TWO * 2, G_TWO), "it sums to 2"),
     ],

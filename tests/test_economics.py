@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 from scipy import integrate, optimize
 
+from collective.report.economics import plot_joining
+from collective.theory.curves import critical_mass_of_curve as critical_mass
 from collective.theory.economics import (
     SuccessCurve,
     investment_area,
@@ -15,8 +17,6 @@ from collective.theory.economics import (
     joining_economics,
     s_curve,
 )
-from collective.report.economics import plot_joining
-from collective.theory.curves import critical_mass_of_curve as critical_mass
 
 
 def test_join_threshold_is_c_over_one_minus_gamma():

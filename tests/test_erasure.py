@@ -9,7 +9,14 @@ import pytest
 
 from collective.errors import ConfigError
 from collective.resumes.evaluation import erasure_agreement, evaluate_erasure
-from collective.resumes.signals import SIGNALS, carriers, erase, same_split, tau_estimate, word_token_ids
+from collective.resumes.signals import (
+    SIGNALS,
+    carriers,
+    erase,
+    same_split,
+    tau_estimate,
+    word_token_ids,
+)
 from collective.resumes.strategies import apply_erasure, erasure_labels, p0_at_summary
 from collective.resumes.tokens import TokenizedSplit
 
@@ -20,7 +27,11 @@ def random_split(seed: int, n: int = 30, vocab: int = 12) -> TokenizedSplit:
     words = rng.integers(0, 15, size=n)
     word_ntokens = rng.integers(0, 4, size=int(words.sum())).astype(np.uint16)
     word_offsets = np.concatenate([[0], np.cumsum(words)]).astype(np.int64)
-    per_doc = np.add.reduceat(word_ntokens.astype(np.int64), word_offsets[:-1]) if len(word_ntokens) else np.zeros(n, np.int64)
+    per_doc = (
+        np.add.reduceat(word_ntokens.astype(np.int64), word_offsets[:-1])
+        if len(word_ntokens)
+        else np.zeros(n, np.int64)
+    )
     per_doc = np.where(words > 0, per_doc, 0)
     token_offsets = np.concatenate([[0], np.cumsum(per_doc)]).astype(np.int64)
     token_ids = rng.integers(0, vocab, size=int(token_offsets[-1])).astype(np.uint16)
@@ -170,14 +181,22 @@ def test_evaluate_erasure_on_a_blind_and_a_seeing_firm(ctx):
     assert seeing["success_in_set_with_signal"] < 1.0
     # off the carriers g(x) = x, so the only disagreements are on carriers
     n, m = seeing["n_test"], seeing["n_test_with_signal"]
-    assert 1 - seeing["success_in_set"] == pytest.approx((1 - seeing["success_in_set_with_signal"]) * m / n)
+    assert 1 - seeing["success_in_set"] == pytest.approx(
+        (1 - seeing["success_in_set_with_signal"]) * m / n
+    )
 
 
 def test_run_records_an_erasure_experiment(synthetic_runner):
     from collective.runner import RunConfig, run
 
-    config = RunConfig(firm="linear", strategy="erasure-pooled", target="Web_Developer", alpha=0.3, seed=0,
-                       signal="network")
+    config = RunConfig(
+        firm="linear",
+        strategy="erasure-pooled",
+        target="Web_Developer",
+        alpha=0.3,
+        seed=0,
+        signal="network",
+    )
     record = run(config)
     m = record["metrics"]
     assert record["status"] == "computed" and record["config"]["signal"] == "network"
@@ -188,8 +207,16 @@ def test_run_records_an_erasure_experiment(synthetic_runner):
 
 def _fake_estimates(tau_all=0.01, tau_sig=0.05):
     t = lambda v: {"tau": v, "tau_low": v * 0.9, "tau_high": v * 1.1, "n": 100}  # noqa: E731
-    return {"signals": {"network": {"tau_in_set_all": t(tau_all), "tau_in_set_with_signal": t(tau_sig),
-                                    "tau_top1_all": t(tau_all), "tau_top1_with_signal": t(tau_sig)}}}
+    return {
+        "signals": {
+            "network": {
+                "tau_in_set_all": t(tau_all),
+                "tau_in_set_with_signal": t(tau_sig),
+                "tau_top1_all": t(tau_all),
+                "tau_top1_with_signal": t(tau_sig),
+            }
+        }
+    }
 
 
 def _fake_runs():
@@ -200,8 +227,17 @@ def _fake_runs():
                 if alpha == 0 and strategy == "erasure-pooled":
                     continue  # in the grid once, under the oracle
                 s = 0.8 + 0.2 * alpha + 0.01 * seed
-                rows.append({"strategy": strategy, "signal": "network", "seed": seed, "alpha": alpha, "n_train": 1000,
-                             "success_in_set": s, "success_in_set_with_signal": s - 0.1})
+                rows.append(
+                    {
+                        "strategy": strategy,
+                        "signal": "network",
+                        "seed": seed,
+                        "alpha": alpha,
+                        "n_train": 1000,
+                        "success_in_set": s,
+                        "success_in_set_with_signal": s - 0.1,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -213,7 +249,9 @@ def test_report_copies_the_run_without_collective_and_reads_critical_masses():
     assert len(frame[(frame["estimate"] == "pooled") & (frame["alpha"] == 0)]) == 2
     table = er.critical_mass_erasure_table(frame, _fake_estimates(), s_star=0.9, n_boot=50)
     assert len(table) == 4  # 2 estimates x (all, with signal)
-    row = table[(table["estimate"] == "oracle") & (table["measured on"] == "all test resumes")].iloc[0]
+    row = table[
+        (table["estimate"] == "oracle") & (table["measured on"] == "all test resumes")
+    ].iloc[0]
     # mean curve 0.805 + 0.2 alpha reaches 0.9 at alpha = 0.475
     assert row["observed α*"] == pytest.approx(0.475)
     assert row["predicted α* (Cor. 3.8)"] == pytest.approx(float(critical_mass_erasure(0.9, 0.01)))
@@ -225,12 +263,20 @@ def test_apply_strategy_refuses_the_erasure_strategies():
     with pytest.raises(ConfigError, match="use apply_erasure"):
         from collective.resumes.strategies import apply_strategy
 
-        apply_strategy(np.zeros((5, 10), np.uint8), strategy="erasure-oracle", target="Web_Developer", alpha=0.2, seed=0)
+        apply_strategy(
+            np.zeros((5, 10), np.uint8),
+            strategy="erasure-oracle",
+            target="Web_Developer",
+            alpha=0.2,
+            seed=0,
+        )
 
 
 def test_erasure_estimates_on_the_synthetic_corpus(synthetic_runner, tmp_path):
     from collective.runner.erasure_estimates import (
-        compute_erasure_estimates, load_erasure_estimates, save_erasure_estimates,
+        compute_erasure_estimates,
+        load_erasure_estimates,
+        save_erasure_estimates,
     )
 
     est = compute_erasure_estimates(n_boot=50)
@@ -244,4 +290,7 @@ def test_erasure_estimates_on_the_synthetic_corpus(synthetic_runner, tmp_path):
     assert 0 <= network["summary_reading"]["label_sets_differ_train_carriers"] <= 1
     assert network["blind_firm"]["success_in_set_with_signal"] <= 1
     save_erasure_estimates(est, tmp_path)
-    assert load_erasure_estimates(tmp_path)["signals"]["network"]["tau_in_set_all"] == network["tau_in_set_all"]
+    assert (
+        load_erasure_estimates(tmp_path)["signals"]["network"]["tau_in_set_all"]
+        == network["tau_in_set_all"]
+    )

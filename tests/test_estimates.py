@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 
 from collective.errors import ConfigError
+from collective.report.critical_mass import critical_mass_bootstrap as observed_critical_mass
 from collective.resumes.estimates import (
     calibration_error,
     signal_set_quantities,
     trigger_frequency,
 )
-from collective.report.critical_mass import critical_mass_bootstrap as observed_critical_mass
 from collective.theory.curves import critical_mass as critical_alpha
 
 
@@ -54,7 +54,9 @@ def test_critical_alpha_interpolates():
     assert critical_alpha(a, np.array([0.95, 0.97, 1.0]), 0.9) == 0.001
     assert np.isnan(critical_alpha(a, np.array([0.1, 0.2, 0.3]), 0.9))
     # repeated alphas (seeds) are averaged before reading the crossing; order does not matter
-    assert critical_alpha([0.05, 0.01, 0.05, 0.1, 0.01], [0.7, 0.2, 0.5, 0.95, 0.4], 0.5) == pytest.approx(0.01 + 0.2 / 0.3 * 0.04)
+    assert critical_alpha(
+        [0.05, 0.01, 0.05, 0.1, 0.01], [0.7, 0.2, 0.5, 0.95, 0.4], 0.5
+    ) == pytest.approx(0.01 + 0.2 / 0.3 * 0.04)
 
 
 def test_observed_critical_mass_bootstrap():

@@ -7,7 +7,12 @@ import numpy as np
 import pytest
 
 from collective.errors import ConfigError
-from collective.resumes.evaluation import clean_metrics, evaluate, evaluate_probabilities, success_rates
+from collective.resumes.evaluation import (
+    clean_metrics,
+    evaluate,
+    evaluate_probabilities,
+    success_rates,
+)
 
 
 def test_success_rates_by_hand():
@@ -133,7 +138,10 @@ def test_evaluate_probabilities_every_metric_by_hand():
 
 def test_success_rates_of_a_single_row():
     assert success_rates(np.array([[0.2, 0.7]]), 1) == (1.0, 1.0)
-    assert success_rates(np.array([[0.2, 0.7], [0.9, 0.1]]), 1, np.array([False, True])) == (0.0, 0.0)
+    assert success_rates(np.array([[0.2, 0.7], [0.9, 0.1]]), 1, np.array([False, True])) == (
+        0.0,
+        0.0,
+    )
 
 
 def test_clean_metrics_threshold_and_empty_denominators():
@@ -151,9 +159,13 @@ def test_clean_metrics_threshold_and_empty_denominators():
 
 
 def test_evaluate_probabilities_checks_both_shapes():
-    with pytest.raises(ConfigError, match=r"probabilities \(2, 10\)/\(3, 10\) do not match labels \(2, 10\)"):
+    with pytest.raises(
+        ConfigError, match=r"probabilities \(2, 10\)/\(3, 10\) do not match labels \(2, 10\)"
+    ):
         evaluate_probabilities(np.zeros((2, 10)), np.zeros((3, 10)), np.zeros((2, 10)), 0)
-    with pytest.raises(ConfigError, match=r"probabilities \(3, 10\)/\(2, 10\) do not match labels \(2, 10\)"):
+    with pytest.raises(
+        ConfigError, match=r"probabilities \(3, 10\)/\(2, 10\) do not match labels \(2, 10\)"
+    ):
         evaluate_probabilities(np.zeros((3, 10)), np.zeros((2, 10)), np.zeros((2, 10)), 0)
 
 

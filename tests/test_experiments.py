@@ -16,12 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _synthetic import fake_record, make_corpus_zip, use_synthetic_corpus
 
 from collective import runner as ex
 from collective.errors import CacheMissError, ConfigError
 from collective.runner import RunConfig, append_record, load_results, read_records, run, sweep
-
-from _synthetic import fake_record, make_corpus_zip, use_synthetic_corpus
 
 TARGET = "Database_Administrator"
 
@@ -69,12 +68,27 @@ def test_run_computes_once_then_reads_the_cache(tmp_path):
     first = run(config)
     assert first["cached"] is False
     m = first["metrics"]
-    for key in ("success_in_set", "success_top1", "hamming_accuracy", "precision", "recall", "n_collective"):
+    for key in (
+        "success_in_set",
+        "success_top1",
+        "hamming_accuracy",
+        "precision",
+        "recall",
+        "n_collective",
+    ):
         assert key in m
     assert m["n_collective"] == round(0.05 * m["n_train"])
     prov = first["provenance"]
     assert len(prov["data_sha256"]) == 64 and prov["device"].startswith("cpu")
-    for key in ("package_version", "host", "wall_seconds", "timestamp", "sklearn", "torch", "git_commit"):
+    for key in (
+        "package_version",
+        "host",
+        "wall_seconds",
+        "timestamp",
+        "sklearn",
+        "torch",
+        "git_commit",
+    ):
         assert key in prov
     path = Path(os.environ["COLLECTIVE_RESULTS"]) / "linear.jsonl"
     assert len(path.read_text().splitlines()) == 1
@@ -96,7 +110,9 @@ def test_cut_line_is_moved_aside_and_nothing_else_is_lost(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert len(read_records(path)) == 2
-    assert (tmp_path / "results" / "linear.jsonl.torn").read_bytes() == b'{"key": "b", "config": {}, "metr\n'
+    assert (
+        tmp_path / "results" / "linear.jsonl.torn"
+    ).read_bytes() == b'{"key": "b", "config": {}, "metr\n'
     import pandas as pd
 
     assert len(pd.read_json(path, lines=True)) == 2  # valid JSON Lines again
@@ -135,7 +151,10 @@ def test_concurrent_writers_corrupt_nothing(tmp_path):
 
 def test_load_results_fails_loudly_on_a_miss():
     configs = [_config(seed=s) for s in range(3)]
-    with pytest.raises(CacheMissError, match=r"(?s)3 of 3 results are not in the cache.*collective run --firm linear"):
+    with pytest.raises(
+        CacheMissError,
+        match=r"(?s)3 of 3 results are not in the cache.*collective run --firm linear",
+    ):
         load_results(configs, allow_train=False)
     with pytest.raises(CacheMissError, match="(?s)compute it with"):
         run(configs[0], allow_train=False)
@@ -177,7 +196,9 @@ def test_expand_grid(tmp_path):
     configs = ex.load_grid(path)
     assert len(configs) == 5
     assert {c.strategy for c in configs} == {"feature-label", "feature-only"}
-    (tmp_path / "bad.yaml").write_text("defaults: {firm: linear}\ngrids:\n  - alpha: [0.1]\n    colour: red\n")
+    (tmp_path / "bad.yaml").write_text(
+        "defaults: {firm: linear}\ngrids:\n  - alpha: [0.1]\n    colour: red\n"
+    )
     with pytest.raises(ConfigError, match="unknown config field"):
         ex.load_grid(tmp_path / "bad.yaml")
     with pytest.raises(ConfigError, match="not found"):
@@ -189,7 +210,12 @@ def test_sweep_local_resumes_and_is_idempotent(tmp_path):
     run(configs[0])  # as if an earlier, interrupted sweep had finished one
     counts = sweep(configs, progress=False)
     assert counts == {"total": 5, "cached": 1, "computed": 4, "elsewhere": 0}
-    assert sweep(configs, progress=False) == {"total": 5, "cached": 5, "computed": 0, "elsewhere": 0}
+    assert sweep(configs, progress=False) == {
+        "total": 5,
+        "cached": 5,
+        "computed": 0,
+        "elsewhere": 0,
+    }
     assert len(load_results(configs)) == 5
 
 
@@ -206,7 +232,9 @@ def test_sweep_with_two_processes_equals_one(tmp_path, monkeypatch):
 
 def test_sweep_through_submitit_local_executor(tmp_path):
     configs = [_config(seed=s) for s in range(3)]
-    counts = sweep(configs, executor="submitit-local", jobs=2, progress=False, slurm_folder=tmp_path / "sub")
+    counts = sweep(
+        configs, executor="submitit-local", jobs=2, progress=False, slurm_folder=tmp_path / "sub"
+    )
     assert counts["computed"] == 3
     df = load_results(configs)
     assert len(df) == 3
@@ -235,7 +263,9 @@ def test_sweep_killed_with_sigkill_resumes(tmp_path):
     )
     path = Path(os.environ["COLLECTIVE_RESULTS"]) / "linear.jsonl"
     cmd = [sys.executable, "-m", "collective", "sweep", str(grid), "--json"]
-    proc = subprocess.Popen(cmd, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        cmd, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     deadline = time.time() + 120
     while time.time() < deadline and (not path.exists() or len(path.read_bytes().splitlines()) < 3):
         time.sleep(0.05)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from collective.theory import gradient_control_rate
 from collective.theory.gradient import (
     GradientControlCollective,
     NeuronModel,
@@ -12,7 +13,6 @@ from collective.theory.gradient import (
     minimal_feasible_alpha,
     path_constant,
 )
-from collective.theory import gradient_control_rate
 
 ETA = 2.0
 EASY, HARD = np.array([2.2, 3.0]), np.array([-1.5, 1.5])
@@ -39,7 +39,9 @@ def test_neuron_risk_is_nonconvex(setup):
 def test_gradient_matches_finite_differences(setup):
     model, P0, _ = setup
     theta, h = np.array([0.7, -0.3]), 1e-6
-    fd = [(model.risk(theta + h * e, P0) - model.risk(theta - h * e, P0)) / (2 * h) for e in np.eye(2)]
+    fd = [
+        (model.risk(theta + h * e, P0) - model.risk(theta - h * e, P0)) / (2 * h) for e in np.eye(2)
+    ]
     np.testing.assert_allclose(model.gradient(theta, P0), fd, rtol=1e-6, atol=1e-10)
 
 
@@ -71,7 +73,11 @@ def test_theorem_4_5_geometric_rate(setup, alpha):
     # c over the segment from theta0 to theta*, as in the proof (on a grid of 41 points)
     c_segment = path_constant(col, theta0, n=41)
     assert np.isfinite(c_segment) and c_segment == pytest.approx(c_path, rel=0.05)
-    assert np.all(d <= d[0] * gradient_control_rate(alpha, ETA, c_segment, np.arange(T + 1)) * (1 + 1e-9) + 1e-13)
+    assert np.all(
+        d
+        <= d[0] * gradient_control_rate(alpha, ETA, c_segment, np.arange(T + 1)) * (1 + 1e-9)
+        + 1e-13
+    )
     assert d[-1] < 0.5 * d[0]
 
 
@@ -92,8 +98,13 @@ def test_paths_through_large_base_gradients_are_harder(setup):
     so it needs a larger collective than EASY, at a comparable distance."""
     model, P0, theta0 = setup
     assert abs(np.linalg.norm(HARD - theta0) - np.linalg.norm(EASY - theta0)) < 0.6
-    max_g = [max(np.linalg.norm(model.gradient(lam * theta0 + (1 - lam) * ts, P0)) for lam in np.linspace(0, 1, 51))
-             for ts in (EASY, HARD)]
+    max_g = [
+        max(
+            np.linalg.norm(model.gradient(lam * theta0 + (1 - lam) * ts, P0))
+            for lam in np.linspace(0, 1, 51)
+        )
+        for ts in (EASY, HARD)
+    ]
     assert max_g[1] > 1.5 * max_g[0]
     a_easy = minimal_feasible_alpha(model, P0, theta0, EASY, ETA, n=41, tol=5e-3)
     a_hard = minimal_feasible_alpha(model, P0, theta0, HARD, ETA, n=41, tol=5e-3)

@@ -45,34 +45,47 @@ def _get(url: str, token: str) -> dict:
 
 @pytest.fixture
 def jupyter_server(tmp_path):
-    pytest.importorskip("jupyter_server", reason="jupyter_server is not installed: pip install -r requirements.txt")
+    pytest.importorskip(
+        "jupyter_server", reason="jupyter_server is not installed: pip install -r requirements.txt"
+    )
     port, token = _free_port(), secrets.token_hex(16)
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "PYTHONUNBUFFERED": "1"}
     log = (tmp_path / "server.log").open("w")
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "jupyter_server",
-            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-            "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-            "--ServerApp.open_browser=False", f"--ServerApp.root_dir={REPO_ROOT}",
+            sys.executable,
+            "-m",
+            "jupyter_server",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}",
+            "--ServerApp.open_browser=False",
+            f"--ServerApp.root_dir={REPO_ROOT}",
             *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
         ],
-        stdout=log, stderr=subprocess.STDOUT, env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + SERVER_START_S
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"the Jupyter server exited ({proc.returncode}):\n"
-                            + (tmp_path / "server.log").read_text()[-3000:])
+                pytest.fail(
+                    f"the Jupyter server exited ({proc.returncode}):\n"
+                    + (tmp_path / "server.log").read_text()[-3000:]
+                )
             try:
                 _get(f"{base}/api/status", token)
                 break
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 if time.monotonic() > deadline:
-                    pytest.fail(f"the Jupyter server did not answer within {SERVER_START_S} s:\n"
-                                + (tmp_path / "server.log").read_text()[-3000:])
+                    pytest.fail(
+                        f"the Jupyter server did not answer within {SERVER_START_S} s:\n"
+                        + (tmp_path / "server.log").read_text()[-3000:]
+                    )
                 time.sleep(0.5)
         yield base, token
     finally:
@@ -106,7 +119,9 @@ def test_a_chapter_executes_as_a_notebook(tmp_path, monkeypatch):
     monkeypatch.delenv("COLLECTIVE_RESUMES", raising=False)
     notebook = jupytext.read(CHAPTERS / CHEAP_CHAPTER)
     client = NotebookClient(
-        notebook, timeout=600, kernel_name="python3",
+        notebook,
+        timeout=600,
+        kernel_name="python3",
         resources={"metadata": {"path": str(CHAPTERS)}},
     )
     client.execute()

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _synthetic import LABEL_WORDS, synthetic_resumes
 
 from collective.errors import ConfigError
 from collective.firms import make_firm
 from collective.firms.linear import LinearFirm, planted_counts, split_counts
-from collective.resumes.strategies import apply_strategy
 from collective.resumes.evaluation import evaluate
-from collective.resumes.tokens import TRIGGER_TOKEN_ID, default_tokenizer, plant_trigger_text, tokenize_texts
-
-from _synthetic import LABEL_WORDS, synthetic_resumes
+from collective.resumes.strategies import apply_strategy
+from collective.resumes.tokens import (
+    TRIGGER_TOKEN_ID,
+    default_tokenizer,
+    plant_trigger_text,
+    tokenize_texts,
+)
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +54,12 @@ def test_planted_counts_equal_retokenized_text(data, tokenizer):
         for i in range(0, 60):
             text = plant_trigger_text(texts[i], spacing) if planted[i] else texts[i]
             ids = tokenizer(text, add_special_tokens=False)["input_ids"]
-            np.testing.assert_array_equal(shortcut[i], np.bincount(ids, minlength=shortcut.shape[1]))
-    assert split_counts(split)[:, TRIGGER_TOKEN_ID].sum() == 0  # the trigger is unused in clean text
+            np.testing.assert_array_equal(
+                shortcut[i], np.bincount(ids, minlength=shortcut.shape[1])
+            )
+    assert (
+        split_counts(split)[:, TRIGGER_TOKEN_ID].sum() == 0
+    )  # the trigger is unused in clean text
 
 
 def test_learns_the_labels(data):
@@ -86,13 +94,17 @@ def test_equals_scikit_learn_tfidf_and_logistic_regression(data):
             for j in range(10)
         ]
     )
-    np.testing.assert_allclose(firm.predict_proba(Xt, planted=np.ones(200, bool), spacing=20), reference, atol=2e-3)
+    np.testing.assert_allclose(
+        firm.predict_proba(Xt, planted=np.ones(200, bool), spacing=20), reference, atol=2e-3
+    )
 
 
 def test_warm_start_reaches_the_cold_solution(data):
     _, Y, split = data
     X = split.subset(np.arange(500))
-    plan = apply_strategy(Y[:500], strategy="feature-label", target="Web_Developer", alpha=0.04, seed=0)
+    plan = apply_strategy(
+        Y[:500], strategy="feature-label", target="Web_Developer", alpha=0.04, seed=0
+    )
     kwargs = dict(planted=plan.planted, spacing=20)
     cold = LinearFirm(warm_start=False, tol=1e-7).fit(X, plan.Y, **kwargs)
     warm = LinearFirm(tol=1e-7)
@@ -115,7 +127,9 @@ def test_default_converges_and_max_iter_is_the_approximate_firm(data):
     approximate firm (10 L-BFGS steps from the warm start, stopped before the tolerance)."""
     _, Y, split = data
     X = split.subset(np.arange(500))
-    plan = apply_strategy(Y[:500], strategy="feature-only", target="Software_Developer", alpha=0.1, seed=2)
+    plan = apply_strategy(
+        Y[:500], strategy="feature-only", target="Software_Developer", alpha=0.1, seed=2
+    )
     fits = {}
     for max_iter in (None, 1):
         firm = LinearFirm(max_iter=max_iter)
@@ -151,15 +165,25 @@ def test_fewer_planted_resumes_than_min_df_drop_the_trigger(data):
     _, Y, split = data
     planted = np.zeros(500, bool)
     planted[:4] = True
-    firm = LinearFirm(min_df=5).fit(split.subset(np.arange(500)), Y[:500], planted=planted, spacing=20)
+    firm = LinearFirm(min_df=5).fit(
+        split.subset(np.arange(500)), Y[:500], planted=planted, spacing=20
+    )
     assert not firm.fit_info["trigger_in_vocabulary"]
 
 
 def test_params_and_registry():
     firm = make_firm("linear", C=2.0)
     assert isinstance(firm, LinearFirm)
-    assert firm.params() == {"C": 2.0, "min_df": 5, "max_iter": None, "tol": 1e-6, "warm_start": True}
-    assert make_firm("linear", max_iter=10).params()["max_iter"] == 10  # the approximate firm, explicitly
+    assert firm.params() == {
+        "C": 2.0,
+        "min_df": 5,
+        "max_iter": None,
+        "tol": 1e-6,
+        "warm_start": True,
+    }
+    assert (
+        make_firm("linear", max_iter=10).params()["max_iter"] == 10
+    )  # the approximate firm, explicitly
     with pytest.raises(ConfigError, match="unknown firm 'svm'"):
         make_firm("svm")
     with pytest.raises(ConfigError, match="bad parameters for the linear firm"):
@@ -167,7 +191,16 @@ def test_params_and_registry():
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"C": 0}, {"C": -1.0}, {"min_df": 0}, {"max_iter": -1}, {"max_iter": 2.5}, {"tol": 0}, {"threads": 0}]
+    "kwargs",
+    [
+        {"C": 0},
+        {"C": -1.0},
+        {"min_df": 0},
+        {"max_iter": -1},
+        {"max_iter": 2.5},
+        {"tol": 0},
+        {"threads": 0},
+    ],
 )
 def test_bad_parameters(kwargs, data):
     """The constructor only stores its arguments (scikit-learn's convention); a bad value is

@@ -13,7 +13,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def ext():
-    spec = importlib.util.spec_from_file_location("offline_book", REPO_ROOT / "_ext" / "offline_book.py")
+    spec = importlib.util.spec_from_file_location(
+        "offline_book", REPO_ROOT / "_ext" / "offline_book.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -24,8 +26,11 @@ def test_mathjax_3_ships_in_the_pinned_package(ext):
     bundle = (es5 / ext.MATHJAX_BUNDLE).read_text(encoding="utf-8", errors="replace")
     assert "3.2.2" in bundle  # MathJax's version string is in the combined component
     assert list((es5 / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))
-    pin = [line for line in (REPO_ROOT / "requirements.txt").read_text().splitlines()
-           if line.lower().startswith("django-static-mathjax==")]
+    pin = [
+        line
+        for line in (REPO_ROOT / "requirements.txt").read_text().splitlines()
+        if line.lower().startswith("django-static-mathjax==")
+    ]
     assert pin, "django-static-mathjax is not pinned in requirements.txt"
 
 

@@ -14,6 +14,7 @@ import warnings
 
 import pandas as pd
 import pytest
+from _synthetic import fake_record
 
 from collective.cli import main
 from collective.errors import CacheMissError, ConfigError
@@ -23,14 +24,33 @@ from collective.runner import cache as cache_module
 from collective.runner.cache import ResultsWriteError, check_record
 from collective.runner.paths import BINDING_FILE, REPO_ROOT, corpus_results_dir, folder_corpus
 
-from _synthetic import fake_record
-
 TARGET = "Database_Administrator"
-RUN = ["run", "--firm", "linear", "--strategy", "feature-label", "--target", TARGET, "--alpha", "0.05", "--seed", "0"]
+RUN = [
+    "run",
+    "--firm",
+    "linear",
+    "--strategy",
+    "feature-label",
+    "--target",
+    TARGET,
+    "--alpha",
+    "0.05",
+    "--seed",
+    "0",
+]
 
 
 def _config(**kw):
-    return RunConfig(**{"firm": "linear", "strategy": "feature-label", "target": TARGET, "alpha": 0.05, "seed": 0, **kw})
+    return RunConfig(
+        **{
+            "firm": "linear",
+            "strategy": "feature-label",
+            "target": TARGET,
+            "alpha": 0.05,
+            "seed": 0,
+            **kw,
+        }
+    )
 
 
 # ----------------------------------------------------------------------------- keys
@@ -63,7 +83,10 @@ def test_hand_edited_target_does_not_answer(tmp_path):
     record = fake_record(0, target=TARGET)
     record["config"]["target"] = "Web_Developer"  # edited by hand; key left as it was
     path.write_text(json.dumps(record) + "\n")
-    with pytest.warns(RuntimeWarning, match=r"linear.jsonl:1: results record not served: its key .* not the hash of its config"):
+    with pytest.warns(
+        RuntimeWarning,
+        match=r"linear.jsonl:1: results record not served: its key .* not the hash of its config",
+    ):
         assert read_records(path) == {}
 
 
@@ -83,11 +106,15 @@ def test_bad_records_are_reported_and_count_as_missing(tmp_path, change, message
     good, bad = fake_record(0), fake_record(1)
     change(bad)
     path.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
-    with pytest.warns(RuntimeWarning, match=rf"linear.jsonl:2: results record not served: {message}"):
+    with pytest.warns(
+        RuntimeWarning, match=rf"linear.jsonl:2: results record not served: {message}"
+    ):
         assert set(read_records(path)) == {good["key"]}
 
 
-def test_record_made_on_another_corpus_is_not_served_for_the_real_one(synthetic_runner, monkeypatch, tmp_path):
+def test_record_made_on_another_corpus_is_not_served_for_the_real_one(
+    synthetic_runner, monkeypatch, tmp_path
+):
     monkeypatch.delenv("COLLECTIVE_RESULTS")
     committed = REPO_ROOT / "data" / "results" / "linear.jsonl"
     before = committed.stat().st_mtime_ns if committed.exists() else None
@@ -95,7 +122,9 @@ def test_record_made_on_another_corpus_is_not_served_for_the_real_one(synthetic_
         record = run(_config())  # on the synthetic corpus: never into data/results
     synthetic_sha = record["provenance"]["data_sha256"]
     own = corpus_results_dir(synthetic_sha)
-    assert (own / "linear.jsonl").exists() and (own / BINDING_FILE).read_text().strip() == synthetic_sha
+    assert (own / "linear.jsonl").exists() and (
+        own / BINDING_FILE
+    ).read_text().strip() == synthetic_sha
     assert (committed.stat().st_mtime_ns if committed.exists() else None) == before
     # Copied into a folder of the real corpus, the record is refused.
     real = tmp_path / "real"
@@ -110,7 +139,9 @@ def test_record_made_on_another_corpus_is_not_served_for_the_real_one(synthetic_
         run(_config(seed=1), results_dir=real)
 
 
-def test_cli_says_where_results_of_another_corpus_go(synthetic_runner, monkeypatch, tmp_path, capsys):
+def test_cli_says_where_results_of_another_corpus_go(
+    synthetic_runner, monkeypatch, tmp_path, capsys
+):
     monkeypatch.delenv("COLLECTIVE_RESULTS")
     assert main([*RUN, "--json"]) == 0
     err = capsys.readouterr().err
@@ -176,7 +207,9 @@ def test_full_disk_is_an_error_and_leaves_the_file_whole(tmp_path, monkeypatch, 
 
 def test_full_disk_run_and_sweep_exit_nonzero(synthetic_runner, monkeypatch, tmp_path, capsys):
     grid = tmp_path / "g.yaml"
-    grid.write_text("defaults: {firm: linear, strategy: feature-label, target: Web_Developer}\ngrids:\n  - alpha: [0.05]\n    seed: [0]\n")
+    grid.write_text(
+        "defaults: {firm: linear, strategy: feature-label, target: Web_Developer}\ngrids:\n  - alpha: [0.05]\n    seed: [0]\n"
+    )
     monkeypatch.setattr(cache_module.os, "write", _failing_write(0, "enospc"))
     assert main([*RUN, "--json"]) == 2
     err = capsys.readouterr().err

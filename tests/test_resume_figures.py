@@ -25,10 +25,27 @@ def _runs():
                 for seed in range(3):
                     for alpha in (0.0, 0.001, 0.002, 0.004):
                         s = min(1.0, 0.1 + 200 * alpha + 0.01 * seed)
-                        rows.append(dict(firm="linear", strategy=strategy, target=target, alpha=alpha, seed=seed,
-                                         spacing=20, random_labels=level, n_train=25_000, device="cpu",
-                                         success_in_set=s, success_top1=s / 2, hamming_accuracy=0.9,
-                                         precision=0.8, recall=0.7, f1=0.75, param_max_iter=10, fit_iterations=3))
+                        rows.append(
+                            dict(
+                                firm="linear",
+                                strategy=strategy,
+                                target=target,
+                                alpha=alpha,
+                                seed=seed,
+                                spacing=20,
+                                random_labels=level,
+                                n_train=25_000,
+                                device="cpu",
+                                success_in_set=s,
+                                success_top1=s / 2,
+                                hamming_accuracy=0.9,
+                                precision=0.8,
+                                recall=0.7,
+                                f1=0.75,
+                                param_max_iter=10,
+                                fit_iterations=3,
+                            )
+                        )
     return pd.DataFrame(rows)
 
 
@@ -36,7 +53,9 @@ def test_summarize_and_success_table():
     df = _runs()
     one = df[(df.strategy == "feature-label") & (df.target == TARGETS[0]) & (df.random_labels == 0)]
     s = rf.summarize(one, ["alpha"], "success_in_set")
-    assert s.loc[s.alpha == 0.002, "mean"].item() == pytest.approx(0.5 + 0.01)  # mean over seeds 0, 1, 2
+    assert s.loc[s.alpha == 0.002, "mean"].item() == pytest.approx(
+        0.5 + 0.01
+    )  # mean over seeds 0, 1, 2
     table = rf.success_table(one, "success_in_set", [0.002], {TARGETS[0]: 2500})
     assert table.loc[TARGETS[0], "no collective"] == pytest.approx(0.11)
     assert table.loc[TARGETS[0], "α = 0.2% (share of class)"] == pytest.approx(0.02)
@@ -59,7 +78,11 @@ def test_figures_draw_and_name_the_firm():
 
 def test_figures_without_runs_say_so():
     empty = _runs().iloc[0:0]
-    for fig in (rf.plot_success_vs_alpha(empty, "feature-label"), rf.plot_random_labels(empty), rf.plot_spacing(empty)):
+    for fig in (
+        rf.plot_success_vs_alpha(empty, "feature-label"),
+        rf.plot_random_labels(empty),
+        rf.plot_spacing(empty),
+    ):
         assert any("results cache yet" in t.get_text() for t in fig.axes[0].texts)
 
 
@@ -71,8 +94,13 @@ def test_seeds_summary_counts_fewer_seeds_where_runs_are_missing():
     assert seeds_phrase(one) == "3 seeds"
     partial = one[~((one.alpha >= 0.002) & (one.seed == 2))]
     assert seeds_phrase(partial) == "3 seeds (2 at 2 sizes, α = 0.2%–0.4%)"
-    text = seeds_summary(pd.concat([partial, df[(df.target == TARGETS[1]) & (df.strategy == "feature-label")]]))
-    assert text.startswith("Database Administrator: 3 seeds (2 at") and "Web Developer: 3 seeds" in text
+    text = seeds_summary(
+        pd.concat([partial, df[(df.target == TARGETS[1]) & (df.strategy == "feature-label")]])
+    )
+    assert (
+        text.startswith("Database Administrator: 3 seeds (2 at")
+        and "Web Developer: 3 seeds" in text
+    )
     assert pct(float("nan")) == "not yet computed" and pct(0.1234) == "12.3%"
 
 
@@ -83,7 +111,9 @@ def test_implied_eps_inverts_the_corrected_bounds():
     assert corrected_feature_label_bound(0.004, 1e-4, 1.0, eps) == pytest.approx(0.9)
     eps = rf.implied_eps("feature-only", 0.05, 0.9, 1e-4, 0.2)
     assert corrected_feature_only_bound(0.05, 1e-4, 0.2, eps) == pytest.approx(0.9)
-    assert rf.implied_eps("feature-label", 1e-5, 0.9, 1e-4, 1.0) == 0.0  # the eps = 0 bound is already below S*
+    assert (
+        rf.implied_eps("feature-label", 1e-5, 0.9, 1e-4, 1.0) == 0.0
+    )  # the eps = 0 bound is already below S*
     assert np.isnan(rf.implied_eps("feature-label", float("nan"), 0.9, 1e-4, 1.0))
 
 
@@ -102,7 +132,10 @@ def test_critical_mass_comparison_uses_the_corollaries():
     df = _runs()
     est = {
         "xi": {"xi_upper": 1e-4},
-        "classes": {t: {"delta_in_set_max": 1.0, "delta_top1_max": 1.0, "p_in_set_min": 1e-6} for t in TARGETS},
+        "classes": {
+            t: {"delta_in_set_max": 1.0, "delta_top1_max": 1.0, "p_in_set_min": 1e-6}
+            for t in TARGETS
+        },
     }
     table = rf.critical_mass_comparison(df, est, "success_in_set", 0.9)
     row = table[(table.strategy == "feature-label") & (table.target == TARGETS[0])].iloc[0]
@@ -110,7 +143,9 @@ def test_critical_mass_comparison_uses_the_corollaries():
     # mean curve 0.11 + 200 alpha crosses 0.9 at alpha = 0.00395
     assert row["observed α*"] == pytest.approx(0.00395, rel=1e-6)
     row2 = table[(table.strategy == "feature-only") & (table["random labels"] == 0.2)].iloc[0]
-    assert row2["predicted α* ≤"] == pytest.approx(critical_mass_feature_only(0.9, 1e-4, 0.1 + 0.8e-6))
+    assert row2["predicted α* ≤"] == pytest.approx(
+        critical_mass_feature_only(0.9, 1e-4, 0.1 + 0.8e-6)
+    )
     assert rf.positivity_constant(0.2, 0.0) == pytest.approx(0.1)
 
 
@@ -122,11 +157,15 @@ def test_convergence_table_pairs_configs():
     full["success_in_set"] += 0.05
     df = df.assign(fit_converged=False, fit_grad_max=2e-2, param_tol=1e-5)
     table = rf.convergence_table(pd.concat([df, full]))
-    assert np.allclose(table[("success_in_set", "converged")] - table[("success_in_set", "10 steps")], 0.05)
+    assert np.allclose(
+        table[("success_in_set", "converged")] - table[("success_in_set", "10 steps")], 0.05
+    )
     assert "random_labels" in table.index.names
     summary = rf.convergence_summary(pd.concat([df, full]))
     assert summary["pairs"] == len(df) and summary["short_converged"] == 0
-    assert summary["in_set_diff_mean"] == pytest.approx(0.05) and summary["grad_ratio_max"] == pytest.approx(2e3)
+    assert summary["in_set_diff_mean"] == pytest.approx(0.05) and summary[
+        "grad_ratio_max"
+    ] == pytest.approx(2e3)
 
 
 def test_clean_metrics_table_next_to_the_paper():

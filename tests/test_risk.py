@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from scipy import optimize
 
+from collective.theory import gradient_neutralizing_critical_mass, utility_gain_critical_mass
 from collective.theory.risk import (
     GLM,
     NoNeutralizingDistributionError,
@@ -13,10 +14,14 @@ from collective.theory.risk import (
     neutralizing_gradient_lower_bound,
     utility_target,
 )
-from collective.theory import gradient_neutralizing_critical_mass, utility_gain_critical_mass
 
 THETA_TRUE = np.array([1.0, -0.5])
-CASES = [(f, l2, v) for f in ("logistic", "linear") for l2 in (0.0, 0.05) for v in ("feature-label", "feature-only")]
+CASES = [
+    (f, l2, v)
+    for f in ("logistic", "linear")
+    for l2 in (0.0, 0.05)
+    for v in ("feature-label", "feature-only")
+]
 
 
 @pytest.fixture(scope="module")
@@ -31,12 +36,17 @@ def test_firm_is_exact_risk_minimizer(samples):
         theta = model.fit(samples[family])
         assert np.linalg.norm(model.gradient(theta, samples[family])) < 1e-12
         for e in np.eye(2):
-            assert model.risk(theta + 1e-4 * e, samples[family]) > model.risk(theta, samples[family])
+            assert model.risk(theta + 1e-4 * e, samples[family]) > model.risk(
+                theta, samples[family]
+            )
     # ... and matches independent solvers: ridge least squares in closed form, and a generic
     # quasi-Newton minimization of the logistic risk (no gradient or Hessian of ours used).
     P = samples["linear"]
-    ridge = np.linalg.lstsq(np.vstack([P.X * np.sqrt(P.w)[:, None], np.sqrt(0.01) * np.eye(2)]),
-                            np.concatenate([P.y * np.sqrt(P.w), np.zeros(2)]), rcond=None)[0]
+    ridge = np.linalg.lstsq(
+        np.vstack([P.X * np.sqrt(P.w)[:, None], np.sqrt(0.01) * np.eye(2)]),
+        np.concatenate([P.y * np.sqrt(P.w), np.zeros(2)]),
+        rcond=None,
+    )[0]
     np.testing.assert_allclose(GLM("linear", 0.01).fit(P), ridge, atol=1e-12)
     P = samples["logistic"]
     risk = lambda t: np.mean(np.logaddexp(0, P.X @ t) - P.y * (P.X @ t)) + 0.005 * t @ t  # noqa: E731
@@ -48,7 +58,11 @@ def _strategy(samples, family, l2, variant):
     """The strategy for a target offset (0.6, 0.5) from the base minimizer (the tests below)."""
     model = GLM(family, l2)
     theta_star = model.fit(samples[family]) + np.array([0.6, 0.5])
-    return model, theta_star, gradient_neutralizing_strategy(model, samples[family], theta_star, variant)
+    return (
+        model,
+        theta_star,
+        gradient_neutralizing_strategy(model, samples[family], theta_star, variant),
+    )
 
 
 @pytest.mark.parametrize("family, l2, variant", CASES)
@@ -123,7 +137,9 @@ def test_proposition_4_4_linear_utility(samples, family):
 
 def test_linear_feature_norm_gives_constant_g_lb(samples):
     model, P0 = GLM("linear"), samples["linear"]
-    g_lb = neutralizing_gradient_lower_bound(model, P0, model.fit(P0), 0.5, n_samples=30, feature_norm=2.0, margin=0.5)
+    g_lb = neutralizing_gradient_lower_bound(
+        model, P0, model.fit(P0), 0.5, n_samples=30, feature_norm=2.0, margin=0.5
+    )
     assert g_lb == pytest.approx(1.0)
 
 
@@ -139,7 +155,9 @@ def test_feature_only_needs_small_labels():
 def test_regularizer_too_strong_has_no_neutralizing_point(samples):
     """Logistic labels are bounded, so one point cannot cancel a strong l2 pull on a far target."""
     with pytest.raises(NoNeutralizingDistributionError, match="Lower l2"):
-        gradient_neutralizing_strategy(GLM("logistic", l2=5.0), samples["logistic"], np.array([3.0, 3.0]))
+        gradient_neutralizing_strategy(
+            GLM("logistic", l2=5.0), samples["logistic"], np.array([3.0, 3.0])
+        )
 
 
 @pytest.mark.parametrize(
@@ -149,9 +167,24 @@ def test_regularizer_too_strong_has_no_neutralizing_point(samples):
         (lambda: GLM("linear", l2=-1.0), "l2"),
         (lambda: Sample(np.ones((3, 2)), np.ones(4)), "shape"),
         (lambda: Sample(np.ones((2, 2)), np.ones(2), [1.0, -1.0]), "weights"),
-        (lambda: gradient_neutralizing_strategy(GLM(), Sample(np.eye(2), [0.0, 1.0]), np.ones(3)), "length 2"),
-        (lambda: gradient_neutralizing_strategy(GLM(), Sample(np.eye(2), [0.0, 1.0]), np.ones(2), "labels"), "variant"),
-        (lambda: gradient_neutralizing_strategy(GLM("linear", 0.1), Sample(np.eye(2), [0.0, 1.0]), np.ones(2), feature_norm=1.0), "feature_norm"),
+        (
+            lambda: gradient_neutralizing_strategy(
+                GLM(), Sample(np.eye(2), [0.0, 1.0]), np.ones(3)
+            ),
+            "length 2",
+        ),
+        (
+            lambda: gradient_neutralizing_strategy(
+                GLM(), Sample(np.eye(2), [0.0, 1.0]), np.ones(2), "labels"
+            ),
+            "variant",
+        ),
+        (
+            lambda: gradient_neutralizing_strategy(
+                GLM("linear", 0.1), Sample(np.eye(2), [0.0, 1.0]), np.ones(2), feature_norm=1.0
+            ),
+            "feature_norm",
+        ),
         (lambda: utility_target(np.zeros(2), np.zeros(2), 1.0), "utility gradient"),
     ],
 )

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from collective.resumes.corpus import LABELS
 from collective.errors import ConfigError
+from collective.resumes.corpus import LABELS
 from collective.resumes.strategies import apply_strategy, collective_size
 
 
@@ -31,7 +31,9 @@ def test_feature_label_plants_and_relabels():
 
 def test_feature_only_draws_inside_target_class_and_keeps_labels():
     Y = _labels()
-    plan = apply_strategy(Y, strategy="feature-only", target="Database_Administrator", alpha=0.05, seed=2)
+    plan = apply_strategy(
+        Y, strategy="feature-only", target="Database_Administrator", alpha=0.05, seed=2
+    )
     assert plan.n_collective == 50
     assert (Y[plan.collective, 0] == 1).all()
     assert np.array_equal(plan.Y, Y)
@@ -41,7 +43,10 @@ def test_feature_only_alpha_cap_is_the_class_frequency():
     Y = _labels()
     cap = Y[:, 0].sum()
     apply_strategy(Y, strategy="feature-only", target=LABELS[0], alpha=(cap - 0.4) / 1000, seed=0)
-    with pytest.raises(ConfigError, match=rf"only {cap} training resumes carry Database_Administrator.*at most {cap / 1000:.4f}"):
+    with pytest.raises(
+        ConfigError,
+        match=rf"only {cap} training resumes carry Database_Administrator.*at most {cap / 1000:.4f}",
+    ):
         apply_strategy(Y, strategy="feature-only", target=LABELS[0], alpha=(cap + 1) / 1000, seed=0)
 
 
@@ -93,14 +98,22 @@ def test_collective_size_rounds():
 def test_collective_size_is_alpha_n_rounded_to_the_nearest_integer(alpha, n, expected):
     # expected worked out by hand from alpha * n
     assert collective_size(alpha, n) == expected
-    plan = apply_strategy(_labels(n), strategy="feature-label", target=LABELS[2], alpha=alpha, seed=0)
+    plan = apply_strategy(
+        _labels(n), strategy="feature-label", target=LABELS[2], alpha=alpha, seed=0
+    )
     assert plan.n_collective == expected == plan.planted.sum()
 
 
 def test_randomized_count_is_rounded():
     # 0.0085 * 200 = 1.7 resumes get random labels: 2, not the floor 1
-    plan = apply_strategy(_labels(200), strategy="feature-label", target=LABELS[0], alpha=0.01,
-                          seed=0, random_labels=0.0085)
+    plan = apply_strategy(
+        _labels(200),
+        strategy="feature-label",
+        target=LABELS[0],
+        alpha=0.01,
+        seed=0,
+        random_labels=0.0085,
+    )
     assert len(plan.randomized) == 2
     assert not plan.planted[plan.randomized].any()
 
@@ -111,7 +124,10 @@ def test_randomized_count_is_rounded():
         ({"alpha": 1.5}, r"alpha \(collective size\) must lie in \[0, 1\]"),
         ({"alpha": -0.1}, r"must lie in \[0, 1\]"),
         ({"alpha": "lots"}, r"alpha \(collective size\) must be a number"),
-        ({"target": "Chef"}, "unknown target 'Chef'; choose one of: Database_Administrator, Web_Developer"),
+        (
+            {"target": "Chef"},
+            "unknown target 'Chef'; choose one of: Database_Administrator, Web_Developer",
+        ),
         ({"strategy": "bribe"}, "unknown strategy 'bribe'"),
         ({"random_labels": 1.5}, r"random_labels .* must lie in \[0, 1\]"),
         ({"random_labels": -0.1}, r"must lie in \[0, 1\]"),
@@ -125,7 +141,9 @@ def test_bad_input(kwargs, message):
 
 def test_bad_label_matrix():
     with pytest.raises(ConfigError, match=r"\(n, 10\)"):
-        apply_strategy(np.zeros((5, 3)), strategy="feature-label", target=LABELS[0], alpha=0.1, seed=0)
+        apply_strategy(
+            np.zeros((5, 3)), strategy="feature-label", target=LABELS[0], alpha=0.1, seed=0
+        )
 
 
 def test_plan_types_and_the_callers_labels_stay_untouched():
@@ -136,7 +154,9 @@ def test_plan_types_and_the_callers_labels_stay_untouched():
     assert plan.Y.dtype == np.uint8 and plan.Y is not Y
     assert plan.collective.dtype == np.int64 and plan.randomized.dtype == np.int64
     assert plan.randomized.shape == (0,)
-    plan = apply_strategy(Y, strategy="feature-label", target=LABELS[1], alpha=0.1, seed=0, random_labels=0.5)
+    plan = apply_strategy(
+        Y, strategy="feature-label", target=LABELS[1], alpha=0.1, seed=0, random_labels=0.5
+    )
     np.testing.assert_array_equal(Y, before)
     assert plan.randomized.dtype == np.int64 and len(plan.randomized) == 150
     assert len(np.unique(plan.randomized)) == 150  # drawn without replacement
@@ -148,10 +168,32 @@ def test_draws_are_pinned():
     import hashlib
 
     Y = _labels(200, seed=0)
-    plan = apply_strategy(Y, strategy="feature-label", target="Web_Developer", alpha=0.05, seed=3, random_labels=0.1)
+    plan = apply_strategy(
+        Y, strategy="feature-label", target="Web_Developer", alpha=0.05, seed=3, random_labels=0.1
+    )
     assert plan.collective.tolist() == [5, 13, 51, 57, 99, 126, 132, 134, 194, 195]
-    assert plan.randomized.tolist() == [30, 50, 58, 63, 70, 76, 79, 92, 95, 98, 102, 113, 115, 137, 141,
-                                        144, 146, 150, 166, 179]
+    assert plan.randomized.tolist() == [
+        30,
+        50,
+        58,
+        63,
+        70,
+        76,
+        79,
+        92,
+        95,
+        98,
+        102,
+        113,
+        115,
+        137,
+        141,
+        144,
+        146,
+        150,
+        166,
+        179,
+    ]
     assert hashlib.sha256(plan.Y.tobytes()).hexdigest()[:16] == "0d3ebbc8b7f3bd63"
     plan = apply_strategy(Y, strategy="feature-only", target="Web_Developer", alpha=0.05, seed=3)
     assert plan.collective.tolist() == [2, 11, 47, 69, 104, 129, 132, 133, 183, 199]

@@ -38,14 +38,18 @@ def grid(synthetic_runner, tmp_path):
 
 def _sweep(grid: Path, *extra: str, **kw) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "collective", "sweep", str(grid), "--json", *extra]
-    return subprocess.Popen(cmd, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    return subprocess.Popen(
+        cmd, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw
+    )
 
 
 def _lines(path: Path) -> int:
     return len(path.read_bytes().splitlines()) if path.exists() else 0
 
 
-def _wait_for_workers(proc: subprocess.Popen, path: Path, records: int, workers: int, timeout: float = 120) -> list[psutil.Process]:
+def _wait_for_workers(
+    proc: subprocess.Popen, path: Path, records: int, workers: int, timeout: float = 120
+) -> list[psutil.Process]:
     deadline = time.time() + timeout
     parent = psutil.Process(proc.pid)
     while time.time() < deadline:
@@ -98,8 +102,13 @@ def test_ctrl_c_stops_every_worker_and_keeps_finished_records(grid, synthetic_ru
     kept = _records(path)
     assert 3 <= len(kept) < N
     assert not list(claims.claims_dir(path).glob("*")) if claims.claims_dir(path).exists() else True
-    plan = subprocess.run([sys.executable, "-m", "collective", "sweep", str(grid), "--json", "--dry-run"],
-                          env=dict(os.environ), capture_output=True, text=True, timeout=300)
+    plan = subprocess.run(
+        [sys.executable, "-m", "collective", "sweep", str(grid), "--json", "--dry-run"],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     counts = json.loads(plan.stdout)  # a rerun would compute only what is missing
     assert counts["cached"] == len(kept) and counts["to_run"] == N - len(kept)
 
@@ -117,7 +126,9 @@ def test_kill_9_of_the_parent_leaves_no_worker(grid, synthetic_runner):
 
 def test_two_sweeps_of_one_grid_compute_each_config_once(grid, synthetic_runner):
     path = synthetic_runner / "linear.jsonl"
-    grid.write_text(GRID.replace("0.04, 0.05, 0.06", "0.04").replace("4, 5, 6, 7", "4, 5"))  # 24 configs
+    grid.write_text(
+        GRID.replace("0.04, 0.05, 0.06", "0.04").replace("4, 5, 6, 7", "4, 5")
+    )  # 24 configs
     n = 24
     first, second = _sweep(grid), _sweep(grid)
     results = []
@@ -126,7 +137,10 @@ def test_two_sweeps_of_one_grid_compute_each_config_once(grid, synthetic_runner)
         assert proc.returncode == 0, err
         results.append(json.loads(out))
     for counts in results:
-        assert counts["total"] == n and counts["computed"] + counts["cached"] + counts["elsewhere"] == n
+        assert (
+            counts["total"] == n
+            and counts["computed"] + counts["cached"] + counts["elsewhere"] == n
+        )
     assert results[0]["computed"] + results[1]["computed"] == n  # each config computed once
     lines = path.read_text().splitlines()
     assert len(lines) == len({json.loads(line)["key"] for line in lines}) == n

@@ -81,7 +81,9 @@ def test_success_curve_matches_single_instance_engine():
     for realizable in (False, True):
         df = checks.success_curve("3.7", P0e, ge, alphas, eps=0.05, realizable=realizable)
         np.testing.assert_allclose(
-            df["S"], [discrete.erasure_success(P0e, ge, a, eps=0.05, realizable=realizable) for a in alphas])
+            df["S"],
+            [discrete.erasure_success(P0e, ge, a, eps=0.05, realizable=realizable) for a in alphas],
+        )
 
 
 def test_helpers_reject_bad_arguments():

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from collective.theory import checks, discrete
 from collective.theory import (
+    checks,
     corrected_critical_mass_erasure,
     corrected_critical_mass_feature_label,
     corrected_critical_mass_feature_only,
@@ -15,12 +15,13 @@ from collective.theory import (
     critical_mass_erasure,
     critical_mass_feature_label,
     critical_mass_feature_only,
+    discrete,
     eps_budget,
     erasure_bound,
     feature_label_bound,
     feature_only_bound,
+    symbolic,
 )
-from collective.theory import symbolic
 
 
 def test_bounds_by_hand():
@@ -65,10 +66,21 @@ def test_critical_mass_solves_the_bound(eps):
     # Corollaries 3.4, 3.6, 3.8: the bound at alpha* equals S* (where alpha* <= 1).
     rng = np.random.default_rng(0)
     target = rng.uniform(0.5, 0.9, 500)
-    xi, d, p, tau = rng.uniform(0, 0.1, 500), rng.uniform(0, 1, 500), rng.uniform(0.2, 1, 500), rng.uniform(0, 0.1, 500)
+    xi, d, p, tau = (
+        rng.uniform(0, 0.1, 500),
+        rng.uniform(0, 1, 500),
+        rng.uniform(0.2, 1, 500),
+        rng.uniform(0, 0.1, 500),
+    )
     for crit, bound in [
-        (critical_mass_feature_label(target, xi, d, eps), lambda a: feature_label_bound(a, xi, d, eps)),
-        (critical_mass_feature_only(target, xi, p, eps), lambda a: feature_only_bound(a, xi, p, eps)),
+        (
+            critical_mass_feature_label(target, xi, d, eps),
+            lambda a: feature_label_bound(a, xi, d, eps),
+        ),
+        (
+            critical_mass_feature_only(target, xi, p, eps),
+            lambda a: feature_only_bound(a, xi, p, eps),
+        ),
         (critical_mass_erasure(target, tau, eps), lambda a: erasure_bound(a, tau, eps)),
     ]:
         ok = (crit > 1e-6) & (crit <= 1)
@@ -103,7 +115,9 @@ def test_corollary_3_6_and_3_8_exact_success_above_critical_mass():
         target = rng.uniform(0.5, 0.99, len(xi))
         crit = critical_mass_feature_only(target, np.clip(xi, 0, 1), np.clip(p, 1e-300, 1))
         use = crit + 1e-6 <= 1
-        S = discrete.planting_success_batch(P0, g, y_star, np.clip(crit + 1e-6, 0, 1), "feature-only")
+        S = discrete.planting_success_batch(
+            P0, g, y_star, np.clip(crit + 1e-6, 0, 1), "feature-only"
+        )
         assert np.all(S[use] >= target[use])
     for P0, g, _, _ in checks.random_erasure_instances(1000, rng):
         tau = np.clip(discrete.tau_batch(P0, g), 0, 1)
@@ -130,8 +144,12 @@ def test_corrected_bounds_by_hand_and_reduce_at_eps_zero():
     assert corrected_feature_only_bound(0.5, 0.1, 0.5, 0.05) == pytest.approx(1 - 0.2 - 0.4)
     assert corrected_erasure_bound(0.5, 0.1, 0.05, rho=3.0) == pytest.approx(1 - 0.2 - 0.4)
     a = np.linspace(0.05, 1, 20)
-    np.testing.assert_allclose(corrected_feature_label_bound(a, 0.1, 0.7), feature_label_bound(a, 0.1, 0.7))
-    np.testing.assert_allclose(corrected_feature_only_bound(a, 0.1, 0.7), feature_only_bound(a, 0.1, 0.7))
+    np.testing.assert_allclose(
+        corrected_feature_label_bound(a, 0.1, 0.7), feature_label_bound(a, 0.1, 0.7)
+    )
+    np.testing.assert_allclose(
+        corrected_feature_only_bound(a, 0.1, 0.7), feature_only_bound(a, 0.1, 0.7)
+    )
     np.testing.assert_allclose(corrected_erasure_bound(a, 0.1), erasure_bound(a, 0.1))
 
 
@@ -141,23 +159,38 @@ def test_sympy_derives_the_papers_corollaries():
     for name, r in result.items():
         assert r["equal"], name
     alpha = symbolic.alpha
-    assert sp.simplify(result["feature-label"]["d_bound_d_alpha"] - symbolic.delta * symbolic.xi / alpha**2) == 0
+    assert (
+        sp.simplify(
+            result["feature-label"]["d_bound_d_alpha"] - symbolic.delta * symbolic.xi / alpha**2
+        )
+        == 0
+    )
     assert sp.simplify(result["erasure"]["d_bound_d_alpha"] - 2 * symbolic.tau / alpha**2) == 0
 
 
 def test_sympy_corrected_critical_masses_match_numpy():
     derived = symbolic.corrected_critical_masses()
     s = symbolic.symbols()
-    values = {s["S_star"]: 0.8, s["xi"]: 0.03, s["delta"]: 0.6, s["p"]: 0.4, s["tau"]: 0.02, s["rho"]: 4.0}
+    values = {
+        s["S_star"]: 0.8,
+        s["xi"]: 0.03,
+        s["delta"]: 0.6,
+        s["p"]: 0.4,
+        s["tau"]: 0.02,
+        s["rho"]: 4.0,
+    }
     for model in ("tv", "contamination"):
         b = eps_budget(0.02, model)
         sub = {**values, s["b"]: b}
         assert float(derived["feature-label"].subs(sub)) == pytest.approx(
-            corrected_critical_mass_feature_label(0.8, 0.03, 0.6, 0.02, model))
+            corrected_critical_mass_feature_label(0.8, 0.03, 0.6, 0.02, model)
+        )
         assert float(derived["feature-only"].subs(sub)) == pytest.approx(
-            corrected_critical_mass_feature_only(0.8, 0.03, 0.4, 0.02, model))
+            corrected_critical_mass_feature_only(0.8, 0.03, 0.4, 0.02, model)
+        )
         assert float(derived["erasure"].subs(sub)) == pytest.approx(
-            corrected_critical_mass_erasure(0.8, 0.02, 0.02, 4.0, model))
+            corrected_critical_mass_erasure(0.8, 0.02, 0.02, 4.0, model)
+        )
 
 
 def test_sympy_lemma_b1():
@@ -199,7 +232,9 @@ def test_critical_masses_are_infinite_when_the_eps_term_eats_the_target():
     assert cl.critical_mass_feature_label(0.75, 0.1, 0.5, 0.2) == np.inf
     assert cl.critical_mass_erasure(0.75, 0.05, 0.2) == np.inf
     # and finite just inside
-    assert cl.critical_mass_feature_label(0.7, 0.1, 0.5, 0.2) == pytest.approx(0.05 / (0.3 - 0.25 + 0.05))
+    assert cl.critical_mass_feature_label(0.7, 0.1, 0.5, 0.2) == pytest.approx(
+        0.05 / (0.3 - 0.25 + 0.05)
+    )
     assert cl.critical_mass_erasure(0.7, 0.05, 0.2) == pytest.approx(0.05 / (0.15 - 0.125 + 0.05))
 
 
@@ -208,19 +243,33 @@ def test_corrected_critical_masses_by_hand_and_their_defaults():
 
     s, xi, delta, p, tau, eps = 0.8, 0.1, 0.5, 0.4, 0.05, 0.1
     # defaults: ε = 0 (then they equal the paper's corollaries), TV, ρ = 1
-    assert cl.corrected_critical_mass_feature_label(s, xi, delta) == pytest.approx(cl.critical_mass_feature_label(s, xi, delta))
-    assert cl.corrected_critical_mass_feature_only(s, xi, p) == pytest.approx(cl.critical_mass_feature_only(s, xi, p))
-    assert cl.corrected_critical_mass_erasure(s, tau) == pytest.approx(cl.critical_mass_erasure(s, tau))
-    b = 2 * eps  # TV budget
-    assert cl.corrected_critical_mass_feature_label(s, xi, delta, eps) == pytest.approx((delta * xi + b) / (1 - s + delta * xi))
-    assert cl.corrected_critical_mass_feature_only(s, xi, p, eps) == pytest.approx(((1 - p) * xi + b) / (p * (1 - s)))
-    assert cl.corrected_critical_mass_erasure(s, tau, eps) == pytest.approx((2 * tau + b) / (1 - s + 2 * tau))
-    # ρ enters as max(1, ρ - 1)
-    assert cl.corrected_critical_mass_erasure(s, tau, eps, rho=3.5) == pytest.approx((2 * tau + 2.5 * b) / (1 - s + 2 * tau))
-    eta = eps / (1 - eps)  # contamination budget
-    assert cl.corrected_critical_mass_erasure(s, tau, eps, perturbation="contamination") == pytest.approx(
-        (2 * tau + eta) / (1 - s + 2 * tau)
+    assert cl.corrected_critical_mass_feature_label(s, xi, delta) == pytest.approx(
+        cl.critical_mass_feature_label(s, xi, delta)
     )
+    assert cl.corrected_critical_mass_feature_only(s, xi, p) == pytest.approx(
+        cl.critical_mass_feature_only(s, xi, p)
+    )
+    assert cl.corrected_critical_mass_erasure(s, tau) == pytest.approx(
+        cl.critical_mass_erasure(s, tau)
+    )
+    b = 2 * eps  # TV budget
+    assert cl.corrected_critical_mass_feature_label(s, xi, delta, eps) == pytest.approx(
+        (delta * xi + b) / (1 - s + delta * xi)
+    )
+    assert cl.corrected_critical_mass_feature_only(s, xi, p, eps) == pytest.approx(
+        ((1 - p) * xi + b) / (p * (1 - s))
+    )
+    assert cl.corrected_critical_mass_erasure(s, tau, eps) == pytest.approx(
+        (2 * tau + b) / (1 - s + 2 * tau)
+    )
+    # ρ enters as max(1, ρ - 1)
+    assert cl.corrected_critical_mass_erasure(s, tau, eps, rho=3.5) == pytest.approx(
+        (2 * tau + 2.5 * b) / (1 - s + 2 * tau)
+    )
+    eta = eps / (1 - eps)  # contamination budget
+    assert cl.corrected_critical_mass_erasure(
+        s, tau, eps, perturbation="contamination"
+    ) == pytest.approx((2 * tau + eta) / (1 - s + 2 * tau))
 
 
 def test_feature_only_critical_mass_at_the_edge_is_infinite_even_without_signal_mass():
@@ -229,9 +278,9 @@ def test_feature_only_critical_mass_at_the_edge_is_infinite_even_without_signal_
     # denominator 1 - S* - ε/(1-ε) = 0 exactly: infinite (documented), also when ξ = 0 (not 0/0 = nan)
     assert cl.critical_mass_feature_only(0.75, 0.0, 0.5, 0.2) == np.inf
     assert cl.critical_mass_feature_only(0.75, 0.1, 0.5, 0.2) == np.inf
-    assert cl.corrected_critical_mass_feature_label(0.8, 0.1, 0.5, 0.1) == cl.corrected_critical_mass_feature_label(
-        0.8, 0.1, 0.5, 0.1, "tv"
-    )
+    assert cl.corrected_critical_mass_feature_label(
+        0.8, 0.1, 0.5, 0.1
+    ) == cl.corrected_critical_mass_feature_label(0.8, 0.1, 0.5, 0.1, "tv")
 
 
 def test_corrected_bounds_by_hand_under_both_perturbations():
@@ -239,6 +288,12 @@ def test_corrected_bounds_by_hand_under_both_perturbations():
 
     a, xi, delta, p, tau, eps = 0.5, 0.1, 0.4, 0.5, 0.05, 0.1
     for perturbation, b in (("tv", 2 * eps), ("contamination", eps / (1 - eps))):
-        assert cl.corrected_feature_label_bound(a, xi, delta, eps, perturbation) == pytest.approx(1 - delta * xi - b / a)
-        assert cl.corrected_feature_only_bound(a, xi, p, eps, perturbation) == pytest.approx(1 - xi / a - b / (p * a))
-        assert cl.corrected_erasure_bound(a, tau, eps, 1.0, perturbation) == pytest.approx(1 - 2 * tau - b / a)
+        assert cl.corrected_feature_label_bound(a, xi, delta, eps, perturbation) == pytest.approx(
+            1 - delta * xi - b / a
+        )
+        assert cl.corrected_feature_only_bound(a, xi, p, eps, perturbation) == pytest.approx(
+            1 - xi / a - b / (p * a)
+        )
+        assert cl.corrected_erasure_bound(a, tau, eps, 1.0, perturbation) == pytest.approx(
+            1 - 2 * tau - b / a
+        )

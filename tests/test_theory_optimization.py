@@ -12,7 +12,9 @@ def test_corollary_4_3_value_and_norms():
     # ||g0|| = 5, ||g'|| = 15 -> 5 / 20.
     assert opt.gradient_neutralizing_critical_mass([3.0, 4.0], [0.0, -15.0]) == pytest.approx(0.25)
     # l1 norm: ||g0||_1 = 7, ||g'||_1 = 21.
-    assert opt.gradient_neutralizing_critical_mass([3.0, 4.0], [-9.0, -12.0], ord=1) == pytest.approx(0.25)
+    assert opt.gradient_neutralizing_critical_mass(
+        [3.0, 4.0], [-9.0, -12.0], ord=1
+    ) == pytest.approx(0.25)
     # Already optimal target: no collective needed; zero g' -> everybody is needed.
     assert opt.gradient_neutralizing_critical_mass([0.0, 0.0], [1.0, 0.0]) == 0.0
     assert opt.gradient_neutralizing_critical_mass([1.0, 0.0], [0.0, 0.0]) == 1.0
@@ -37,7 +39,9 @@ def test_theorem_4_2_bound_is_zero_exactly_from_corollary_4_3_on():
 
 def test_proposition_4_4_value():
     # beta U / (g_lb ||grad u|| + beta U) = 2*1 / (3*2 + 2) = 0.25
-    assert opt.utility_gain_critical_mass(U=1.0, grad_u_norm=2.0, beta=2.0, g_lb=3.0) == pytest.approx(0.25)
+    assert opt.utility_gain_critical_mass(
+        U=1.0, grad_u_norm=2.0, beta=2.0, g_lb=3.0
+    ) == pytest.approx(0.25)
     assert opt.utility_gain_critical_mass(U=0.0, grad_u_norm=2.0, beta=2.0, g_lb=3.0) == 0.0
 
 
@@ -56,9 +60,13 @@ def test_sympy_derivations_match_closed_forms():
     for g0n, gpn in [(1.0, 3.0), (0.2, 0.7), (5.0, 0.1)]:
         assert f(g0n, gpn) == pytest.approx(opt.gradient_neutralizing_critical_mass(g0n, gpn))
     f = sp.lambdify((s["U"], s["gu"], s["beta"], s["g_lb"]), d["prop_4_4"])
-    assert f(1.5, 0.3, 2.0, 0.7) == pytest.approx(opt.utility_gain_critical_mass(1.5, 0.3, 2.0, 0.7))
+    assert f(1.5, 0.3, 2.0, 0.7) == pytest.approx(
+        opt.utility_gain_critical_mass(1.5, 0.3, 2.0, 0.7)
+    )
     f = sp.lambdify((s["alpha"], s["eta"], s["c"], s["t"], s["d0"]), d["theorem_4_5"])
-    assert f(0.3, 0.2, 5.0, 7, 2.0) == pytest.approx(-opt.gradient_control_success_bound(0.3, 0.2, 5.0, 7, 2.0))
+    assert f(0.3, 0.2, 5.0, 7, 2.0) == pytest.approx(
+        -opt.gradient_control_success_bound(0.3, 0.2, 5.0, 7, 2.0)
+    )
     # The strategy's mixing probability p = alpha* / alpha balances the forces exactly.
     assert sp.simplify(d["p"] - d["alpha_star"] / s["alpha"]) == 0
     # The proof of Theorem 4.5: the firm's gradient is alpha * xi * (theta - theta*).
@@ -72,7 +80,10 @@ def test_sympy_derivations_match_closed_forms():
     "call, match",
     [
         (lambda: opt.gradient_neutralizing_critical_mass([1.0, np.nan], [1.0, 0.0]), "non-finite"),
-        (lambda: opt.gradient_neutralizing_critical_mass([1.0, 2.0], [1.0, 0.0, 0.0]), "same shape"),
+        (
+            lambda: opt.gradient_neutralizing_critical_mass([1.0, 2.0], [1.0, 0.0, 0.0]),
+            "same shape",
+        ),
         (lambda: opt.gradient_neutralizing_critical_mass(np.ones((2, 2)), np.ones((2, 2))), "1-D"),
         (lambda: opt.risk_minimization_success_bound(1.5, 1.0, 1.0, 1.0), "alpha"),
         (lambda: opt.risk_minimization_success_bound(0.5, 1.0, 1.0, 0.0), "mu"),

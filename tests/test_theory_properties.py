@@ -12,7 +12,6 @@ Hypothesis shrinks a failing problem to a small one and prints it.
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -35,7 +34,16 @@ def alpha_pairs(draw):
 
 
 @SETTINGS
-@given(alpha_pairs(), unit, unit, st.floats(0.01, 1.0), unit, st.floats(1.0, 5.0), epsilons, perturbations)
+@given(
+    alpha_pairs(),
+    unit,
+    unit,
+    st.floats(0.01, 1.0),
+    unit,
+    st.floats(1.0, 5.0),
+    epsilons,
+    perturbations,
+)
 def test_every_bound_is_non_decreasing_in_alpha(pair, xi, delta, p, tau, rho, eps, perturbation):
     lo, hi = pair
     pairs = [
@@ -72,7 +80,9 @@ def test_corrected_critical_mass_reaches_the_target(s_star, xi, delta, eps, pert
 def planting_problems(draw, max_x: int = 5, max_y: int = 3):
     n = draw(st.integers(1, max_x))
     m = draw(st.integers(2, max_y))
-    weights = draw(st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0, 3.0, 7.0]), min_size=n * m, max_size=n * m))
+    weights = draw(
+        st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0, 3.0, 7.0]), min_size=n * m, max_size=n * m)
+    )
     P0 = np.array(weights, dtype=float).reshape(n, m)
     assume(P0.sum() > 0)
     P0 /= P0.sum()
@@ -110,14 +120,18 @@ def test_papers_planting_bounds_hold_at_eps_zero(problem, alpha):
 
 @SETTINGS
 @given(planting_problems(), alphas, epsilons, perturbations)
-def test_corrected_planting_bounds_hold_against_the_worst_eps_optimal_classifier(problem, alpha, eps, perturbation):
+def test_corrected_planting_bounds_hold_against_the_worst_eps_optimal_classifier(
+    problem, alpha, eps, perturbation
+):
     P0, g, y_star = problem
     xi, delta = discrete.xi_of(P0, g), discrete.delta_of(P0, g, y_star)
     S = discrete.planting_success(P0, g, y_star, alpha, eps=eps, perturbation=perturbation)
     assert S >= cl.corrected_feature_label_bound(alpha, xi, delta, eps, perturbation) - TOL
     p = discrete.p_of(P0, y_star)
     if p > 0:
-        S_only = discrete.planting_success(P0, g, y_star, alpha, "feature-only", eps=eps, perturbation=perturbation)
+        S_only = discrete.planting_success(
+            P0, g, y_star, alpha, "feature-only", eps=eps, perturbation=perturbation
+        )
         assert S_only >= cl.corrected_feature_only_bound(alpha, xi, p, eps, perturbation) - TOL
 
 

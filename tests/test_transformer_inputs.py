@@ -14,6 +14,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from _synthetic import synthetic_resumes  # noqa: E402
+
 from collective.firms import transformer as tf  # noqa: E402
 from collective.resumes.tokens import (  # noqa: E402
     TRIGGER,
@@ -22,8 +24,6 @@ from collective.resumes.tokens import (  # noqa: E402
     plant_trigger_text,
     tokenize_texts,
 )
-
-from _synthetic import synthetic_resumes  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,9 @@ def _firm(max_length: int) -> tf.TransformerFirm:
 
 
 @pytest.mark.parametrize(("max_length", "spacing"), [(512, 20), (64, 7), (40, 1)])
-def test_model_inputs_equal_the_tokenizer_on_the_planted_text(tokenizer, texts, max_length, spacing):
+def test_model_inputs_equal_the_tokenizer_on_the_planted_text(
+    tokenizer, texts, max_length, spacing
+):
     assert tokenizer(TRIGGER, add_special_tokens=False)["input_ids"] == [TRIGGER_TOKEN_ID] == [1240]
     X = tokenize_texts(texts, tokenizer)
     planted = np.arange(len(texts)) % 3 != 1
@@ -55,7 +57,9 @@ def test_model_inputs_equal_the_tokenizer_on_the_planted_text(tokenizer, texts, 
     for i, text in enumerate(texts):
         expected = _reference(tokenizer, text, bool(planted[i]), spacing, max_length)
         assert inputs[i].tolist() == expected, f"resume {i} (planted={planted[i]})"
-        assert (TRIGGER_TOKEN_ID in inputs[i].tolist()) == bool(planted[i])  # these texts all get one
+        assert (TRIGGER_TOKEN_ID in inputs[i].tolist()) == bool(
+            planted[i]
+        )  # these texts all get one
     # no planted argument: every row clean
     clean = _firm(max_length).model_inputs(X, None, spacing)
     for i, text in enumerate(texts):
@@ -164,7 +168,10 @@ def test_fit_and_predict_feed_the_planted_inputs(tokenizer, texts, monkeypatch):
     firm.fit(X, Y, planted=planted, spacing=4)
     data = seen["dataset"]
     assert len(data) == 6 and seen["collator"] is tf.collate
-    assert seen["args"].train_sampling_strategy == "group_by_length" and seen["args"].length_column_name == "length"
+    assert (
+        seen["args"].train_sampling_strategy == "group_by_length"
+        and seen["args"].length_column_name == "length"
+    )
     for i, text in enumerate(texts[:6]):
         expected = _reference(tokenizer, text, bool(planted[i]), 4, 64)
         assert data[i]["input_ids"].tolist() == expected
@@ -198,8 +205,16 @@ def test_the_stock_trainer_groups_by_the_precomputed_lengths():
     with tempfile.TemporaryDirectory() as tmp:
         args = firm.training_arguments(tmp)
         args.per_device_train_batch_size = 2
-        trainer = tf.make_trainer(model=torch.nn.Linear(1, 1), args=args, examples=examples, collate=tf.collate, lengths=lengths)
+        trainer = tf.make_trainer(
+            model=torch.nn.Linear(1, 1),
+            args=args,
+            examples=examples,
+            collate=tf.collate,
+            lengths=lengths,
+        )
         sampler = trainer._get_train_sampler()
         assert isinstance(sampler, LengthGroupedSampler) and list(sampler.lengths) == lengths
         batch = trainer.data_collator([{"row": 1}, {"row": 3}])
-        assert batch["input_ids"].shape == (2, 40) and batch["attention_mask"].sum().item() == 40 + 33
+        assert (
+            batch["input_ids"].shape == (2, 40) and batch["attention_mask"].sum().item() == 40 + 33
+        )

@@ -26,7 +26,9 @@ def _summary(args: argparse.Namespace) -> int:
     elif args.check:
         committed = cs.load_corpus_summary(args.output)
         if committed != summary:
-            differing = sorted(k for k in summary.keys() | committed.keys() if summary.get(k) != committed.get(k))
+            differing = sorted(
+                k for k in summary.keys() | committed.keys() if summary.get(k) != committed.get(k)
+            )
             print(
                 f"the committed summary differs from the corpus in: {', '.join(differing)}; "
                 "rewrite it with `collective data summary --write`",
@@ -65,6 +67,13 @@ def register(commands) -> None:
     add_data_option(summary)
     mode = summary.add_mutually_exclusive_group()
     mode.add_argument("--write", action="store_true", help="write the summary file")
-    mode.add_argument("--check", action="store_true", help="exit 1 if the summary file differs from the corpus")
-    summary.add_argument("--output", metavar="PATH", default=None, help="the summary file (default data/corpus_summary.json)")
+    mode.add_argument(
+        "--check", action="store_true", help="exit 1 if the summary file differs from the corpus"
+    )
+    summary.add_argument(
+        "--output",
+        metavar="PATH",
+        default=None,
+        help="the summary file (default data/corpus_summary.json)",
+    )
     summary.set_defaults(func=_summary)

@@ -30,9 +30,16 @@ def register(commands) -> None:
         "confidence bound), and per paper class the gap Delta and the positivity constant p. "
         "Writes theory_estimates.json beside the results cache.",
     )
-    p.add_argument("--confidence", type=float, default=0.95, help="confidence of xi's upper bound (default 0.95)")
+    p.add_argument(
+        "--confidence",
+        type=float,
+        default=0.95,
+        help="confidence of xi's upper bound (default 0.95)",
+    )
     p.add_argument("--json", action="store_true", help="print the estimates as JSON")
-    p.add_argument("--dry-run", action="store_true", help="compute and print, but do not write the file")
+    p.add_argument(
+        "--dry-run", action="store_true", help="compute and print, but do not write the file"
+    )
     add_results_option(p)
     add_data_option(p)
     p.set_defaults(func=_estimates)

@@ -34,7 +34,9 @@ def add_data_option(parser: argparse.ArgumentParser) -> None:
 
 def add_results_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--results", metavar="DIR", default=None,
+        "--results",
+        metavar="DIR",
+        default=None,
         help="results cache folder (default: $COLLECTIVE_RESULTS, else the repository's data/results for the "
         "canonical corpus, else <cache>/results/<corpus sha256[:12]>); a folder holds results of one corpus",
     )
@@ -46,7 +48,11 @@ def _flag(name: str) -> str:
 
 def _parser_for(annotation: Any):
     """argparse ``type`` for a declared annotation (``int | None`` parses as int)."""
-    hint = annotation if not isinstance(annotation, str) else eval(annotation, vars(typing) | {"types": types})  # noqa: S307
+    hint = (
+        annotation
+        if not isinstance(annotation, str)
+        else eval(annotation, vars(typing) | {"types": types})
+    )  # noqa: S307
     args = [a for a in typing.get_args(hint) if a is not type(None)] or [hint]
     base = args[0]
     if base is bool:
@@ -69,7 +75,10 @@ def add_firm_options(parser: argparse.ArgumentParser, *, speed_only: bool = Fals
     """A flag per declared firm parameter, grouped by firm (``speed_only``: only the parameters
     that do not change what is learned, for sweeps whose grid fixes the rest)."""
     groups = {
-        firm: parser.add_argument_group(f"{firm} firm", f"parameters of --firm {firm} (part of the cache key unless marked [speed])")
+        firm: parser.add_argument_group(
+            f"{firm} firm",
+            f"parameters of --firm {firm} (part of the cache key unless marked [speed])",
+        )
         for firm in PARAMS
     }
     for name, owners in _declared_flags(speed_only).items():
@@ -78,8 +87,12 @@ def add_firm_options(parser: argparse.ArgumentParser, *, speed_only: bool = Fals
         suffix = " [speed]" if f.metadata.get("speed") else ""
         shared = f" (firms: {', '.join(o for o, _ in owners)})" if len(owners) > 1 else ""
         groups[firm].add_argument(
-            _flag(name), dest=f"firm_param__{name}", type=_parser_for(f.type), default=None,
-            metavar=name.upper(), help=f"{f.metadata['help']} (default: {default}){suffix}{shared}",
+            _flag(name),
+            dest=f"firm_param__{name}",
+            type=_parser_for(f.type),
+            default=None,
+            metavar=name.upper(),
+            help=f"{f.metadata['help']} (default: {default}){suffix}{shared}",
         )
 
 
@@ -97,7 +110,9 @@ def parse_pairs(pairs: list[str] | None, option: str) -> dict[str, Any]:
     return out
 
 
-def firm_settings(args: argparse.Namespace, firm: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+def firm_settings(
+    args: argparse.Namespace, firm: str | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The firm flags given on the command line, split into (cache-key parameters, speed-only
     options). A flag of another firm than ``firm`` (``None``: a sweep, any firm) is an error."""
     params: dict[str, Any] = {}

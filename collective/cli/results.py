@@ -20,7 +20,11 @@ def _filter(frame, args):
     if frame.empty:
         return frame
     keep = frame.index == frame.index
-    for column, values in (("firm", args.firm), ("strategy", args.strategy), ("target", args.target)):
+    for column, values in (
+        ("firm", args.firm),
+        ("strategy", args.strategy),
+        ("target", args.target),
+    ):
         if values:
             keep &= frame[column].isin(values)
     if args.alpha_min is not None:
@@ -33,13 +37,23 @@ def _filter(frame, args):
 def _summary(frame):
     import pandas as pd
 
-    varying = [c for c in frame.columns if c.startswith("param_") and c != "param_seed" and frame[c].astype(str).nunique() > 1]
-    frame = frame.assign(max_train=frame["max_train"].fillna(-1), **{c: frame[c].astype(str) for c in varying})
+    varying = [
+        c
+        for c in frame.columns
+        if c.startswith("param_") and c != "param_seed" and frame[c].astype(str).nunique() > 1
+    ]
+    frame = frame.assign(
+        max_train=frame["max_train"].fillna(-1), **{c: frame[c].astype(str) for c in varying}
+    )
     grouped = frame.groupby(GROUP + varying, dropna=False)
-    table = grouped.agg(runs=("seed", "size"), **{m: (m, "mean") for m in SHOWN_METRICS if m in frame})
+    table = grouped.agg(
+        runs=("seed", "size"), **{m: (m, "mean") for m in SHOWN_METRICS if m in frame}
+    )
     table = table.reset_index()
     table["max_train"] = table["max_train"].map(lambda v: "all" if v == -1 else int(v))
-    with pd.option_context("display.max_rows", None, "display.width", 200, "display.float_format", "{:.4f}".format):
+    with pd.option_context(
+        "display.max_rows", None, "display.width", 200, "display.float_format", "{:.4f}".format
+    ):
         return table.to_string(index=False)
 
 
@@ -114,14 +128,41 @@ def register(commands) -> None:
         "  collective results --export all_runs.parquet",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--firm", action="append", choices=sorted(FIRMS), help="only this firm (repeatable)")
-    p.add_argument("--strategy", action="append", choices=list(STRATEGIES), help="only this strategy (repeatable)")
-    p.add_argument("--target", action="append", choices=list(LABELS), metavar="LABEL", help="only this target y* (repeatable)")
+    p.add_argument(
+        "--firm", action="append", choices=sorted(FIRMS), help="only this firm (repeatable)"
+    )
+    p.add_argument(
+        "--strategy",
+        action="append",
+        choices=list(STRATEGIES),
+        help="only this strategy (repeatable)",
+    )
+    p.add_argument(
+        "--target",
+        action="append",
+        choices=list(LABELS),
+        metavar="LABEL",
+        help="only this target y* (repeatable)",
+    )
     p.add_argument("--alpha-min", type=float, default=None, help="only runs with alpha >= this")
     p.add_argument("--alpha-max", type=float, default=None, help="only runs with alpha <= this")
-    p.add_argument("--grid", metavar="FILE", default=None, help="only the runs of this grid file (or a book grid's name)")
-    p.add_argument("--missing", action="store_true", help="list the runs of --grid that are not cached, with their commands")
-    p.add_argument("--export", metavar="OUT", default=None, help="write one row per run to OUT (.csv or .parquet)")
+    p.add_argument(
+        "--grid",
+        metavar="FILE",
+        default=None,
+        help="only the runs of this grid file (or a book grid's name)",
+    )
+    p.add_argument(
+        "--missing",
+        action="store_true",
+        help="list the runs of --grid that are not cached, with their commands",
+    )
+    p.add_argument(
+        "--export",
+        metavar="OUT",
+        default=None,
+        help="write one row per run to OUT (.csv or .parquet)",
+    )
     p.add_argument("--json", action="store_true", help="print the runs as a JSON array")
     add_results_option(p)
     p.set_defaults(func=_results)

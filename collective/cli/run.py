@@ -6,12 +6,25 @@ import argparse
 import json
 import sys
 
-from collective.cli.options import add_data_option, add_firm_options, add_results_option, firm_settings, parse_pairs
+from collective.cli.options import (
+    add_data_option,
+    add_firm_options,
+    add_results_option,
+    firm_settings,
+    parse_pairs,
+)
 
 #: The metrics ``run --json`` prints.
 SUMMARY_METRICS = (
-    "success_in_set", "success_top1", "success_in_set_without_target", "success_top1_without_target",
-    "hamming_accuracy", "precision", "recall", "f1", "n_collective",
+    "success_in_set",
+    "success_top1",
+    "success_in_set_without_target",
+    "success_top1_without_target",
+    "hamming_accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "n_collective",
 )
 
 
@@ -22,8 +35,15 @@ def _run(args: argparse.Namespace) -> int:
 
     params, options = firm_settings(args, args.firm)
     config = RunConfig(
-        firm=args.firm, strategy=args.strategy, target=args.target, alpha=args.alpha, seed=args.seed,
-        spacing=args.spacing, random_labels=args.random_labels, max_train=args.max_train, signal=args.signal,
+        firm=args.firm,
+        strategy=args.strategy,
+        target=args.target,
+        alpha=args.alpha,
+        seed=args.seed,
+        spacing=args.spacing,
+        random_labels=args.random_labels,
+        max_train=args.max_train,
+        signal=args.signal,
         firm_params={**parse_pairs(args.firm_param, "--firm-param"), **params},
     )
     for device in (options.get("device"), config.firm_params.get("device")):
@@ -33,13 +53,23 @@ def _run(args: argparse.Namespace) -> int:
     if note:
         print(f"collective: note: {note}", file=sys.stderr)
     record = run(
-        config, results_dir=folder, allow_train=not args.no_train, data=args.data,
-        progress=not args.json, firm_options=options or None,
+        config,
+        results_dir=folder,
+        allow_train=not args.no_train,
+        data=args.data,
+        progress=not args.json,
+        firm_options=options or None,
     )
     m, prov = record["metrics"], record["provenance"]
     if args.json:
-        summary = {"key": record["key"], **record["config"], **{k: m[k] for k in SUMMARY_METRICS if k in m}}
-        summary.update(wall_seconds=prov["wall_seconds"], device=prov["device"], cached=record["cached"])
+        summary = {
+            "key": record["key"],
+            **record["config"],
+            **{k: m[k] for k in SUMMARY_METRICS if k in m},
+        }
+        summary.update(
+            wall_seconds=prov["wall_seconds"], device=prov["device"], cached=record["cached"]
+        )
         print(json.dumps(summary))
         return 0
     print(
@@ -68,14 +98,41 @@ def register(commands) -> None:
     p.add_argument("--firm", choices=sorted(FIRMS), default="linear")
     p.add_argument("--strategy", choices=list(STRATEGIES), required=True)
     p.add_argument("--target", required=True, help="target label y*, e.g. Database_Administrator")
-    p.add_argument("--alpha", type=float, required=True, help="collective size, fraction of the training set")
-    p.add_argument("--seed", type=int, default=0, help="seeds the collective's draw (and the firm, if it has a seed)")
-    p.add_argument("--spacing", type=int, default=20, help="trigger after every N-th word (default 20)")
-    p.add_argument("--random-labels", type=float, default=0.0, help="fraction of training resumes with random labels")
-    p.add_argument("--max-train", type=int, default=None, help="train on a seeded subset of this many resumes")
-    p.add_argument("--signal", default=None, help="the signal the erasure strategies erase (e.g. pronouns, network)")
-    p.add_argument("--firm-param", action="append", metavar="KEY=VALUE", help="any firm parameter by name (repeatable; VALUE as JSON)")
-    p.add_argument("--no-train", action="store_true", help="fail instead of training when not cached")
+    p.add_argument(
+        "--alpha", type=float, required=True, help="collective size, fraction of the training set"
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seeds the collective's draw (and the firm, if it has a seed)",
+    )
+    p.add_argument(
+        "--spacing", type=int, default=20, help="trigger after every N-th word (default 20)"
+    )
+    p.add_argument(
+        "--random-labels",
+        type=float,
+        default=0.0,
+        help="fraction of training resumes with random labels",
+    )
+    p.add_argument(
+        "--max-train", type=int, default=None, help="train on a seeded subset of this many resumes"
+    )
+    p.add_argument(
+        "--signal",
+        default=None,
+        help="the signal the erasure strategies erase (e.g. pronouns, network)",
+    )
+    p.add_argument(
+        "--firm-param",
+        action="append",
+        metavar="KEY=VALUE",
+        help="any firm parameter by name (repeatable; VALUE as JSON)",
+    )
+    p.add_argument(
+        "--no-train", action="store_true", help="fail instead of training when not cached"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     add_results_option(p)
     add_data_option(p)

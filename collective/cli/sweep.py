@@ -6,7 +6,13 @@ import argparse
 import json
 import sys
 
-from collective.cli.options import add_data_option, add_firm_options, add_results_option, firm_settings, parse_pairs
+from collective.cli.options import (
+    add_data_option,
+    add_firm_options,
+    add_results_option,
+    firm_settings,
+    parse_pairs,
+)
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -26,21 +32,33 @@ def _sweep(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(summary))
         else:
-            by_firm = "; ".join(f"{f}: {c['to_run']} of {c['total']}" for f, c in sorted(planned["firms"].items()))
+            by_firm = "; ".join(
+                f"{f}: {c['to_run']} of {c['total']}" for f, c in sorted(planned["firms"].items())
+            )
             print(
                 f"{args.grid}: {planned['total']} configs, {planned['cached']} cached, "
                 f"{planned['to_run']} would run ({by_firm}); results folder {planned['folder']}"
             )
         return 0
     counts = sweep(
-        configs, executor=args.executor, jobs=args.jobs, results_dir=planned["folder"], data=args.data,
-        progress=not args.json, slurm_folder=args.slurm_folder,
-        slurm_parameters=parse_pairs(args.slurm_param, "--slurm-param") or None, firm_options=options or None,
+        configs,
+        executor=args.executor,
+        jobs=args.jobs,
+        results_dir=planned["folder"],
+        data=args.data,
+        progress=not args.json,
+        slurm_folder=args.slurm_folder,
+        slurm_parameters=parse_pairs(args.slurm_param, "--slurm-param") or None,
+        firm_options=options or None,
     )
     if args.json:
         print(json.dumps(counts))
     else:
-        elsewhere = f", {counts['elsewhere']} computed meanwhile by another sweep" if counts["elsewhere"] else ""
+        elsewhere = (
+            f", {counts['elsewhere']} computed meanwhile by another sweep"
+            if counts["elsewhere"]
+            else ""
+        )
         print(
             f"{args.grid}: {counts['total']} runs, {counts['cached']} already cached, "
             f"{counts['computed']} computed{elsewhere}; results in {planned['folder']}"
@@ -65,15 +83,25 @@ def register(commands) -> None:
     )
     p.add_argument("grid", help="grid file, e.g. grids/fig2_fig3.yaml")
     p.add_argument("--executor", choices=["local", "slurm"], default="local")
-    p.add_argument("--jobs", type=int, default=1, help="parallel processes (local) or array tasks (slurm)")
-    p.add_argument("--dry-run", action="store_true", help="print how many configs the grid has, are cached and would run (by firm); run nothing")
     p.add_argument(
-        "--max-configs", type=int, default=MAX_CONFIGS,
+        "--jobs", type=int, default=1, help="parallel processes (local) or array tasks (slurm)"
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print how many configs the grid has, are cached and would run (by firm); run nothing",
+    )
+    p.add_argument(
+        "--max-configs",
+        type=int,
+        default=MAX_CONFIGS,
         help=f"refuse grids with more configs than this (default {MAX_CONFIGS:,}; 0: no limit)",
     )
     p.add_argument("--slurm-folder", default=None, help="submitit log folder")
     p.add_argument(
-        "--slurm-param", action="append", metavar="KEY=VALUE",
+        "--slurm-param",
+        action="append",
+        metavar="KEY=VALUE",
         help="submitit parameter for the slurm executor (repeatable; VALUE as JSON), e.g. "
         "timeout_min=120, slurm_partition=gpu, gpus_per_node=1 (default: timeout_min=60, cpus_per_task=2)",
     )

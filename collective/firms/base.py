@@ -73,7 +73,6 @@ class BaseFirm:
         return self.fit_info_
 
 
-
 def check_planted(planted: np.ndarray | None, n: int) -> np.ndarray:
     """``planted`` as a bool array of length ``n`` (``None`` means no document is planted)."""
     if planted is None:

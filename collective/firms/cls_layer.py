@@ -43,7 +43,13 @@ class ClsOnlyLayer(nn.Module):
         self.layer = layer
         self.training = layer.training  # a new module starts in training mode: inherit instead
 
-    def forward(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None = None, *args, **kwargs):
+    def forward(
+        self,
+        hidden_states: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        *args,
+        **kwargs,
+    ):
         sa = self.layer.attention.self
         batch, width, _ = hidden_states.shape
         heads, size = sa.num_attention_heads, sa.attention_head_size
@@ -57,7 +63,9 @@ class ClsOnlyLayer(nn.Module):
         if mask is not None and mask.is_floating_point():
             mask = mask.to(q.dtype)
         context = F.scaled_dot_product_attention(
-            q, k, v,
+            q,
+            k,
+            v,
             attn_mask=mask,
             dropout_p=sa.dropout.p if self.training else 0.0,
             scale=getattr(sa, "scaling", size**-0.5),

@@ -135,13 +135,17 @@ def fingerprint(model: nn.Module, n_frozen: int) -> str:
     for i, module in enumerate(frozen_modules(model, n_frozen)):
         for pname, tensor in sorted(module.state_dict().items()):
             digest.update(f"{i}.{pname}:{tuple(tensor.shape)}:{tensor.dtype}".encode())
-            digest.update(tensor.detach().to("cpu").contiguous().view(torch.uint8).numpy().tobytes())
+            digest.update(
+                tensor.detach().to("cpu").contiguous().view(torch.uint8).numpy().tobytes()
+            )
     return digest.hexdigest()
 
 
 def doc_key(ids: np.ndarray) -> bytes:
     """Content key of one model input (the exact token ids, special tokens included)."""
-    return hashlib.blake2b(np.asarray(ids, dtype=np.int32).tobytes(), digest_size=KEY_BYTES).digest()
+    return hashlib.blake2b(
+        np.asarray(ids, dtype=np.int32).tobytes(), digest_size=KEY_BYTES
+    ).digest()
 
 
 # --------------------------------------------------------------------------- the disk store

@@ -47,7 +47,6 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -59,7 +58,6 @@ from collective.firms import frozen as frozen_mod
 from collective.firms.cls_layer import supports_cls_only
 from collective.firms.frozen import KEY_BYTES, FrozenStore
 from collective.io import save_npy
-
 
 # --------------------------------------------------------------------------- model surgery
 
@@ -104,8 +102,12 @@ def kv_fingerprint(model: nn.Module, n_frozen: int) -> str:
     digest = hashlib.blake2b(digest_size=16)
     digest.update(frozen_mod.fingerprint(model, n_frozen).encode())
     sa = top_layer(model).attention.self
-    for pname, tensor in sorted({**{f"key.{k}": v for k, v in sa.key.state_dict().items()},
-                                 **{f"value.{k}": v for k, v in sa.value.state_dict().items()}}.items()):
+    for pname, tensor in sorted(
+        {
+            **{f"key.{k}": v for k, v in sa.key.state_dict().items()},
+            **{f"value.{k}": v for k, v in sa.value.state_dict().items()},
+        }.items()
+    ):
         digest.update(f"{pname}:{tuple(tensor.shape)}:{tensor.dtype}".encode())
         digest.update(tensor.detach().to("cpu").contiguous().view(torch.uint8).numpy().tobytes())
     return digest.hexdigest()
@@ -166,7 +168,9 @@ class ClsKVHead(nn.Module):
         if attention_mask is not None:
             mask = attention_mask.bool()[:, None, None, :]  # (B, 1, 1, W), True = attend
         context = F.scaled_dot_product_attention(
-            q, k, v,
+            q,
+            k,
+            v,
             attn_mask=mask,
             dropout_p=sa.dropout.p if self.training else 0.0,
             scale=getattr(sa, "scaling", size**-0.5),
@@ -198,7 +202,9 @@ class KVExamples(torch.utils.data.Dataset):
     copied once, into the batch, by :func:`collate_kv`: a 25,000-resume epoch moves about
     5 GB of cached keys and values, so no per-example copy or float32 conversion is made."""
 
-    def __init__(self, rows: Sequence[tuple[np.ndarray, np.ndarray]], Y: np.ndarray | None = None) -> None:
+    def __init__(
+        self, rows: Sequence[tuple[np.ndarray, np.ndarray]], Y: np.ndarray | None = None
+    ) -> None:
         self.rows = rows
         self.Y = None if Y is None else np.asarray(Y, dtype=np.float32)
 
@@ -281,14 +287,20 @@ def needed_rows(configs: Sequence, n_train: int, Y_train: np.ndarray) -> list[tu
     """The training rows ``(index, planted)`` that ``configs`` (runner configs) feed the firm,
     smaller training sets first: every resume of each training subset clean, and the
     collective's resumes planted."""
-    from collective.runner import train_subset
     from collective.resumes.strategies import apply_strategy
+    from collective.runner import train_subset
 
     order: dict[tuple[int, bool], None] = {}
     for config in sorted(configs, key=lambda c: c.max_train or n_train):
         idx = train_subset(n_train, config.max_train)
-        plan = apply_strategy(Y_train[idx], strategy=config.strategy, target=config.target, alpha=config.alpha,
-                              seed=config.seed, random_labels=config.random_labels)
+        plan = apply_strategy(
+            Y_train[idx],
+            strategy=config.strategy,
+            target=config.target,
+            alpha=config.alpha,
+            seed=config.seed,
+            random_labels=config.random_labels,
+        )
         for i in idx[~plan.planted]:
             order.setdefault((int(i), False), None)
         for i in idx[plan.planted]:
@@ -318,24 +330,38 @@ def build(
     writers). Returns counts of rows asked / computed."""
     import time
 
-    from collective.runner import load_context, load_grid
     from collective.firms.transformer import DEFAULT_MODEL, TransformerFirm, load_model
+    from collective.runner import load_context, load_grid
 
     ctx = load_context(data)
     if grids:
-        configs = [c for g in grids for c in load_grid(g)
-                   if c.firm == "transformer" and c.firm_params.get("freeze_kv")]
-        settings = {(c.spacing, c.firm_params["max_length"], c.firm_params["model"]) for c in configs}
+        configs = [
+            c
+            for g in grids
+            for c in load_grid(g)
+            if c.firm == "transformer" and c.firm_params.get("freeze_kv")
+        ]
+        settings = {
+            (c.spacing, c.firm_params["max_length"], c.firm_params["model"]) for c in configs
+        }
         if len(settings) != 1:
-            raise ConfigError(f"the grids' freeze_kv runs must share spacing, max_length and model; got {settings}")
+            raise ConfigError(
+                f"the grids' freeze_kv runs must share spacing, max_length and model; got {settings}"
+            )
         spacing, max_length, model = settings.pop()
         train_rows = needed_rows(configs, len(ctx.train), ctx.Y_train)
     else:
         train_rows = [(i, p) for p in (False, True) for i in range(len(ctx.train))]
     jobs = [("test", i, p) for p in (False, True) for i in range(len(ctx.test))]
     jobs += [("train", i, p) for i, p in train_rows]
-    firm = TransformerFirm(model or DEFAULT_MODEL, max_length=max_length, train_layers=1, freeze_kv=True,
-                           threads=threads, progress=False)
+    firm = TransformerFirm(
+        model or DEFAULT_MODEL,
+        max_length=max_length,
+        train_layers=1,
+        freeze_kv=True,
+        threads=threads,
+        progress=False,
+    )
     net = load_model(firm.model, seed=0)
     n_frozen = firm._n_frozen(net)
     frozen_mod.freeze(net, n_frozen)
@@ -357,32 +383,54 @@ def build(
         counts["computed"] += computed
         if progress:
             elapsed = time.perf_counter() - start
-            print(f"{lo + len(piece)}/{len(jobs)} rows ({piece[-1][0]}): {computed} computed now, "
-                  f"{counts['computed']} in {elapsed:.0f} s", flush=True)
+            print(
+                f"{lo + len(piece)}/{len(jobs)} rows ({piece[-1][0]}): {computed} computed now, "
+                f"{counts['computed']} in {elapsed:.0f} s",
+                flush=True,
+            )
     return counts
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(description="Fill the key/value cache of the freeze_kv transformer firm.")
-    parser.add_argument("--grid", action="append", default=[],
-                        help="only the rows this grid's freeze_kv runs use (repeatable); settings from the grid")
+    parser = argparse.ArgumentParser(
+        description="Fill the key/value cache of the freeze_kv transformer firm."
+    )
+    parser.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        help="only the rows this grid's freeze_kv runs use (repeatable); settings from the grid",
+    )
     parser.add_argument("--spacing", type=int, default=20)
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument("--model", default=None)
-    parser.add_argument("--also-frozen", action="store_true",
-                        help="also fill the lower-layer cache of train_layers=1 (same forward pass)")
+    parser.add_argument(
+        "--also-frozen",
+        action="store_true",
+        help="also fill the lower-layer cache of train_layers=1 (same forward pass)",
+    )
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--chunk", type=int, default=1024)
-    parser.add_argument("--part", default="0/1", help="i/n: this process's share of the chunks (default 0/1)")
+    parser.add_argument(
+        "--part", default="0/1", help="i/n: this process's share of the chunks (default 0/1)"
+    )
     args = parser.parse_args(argv)
     try:
         i_part, n_parts = (int(x) for x in args.part.split("/"))
     except ValueError:
         parser.error(f"--part must look like 0/2, got {args.part!r}")
-    counts = build(spacing=args.spacing, max_length=args.max_length, model=args.model, grids=args.grid,
-                   also_frozen=args.also_frozen, threads=args.threads, chunk=args.chunk, part=(i_part, n_parts))
+    counts = build(
+        spacing=args.spacing,
+        max_length=args.max_length,
+        model=args.model,
+        grids=args.grid,
+        also_frozen=args.also_frozen,
+        threads=args.threads,
+        chunk=args.chunk,
+        part=(i_part, n_parts),
+    )
     print(counts)
     return 0
 

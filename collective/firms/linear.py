@@ -44,8 +44,8 @@ comparison of old and converged fits.
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -55,8 +55,8 @@ import scipy.sparse as sp
 from collective import io
 from collective.errors import ConfigError
 from collective.firms.base import BaseFirm, check_labels, check_planted
-from collective.firms.params import LinearParams
 from collective.firms.newton import SparseOps, default_threads, newton_cg
+from collective.firms.params import LinearParams
 from collective.resumes.tokens import TRIGGER_TOKEN_ID, VOCAB_SIZE, TokenizedSplit, check_spacing
 
 N_LABELS = 10
@@ -123,7 +123,9 @@ def _objective(theta: np.ndarray, X: sp.csr_matrix, XT: sp.csr_matrix, S: np.nda
     b = theta[-K:].astype(np.float32)
     Z = X @ W + b
     M = -S * Z
-    loss = float(np.logaddexp(0, M).sum(dtype=np.float64)) + 0.5 * lam * float(np.dot(theta[:-K], theta[:-K]))
+    loss = float(np.logaddexp(0, M).sum(dtype=np.float64)) + 0.5 * lam * float(
+        np.dot(theta[:-K], theta[:-K])
+    )
     G = -S * _sigmoid(M)
     gW = XT @ G + lam * W
     return loss, np.concatenate([gW.ravel(), G.sum(axis=0)]).astype(np.float64)
@@ -153,7 +155,9 @@ class LinearFirm(LinearParams, BaseFirm):
         idf = (np.log((1.0 + n) / (1.0 + df[columns])) + 1.0).astype(np.float32)
         return columns, idf
 
-    def _solve(self, X: sp.csr_matrix, Y: np.ndarray, theta0: np.ndarray, max_iter: int) -> tuple[np.ndarray, dict]:
+    def _solve(
+        self, X: sp.csr_matrix, Y: np.ndarray, theta0: np.ndarray, max_iter: int
+    ) -> tuple[np.ndarray, dict]:
         """The approximate firm's solver: scipy's L-BFGS on all labels jointly, at most
         ``max_iter`` iterations (stops early at ``tol``)."""
         S = (2.0 * Y - 1.0).astype(np.float32)
@@ -178,13 +182,20 @@ class LinearFirm(LinearParams, BaseFirm):
         return result.x, info
 
     def _solve_newton(
-        self, X: sp.csr_matrix, Y: np.ndarray, W0: np.ndarray | None, b0: np.ndarray | None, tol: float
+        self,
+        X: sp.csr_matrix,
+        Y: np.ndarray,
+        W0: np.ndarray | None,
+        b0: np.ndarray | None,
+        tol: float,
     ) -> tuple[np.ndarray, np.ndarray, dict]:
         """The converged firm's solver (:func:`collective.firms.newton.newton_cg`)."""
         threads = self.threads if self.threads is not None else default_threads()
         ops = SparseOps(X, threads=threads)
         try:
-            W, b, info = newton_cg(ops, 2.0 * Y - 1.0, W0, b0, lam=1.0 / self.C, tol=tol, max_iter=200, rescale=True)
+            W, b, info = newton_cg(
+                ops, 2.0 * Y - 1.0, W0, b0, lam=1.0 / self.C, tol=tol, max_iter=200, rescale=True
+            )
         finally:
             ops.close()
         info = {"solver": "newton-cg", **{k: v for k, v in info.items() if k != "label_iterations"}}
@@ -248,14 +259,23 @@ class LinearFirm(LinearParams, BaseFirm):
         K = Y.shape[1]
         if self.reference_labels is None:
             raise ConfigError("a warm start needs reference_labels (the clean training labels)")
-        fit0 = self._clean_fit(X, check_labels(self.reference_labels, len(X), N_LABELS).astype(np.float32))
+        fit0 = self._clean_fit(
+            X, check_labels(self.reference_labels, len(X), N_LABELS).astype(np.float32)
+        )
         W0 = np.zeros((len(columns), K), dtype=np.float32)
         pos = np.searchsorted(columns, fit0["columns"])
         ok = (pos < len(columns)) & (columns[np.minimum(pos, len(columns) - 1)] == fit0["columns"])
         W0[pos[ok]] = fit0["W"][ok]
         return self._refit_trigger_and_intercepts(Xt, Y, columns, W0, fit0["b"].copy())
 
-    def fit(self, X: TokenizedSplit, Y: np.ndarray, *, planted: np.ndarray | None = None, spacing: int = 20) -> LinearFirm:
+    def fit(
+        self,
+        X: TokenizedSplit,
+        Y: np.ndarray,
+        *,
+        planted: np.ndarray | None = None,
+        spacing: int = 20,
+    ) -> LinearFirm:
         """Fit on ``X`` with labels ``Y``; ``planted`` rows carry the trigger every ``spacing`` words."""
         self.validate()
         spacing = check_spacing(spacing)
@@ -276,11 +296,18 @@ class LinearFirm(LinearParams, BaseFirm):
             if W0 is not None and b0 is not None:  # warm
                 theta0 = np.concatenate([W0.ravel(), b0]).astype(np.float64)
             if warm and self.max_iter == 0:
-                info = {"solver": "none", "iterations": 0, "grad_max": float("nan"), "converged": False,
-                        "objective": float("nan")}
+                info = {
+                    "solver": "none",
+                    "iterations": 0,
+                    "grad_max": float("nan"),
+                    "converged": False,
+                    "objective": float("nan"),
+                }
                 theta = theta0
             else:
-                theta, info = self._solve(Xt, Y, theta0, self.max_iter if warm else max(self.max_iter, 1000))
+                theta, info = self._solve(
+                    Xt, Y, theta0, self.max_iter if warm else max(self.max_iter, 1000)
+                )
             W, b = theta[:-K].reshape(-1, K), theta[-K:]
         self.columns_ = columns
         self.idf_ = idf
@@ -340,7 +367,9 @@ class LinearFirm(LinearParams, BaseFirm):
 
     # -- predicting ----------------------------------------------------------------------
 
-    def decision_function(self, X: TokenizedSplit, *, planted: np.ndarray | None = None, spacing: int = 20) -> np.ndarray:
+    def decision_function(
+        self, X: TokenizedSplit, *, planted: np.ndarray | None = None, spacing: int = 20
+    ) -> np.ndarray:
         """Scores $w_k^\\top x + b_k$, (n, 10)."""
         self.check_is_fitted()
         spacing = check_spacing(spacing)
@@ -348,6 +377,8 @@ class LinearFirm(LinearParams, BaseFirm):
         Xt = tfidf(planted_counts(X, planted, spacing), self.columns_, self.idf_)
         return np.asarray(Xt @ self.W_ + self.b_, dtype=np.float64)
 
-    def predict_proba(self, X: TokenizedSplit, *, planted: np.ndarray | None = None, spacing: int = 20) -> np.ndarray:
+    def predict_proba(
+        self, X: TokenizedSplit, *, planted: np.ndarray | None = None, spacing: int = 20
+    ) -> np.ndarray:
         """(n, 10) label probabilities in :data:`collective.resumes.corpus.LABELS` order."""
         return _sigmoid(self.decision_function(X, planted=planted, spacing=spacing))

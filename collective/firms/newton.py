@@ -112,7 +112,9 @@ class SparseOps:
         V = np.ascontiguousarray(V, dtype=A.dtype)
         if self._pool is None:
             return self._one(A, V)
-        return np.vstack(list(self._pool.map(lambda blk: self._one(blk[2], V), self._row_blocks(kind))))
+        return np.vstack(
+            list(self._pool.map(lambda blk: self._one(blk[2], V), self._row_blocks(kind)))
+        )
 
     def tdot(self, U: np.ndarray, kind: str = "X") -> np.ndarray:
         """$A^\\top U$ for an (n, m) block $U$, $A$ = ``X`` (float32), ``X64`` (float64) or
@@ -121,7 +123,11 @@ class SparseOps:
         U = np.ascontiguousarray(U, dtype=A.dtype)
         if self._pool is None:
             return self._one(A.T, U)
-        parts = list(self._pool.map(lambda blk: self._one(blk[2].T, U[blk[0] : blk[1]]), self._row_blocks(kind)))
+        parts = list(
+            self._pool.map(
+                lambda blk: self._one(blk[2].T, U[blk[0] : blk[1]]), self._row_blocks(kind)
+            )
+        )
         return np.sum(parts, axis=0)
 
     def close(self) -> None:
@@ -228,9 +234,19 @@ def newton_cg(
         raise ConfigError(f"S must be an ({n}, K) array of +-1, got shape {S.shape}")
     K = S.shape[1]
     if not (lam > 0 and tol > 0 and max_iter >= 0 and 0 < eta < 1 and max_cg >= 1):
-        raise ConfigError(f"bad solver settings: lam={lam}, tol={tol}, max_iter={max_iter}, eta={eta}, max_cg={max_cg}")
-    W = np.zeros((d, K), np.float32) if W0 is None else np.array(W0, dtype=np.float32, copy=True).reshape(d, K)
-    b = np.zeros(K, np.float32) if b0 is None else np.array(b0, dtype=np.float32, copy=True).reshape(K)
+        raise ConfigError(
+            f"bad solver settings: lam={lam}, tol={tol}, max_iter={max_iter}, eta={eta}, max_cg={max_cg}"
+        )
+    W = (
+        np.zeros((d, K), np.float32)
+        if W0 is None
+        else np.array(W0, dtype=np.float32, copy=True).reshape(d, K)
+    )
+    b = (
+        np.zeros(K, np.float32)
+        if b0 is None
+        else np.array(b0, dtype=np.float32, copy=True).reshape(K)
+    )
     gtol = tol * n
 
     label_iter = np.zeros(K, dtype=int)
@@ -251,13 +267,23 @@ def newton_cg(
         gb = U.sum(axis=0)
         gmax = np.maximum(np.abs(G).max(axis=0), np.abs(gb))
         grad_max[active] = gmax / n
-        objective[active] = _losses(M) + 0.5 * lam * np.einsum("ij,ij->j", Wa.astype(np.float64), Wa.astype(np.float64))
+        objective[active] = _losses(M) + 0.5 * lam * np.einsum(
+            "ij,ij->j", Wa.astype(np.float64), Wa.astype(np.float64)
+        )
         keep = (gmax > gtol) & (label_iter[active] < max_iter) & ~stopped[active]
         if not keep.any():
             break
         if not keep.all():
             active, Z, M, P, G, gb, Sa, Wa, ba = (
-                active[keep], Z[:, keep], M[:, keep], P[:, keep], G[:, keep], gb[keep], Sa[:, keep], Wa[:, keep], ba[keep]
+                active[keep],
+                Z[:, keep],
+                M[:, keep],
+                P[:, keep],
+                G[:, keep],
+                gb[keep],
+                Sa[:, keep],
+                Wa[:, keep],
+                ba[keep],
             )
         label_iter[active] += 1
         m = len(active)
@@ -289,12 +315,16 @@ def newton_cg(
             db[idx] += a * pb[idx]
             rw[:, idx] -= a.astype(np.float32) * Hw
             rb[idx] -= a * Hb
-            rnorm = np.sqrt(np.einsum("ij,ij->j", rw[:, idx], rw[:, idx], dtype=np.float64) + rb[idx] ** 2)
+            rnorm = np.sqrt(
+                np.einsum("ij,ij->j", rw[:, idx], rw[:, idx], dtype=np.float64) + rb[idx] ** 2
+            )
             rinf = np.maximum(np.abs(rw[:, idx]).max(axis=0), np.abs(rb[idx]))
             done = (rnorm <= eta * gnorm[idx]) | (rinf <= cg_abs * gtol)
             zw[:, idx] = rw[:, idx] / prec_w[:, idx]
             zb[idx] = rb[idx] / prec_b[idx]
-            rz_new = np.einsum("ij,ij->j", rw[:, idx], zw[:, idx], dtype=np.float64) + rb[idx] * zb[idx]
+            rz_new = (
+                np.einsum("ij,ij->j", rw[:, idx], zw[:, idx], dtype=np.float64) + rb[idx] * zb[idx]
+            )
             beta = rz_new / np.maximum(rz[idx], 1e-300)
             pw[:, idx] = zw[:, idx] + beta.astype(np.float32) * pw[:, idx]
             pb[idx] = zb[idx] + beta * pb[idx]
@@ -306,8 +336,11 @@ def newton_cg(
         Q = ops.dot(dw).astype(np.float64) + db
         slope = np.einsum("ij,ij->j", G, dw, dtype=np.float64) + gb * db
         wa64 = Wa.astype(np.float64)
-        ww, wd, dd = (np.einsum("ij,ij->j", wa64, wa64), np.einsum("ij,ij->j", wa64, dw, dtype=np.float64),
-                      np.einsum("ij,ij->j", dw, dw, dtype=np.float64))
+        ww, wd, dd = (
+            np.einsum("ij,ij->j", wa64, wa64),
+            np.einsum("ij,ij->j", wa64, dw, dtype=np.float64),
+            np.einsum("ij,ij->j", dw, dw, dtype=np.float64),
+        )
         f0 = _losses(M) + 0.5 * lam * ww
         t = np.ones(m)
         for _ in range(40):

@@ -26,7 +26,9 @@ def param(default: Any, help: str, *, speed: bool = False, key_when_set: bool = 
     learned, so it is not part of a run's cache key. ``key_when_set=True``: a parameter added
     after results were cached enters the key only when it differs from its default, so the
     keys of the earlier runs (all at the default) stay as they were."""
-    return field(default=default, metadata={"help": help, "speed": speed, "key_when_set": key_when_set})
+    return field(
+        default=default, metadata={"help": help, "speed": speed, "key_when_set": key_when_set}
+    )
 
 
 @dataclass
@@ -58,7 +60,14 @@ class FirmParams:
         return out
 
 
-def _number(name: str, value: Any, *, integer: bool = False, minimum: float | None = None, open_min: bool = False):
+def _number(
+    name: str,
+    value: Any,
+    *,
+    integer: bool = False,
+    minimum: float | None = None,
+    open_min: bool = False,
+):
     kind = "an integer" if integer else "a number"
     ok = not isinstance(value, bool) and isinstance(value, int if integer else (int, float))
     if ok and minimum is not None:
@@ -76,22 +85,35 @@ class LinearParams(FirmParams):
     firm: ClassVar[str] = "linear"
 
     C: float = param(4.0, "inverse regularisation strength of each label's logistic regression")
-    min_df: int = param(5, "a token enters the vocabulary if it occurs in at least this many training resumes")
+    min_df: int = param(
+        5, "a token enters the vocabulary if it occurs in at least this many training resumes"
+    )
     max_iter: int | None = param(
         None,
         "None: Newton-CG until converged (the book's firm); an integer selects the approximate "
         "firm of the book's first version: at most this many L-BFGS steps after the warm start",
     )
-    tol: float = param(1e-6, "convergence: the largest gradient entry per training resume (1e-5 can accept a small collective's warm start far from the optimum)")
-    warm_start: bool = param(True, "start from the cached clean fit (false: solve from zero every run)")
+    tol: float = param(
+        1e-6,
+        "convergence: the largest gradient entry per training resume (1e-5 can accept a small collective's warm start far from the optimum)",
+    )
+    warm_start: bool = param(
+        True, "start from the cached clean fit (false: solve from zero every run)"
+    )
     cache: bool = param(True, "keep the clean fit on disk between processes", speed=True)
-    threads: int | None = param(None, "threads of the Newton solver's sparse products (default: $OMP_NUM_THREADS, else up to 4)", speed=True)
+    threads: int | None = param(
+        None,
+        "threads of the Newton solver's sparse products (default: $OMP_NUM_THREADS, else up to 4)",
+        speed=True,
+    )
 
     def validate(self) -> None:
         self.C = _number("C", self.C, minimum=0, open_min=True)
         self.min_df = _number("min_df", self.min_df, integer=True, minimum=1)
         if self.max_iter is not None:
-            self.max_iter = _number("max_iter (None: converge)", self.max_iter, integer=True, minimum=0)
+            self.max_iter = _number(
+                "max_iter (None: converge)", self.max_iter, integer=True, minimum=0
+            )
         if self.threads is not None:
             self.threads = _number("threads", self.threads, integer=True, minimum=1)
         self.tol = _number("tol", self.tol, minimum=0, open_min=True)
@@ -115,44 +137,73 @@ class TransformerParams(FirmParams):
         "Hugging Face model id or local folder with the bert-base-uncased vocabulary "
         "(default: the packaged all-MiniLM-L6-v2 weights; the paper: distilbert-base-uncased)",
     )
-    max_length: int = param(512, "truncate inputs to this many tokens, special tokens included (paper: 512)")
+    max_length: int = param(
+        512, "truncate inputs to this many tokens, special tokens included (paper: 512)"
+    )
     epochs: float = param(5.0, "training epochs (paper: 5)")
     batch_size: int = param(8, "training batch size (Trainer default, as in the paper)")
     learning_rate: float = param(5e-5, "peak learning rate (Trainer default, as in the paper)")
-    train_layers: int | None = param(None, "fine-tune only the top K encoder layers and the head; None: all of them")
-    seed: int = param(0, "seeds the head's initialisation and the Trainer (default: the run's seed)")
+    train_layers: int | None = param(
+        None, "fine-tune only the top K encoder layers and the head; None: all of them"
+    )
+    seed: int = param(
+        0, "seeds the head's initialisation and the Trainer (default: the run's seed)"
+    )
     precision: str = param("auto", "mixed precision: auto, fp32, bf16 or fp16")
     device: str = param("auto", "auto (CUDA if available), cpu or cuda[:i]", speed=True)
-    cache_frozen: bool = param(True, "read the frozen layers' outputs from the disk cache (with train_layers)", speed=True)
+    cache_frozen: bool = param(
+        True, "read the frozen layers' outputs from the disk cache (with train_layers)", speed=True
+    )
     frozen_dtype: str = param("float16", "storage dtype of the frozen-layer cache", speed=True)
-    frozen_cache: str | None = param(None, "folder of the frozen-layer cache; None: frozen/ in the cache folder", speed=True)
-    cls_only: bool = param(True, "with train_layers, run the last layer for the [CLS] position only", speed=True)
+    frozen_cache: str | None = param(
+        None, "folder of the frozen-layer cache; None: frozen/ in the cache folder", speed=True
+    )
+    cls_only: bool = param(
+        True, "with train_layers, run the last layer for the [CLS] position only", speed=True
+    )
     freeze_kv: bool = param(
         False,
         "with train_layers=1, also freeze the top layer's key and value projections, read their "
         "outputs from the key/value cache and train the [CLS] path only (the 25,000-resume CPU configuration)",
         key_when_set=True,
     )
-    threads: int | None = param(None, "CPU threads for torch (default: $OMP_NUM_THREADS, else all cores)", speed=True)
+    threads: int | None = param(
+        None, "CPU threads for torch (default: $OMP_NUM_THREADS, else all cores)", speed=True
+    )
     eval_batch_size: int = param(64, "batch size for predicting", speed=True)
     progress: bool = param(True, "show progress bars", speed=True)
 
     def validate(self) -> None:
         self.model = str(self.model)
         self.device = check_device(self.device)
-        if isinstance(self.max_length, bool) or not isinstance(self.max_length, int) or not 8 <= self.max_length <= 8192:
-            raise ConfigError(f"max_length must be an integer in [8, 8192], got {self.max_length!r}")
+        if (
+            isinstance(self.max_length, bool)
+            or not isinstance(self.max_length, int)
+            or not 8 <= self.max_length <= 8192
+        ):
+            raise ConfigError(
+                f"max_length must be an integer in [8, 8192], got {self.max_length!r}"
+            )
         self.epochs = _number("epochs", self.epochs, minimum=0, open_min=True)
         self.batch_size = _number("batch_size", self.batch_size, integer=True, minimum=1)
         self.learning_rate = _number("learning_rate", self.learning_rate, minimum=0, open_min=True)
         if self.train_layers is not None:
-            self.train_layers = _number("train_layers (the top k layers, or None for all)", self.train_layers, integer=True, minimum=1)
+            self.train_layers = _number(
+                "train_layers (the top k layers, or None for all)",
+                self.train_layers,
+                integer=True,
+                minimum=1,
+            )
         self.seed = _number("seed", self.seed, integer=True, minimum=0)
         if self.precision not in PRECISIONS:
-            raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+            raise ConfigError(
+                f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"
+            )
         if self.threads is not None:
             self.threads = _number("threads", self.threads, integer=True, minimum=1)
-        self.eval_batch_size = _number("eval_batch_size", self.eval_batch_size, integer=True, minimum=1)
+        self.eval_batch_size = _number(
+            "eval_batch_size", self.eval_batch_size, integer=True, minimum=1
+        )
         if not isinstance(self.freeze_kv, bool):
             raise ConfigError(f"freeze_kv must be true or false, got {self.freeze_kv!r}")
         if self.freeze_kv and self.train_layers != 1:

@@ -31,8 +31,8 @@ import platform
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -45,9 +45,12 @@ from collective.firms import frozen as frozen_mod
 from collective.firms import kv_cache
 from collective.firms.base import BaseFirm
 from collective.firms.cls_layer import cls_only_last_layer
-from collective.firms.params import DEFAULT_MODEL, PAPER_MODEL, PRECISIONS, TransformerParams  # noqa: F401 (re-exported)
-
-
+from collective.firms.params import (  # noqa: F401 (re-exported)
+    DEFAULT_MODEL,
+    PAPER_MODEL,
+    PRECISIONS,
+    TransformerParams,
+)
 
 # --------------------------------------------------------------------------- model and device
 
@@ -133,7 +136,9 @@ def resolve_device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError(f"device {device!r} asked for but CUDA is not available; use --device cpu")
+        raise ConfigError(
+            f"device {device!r} asked for but CUDA is not available; use --device cpu"
+        )
     return torch.device(device)
 
 
@@ -166,7 +171,9 @@ def describe_device(device: torch.device, precision: str) -> str:
     if device.type == "cuda":
         name = torch.cuda.get_device_name(device)
     else:
-        name = f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"
+        name = (
+            f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"
+        )
     return f"{device.type}: {name}, {precision}"
 
 
@@ -185,7 +192,9 @@ class _Examples(Dataset):
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
         x = self.inputs[i]
         # np.array copies: cached rows are read-only memory maps
-        value = torch.from_numpy(np.array(x, dtype=np.int64 if self.key == "input_ids" else np.float32))
+        value = torch.from_numpy(
+            np.array(x, dtype=np.int64 if self.key == "input_ids" else np.float32)
+        )
         return {self.key: value, "labels": torch.from_numpy(self.Y[i])}
 
 
@@ -278,7 +287,9 @@ class TransformerFirm(TransformerParams, BaseFirm):
             self.validate()
             self._torch_device = resolve_device(self.device)
             if self._torch_device.type == "cpu":
-                torch.set_num_threads(self.threads or int(os.environ.get("OMP_NUM_THREADS", 0)) or n_cores())
+                torch.set_num_threads(
+                    self.threads or int(os.environ.get("OMP_NUM_THREADS", 0)) or n_cores()
+                )
         return self._torch_device
 
     @property
@@ -316,7 +327,9 @@ class TransformerFirm(TransformerParams, BaseFirm):
     def model_inputs(self, X, planted: np.ndarray | None, spacing: int) -> list[np.ndarray]:
         """``[CLS] ids[: max_length - 2] [SEP]`` per resume, with the trigger planted every
         ``spacing`` words where ``planted[i]``."""
-        planted = np.zeros(len(X), dtype=bool) if planted is None else np.asarray(planted, dtype=bool)
+        planted = (
+            np.zeros(len(X), dtype=bool) if planted is None else np.asarray(planted, dtype=bool)
+        )
         if len(planted) != len(X):
             raise ConfigError(f"planted has {len(planted)} entries for {len(X)} resumes")
         cls, sep = self.tokenizer.cls_token_id, self.tokenizer.sep_token_id
@@ -333,7 +346,9 @@ class TransformerFirm(TransformerParams, BaseFirm):
         if self._store is None:
             tag = Path(self.model).name.replace("/", "--")
             fp = frozen_mod.fingerprint(net, n_frozen)[:16]
-            parent = Path(self.frozen_cache) if self.frozen_cache is not None else cache_dir() / "frozen"
+            parent = (
+                Path(self.frozen_cache) if self.frozen_cache is not None else cache_dir() / "frozen"
+            )
             # the precision the lower layers ran in is part of the key: bf16 rows are not fp32 rows
             root = parent / (
                 f"{tag}-frozen{n_frozen}-len{self.max_length}-{self.resolved_precision}-{self.frozen_dtype}-{fp}"
@@ -341,7 +356,9 @@ class TransformerFirm(TransformerParams, BaseFirm):
             self._store = frozen_mod.FrozenStore(root, dtype=self.frozen_dtype)
         return self._store
 
-    def frozen_hidden(self, net: nn.Module, n_frozen: int, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    def frozen_hidden(
+        self, net: nn.Module, n_frozen: int, inputs: list[np.ndarray]
+    ) -> list[np.ndarray]:
         """Outputs of the frozen layers for ``inputs``, from the disk cache (computed once)."""
         store = self._frozen_store(net, n_frozen)
         keys = [frozen_mod.doc_key(x) for x in inputs]
@@ -352,7 +369,9 @@ class TransformerFirm(TransformerParams, BaseFirm):
         return store.get(keys, compute)
 
     @torch.inference_mode()
-    def _run_bottom(self, net: nn.Module, n_frozen: int, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    def _run_bottom(
+        self, net: nn.Module, n_frozen: int, inputs: list[np.ndarray]
+    ) -> list[np.ndarray]:
         from tqdm.auto import tqdm
 
         net.to(self.torch_device).eval()
@@ -375,7 +394,9 @@ class TransformerFirm(TransformerParams, BaseFirm):
         if self._kv_store is None:
             tag = Path(self.model).name.replace("/", "--")
             fp = kv_cache.kv_fingerprint(net, n_frozen)[:16]
-            parent = Path(self.frozen_cache) if self.frozen_cache is not None else cache_dir() / "frozen"
+            parent = (
+                Path(self.frozen_cache) if self.frozen_cache is not None else cache_dir() / "frozen"
+            )
             root = parent / (
                 f"{tag}-kv{n_frozen}-len{self.max_length}-{self.resolved_precision}-{self.frozen_dtype}-{fp}"
             )
@@ -403,7 +424,9 @@ class TransformerFirm(TransformerParams, BaseFirm):
         def compute(indices: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
             nonlocal computed
             computed += len(indices)
-            kv, cls, hidden = self._run_bottom_kv(net, n_frozen, [inputs[i] for i in indices], also_frozen)
+            kv, cls, hidden = self._run_bottom_kv(
+                net, n_frozen, [inputs[i] for i in indices], also_frozen
+            )
             if fstore is not None:
                 fstore._scan()
                 new = [j for j, i in enumerate(indices) if keys[i] not in fstore._index]
@@ -414,7 +437,9 @@ class TransformerFirm(TransformerParams, BaseFirm):
         return computed if count_only else rows
 
     @torch.inference_mode()
-    def _run_bottom_kv(self, net: nn.Module, n_frozen: int, inputs: list[np.ndarray], keep_hidden: bool):
+    def _run_bottom_kv(
+        self, net: nn.Module, n_frozen: int, inputs: list[np.ndarray], keep_hidden: bool
+    ):
         """The frozen part's outputs for ``inputs``: top-layer keys|values ``(L, 2H)``, the
         [CLS] state entering the top layer ``(H,)`` and (``keep_hidden``) all states ``(L, H)``,
         in the store's dtype."""
@@ -428,7 +453,9 @@ class TransformerFirm(TransformerParams, BaseFirm):
         batches = length_batches([len(x) for x in inputs], self.eval_batch_size)
         top = kv_cache.top_layer(net)  # before bottom_view hides it
         with frozen_mod.bottom_view(net, n_frozen) as bottom:
-            for idx in tqdm(batches, desc="frozen layers + K/V", disable=not self.progress, leave=False):
+            for idx in tqdm(
+                batches, desc="frozen layers + K/V", disable=not self.progress, leave=False
+            ):
                 batch = collate([{"input_ids": torch.as_tensor(inputs[i])} for i in idx])
                 batch = {k: v.to(self.torch_device) for k, v in batch.items()}
                 with autocast(self.torch_device, self.resolved_precision):
@@ -475,15 +502,21 @@ class TransformerFirm(TransformerParams, BaseFirm):
             remove_unused_columns=False,
         )
 
-    def fit(self, X, Y: np.ndarray, *, planted: np.ndarray | None = None, spacing: int = 20) -> TransformerFirm:
+    def fit(
+        self, X, Y: np.ndarray, *, planted: np.ndarray | None = None, spacing: int = 20
+    ) -> TransformerFirm:
         """Fine-tune on resumes ``X`` (trigger planted where ``planted``) with label matrix ``Y``."""
         self.validate()
         self.tokenizer  # noqa: B018 - the trigger and vocabulary checks, before any training
         Y = np.asarray(Y)
         if Y.ndim != 2 or len(Y) != len(X):
-            raise ConfigError(f"Y must be a (n_resumes, n_labels) matrix for {len(X)} resumes, got {Y.shape}")
+            raise ConfigError(
+                f"Y must be a (n_resumes, n_labels) matrix for {len(X)} resumes, got {Y.shape}"
+            )
         start = time.perf_counter()
-        self._cpu_start = time.process_time()  # CPU seconds of this process: the machine may be shared
+        self._cpu_start = (
+            time.process_time()
+        )  # CPU seconds of this process: the machine may be shared
         net = load_model(self.model, seed=self.seed)
         if self.max_length > getattr(net.config, "max_position_embeddings", self.max_length):
             raise ConfigError(
@@ -510,7 +543,11 @@ class TransformerFirm(TransformerParams, BaseFirm):
             cls_only_last_layer(net, self.cls_only and n_frozen > 0),
         ):
             trainer = make_trainer(
-                model=trained, args=self.training_arguments(tmp), examples=dataset, collate=collate, lengths=lengths
+                model=trained,
+                args=self.training_arguments(tmp),
+                examples=dataset,
+                collate=collate,
+                lengths=lengths,
             )
             if not self.progress:
                 from transformers.trainer_callback import PrinterCallback
@@ -540,7 +577,9 @@ class TransformerFirm(TransformerParams, BaseFirm):
         machine). ``precision`` still decides how the frozen part (the cache) is computed."""
         return self.torch_device.type == "cuda"
 
-    def _fit_kv(self, net: nn.Module, n_frozen: int, inputs: list[np.ndarray], Y: np.ndarray, start: float):
+    def _fit_kv(
+        self, net: nn.Module, n_frozen: int, inputs: list[np.ndarray], Y: np.ndarray, start: float
+    ):
         """Training with ``freeze_kv``: the Trainer (same arguments, same length-grouped
         batches as the other configurations; fp32 on a CPU, see :attr:`head_autocast`) on
         :class:`kv_cache.ClsKVHead` over the cached keys and values."""
@@ -586,11 +625,19 @@ class TransformerFirm(TransformerParams, BaseFirm):
         data = kv_cache.KVExamples(rows)
         head = kv_cache.ClsKVHead(net).eval()
         scores = np.zeros((len(inputs), net.config.num_labels), dtype=np.float64)
-        for idx in tqdm(length_batches([len(x) for x in inputs], self.eval_batch_size),
-                        desc="predict", disable=not self.progress, leave=False):
+        for idx in tqdm(
+            length_batches([len(x) for x in inputs], self.eval_batch_size),
+            desc="predict",
+            disable=not self.progress,
+            leave=False,
+        ):
             batch = kv_cache.collate_kv([data[i] for i in idx])
             batch = {k: v.to(self.torch_device) for k, v in batch.items()}
-            with autocast(self.torch_device, self.resolved_precision) if self.head_autocast else contextlib.nullcontext():
+            with (
+                autocast(self.torch_device, self.resolved_precision)
+                if self.head_autocast
+                else contextlib.nullcontext()
+            ):
                 logits = head(**batch).logits
             scores[idx] = torch.sigmoid(logits.float()).cpu().numpy()
         return scores
@@ -598,7 +645,9 @@ class TransformerFirm(TransformerParams, BaseFirm):
     # -- prediction ----------------------------------------------------------------------
 
     @torch.inference_mode()
-    def predict_proba(self, X, *, planted: np.ndarray | None = None, spacing: int = 20) -> np.ndarray:
+    def predict_proba(
+        self, X, *, planted: np.ndarray | None = None, spacing: int = 20
+    ) -> np.ndarray:
         """Sigmoid scores, shape ``(n, 10)`` in LABELS order, for resumes ``X`` (trigger
         planted where ``planted``)."""
         from tqdm.auto import tqdm
@@ -622,7 +671,11 @@ class TransformerFirm(TransformerParams, BaseFirm):
                 leave=False,
             ):
                 feats = [
-                    {key: torch.from_numpy(np.array(source[i], dtype=np.float32 if use_cache else np.int64))}
+                    {
+                        key: torch.from_numpy(
+                            np.array(source[i], dtype=np.float32 if use_cache else np.int64)
+                        )
+                    }
                     for i in idx
                 ]
                 batch = {k: v.to(self.torch_device) for k, v in collate(feats).items()}
@@ -643,7 +696,14 @@ class RowCollator:
         return self.collate([self.examples[int(f["row"])] for f in features])
 
 
-def make_trainer(*, model: nn.Module, args, examples: Dataset, collate: Callable[[list], dict], lengths: Sequence[int]):
+def make_trainer(
+    *,
+    model: nn.Module,
+    args,
+    examples: Dataset,
+    collate: Callable[[list], dict],
+    lengths: Sequence[int],
+):
     """A stock ``transformers.Trainer`` whose training batches group resumes of similar length
     (dynamic padding then wastes little): ``args`` ask for
     ``train_sampling_strategy="group_by_length"`` and the lengths come precomputed in the
@@ -658,5 +718,9 @@ def make_trainer(*, model: nn.Module, args, examples: Dataset, collate: Callable
     import datasets
     from transformers import Trainer
 
-    rows = datasets.Dataset.from_dict({"row": np.arange(len(examples)), "length": [int(n) for n in lengths]})
-    return Trainer(model=model, args=args, train_dataset=rows, data_collator=RowCollator(examples, collate))
+    rows = datasets.Dataset.from_dict(
+        {"row": np.arange(len(examples)), "length": [int(n) for n in lengths]}
+    )
+    return Trainer(
+        model=model, args=args, train_dataset=rows, data_collator=RowCollator(examples, collate)
+    )

@@ -26,7 +26,9 @@ PLAIN_ROWS = {
 }
 
 
-def plain_summary(results: Sequence[CheckResult], names: Sequence[str] | None = None) -> pd.DataFrame:
+def plain_summary(
+    results: Sequence[CheckResult], names: Sequence[str] | None = None
+) -> pd.DataFrame:
     """One column per check (named ``names``, else ``Theorem <number>``), the rows of
     :data:`PLAIN_ROWS` as integer counts."""
     if names is not None and len(names) != len(results):

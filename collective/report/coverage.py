@@ -61,7 +61,9 @@ class GridRuns:
         if not self.missing:
             return head + " (complete)."
         by = Counter((c.strategy, c.target) for c in self.missing)
-        parts = [f"{_strategy_short(s)} {t.replace('_', ' ')}: {n}" for (s, t), n in sorted(by.items())]
+        parts = [
+            f"{_strategy_short(s)} {t.replace('_', ' ')}: {n}" for (s, t), n in sorted(by.items())
+        ]
         return (
             f"{head}; {len(self.missing)} not yet computed ({'; '.join(parts)}). "
             f"`collective sweep grids/{self.name}.yaml` computes them."
@@ -96,8 +98,16 @@ def seeds_phrase(df: pd.DataFrame, by: str = "alpha") -> str:
     parts = []
     for n, group in fewer.groupby(fewer):
         values = sorted(group.index)
-        where = _alpha_text(values[0]) if len(values) == 1 else f"{_alpha_text(values[0])}–{_alpha_text(values[-1])}"
-        parts.append(f"{int(n)} at α = {where}" if len(values) == 1 else f"{int(n)} at {len(values)} sizes, α = {where}")
+        where = (
+            _alpha_text(values[0])
+            if len(values) == 1
+            else f"{_alpha_text(values[0])}–{_alpha_text(values[-1])}"
+        )
+        parts.append(
+            f"{int(n)} at α = {where}"
+            if len(values) == 1
+            else f"{int(n)} at {len(values)} sizes, α = {where}"
+        )
     return f"{head} ({'; '.join(parts)})"
 
 

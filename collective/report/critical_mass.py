@@ -36,15 +36,21 @@ def critical_mass_bootstrap(
     interval is that seed's point.
     """
     if metric not in df:
-        raise ConfigError(f"no column {metric!r} in the results; columns: {', '.join(map(str, df.columns))}")
-    table = df.pivot_table(index="seed", columns="alpha", values=metric, aggfunc="mean").dropna(axis=1)
+        raise ConfigError(
+            f"no column {metric!r} in the results; columns: {', '.join(map(str, df.columns))}"
+        )
+    table = df.pivot_table(index="seed", columns="alpha", values=metric, aggfunc="mean").dropna(
+        axis=1
+    )
     alphas = table.columns.to_numpy(dtype=float)
     values = table.to_numpy()
     estimate = critical_mass(alphas, values.mean(axis=0), s_star)
     rng = np.random.default_rng(seed)
     boots = np.array(
         [
-            critical_mass(alphas, values[rng.integers(0, len(values), len(values))].mean(axis=0), s_star)
+            critical_mass(
+                alphas, values[rng.integers(0, len(values), len(values))].mean(axis=0), s_star
+            )
             for _ in range(n_boot)
         ]
     )

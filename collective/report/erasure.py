@@ -26,14 +26,20 @@ def erasure_frame(runs: pd.DataFrame) -> pd.DataFrame:
     collective ($\\alpha = 0$) is one experiment for both estimates (it is in the grid once,
     under ``erasure-oracle``): it is copied into the pooled curve."""
     if runs.empty:
-        raise ConfigError("no erasure runs: compute them with `collective sweep grids/erasure.yaml`")
+        raise ConfigError(
+            "no erasure runs: compute them with `collective sweep grids/erasure.yaml`"
+        )
     runs = runs[runs["strategy"].isin(list(ESTIMATES))].copy()
     runs["estimate"] = runs["strategy"].map(ESTIMATES)
     zero = runs[(runs["alpha"] == 0) & (runs["estimate"] == "oracle")].copy()
     zero["estimate"] = "pooled"
-    have = set(map(tuple, runs[runs["estimate"] == "pooled"][["signal", "seed", "alpha"]].to_numpy()))
+    have = set(
+        map(tuple, runs[runs["estimate"] == "pooled"][["signal", "seed", "alpha"]].to_numpy())
+    )
     zero = zero[[(s, d, a) not in have for s, d, a in zero[["signal", "seed", "alpha"]].to_numpy()]]
-    return pd.concat([runs, zero], ignore_index=True).sort_values(["signal", "estimate", "alpha", "seed"])
+    return pd.concat([runs, zero], ignore_index=True).sort_values(
+        ["signal", "estimate", "alpha", "seed"]
+    )
 
 
 def tau_of(estimates: dict, signal: str, where: str = "all", reading: str = "in_set") -> dict:
@@ -41,7 +47,9 @@ def tau_of(estimates: dict, signal: str, where: str = "all", reading: str = "in_
     try:
         return estimates["signals"][signal][f"tau_{reading}_{where}"]
     except KeyError as err:
-        raise ConfigError(f"no stored tau for signal {signal!r}, {where}, {reading}: {err}") from err
+        raise ConfigError(
+            f"no stored tau for signal {signal!r}, {where}, {reading}: {err}"
+        ) from err
 
 
 def signals_table(estimates: dict) -> pd.DataFrame:
@@ -69,7 +77,11 @@ def signals_table(estimates: dict) -> pd.DataFrame:
 
 
 def plot_erasure_success(
-    frame: pd.DataFrame, estimates: dict, *, metric: str = "success_in_set", signals: list[str] | None = None
+    frame: pd.DataFrame,
+    estimates: dict,
+    *,
+    metric: str = "success_in_set",
+    signals: list[str] | None = None,
 ):
     """Success against $\\alpha$ (one row of panels per signal; all test resumes, then the
     resumes with the signal), oracle vs pooled estimate (mean over seeds, band from the
@@ -87,12 +99,28 @@ def plot_erasure_success(
             data = frame[frame["signal"] == signal]
             for estimate, df in data.groupby("estimate"):
                 stats = df.groupby("alpha")[column].agg(["mean", "min", "max"]).reset_index()
-                ax.plot(stats["alpha"], stats["mean"], marker="o", ms=3, color=colors[estimate], label=f"{estimate} estimate")
-                ax.fill_between(stats["alpha"], stats["min"], stats["max"], color=colors[estimate], alpha=0.2, lw=0)
+                ax.plot(
+                    stats["alpha"],
+                    stats["mean"],
+                    marker="o",
+                    ms=3,
+                    color=colors[estimate],
+                    label=f"{estimate} estimate",
+                )
+                ax.fill_between(
+                    stats["alpha"],
+                    stats["min"],
+                    stats["max"],
+                    color=colors[estimate],
+                    alpha=0.2,
+                    lw=0,
+                )
             tau = tau_of(estimates, signal, where, reading)
             bound = corrected_erasure_bound(grid, tau["tau"], eps=0.0)
             assert np.allclose(bound, erasure_bound(grid, tau["tau"]))
-            ax.plot(grid, bound, color=plots.COLORS["bound"], **plots.BOUND_STYLE, label="Theorem 3.7")
+            ax.plot(
+                grid, bound, color=plots.COLORS["bound"], **plots.BOUND_STYLE, label="Theorem 3.7"
+            )
             ax.fill_between(
                 grid,
                 corrected_erasure_bound(grid, tau["tau_high"], eps=0.0),
@@ -115,7 +143,12 @@ def plot_erasure_success(
 
 
 def critical_mass_erasure_table(
-    frame: pd.DataFrame, estimates: dict, *, s_star: float = 0.9, metric: str = "success_in_set", n_boot: int = 2000
+    frame: pd.DataFrame,
+    estimates: dict,
+    *,
+    s_star: float = 0.9,
+    metric: str = "success_in_set",
+    n_boot: int = 2000,
 ) -> pd.DataFrame:
     """For each signal, estimate and population (all, with the signal): the critical mass
     for ``s_star`` predicted by Corollary 3.8 at the stored $\\tau$ (with the interval from
@@ -153,7 +186,9 @@ def critical_mass_erasure_table(
     return pd.DataFrame(rows)
 
 
-def per_label_table(frame: pd.DataFrame, signal: str, alphas: list[float] | None = None) -> pd.DataFrame:
+def per_label_table(
+    frame: pd.DataFrame, signal: str, alphas: list[float] | None = None
+) -> pd.DataFrame:
     """Per label, the share of the resumes with ``signal`` whose indicator of that label is
     the same with and without the signal, by estimate and $\\alpha$ (mean over seeds)."""
     df = frame[frame["signal"] == signal]
@@ -163,7 +198,7 @@ def per_label_table(frame: pd.DataFrame, signal: str, alphas: list[float] | None
     if not columns:
         raise ConfigError("the runs have no per-label success columns")
     table = df.groupby(["estimate", "alpha"])[columns].mean()
-    table.columns = [c[len("success_label_with_signal_"):] for c in columns]
+    table.columns = [c[len("success_label_with_signal_") :] for c in columns]
     return table.T
 
 
@@ -171,4 +206,6 @@ def pooled_agreement(frame: pd.DataFrame) -> pd.DataFrame:
     """How often the pooled estimate gives a member the same label set as the oracle would
     (mean over seeds), by signal and $\\alpha$."""
     df = frame[(frame["estimate"] == "pooled") & (frame["alpha"] > 0)]
-    return df.pivot_table(index="alpha", columns="signal", values="collective_agreement_with_oracle", aggfunc="mean")
+    return df.pivot_table(
+        index="alpha", columns="signal", values="collective_agreement_with_oracle", aggfunc="mean"
+    )

@@ -7,9 +7,8 @@ palette, one font scale, and a fixed colour per strategy and per paper class.
 
 from __future__ import annotations
 
-from typing import Any
-
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt

@@ -12,17 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import matplotlib as mpl
 import numpy as np
 import pandas as pd
 
-import matplotlib as mpl
-
 from collective.report import plots
 from collective.report.coverage import seeds_summary
-from collective.resumes.corpus import PAPER_CLASSES
 from collective.report.resume_tables import METRIC_NAMES, STRATEGY_NAMES, positivity_constant
+from collective.resumes.corpus import PAPER_CLASSES
 from collective.runner import RunConfig, grid_path, load_grid
-
 
 
 def grid(name: str) -> list[RunConfig]:
@@ -46,11 +44,27 @@ def firm_config(df: pd.DataFrame) -> str:
         if firm != "linear":
             parts.append(str(firm))
             continue
-        C = ", ".join(f"{c:g}" for c in sorted(sub["param_C"].dropna().unique())) if "param_C" in sub else "4"
-        min_df = ", ".join(f"{int(m)}" for m in sorted(sub["param_min_df"].dropna().unique())) if "param_min_df" in sub else "5"
+        C = (
+            ", ".join(f"{c:g}" for c in sorted(sub["param_C"].dropna().unique()))
+            if "param_C" in sub
+            else "4"
+        )
+        min_df = (
+            ", ".join(f"{int(m)}" for m in sorted(sub["param_min_df"].dropna().unique()))
+            if "param_min_df" in sub
+            else "5"
+        )
         steps = sub["param_max_iter"].dropna().unique() if "param_max_iter" in sub else []
-        conv = int(sub["fit_converged"].fillna(False).astype(bool).sum()) if "fit_converged" in sub else 0
-        tol = ", ".join(f"{t:g}" for t in sorted(sub["param_tol"].dropna().unique())) if "param_tol" in sub else "1e-05"
+        conv = (
+            int(sub["fit_converged"].fillna(False).astype(bool).sum())
+            if "fit_converged" in sub
+            else 0
+        )
+        tol = (
+            ", ".join(f"{t:g}" for t in sorted(sub["param_tol"].dropna().unique()))
+            if "param_tol" in sub
+            else "1e-05"
+        )
         if len(steps):
             fit = f"approximate: at most {', '.join(f'{int(k)}' for k in steps)} L-BFGS steps, {conv} of {len(sub)} runs converged"
         else:
@@ -60,14 +74,18 @@ def firm_config(df: pd.DataFrame) -> str:
 
 
 def firm_caption(df: pd.DataFrame, group: str | list[str] = "target") -> str:
-    """"Firm: ..." line naming the firm's configuration (:func:`firm_config`), the device, the
+    """ "Firm: ..." line naming the firm's configuration (:func:`firm_config`), the device, the
     training and test set sizes, and how many seeds stand behind each point of each curve
     (``group``; :func:`collective.report.coverage.seeds_summary`)."""
     if df.empty:
         return "Firm: no runs in the results cache yet."
     devices = "; ".join(sorted(str(d) for d in df["device"].dropna().unique()))
     sizes = ", ".join(f"{int(n):,}" for n in sorted(df["n_train"].dropna().unique()))
-    tests = ", ".join(f"{int(n):,}" for n in sorted(df["n_test"].dropna().unique())) if "n_test" in df else "?"
+    tests = (
+        ", ".join(f"{int(n):,}" for n in sorted(df["n_test"].dropna().unique()))
+        if "n_test" in df
+        else "?"
+    )
     return (
         f"Firm: {firm_config(df)} ({devices}); {sizes} training resumes, {tests} test resumes; "
         f"{len(df)} runs; mean ± 1 sd over seeds: {seeds_summary(df, group)}; trigger U+05BE (token 1240)."
@@ -88,13 +106,17 @@ def _resume_axis(ax, n_train: int) -> None:
     top.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
 
 
-def _curve(ax, data: pd.DataFrame, metric: str, color, label: str, *, baseline: bool = True) -> None:
+def _curve(
+    ax, data: pd.DataFrame, metric: str, color, label: str, *, baseline: bool = True
+) -> None:
     """Mean over seeds with a ±1 sd band on a log alpha axis; alpha = 0 (no collective) as a
     dotted horizontal line."""
     s = summarize(data, ["alpha"], metric)
     zero, s = s[s["alpha"] == 0], s[s["alpha"] > 0]
     ax.plot(s["alpha"], s["mean"], marker="o", ms=3, color=color, label=label)
-    ax.fill_between(s["alpha"], s["mean"] - s["std"], s["mean"] + s["std"], color=color, alpha=0.18, lw=0)
+    ax.fill_between(
+        s["alpha"], s["mean"] - s["std"], s["mean"] + s["std"], color=color, alpha=0.18, lw=0
+    )
     if baseline and len(zero):
         ax.axhline(float(zero["mean"].iloc[0]), color=color, lw=1, ls=":")
     ax.set_xscale("log")
@@ -108,14 +130,26 @@ def plot_success_vs_alpha(
     title: str | None = None,
 ):
     """Figures 2 and 3: success against $\\alpha$, one panel per metric, one curve per class."""
-    data = df[(df["strategy"] == strategy) & (df["random_labels"] == 0) & (df["spacing"] == 20)] if len(df) else df
+    data = (
+        df[(df["strategy"] == strategy) & (df["random_labels"] == 0) & (df["spacing"] == 20)]
+        if len(df)
+        else df
+    )
     if data.empty:
-        return _empty_figure(title or STRATEGY_NAMES[strategy], "No runs of this figure in the results cache yet.")
+        return _empty_figure(
+            title or STRATEGY_NAMES[strategy], "No runs of this figure in the results cache yet."
+        )
     n_train = int(data["n_train"].iloc[0])
     fig, axes = plots.subplots(1, len(metrics), width=3.6, height=3.0, squeeze=False)
     for ax, metric in zip(axes[0], metrics):
         for target in targets:
-            _curve(ax, data[data["target"] == target], metric, plots.COLORS.get(target), target.replace("_", " "))
+            _curve(
+                ax,
+                data[data["target"] == target],
+                metric,
+                plots.COLORS.get(target),
+                target.replace("_", " "),
+            )
         ax.set_xlabel(r"collective size $\alpha$ (log scale)")
         ax.set_ylabel(METRIC_NAMES.get(metric, metric))
         ax.set_ylim(-0.02, 1.02)
@@ -127,11 +161,16 @@ def plot_success_vs_alpha(
     return fig
 
 
-def plot_random_labels(df: pd.DataFrame, metric: str = "success_top1", targets: Sequence[str] = PAPER_CLASSES):
+def plot_random_labels(
+    df: pd.DataFrame, metric: str = "success_top1", targets: Sequence[str] = PAPER_CLASSES
+):
     """Figure 4: Strategy 2 with a fraction of random training labels, one panel per class."""
     data = df[(df["strategy"] == "feature-only") & (df["spacing"] == 20)] if len(df) else df
     if data.empty or not (data["random_labels"] > 0).any():
-        return _empty_figure("Strategy 2 with randomized training labels", "No random-label runs in the results cache yet.")
+        return _empty_figure(
+            "Strategy 2 with randomized training labels",
+            "No random-label runs in the results cache yet.",
+        )
     n_train = int(data["n_train"].iloc[0])
     levels = sorted(data["random_labels"].unique())
     fig, axes = plots.subplots(1, len(targets), width=3.0, height=2.9, squeeze=False, sharey=True)
@@ -152,18 +191,30 @@ def plot_random_labels(df: pd.DataFrame, metric: str = "success_top1", targets: 
     return fig
 
 
-def plot_spacing(df: pd.DataFrame, metric: str = "success_in_set", target: str = "Database_Administrator"):
+def plot_spacing(
+    df: pd.DataFrame, metric: str = "success_in_set", target: str = "Database_Administrator"
+):
     """Figure 7: success against $\\alpha$ for trigger spacings 10 to 50 words, both strategies."""
     data = df[(df["target"] == target) & (df["random_labels"] == 0)] if len(df) else df
     if data.empty or data["spacing"].nunique() < 2:
-        return _empty_figure(f"Trigger spacing ({target.replace('_', ' ')})", "No runs at other spacings in the results cache yet.")
+        return _empty_figure(
+            f"Trigger spacing ({target.replace('_', ' ')})",
+            "No runs at other spacings in the results cache yet.",
+        )
     n_train = int(data["n_train"].iloc[0])
     spacings = sorted(data["spacing"].unique())
     fig, axes = plots.subplots(1, 2, width=3.6, height=3.0, squeeze=False)
     for ax, strategy in zip(axes[0], ("feature-label", "feature-only")):
         sub = data[data["strategy"] == strategy]
         for i, spacing in enumerate(spacings):
-            _curve(ax, sub[sub["spacing"] == spacing], metric, plots.PALETTE[i], f"every {spacing} words", baseline=False)
+            _curve(
+                ax,
+                sub[sub["spacing"] == spacing],
+                metric,
+                plots.PALETTE[i],
+                f"every {spacing} words",
+                baseline=False,
+            )
         ax.set_title(STRATEGY_NAMES[strategy], fontsize="medium")
         ax.set_xlabel(r"$\alpha$")
         ax.set_ylim(-0.02, 1.02)
@@ -185,23 +236,50 @@ def plot_bounds_over_data(df: pd.DataFrame, estimates: dict, metric: str = "succ
     xi = estimates["xi"]["xi_upper"]
     fig, axes = plots.subplots(1, 2, width=3.7, height=3.1, squeeze=False)
     ax = axes[0][0]
-    s1 = df[(df["strategy"] == "feature-label") & (df["random_labels"] == 0) & (df["spacing"] == 20)]
-    s2 = df[(df["strategy"] == "feature-only") & (df["spacing"] == 20) & (df["target"] == PAPER_CLASSES[0])]
+    s1 = df[
+        (df["strategy"] == "feature-label") & (df["random_labels"] == 0) & (df["spacing"] == 20)
+    ]
+    s2 = df[
+        (df["strategy"] == "feature-only")
+        & (df["spacing"] == 20)
+        & (df["target"] == PAPER_CLASSES[0])
+    ]
     for panel, data in ((axes[0][0], s1), (axes[0][1], s2)):
         if not (data["alpha"] > 0).any():
-            panel.text(0.5, 0.5, "no runs in the results cache yet", ha="center", va="center", transform=panel.transAxes)
+            panel.text(
+                0.5,
+                0.5,
+                "no runs in the results cache yet",
+                ha="center",
+                va="center",
+                transform=panel.transAxes,
+            )
     if not (s1["alpha"] > 0).any():
         s1 = s1.iloc[0:0]
         grid_alpha = np.geomspace(1e-4, 1e-2, 200)
     else:
-        grid_alpha = np.geomspace(max(s1.loc[s1["alpha"] > 0, "alpha"].min() / 2, 1e-5), s1["alpha"].max(), 200)
+        grid_alpha = np.geomspace(
+            max(s1.loc[s1["alpha"] > 0, "alpha"].min() / 2, 1e-5), s1["alpha"].max(), 200
+        )
     key = "delta_in_set_max" if metric.startswith("success_in_set") else "delta_top1_max"
     for target in PAPER_CLASSES:
-        _curve(ax, s1[s1["target"] == target], metric, plots.COLORS.get(target), target.replace("_", " "), baseline=False)
+        _curve(
+            ax,
+            s1[s1["target"] == target],
+            metric,
+            plots.COLORS.get(target),
+            target.replace("_", " "),
+            baseline=False,
+        )
     # The estimated gaps are all close to 1, so one (the largest: the weakest bound) is drawn.
     delta = max(estimates["classes"][t][key] for t in PAPER_CLASSES)
-    ax.plot(grid_alpha, np.clip(feature_label_bound(grid_alpha, xi, delta), 0, 1), color=plots.COLORS["bound"],
-            label=f"Theorem 3.3 (Δ = {delta:.3f})", **plots.BOUND_STYLE)
+    ax.plot(
+        grid_alpha,
+        np.clip(feature_label_bound(grid_alpha, xi, delta), 0, 1),
+        color=plots.COLORS["bound"],
+        label=f"Theorem 3.3 (Δ = {delta:.3f})",
+        **plots.BOUND_STYLE,
+    )
     ax.set_title("Strategy 1 vs Theorem 3.3", fontsize="medium")
     ax.set_xlabel(r"$\alpha$ (log scale)")
     ax.set_ylabel(METRIC_NAMES.get(metric, metric))
@@ -210,12 +288,28 @@ def plot_bounds_over_data(df: pd.DataFrame, estimates: dict, metric: str = "succ
     ax.legend(loc="lower right", fontsize="x-small")
 
     ax = axes[0][1]
-    grid_alpha = np.geomspace(s2.loc[s2["alpha"] > 0, "alpha"].min(), s2["alpha"].max(), 200) if (s2["alpha"] > 0).any() else grid_alpha
+    grid_alpha = (
+        np.geomspace(s2.loc[s2["alpha"] > 0, "alpha"].min(), s2["alpha"].max(), 200)
+        if (s2["alpha"] > 0).any()
+        else grid_alpha
+    )
     for i, level in enumerate(sorted(s2["random_labels"].unique())):
         color = plots.PALETTE[i]
-        _curve(ax, s2[s2["random_labels"] == level], metric, color, f"{level:.0%} random", baseline=False)
+        _curve(
+            ax,
+            s2[s2["random_labels"] == level],
+            metric,
+            color,
+            f"{level:.0%} random",
+            baseline=False,
+        )
         p = positivity_constant(level, estimates["classes"][PAPER_CLASSES[0]]["p_in_set_min"])
-        ax.plot(grid_alpha, np.clip(feature_only_bound(grid_alpha, xi, p), 0, 1), color=color, **plots.BOUND_STYLE)
+        ax.plot(
+            grid_alpha,
+            np.clip(feature_only_bound(grid_alpha, xi, p), 0, 1),
+            color=color,
+            **plots.BOUND_STYLE,
+        )
     ax.set_title("Strategy 2 vs Theorem 3.5 (DBA)", fontsize="medium")
     ax.set_xlabel(r"$\alpha$ (log scale)")
     ax.set_ylim(-0.02, 1.02)
@@ -223,7 +317,8 @@ def plot_bounds_over_data(df: pd.DataFrame, estimates: dict, metric: str = "succ
     ax.legend(loc="upper left", fontsize="x-small")
     plots.caption(
         fig,
-        firm_caption(pd.concat([s1, s2]), ["strategy", "target", "random_labels"]) + f" Dashed: the theorems' lower bounds with xi = {xi:.2e} "
+        firm_caption(pd.concat([s1, s2]), ["strategy", "target", "random_labels"])
+        + f" Dashed: the theorems' lower bounds with xi = {xi:.2e} "
         "(95% upper confidence bound; 0 occurrences), Delta and p as estimated.",
     )
     return fig

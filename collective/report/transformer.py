@@ -32,11 +32,25 @@ def scale_line(frame: pd.DataFrame) -> str:
         freeze_kv=rows["freeze_kv"].fillna(False).astype(bool) if "freeze_kv" in rows else False,
         batch_size=rows["batch_size"] if "batch_size" in rows else 8,
     )
-    keys = ["model", "train_layers", "freeze_kv", "max_length", "n_train", "batch_size", "learning_rate", "n_test", "device"]
+    keys = [
+        "model",
+        "train_layers",
+        "freeze_kv",
+        "max_length",
+        "n_train",
+        "batch_size",
+        "learning_rate",
+        "n_test",
+        "device",
+    ]
     parts = []
     for values, group in rows.groupby(keys, dropna=False, sort=False):
         setting = dict(zip(keys, values))
-        layers = "all layers" if pd.isna(setting["train_layers"]) else f"top {int(setting['train_layers'])} layer(s)"
+        layers = (
+            "all layers"
+            if pd.isna(setting["train_layers"])
+            else f"top {int(setting['train_layers'])} layer(s)"
+        )
         if setting["freeze_kv"]:
             layers += " (its key and value projections frozen: the [CLS] path only)"
         epochs = ", ".join(f"{e:g}" for e in sorted(group["epochs"].unique()))
@@ -45,7 +59,11 @@ def scale_line(frame: pd.DataFrame) -> str:
             f"max_length {int(setting['max_length'])}, {int(setting['n_train']):,} training resumes, "
             f"{epochs} epoch(s), batch {int(setting['batch_size'])}, lr {setting['learning_rate']:g}; evaluated on "
             f"{int(setting['n_test']):,} test resumes; device {setting['device']}"
-            + (f"; seeds per point: {seeds_summary(group, ['strategy', 'epochs'])}." if {"strategy", "seed", "alpha"} <= set(group) else ".")
+            + (
+                f"; seeds per point: {seeds_summary(group, ['strategy', 'epochs'])}."
+                if {"strategy", "seed", "alpha"} <= set(group)
+                else "."
+            )
         )
     return " ".join(dict.fromkeys(parts))
 
@@ -64,14 +82,34 @@ def plot_success(
     one panel per metric; the mean over seeds with the min-max band when there are several."""
     for ax, metric in zip(axes, metrics):
         for value, group in frame.groupby(hue, sort=False):
-            stats = group.groupby("alpha")[metric].agg(["mean", "min", "max", "count"]).reset_index()
-            style = {"color": colors[value], "marker": (markers or {}).get(value, "o"), "markersize": 4}
+            stats = (
+                group.groupby("alpha")[metric].agg(["mean", "min", "max", "count"]).reset_index()
+            )
+            style = {
+                "color": colors[value],
+                "marker": (markers or {}).get(value, "o"),
+                "markersize": 4,
+            }
             if (stats["count"] > 1).any():
                 ax.plot(stats["alpha"], stats["mean"], label=labels[value], **style)
                 several = stats["count"] > 1
-                ax.fill_between(stats["alpha"], stats["min"], stats["max"], where=several, color=colors[value], alpha=0.2)
+                ax.fill_between(
+                    stats["alpha"],
+                    stats["min"],
+                    stats["max"],
+                    where=several,
+                    color=colors[value],
+                    alpha=0.2,
+                )
             else:  # one seed: points joined by a thin dotted line, no band, said in the legend
-                ax.plot(stats["alpha"], stats["mean"], label=f"{labels[value]} (1 seed)", linestyle=":", linewidth=1, **style)
+                ax.plot(
+                    stats["alpha"],
+                    stats["mean"],
+                    label=f"{labels[value]} (1 seed)",
+                    linestyle=":",
+                    linewidth=1,
+                    **style,
+                )
         ax.set_xscale("log")
         plots.percent_axis(ax, "x")
         ax.set_ylim(-0.03, 1.03)
@@ -84,9 +122,15 @@ def configuration_name(row) -> str:
     batch, learning rate, epochs."""
     fk = row["freeze_kv"] if "freeze_kv" in row else None
     kv = ", kv frozen" if fk is not None and fk == fk and bool(fk) else ""
-    batch = int(row["batch_size"]) if "batch_size" in row and row["batch_size"] == row["batch_size"] else 8
-    return (f"{int(row['n_train']):,} resumes, top {int(row['train_layers'])}{kv}, batch {batch}, "
-            f"lr {row['learning_rate']:g}, {row['epochs']:g} ep.")
+    batch = (
+        int(row["batch_size"])
+        if "batch_size" in row and row["batch_size"] == row["batch_size"]
+        else 8
+    )
+    return (
+        f"{int(row['n_train']):,} resumes, top {int(row['train_layers'])}{kv}, batch {batch}, "
+        f"lr {row['learning_rate']:g}, {row['epochs']:g} ep."
+    )
 
 
 def flops_estimate(params: float, n_train: int, max_length: int, epochs: float) -> float:

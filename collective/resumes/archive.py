@@ -36,9 +36,6 @@ class RawResume:
     labels: tuple[str, ...]
 
 
-
-
-
 def _check_entry_name(name: str, archive: Path) -> None:
     """Refuse entries that would land outside the folder the archive is read into."""
     pure = PurePosixPath(name.replace("\\", "/"))
@@ -74,7 +71,9 @@ def _folder_members(path: Path) -> Iterator[tuple[str, bytes]]:
                 continue
             target = entry.resolve()
             rel = entry.relative_to(path).as_posix()
-            (inside if target == root or root in target.parents else outside).append(f"{rel} -> {target}")
+            (inside if target == root or root in target.parents else outside).append(
+                f"{rel} -> {target}"
+            )
     if outside:
         raise DataError(
             f"Refusing the corpus folder {str(path)!r}: {len(outside)} symbolic link(s) point outside it "
@@ -100,7 +99,9 @@ def _iter_members(path: Path) -> Iterator[tuple[str, bytes]]:
             infos = archive.infolist()
             for info in infos:
                 _check_entry_name(info.filename, path)
-            links = [info.filename for info in infos if (info.external_attr >> 16) & 0o170000 == 0o120000]
+            links = [
+                info.filename for info in infos if (info.external_attr >> 16) & 0o170000 == 0o120000
+            ]
             if links:
                 raise DataError(
                     f"Refusing the archive {str(path)!r}: {len(links)} entr{'y is a' if len(links) == 1 else 'ies are'} "
@@ -152,7 +153,9 @@ CHECK_NAMES = {
 }
 
 
-def read_raw_checked(path: Path, *, progress: bool = False) -> tuple[list[RawResume], dict[str, int]]:
+def read_raw_checked(
+    path: Path, *, progress: bool = False
+) -> tuple[list[RawResume], dict[str, int]]:
     """:func:`read_raw` and the counts of what the loader ignored or could not read cleanly
     (keys of :data:`CHECK_NAMES`; each non-zero count is also a warning naming files).
 
@@ -195,7 +198,8 @@ def read_raw_checked(path: Path, *, progress: bool = False) -> tuple[list[RawRes
             problems[problem].append(f"{stem}.txt")
         text = raw.decode(TEXT_ENCODING, errors="replace")
         labels = tuple(
-            line.strip() for line in labs[stem].decode("utf-8", "replace").splitlines()
+            line.strip()
+            for line in labs[stem].decode("utf-8", "replace").splitlines()
             if line.strip()
         )
         resumes.append(RawResume(id=PurePosixPath(stem).name, text=text, labels=labels))
@@ -209,8 +213,14 @@ def read_raw_checked(path: Path, *, progress: bool = False) -> tuple[list[RawRes
     for names, what in [
         (lonely_txt, ".txt file(s) without their .lab (ignored)"),
         (lonely_lab, ".lab file(s) without their .txt (ignored)"),
-        (problems["utf8"], f"text(s) that look like UTF-8, read as {TEXT_ENCODING} (accents become mojibake such as 'Ã©')"),
-        (problems["undecodable"], f"text(s) with bytes that are not {TEXT_ENCODING} (replaced by '\ufffd')"),
+        (
+            problems["utf8"],
+            f"text(s) that look like UTF-8, read as {TEXT_ENCODING} (accents become mojibake such as 'Ã©')",
+        ),
+        (
+            problems["undecodable"],
+            f"text(s) with bytes that are not {TEXT_ENCODING} (replaced by '\ufffd')",
+        ),
     ]:
         if names:
             warnings.warn(f"{path}: {len(names)} {what}: {_example(names)}", stacklevel=2)
@@ -230,5 +240,3 @@ def read_raw(path: Path, *, progress: bool = False) -> list[RawResume]:
     See :func:`read_raw_checked` for what is refused or reported.
     """
     return read_raw_checked(path, progress=progress)[0]
-
-

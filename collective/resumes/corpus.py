@@ -96,9 +96,13 @@ def cache_dir() -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise DataError(f"The cache folder {str(path)!r} ({origin}) cannot be created ({err.strerror}). {fix}") from None
+        raise DataError(
+            f"The cache folder {str(path)!r} ({origin}) cannot be created ({err.strerror}). {fix}"
+        ) from None
     if not os.access(path, os.W_OK | os.X_OK):
-        raise DataError(f"The cache folder {str(path)!r} ({origin}) is not writable by this user. {fix}")
+        raise DataError(
+            f"The cache folder {str(path)!r} ({origin}) is not writable by this user. {fix}"
+        )
     return path
 
 
@@ -217,7 +221,9 @@ def preprocess(text: str, n_drop: int = N_DROP_WORDS) -> str:
     return " ".join(clean_text(text).split()[n_drop:])
 
 
-def split_indices(n: int, n_train: int = N_TRAIN, seed: int = SPLIT_SEED) -> tuple[np.ndarray, np.ndarray]:
+def split_indices(
+    n: int, n_train: int = N_TRAIN, seed: int = SPLIT_SEED
+) -> tuple[np.ndarray, np.ndarray]:
     """A seeded permutation of ``range(n)`` cut into train and test (sorted) index arrays.
 
     Corpora with at most ``n_train`` resumes (test fixtures) keep the paper's proportion,
@@ -376,7 +382,9 @@ def label_cooccurrence(Y: np.ndarray) -> np.ndarray:
 
 def words_per_resume(corpus: Corpus) -> np.ndarray:
     """Number of words of every preprocessed resume, train then test."""
-    return np.array([len(t.split()) for split in (corpus.train, corpus.test) for t in split["text"]])
+    return np.array(
+        [len(t.split()) for split in (corpus.train, corpus.test) for t in split["text"]]
+    )
 
 
 def corpus_info(data: str | os.PathLike | None = None, *, progress: bool = True) -> dict:
@@ -436,7 +444,11 @@ def format_corpus_info(info: dict) -> str:
     for name, what in CHECK_NAMES.items():
         lines.append(f"  {what:<56}{info.get('checks', {}).get(name, 0):>7,}")
     lines.append(
-        "canonical    " + ("yes: the corpus of the committed results" if info.get("canonical")
-                           else f"no (the canonical sha256 is {CANONICAL_SHA256[:12]}...): results go to a folder of their own")
+        "canonical    "
+        + (
+            "yes: the corpus of the committed results"
+            if info.get("canonical")
+            else f"no (the canonical sha256 is {CANONICAL_SHA256[:12]}...): results go to a folder of their own"
+        )
     )
     return "\n".join(lines)

@@ -44,7 +44,13 @@ def trigger_frequency(n_with_trigger: int, n: int, confidence: float = 0.95) -> 
         raise ConfigError(f"confidence must be in (0, 1), got {confidence}")
     k = int(n_with_trigger)
     upper = 1.0 if k == n else float(stats.beta.ppf(confidence, k + 1, n - k))
-    return {"n": int(n), "n_with_trigger": k, "xi_hat": k / n, "xi_upper": upper, "confidence": confidence}
+    return {
+        "n": int(n),
+        "n_with_trigger": k,
+        "xi_hat": k / n,
+        "xi_upper": upper,
+        "confidence": confidence,
+    }
 
 
 def count_trigger(split: Any, token_id: int = TRIGGER_TOKEN_ID) -> int:

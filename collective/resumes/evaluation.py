@@ -28,7 +28,11 @@ from collective.errors import ConfigError
 THRESHOLD = 0.5
 
 #: The paper's clean-test numbers for its DistilBERT firm (Section 5.1).
-PAPER_CLEAN_METRICS: dict[str, float] = {"hamming_accuracy": 0.97, "precision": 0.938, "recall": 0.889}
+PAPER_CLEAN_METRICS: dict[str, float] = {
+    "hamming_accuracy": 0.97,
+    "precision": 0.938,
+    "recall": 0.889,
+}
 
 
 def success_rates(P: np.ndarray, k: int, mask: np.ndarray | None = None) -> tuple[float, float]:
@@ -87,7 +91,9 @@ def evaluate_probabilities(
     return out
 
 
-def evaluate(firm: Any, X_test: Any, Y_test: np.ndarray, *, target: str, spacing: int) -> dict[str, float]:
+def evaluate(
+    firm: Any, X_test: Any, Y_test: np.ndarray, *, target: str, spacing: int
+) -> dict[str, float]:
     """Evaluate a fitted firm: success with the trigger planted in every test resume (in-set
     and top-1, all resumes and those without the target) and clean-test quality."""
     from collective.resumes.strategies import check_target
@@ -96,15 +102,21 @@ def evaluate(firm: Any, X_test: Any, Y_test: np.ndarray, *, target: str, spacing
     k = check_target(target)
     spacing = check_spacing(spacing)
     n = len(X_test)
-    P_clean = np.asarray(firm.predict_proba(X_test, planted=np.zeros(n, dtype=bool), spacing=spacing))
-    P_planted = np.asarray(firm.predict_proba(X_test, planted=np.ones(n, dtype=bool), spacing=spacing))
+    P_clean = np.asarray(
+        firm.predict_proba(X_test, planted=np.zeros(n, dtype=bool), spacing=spacing)
+    )
+    P_planted = np.asarray(
+        firm.predict_proba(X_test, planted=np.ones(n, dtype=bool), spacing=spacing)
+    )
     return evaluate_probabilities(P_clean, P_planted, Y_test, k)
 
 
 # -- erasure (Section 3.2) ----------------------------------------------------------------
 
 
-def erasure_agreement(P_x: np.ndarray, P_gx: np.ndarray, carry: np.ndarray | None = None) -> dict[str, float]:
+def erasure_agreement(
+    P_x: np.ndarray, P_gx: np.ndarray, carry: np.ndarray | None = None
+) -> dict[str, float]:
     """The erasure success $S = \\Pr[f(x) = f(g(x))]$ (Section 3.2) from the firm's
     probabilities at $x$ and at $g(x)$, in two readings of "$f(x) = f(g(x))$" for a multi-label
     firm: ``success_in_set`` (the predicted label sets, each label's probability $> 0.5$, are
@@ -116,10 +128,14 @@ def erasure_agreement(P_x: np.ndarray, P_gx: np.ndarray, carry: np.ndarray | Non
 
     P_x, P_gx = np.asarray(P_x, dtype=float), np.asarray(P_gx, dtype=float)
     if P_x.shape != P_gx.shape:
-        raise ConfigError(f"probabilities at x {P_x.shape} and at g(x) {P_gx.shape} differ in shape")
+        raise ConfigError(
+            f"probabilities at x {P_x.shape} and at g(x) {P_gx.shape} differ in shape"
+        )
     carry = np.ones(len(P_x), dtype=bool) if carry is None else np.asarray(carry, dtype=bool)
     if carry.shape != (len(P_x),):
-        raise ConfigError(f"carry must be a boolean mask of length {len(P_x)}, got shape {carry.shape}")
+        raise ConfigError(
+            f"carry must be a boolean mask of length {len(P_x)}, got shape {carry.shape}"
+        )
     same_label = (P_x > THRESHOLD) == (P_gx > THRESHOLD)
     same_set = same_label.all(axis=1)
     same_top = np.argmax(P_x, axis=1) == np.argmax(P_gx, axis=1)
@@ -153,7 +169,9 @@ def evaluate_erasure(firm: Any, X_test: Any, Y_test: np.ndarray, *, token_ids) -
     P_x = np.asarray(firm.predict_proba(X_test, planted=none, spacing=20))
     P_gx = np.asarray(firm.predict_proba(erase(X_test, token_ids), planted=none, spacing=20))
     if P_x.shape != np.asarray(Y_test).shape:
-        raise ConfigError(f"probabilities {P_x.shape} do not match labels {np.asarray(Y_test).shape}")
+        raise ConfigError(
+            f"probabilities {P_x.shape} do not match labels {np.asarray(Y_test).shape}"
+        )
     out = erasure_agreement(P_x, P_gx, carriers(X_test, token_ids))
     out.update(clean_metrics(P_x, Y_test))
     return out

@@ -48,9 +48,30 @@ SIGNALS: dict[str, Signal] = {
 
 #: Candidate words measured in the chapter before choosing (each a single token).
 CANDIDATE_WORDS: tuple[str, ...] = (
-    "he", "she", "his", "her", "india", "texas", "california", "york", "university", "bachelor",
-    "master", "java", "python", "sql", "oracle", "cisco", "linux", "html", "security", "network",
-    "project", "windows", "agile", "team",
+    "he",
+    "she",
+    "his",
+    "her",
+    "india",
+    "texas",
+    "california",
+    "york",
+    "university",
+    "bachelor",
+    "master",
+    "java",
+    "python",
+    "sql",
+    "oracle",
+    "cisco",
+    "linux",
+    "html",
+    "security",
+    "network",
+    "project",
+    "windows",
+    "agile",
+    "team",
 )
 
 
@@ -155,8 +176,13 @@ def tau_per_resume_top1(P_x: np.ndarray, P_gx: np.ndarray) -> np.ndarray:
 
 
 def tau_estimate(
-    P_x: np.ndarray, P_gx: np.ndarray, mask: np.ndarray | None = None, n_boot: int = 1000, seed: int = 0,
-    level: float = 0.95, reading: str = "in_set",
+    P_x: np.ndarray,
+    P_gx: np.ndarray,
+    mask: np.ndarray | None = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+    reading: str = "in_set",
 ) -> dict[str, object]:
     """Theorem 3.7's sensitivity $\\tau$ from a calibrated model's probabilities at $x$ and at
     $g(x)$, over the rows ``mask`` (default all), with a bootstrap interval over resumes.
@@ -194,7 +220,7 @@ def signal_table(
     train: TokenizedSplit,
     test: TokenizedSplit,
     signals: Mapping[str, Iterable[int]],
-) -> "pd.DataFrame":  # noqa: F821
+) -> pd.DataFrame:  # noqa: F821
     """One row per candidate signal, measured with ``clean_firm`` (a fitted firm, e.g. the
     converged linear firm on the clean training set, which is also the calibrated model of
     $P_0$): the share of training and test resumes that carry it, $\\tau$ over all test

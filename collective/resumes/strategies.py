@@ -54,12 +54,16 @@ def check_erasure_signal(strategy: str, signal: str | None) -> str | None:
         if signal is None:
             from collective.resumes.signals import SIGNALS
 
-            raise ConfigError(f"the {strategy} strategy needs a signal to erase; choose one of: {', '.join(SIGNALS)}")
+            raise ConfigError(
+                f"the {strategy} strategy needs a signal to erase; choose one of: {', '.join(SIGNALS)}"
+            )
         from collective.resumes.signals import check_signal
 
         return check_signal(signal).name
     if signal is not None:
-        raise ConfigError(f"signal={signal!r} is only used by the erasure strategies, not by {strategy}")
+        raise ConfigError(
+            f"signal={signal!r} is only used by the erasure strategies, not by {strategy}"
+        )
     return None
 
 
@@ -184,7 +188,13 @@ def erasure_labels(P_gx: np.ndarray) -> np.ndarray:
 
 
 def p0_at_summary(
-    X_train, Y: np.ndarray, rows: np.ndarray, token_ids, *, estimate: str, collective: np.ndarray | None = None,
+    X_train,
+    Y: np.ndarray,
+    rows: np.ndarray,
+    token_ids,
+    *,
+    estimate: str,
+    collective: np.ndarray | None = None,
     estimator_params: dict | None = None,
 ) -> tuple[np.ndarray, dict]:
     """Estimated $P_0(y \\mid g(x))$ at the summaries of the training resumes ``rows``, in the
@@ -226,7 +236,13 @@ def p0_at_summary(
 
 
 def apply_erasure(
-    X_train, Y: np.ndarray, *, strategy: str, signal: str, alpha: float, seed: int,
+    X_train,
+    Y: np.ndarray,
+    *,
+    strategy: str,
+    signal: str,
+    alpha: float,
+    seed: int,
     estimator_params: dict | None = None,
 ) -> tuple[TrainingPlan, dict]:
     """The erasure strategy on the training set: draw the collective (as Strategy 1 does, a
@@ -244,24 +260,41 @@ def apply_erasure(
     alpha = check_alpha_run(alpha)
     Y = np.asarray(Y)
     if Y.ndim != 2 or Y.shape[1] != len(labels()) or len(Y) != len(X_train):
-        raise ConfigError(f"Y must be a ({len(X_train)}, {len(labels())}) label matrix, got shape {Y.shape}")
+        raise ConfigError(
+            f"Y must be a ({len(X_train)}, {len(labels())}) label matrix, got shape {Y.shape}"
+        )
     n = len(Y)
     size = collective_size(alpha, n)
     rng = np.random.default_rng([int(seed), 0xC011EC])
     collective = np.sort(rng.choice(n, size=size, replace=False)).astype(np.int64)
     estimate = ERASURE_ESTIMATES[strategy]
     P, info = p0_at_summary(
-        X_train, Y, collective, sig.token_ids, estimate=estimate, collective=collective,
+        X_train,
+        Y,
+        collective,
+        sig.token_ids,
+        estimate=estimate,
+        collective=collective,
         estimator_params=estimator_params,
     )
     Y_firm = Y.astype(np.uint8, copy=True)
     new = erasure_labels(P) if size else np.zeros((0, Y.shape[1]), np.uint8)
     info["n_relabelled"] = int((new != Y_firm[collective]).any(axis=1).sum()) if size else 0
     if estimate == "pooled" and size:
-        P_oracle, _ = p0_at_summary(X_train, Y, collective, sig.token_ids, estimate="oracle", estimator_params=estimator_params)
+        P_oracle, _ = p0_at_summary(
+            X_train,
+            Y,
+            collective,
+            sig.token_ids,
+            estimate="oracle",
+            estimator_params=estimator_params,
+        )
         info["agreement_with_oracle"] = float((erasure_labels(P_oracle) == new).all(axis=1).mean())
     Y_firm[collective] = new
     plan = TrainingPlan(
-        planted=np.zeros(n, dtype=bool), Y=Y_firm, collective=collective, randomized=np.zeros(0, dtype=np.int64)
+        planted=np.zeros(n, dtype=bool),
+        Y=Y_firm,
+        collective=collective,
+        randomized=np.zeros(0, dtype=np.int64),
     )
     return plan, info

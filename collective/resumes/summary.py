@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from collective.resumes import corpus as corpus_data
 from collective.errors import DataError
 from collective.io import atomic_write
+from collective.resumes import corpus as corpus_data
 
 #: Bumped when the layout of the summary changes.
 SUMMARY_VERSION = 1
@@ -91,7 +91,9 @@ def compute_corpus_summary(corpus: corpus_data.Corpus) -> dict[str, Any]:
         "cooccurrence_counts": (Y.T @ Y).tolist(),
         "words": {
             "mean": _round(words.mean()),
-            "quantiles": {str(q): _round(np.quantile(words, q)) for q in (0.1, 0.25, 0.5, 0.75, 0.9)},
+            "quantiles": {
+                str(q): _round(np.quantile(words, q)) for q in (0.1, 0.25, 0.5, 0.75, 0.9)
+            },
             "histogram": {
                 "bins_per_decade": LENGTH_BINS_PER_DECADE,
                 "edges": [_round(e) for e in edges],
@@ -111,7 +113,9 @@ def local_corpus(data: str | os.PathLike | None = None) -> Path | None:
     return downloaded if downloaded.exists() else None
 
 
-def summary_from_corpus(data: str | os.PathLike | None = None, *, progress: bool = False) -> dict[str, Any]:
+def summary_from_corpus(
+    data: str | os.PathLike | None = None, *, progress: bool = False
+) -> dict[str, Any]:
     """Load the corpus (``data``, else ``$COLLECTIVE_RESUMES``, else download) and summarise it."""
     return compute_corpus_summary(corpus_data.load_corpus(data, progress=progress))
 

@@ -213,7 +213,9 @@ class TokenizedSplit:
             ) from err
 
 
-def _gather(flat: np.ndarray, offsets: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _gather(
+    flat: np.ndarray, offsets: np.ndarray, idx: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     lengths = offsets[idx + 1] - offsets[idx]
     new_offsets = np.zeros(len(idx) + 1, dtype=np.int64)
     np.cumsum(lengths, out=new_offsets[1:])
@@ -258,11 +260,11 @@ def tokenize_texts(
             ids = np.asarray(enc["input_ids"][j], dtype=np.int64)
             if len(ids) and ids.max() >= 2**16:
                 raise DataError("token id does not fit uint16; is this a BERT vocabulary?")
-            word_ids = np.asarray(
-                [-1 if w is None else w for w in enc.word_ids(j)], dtype=np.int64
-            )
-            ntok = np.bincount(word_ids, minlength=len(words)) if len(word_ids) else np.zeros(
-                len(words), dtype=np.int64
+            word_ids = np.asarray([-1 if w is None else w for w in enc.word_ids(j)], dtype=np.int64)
+            ntok = (
+                np.bincount(word_ids, minlength=len(words))
+                if len(word_ids)
+                else np.zeros(len(words), dtype=np.int64)
             )
             if len(ntok) != len(words) or (len(word_ids) and word_ids.min() < 0):
                 raise DataError("the tokenizer's word ids do not match the whitespace words")
@@ -291,7 +293,11 @@ class TokenizedCorpus:
 def tokenizer_fingerprint(tokenizer: Any) -> str:
     """A short hash of the tokenizer's full definition (vocabulary, normalizer, pre-tokenizer)."""
     backend = getattr(tokenizer, "backend_tokenizer", None)
-    spec = backend.to_str() if backend is not None else json.dumps(tokenizer.get_vocab(), sort_keys=True)
+    spec = (
+        backend.to_str()
+        if backend is not None
+        else json.dumps(tokenizer.get_vocab(), sort_keys=True)
+    )
     return hashlib.sha256(spec.encode()).hexdigest()[:16]
 
 
@@ -302,7 +308,9 @@ def tokens_cache_dir() -> Path:
     return Path(cache_dir()) / "tokens"
 
 
-def tokenize_corpus(corpus: Any, tokenizer: Any = None, *, progress: bool = True) -> TokenizedCorpus:
+def tokenize_corpus(
+    corpus: Any, tokenizer: Any = None, *, progress: bool = True
+) -> TokenizedCorpus:
     """Tokenize both splits of ``corpus`` once; later calls read the cache (keyed by the
     corpus's sha256 and the tokenizer) from :func:`tokens_cache_dir`."""
     tokenizer = tokenizer if tokenizer is not None else default_tokenizer()

@@ -13,10 +13,24 @@
 
 from collective.runner.cache import append_record, read_records
 from collective.runner.config import RUNNER_VERSION, RunConfig
+from collective.runner.execute import (
+    Context,
+    clear_contexts,
+    compute,
+    load_context,
+    results_folder,
+    run,
+    train_subset,
+)
 from collective.runner.grids import expand_grid, load_grid
-from collective.runner.paths import REPO_ROOT, RESULTS_ENV_VAR, default_results_dir, grid_path, results_path
+from collective.runner.paths import (
+    REPO_ROOT,
+    RESULTS_ENV_VAR,
+    default_results_dir,
+    grid_path,
+    results_path,
+)
 from collective.runner.results import cached_results, grid_results, load_results
-from collective.runner.execute import Context, clear_contexts, compute, load_context, results_folder, run, train_subset
 from collective.runner.sweep import missing_configs, plan, sweep
 
 __all__ = [

@@ -39,8 +39,14 @@ from collective.io import json_default
 _REQUIRED = ("key", "config", "metrics", "provenance")
 #: Metrics every run produces (:func:`collective.resumes.evaluation.evaluate` and the runner).
 REQUIRED_METRICS = (
-    "success_in_set", "success_top1", "hamming_accuracy", "precision", "recall", "f1",
-    "n_collective", "n_train",
+    "success_in_set",
+    "success_top1",
+    "hamming_accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "n_collective",
+    "n_train",
 )
 #: Metrics that are rates: a value outside [0, 1] means the record is wrong.
 _RATE_PREFIXES = ("success_", "clean_")
@@ -68,7 +74,9 @@ def record_checksum(record: dict) -> str:
     """sha256 of a record's config, metrics and provenance (what :func:`seal` stores in
     ``checksum``; records written before checksums existed have none and are not checked)."""
     body = {k: record[k] for k in ("key", "config", "metrics", "provenance")}
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=json_default).encode()).hexdigest()[:20]
+    return hashlib.sha256(
+        json.dumps(body, sort_keys=True, default=json_default).encode()
+    ).hexdigest()[:20]
 
 
 def seal(record: dict) -> dict:
@@ -104,7 +112,9 @@ def check_record(record: Any, data_sha256: str | None = None) -> str | None:
                 return f"rate {name} = {value!r} is not in [0, 1]"
     if data_sha256 is not None and prov.get("data_sha256") != data_sha256:
         got = str(prov.get("data_sha256"))[:12]
-        return f"computed on another corpus (sha256 {got}..., this folder holds {data_sha256[:12]}...)"
+        return (
+            f"computed on another corpus (sha256 {got}..., this folder holds {data_sha256[:12]}...)"
+        )
     return None
 
 
@@ -119,7 +129,9 @@ class _Parsed:
     records: list[tuple[int, dict]] = field(default_factory=list)  # (line, record) parsed as JSON
     corrupt: list[tuple[int, str]] = field(default_factory=list)  # (line, error)
     #: per corpus asked for: (records checked so far, good records by key, problems)
-    checked: dict[str | None, tuple[int, dict[str, dict], list[tuple[int, str]]]] = field(default_factory=dict)
+    checked: dict[str | None, tuple[int, dict[str, dict], list[tuple[int, str]]]] = field(
+        default_factory=dict
+    )
 
 
 _PARSED: dict[str, _Parsed] = {}
@@ -144,7 +156,7 @@ def _parse(path: Path) -> tuple[_Parsed, bytes]:
             with open(path, "rb") as fh:
                 chunk = fh.read()
         else:
-            chunk = chunk[len(state.seal):]
+            chunk = chunk[len(state.seal) :]
         end = chunk.rfind(b"\n") + 1
         complete, tail = chunk[:end], chunk[end:]
         for raw in complete.split(b"\n")[:-1]:
@@ -170,15 +182,22 @@ def forget_parsed() -> None:
 
 def _warn(path: Path, problems: list[tuple[int, str]], stacklevel: int = 3) -> None:
     for lineno, what in problems[:_MAX_REPORTED]:
-        warnings.warn(f"{path}:{lineno}: results record not served: {what}", RuntimeWarning, stacklevel=stacklevel)
+        warnings.warn(
+            f"{path}:{lineno}: results record not served: {what}",
+            RuntimeWarning,
+            stacklevel=stacklevel,
+        )
     if len(problems) > _MAX_REPORTED:
         warnings.warn(
             f"{path}: {len(problems) - _MAX_REPORTED} more records not served (first reported above)",
-            RuntimeWarning, stacklevel=stacklevel,
+            RuntimeWarning,
+            stacklevel=stacklevel,
         )
 
 
-def read_records(path: str | os.PathLike, data_sha256: str | None = None, *, report: bool = True) -> dict[str, dict]:
+def read_records(
+    path: str | os.PathLike, data_sha256: str | None = None, *, report: bool = True
+) -> dict[str, dict]:
     """The records of one JSONL file that pass :func:`check_record`, by key (the first good
     record of a key wins). Bad records are reported (``report``) with file and line."""
     path = Path(path)
@@ -199,7 +218,12 @@ def read_records(path: str | os.PathLike, data_sha256: str | None = None, *, rep
     # An incomplete last line is reported once it is old: a young one may be a line another
     # process is writing right now (appends are locked, reads are not).
     if tail.strip() and time.time() - path.stat().st_mtime > 2.0:
-        problems.append((state.lines + 1, "incomplete last line (a write cut short; moved aside on the next write)"))
+        problems.append(
+            (
+                state.lines + 1,
+                "incomplete last line (a write cut short; moved aside on the next write)",
+            )
+        )
     if report and problems:
         _warn(path, sorted(problems))
     return records
@@ -252,7 +276,8 @@ def _move_torn_tail(path: Path, fd: int) -> None:
     os.fsync(fd)
     warnings.warn(
         f"{path}: a torn last line ({len(fragment)} bytes, left by an interrupted write) was moved to {torn}",
-        RuntimeWarning, stacklevel=3,
+        RuntimeWarning,
+        stacklevel=3,
     )
 
 
@@ -261,7 +286,9 @@ class _signals_deferred:
     a sweep stopping its workers lands after the write, not in the middle of it."""
 
     def __enter__(self):
-        self.blocked = threading.current_thread() is threading.main_thread() and hasattr(signal, "pthread_sigmask")
+        self.blocked = threading.current_thread() is threading.main_thread() and hasattr(
+            signal, "pthread_sigmask"
+        )
         if self.blocked:
             self.old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
 
@@ -302,7 +329,11 @@ def append_record(path: str | os.PathLike, record: dict) -> bool:
         if isinstance(err, ResultsWriteError):
             raise
         reason = err.strerror or str(err)
-        hint = " (the disk is full: free some space)" if err.errno in (errno.ENOSPC, errno.EDQUOT) else ""
+        hint = (
+            " (the disk is full: free some space)"
+            if err.errno in (errno.ENOSPC, errno.EDQUOT)
+            else ""
+        )
         raise ResultsWriteError(
             f"could not write the result of run {record.get('key')} to {path}: {reason}{hint}. "
             "Nothing was recorded for this run and the results file was left as it was; "

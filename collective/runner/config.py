@@ -88,9 +88,13 @@ class RunConfig:
         if self.max_train is not None:
             object.__setattr__(self, "max_train", _check_count("max_train", self.max_train, 2))
         if not isinstance(self.firm_params, dict):
-            raise ConfigError(f"firm_params must be a mapping, got {type(self.firm_params).__name__}")
+            raise ConfigError(
+                f"firm_params must be a mapping, got {type(self.firm_params).__name__}"
+            )
         params = dict(self.firm_params)
-        canonical = json.loads(_canonical_firm_params(self.firm, json.dumps(params, sort_keys=True, default=str)))
+        canonical = json.loads(
+            _canonical_firm_params(self.firm, json.dumps(params, sort_keys=True, default=str))
+        )
         if "seed" in canonical and "seed" not in params:
             canonical["seed"] = self.seed
         object.__setattr__(self, "firm_params", canonical)

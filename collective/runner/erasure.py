@@ -12,7 +12,15 @@ from typing import Any
 import numpy as np
 
 
-def compute_erasure(config: Any, ctx: Any, idx: np.ndarray, X_train: Any, start: float, *, firm_options: dict | None = None) -> dict:
+def compute_erasure(
+    config: Any,
+    ctx: Any,
+    idx: np.ndarray,
+    X_train: Any,
+    start: float,
+    *,
+    firm_options: dict | None = None,
+) -> dict:
     """The record of an erasure config (called by :func:`collective.runner.run.compute`)."""
     from collective.firms import make_firm
     from collective.resumes.evaluation import evaluate_erasure
@@ -23,7 +31,12 @@ def compute_erasure(config: Any, ctx: Any, idx: np.ndarray, X_train: Any, start:
     signal = check_signal(config.signal)
     Y_clean = ctx.Y_train[idx]
     plan, info = apply_erasure(
-        X_train, Y_clean, strategy=config.strategy, signal=signal.name, alpha=config.alpha, seed=config.seed
+        X_train,
+        Y_clean,
+        strategy=config.strategy,
+        signal=signal.name,
+        alpha=config.alpha,
+        seed=config.seed,
     )
     firm = make_firm(config.firm, **config.firm_params, **(firm_options or {}))
     firm.reference_labels = Y_clean

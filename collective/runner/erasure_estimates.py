@@ -28,7 +28,9 @@ from collective.runner.paths import default_results_dir
 ERASURE_ESTIMATES_FILE = "erasure_estimates.json"
 
 
-def compute_erasure_estimates(data: Any = None, *, n_boot: int = 1000, summary_reading: bool = True) -> dict[str, Any]:
+def compute_erasure_estimates(
+    data: Any = None, *, n_boot: int = 1000, summary_reading: bool = True
+) -> dict[str, Any]:
     """For the candidate words of :data:`~collective.resumes.signals.CANDIDATE_WORDS` and the
     signals of :data:`~collective.resumes.signals.SIGNALS`: frequency, $\\tau$ and $S(0)$
     (:func:`~collective.resumes.signals.signal_table`). For each signal of ``SIGNALS``:
@@ -40,10 +42,16 @@ def compute_erasure_estimates(data: Any = None, *, n_boot: int = 1000, summary_r
     set to zero (what TF-IDF's row normalisation leaves of the signal)."""
     from collective.firms.linear import LinearFirm
     from collective.resumes.corpus import LABELS
-    from collective.resumes.evaluation import erasure_agreement
     from collective.resumes.estimates import calibration_error
+    from collective.resumes.evaluation import erasure_agreement
     from collective.resumes.signals import (
-        CANDIDATE_WORDS, SIGNALS, carriers, erase, signal_table, tau_estimate, word_token_ids,
+        CANDIDATE_WORDS,
+        SIGNALS,
+        carriers,
+        erase,
+        signal_table,
+        tau_estimate,
+        word_token_ids,
     )
     from collective.resumes.strategies import ESTIMATOR_PARAMS, erasure_labels
     from collective.runner.execute import load_context
@@ -79,7 +87,9 @@ def compute_erasure_estimates(data: Any = None, *, n_boot: int = 1000, summary_r
                     out[f"tau_{reading}_{where}"] = None  # no test resume carries the signal
                     continue
                 est = tau_estimate(P_x, P_gx, mask, n_boot=n_boot, reading=reading)
-                out[f"tau_{reading}_{where}"] = {k: est[k] for k in ("tau", "tau_low", "tau_high", "n")}
+                out[f"tau_{reading}_{where}"] = {
+                    k: est[k] for k in ("tau", "tau_low", "tau_high", "n")
+                }
                 if reading == "in_set" and where == "with_signal":
                     out["tau_label_with_signal"] = dict(zip(LABELS, map(float, est["tau_label"])))
         # A firm blind to the signal: the clean firm with the signal tokens' weights set to 0.
@@ -94,13 +104,24 @@ def compute_erasure_estimates(data: Any = None, *, n_boot: int = 1000, summary_r
             blind.predict_proba(erase(ctx.test, sig.token_ids), planted=none_test, spacing=20),
             carry,
         )
-        out["blind_firm"] = {k: agreement[k] for k in ("success_in_set", "success_in_set_with_signal",
-                                                          "success_top1", "success_top1_with_signal")}
+        out["blind_firm"] = {
+            k: agreement[k]
+            for k in (
+                "success_in_set",
+                "success_in_set_with_signal",
+                "success_top1",
+                "success_top1_with_signal",
+            )
+        }
         if summary_reading and carry.any():
             erased_train = erase(ctx.train, sig.token_ids)
             model = LinearFirm(**{**ESTIMATOR_PARAMS, "warm_start": False})
-            model.fit(erased_train, ctx.Y_train, planted=np.zeros(len(ctx.train), dtype=bool), spacing=20)
-            P_sum = model.predict_proba(erase(ctx.test, sig.token_ids), planted=none_test, spacing=20)
+            model.fit(
+                erased_train, ctx.Y_train, planted=np.zeros(len(ctx.train), dtype=bool), spacing=20
+            )
+            P_sum = model.predict_proba(
+                erase(ctx.test, sig.token_ids), planted=none_test, spacing=20
+            )
             est = tau_estimate(P_x, P_sum, carry, n_boot=n_boot)
             out["summary_reading"] = {
                 "tau_in_set_with_signal": {k: est[k] for k in ("tau", "tau_low", "tau_high", "n")},
@@ -111,7 +132,9 @@ def compute_erasure_estimates(data: Any = None, *, n_boot: int = 1000, summary_r
             none_rows = np.zeros(len(rows), dtype=bool)
             point = erasure_labels(firm.predict_proba(gx_train, planted=none_rows, spacing=20))
             summ = erasure_labels(model.predict_proba(gx_train, planted=none_rows, spacing=20))
-            out["summary_reading"]["label_sets_differ_train_carriers"] = float((point != summ).any(axis=1).mean())
+            out["summary_reading"]["label_sets_differ_train_carriers"] = float(
+                (point != summ).any(axis=1).mean()
+            )
         signals[sig.name] = out
 
     return {
@@ -122,7 +145,9 @@ def compute_erasure_estimates(data: Any = None, *, n_boot: int = 1000, summary_r
         "n_boot": n_boot,
         "n_train": len(ctx.train),
         "n_test": len(ctx.test),
-        "provenance": provenance(ctx.data_sha256, ctx.tokens_key, firm.device_, time.perf_counter() - start),
+        "provenance": provenance(
+            ctx.data_sha256, ctx.tokens_key, firm.device_, time.perf_counter() - start
+        ),
     }
 
 

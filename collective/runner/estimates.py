@@ -21,10 +21,15 @@ from collective.errors import CacheMissError
 from collective.firms import make_firm
 from collective.io import atomic_write
 from collective.resumes.corpus import PAPER_CLASSES
-from collective.resumes.estimates import calibration_error, count_trigger, signal_set_quantities, trigger_frequency
+from collective.resumes.estimates import (
+    calibration_error,
+    count_trigger,
+    signal_set_quantities,
+    trigger_frequency,
+)
+from collective.runner.execute import load_context
 from collective.runner.paths import bind_folder, default_results_dir, resolve_results_dir
 from collective.runner.provenance import provenance
-from collective.runner.execute import load_context
 
 #: Where the book reads the estimates from (committed, with provenance).
 ESTIMATES_FILE = "theory_estimates.json"
@@ -61,7 +66,9 @@ def compute_theory_estimates(
         "classes": per_class,
         "n_train": n_train,
         "n_test": n_test,
-        "provenance": provenance(ctx.data_sha256, ctx.tokens_key, firm.device_, time.perf_counter() - start),
+        "provenance": provenance(
+            ctx.data_sha256, ctx.tokens_key, firm.device_, time.perf_counter() - start
+        ),
     }
 
 

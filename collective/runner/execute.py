@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from collective.errors import CacheMissError, CollectiveError, ConfigError
-from collective.runner import claims
 from collective.io import json_default
+from collective.runner import claims
 from collective.runner.cache import append_record, check_record, file_lock, read_records, seal
 from collective.runner.config import RunConfig
 from collective.runner.paths import bind_folder, resolve_results_dir
@@ -35,7 +35,10 @@ class ClaimedElsewhere(Exception):
 
 
 def results_folder(
-    results_dir: str | os.PathLike | None = None, data: str | os.PathLike | None = None, *, warn: bool = False
+    results_dir: str | os.PathLike | None = None,
+    data: str | os.PathLike | None = None,
+    *,
+    warn: bool = False,
 ) -> tuple[Path, str, str | None]:
     """(folder, corpus sha256, note): where runs on the corpus ``data`` read and write their
     records (see :func:`collective.runner.paths.resolve_results_dir`). The corpus is hashed,
@@ -195,7 +198,9 @@ def run(
     if record is not None:
         return {**record, "cached": True, "status": "cached"}
     if not allow_train:
-        raise CacheMissError(f"no cached result for {config} in {path}; compute it with:\n  {config.command()}")
+        raise CacheMissError(
+            f"no cached result for {config} in {path}; compute it with:\n  {config.command()}"
+        )
     device = firm_device(config, firm_options)
     if device is not None:
         check_device(device)
@@ -224,7 +229,9 @@ def run(
         record = compute(config, ctx, firm_options=firm_options)
         what = check_record(record, sha)
         if what is not None:  # a bug: never record what would not be served
-            raise CollectiveError(f"the result of {config.command()} fails the checks on read ({what}); not recorded")
+            raise CollectiveError(
+                f"the result of {config.command()} fails the checks on read ({what}); not recorded"
+            )
         appended = append_record(path, record)
     finally:
         claims.release(path, key)

@@ -74,7 +74,9 @@ def expand_grid(spec: dict[str, Any], *, max_configs: int | None = MAX_CONFIGS) 
         raise ConfigError("'grids' must be a non-empty list of blocks (mappings of config fields)")
     for i, block in enumerate(blocks, start=1):
         if not isinstance(block, dict) or not block:
-            raise ConfigError(f"grid block {i} must be a non-empty mapping of config fields, got {block!r}")
+            raise ConfigError(
+                f"grid block {i} must be a non-empty mapping of config fields, got {block!r}"
+            )
     sizes = [_block_size({**defaults, **block}) for block in blocks]
     if max_configs is not None and sum(sizes) > max_configs:
         per_block = ", ".join(f"block {i}: {n:,}" for i, n in enumerate(sizes, start=1))

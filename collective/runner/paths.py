@@ -121,7 +121,9 @@ def _mismatch(folder: Path, bound: str, sha256: str) -> ConfigError:
     )
 
 
-def resolve_results_dir(results_dir: str | os.PathLike | None, sha256: str) -> tuple[Path, str | None]:
+def resolve_results_dir(
+    results_dir: str | os.PathLike | None, sha256: str
+) -> tuple[Path, str | None]:
     """The results folder for runs on the corpus ``sha256``, and a note for the user when it is
     not the folder they might expect (``None`` otherwise).
 

@@ -6,7 +6,7 @@ import os
 import platform
 import socket
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -18,11 +18,24 @@ def git_commit() -> str | None:
     """The repository's commit, with ``+dirty`` if the package has uncommitted changes."""
     try:
         out = subprocess.run(
-            ["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
+            ["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
         )
         dirty = subprocess.run(
-            ["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no", "collective"],
-            capture_output=True, text=True, timeout=10,
+            [
+                "git",
+                "-C",
+                str(REPO_ROOT),
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "collective",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=10,
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -40,7 +53,9 @@ def _version(name: str) -> str | None:
         return None
 
 
-def provenance(data_sha256: str, tokens_key: str, device: str, wall_seconds: float) -> dict[str, Any]:
+def provenance(
+    data_sha256: str, tokens_key: str, device: str, wall_seconds: float
+) -> dict[str, Any]:
     """The provenance block of a record."""
     from collective import __version__
     from collective.runner.config import RUNNER_VERSION
@@ -60,5 +75,5 @@ def provenance(data_sha256: str, tokens_key: str, device: str, wall_seconds: flo
         "sklearn": _version("scikit-learn"),
         "numpy": _version("numpy"),
         "wall_seconds": round(float(wall_seconds), 3),
-        "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
     }

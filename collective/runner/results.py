@@ -11,9 +11,9 @@ import pandas as pd
 from collective.errors import CacheMissError
 from collective.runner.cache import read_records
 from collective.runner.config import RunConfig
+from collective.runner.execute import run
 from collective.runner.grids import load_grid
 from collective.runner.paths import default_results_dir, folder_corpus, grid_path, results_path
-from collective.runner.execute import run
 
 #: The firms whose results files :func:`cached_results` reads.
 FIRM_FILES = ("linear", "transformer")
@@ -41,7 +41,10 @@ def read_folder(firm: str, results_dir: str | os.PathLike | None = None) -> dict
 
 
 def cached_results(
-    results_dir: str | os.PathLike | None = None, *, firms: Iterable[str] | None = None, provenance: bool = True
+    results_dir: str | os.PathLike | None = None,
+    *,
+    firms: Iterable[str] | None = None,
+    provenance: bool = True,
 ) -> pd.DataFrame:
     """Everything a results folder holds, one row per record: config columns (firm
     parameters as ``param_*``), metrics, and (``provenance``) the record's key and provenance
@@ -82,7 +85,9 @@ def load_results(
     for config in configs:
         if config.firm not in by_firm:
             by_firm[config.firm] = (
-                read_records(results_path(config.firm, results_dir), sha) if sha else read_folder(config.firm, results_dir)
+                read_records(results_path(config.firm, results_dir), sha)
+                if sha
+                else read_folder(config.firm, results_dir)
             )
         record = by_firm[config.firm].get(config.key())
         if record is None and allow_train:
@@ -112,7 +117,9 @@ def grid_results(grid: str | os.PathLike, **kwargs: Any) -> pd.DataFrame:
     frame = load_results(configs, **kwargs)
     if frame.empty:
         return frame
-    params = frame.filter(like="param_").rename(columns=lambda c: c[len("param_"):])
+    params = frame.filter(like="param_").rename(columns=lambda c: c[len("param_") :])
     params = params.drop(columns=["seed"], errors="ignore")
-    params = params.rename(columns={name: f"firm_{name}" for name in params.columns if name in frame.columns})
+    params = params.rename(
+        columns={name: f"firm_{name}" for name in params.columns if name in frame.columns}
+    )
     return pd.concat([frame, params], axis=1)

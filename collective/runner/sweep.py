@@ -19,8 +19,6 @@ disappears (``kill -9``), they exit.
 
 from __future__ import annotations
 
-from typing import Any
-
 import os
 import signal
 import threading
@@ -29,13 +27,14 @@ import warnings
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from collective.errors import CollectiveError, ConfigError
 from collective.runner import claims
 from collective.runner.cache import WRITE_GUARD, read_records
 from collective.runner.config import RunConfig
-from collective.runner.paths import default_results_dir
 from collective.runner.execute import ClaimedElsewhere, check_runnable, results_folder, run
+from collective.runner.paths import default_results_dir
 
 EXECUTORS = ("local", "slurm", "submitit-local")
 STATUSES = ("computed", "cached", "elsewhere")
@@ -61,38 +60,62 @@ def plan(
         if c.key() not in by_firm[c.firm]:
             todo.append(c)
     pending = Counter(c.firm for c in todo)
-    firms = {f: {"total": n, "cached": n - pending[f], "to_run": pending[f]} for f, n in total.items()}
+    firms = {
+        f: {"total": n, "cached": n - pending[f], "to_run": pending[f]} for f, n in total.items()
+    }
     return {
-        "folder": str(folder), "data_sha256": sha, "note": note, "todo": todo,
-        "total": len(configs), "cached": len(configs) - len(todo), "to_run": len(todo), "firms": firms,
+        "folder": str(folder),
+        "data_sha256": sha,
+        "note": note,
+        "todo": todo,
+        "total": len(configs),
+        "cached": len(configs) - len(todo),
+        "to_run": len(todo),
+        "firms": firms,
     }
 
 
-def missing_configs(configs: Sequence[RunConfig], results_dir: str | os.PathLike | None = None) -> list[RunConfig]:
+def missing_configs(
+    configs: Sequence[RunConfig], results_dir: str | os.PathLike | None = None
+) -> list[RunConfig]:
     """The configs that have no record in the cache (reading each firm's file once)."""
     return plan(configs, results_dir)["todo"]
 
 
-def _run_list(configs: Sequence[RunConfig], results_dir, data, firm_options, on_done=None) -> list[str]:
+def _run_list(
+    configs: Sequence[RunConfig], results_dir, data, firm_options, on_done=None
+) -> list[str]:
     """Run configs in this process; a config another process is computing is left to the end
     and then waited for. Returns the status of each."""
     statuses, deferred = [], []
     for config in configs:
         try:
-            statuses.append(run(config, results_dir=results_dir, data=data, firm_options=firm_options, wait=False)["status"])
+            statuses.append(
+                run(
+                    config,
+                    results_dir=results_dir,
+                    data=data,
+                    firm_options=firm_options,
+                    wait=False,
+                )["status"]
+            )
         except ClaimedElsewhere:
             deferred.append(config)
             continue
         if on_done:
             on_done(statuses[-1])
     for config in deferred:
-        statuses.append(run(config, results_dir=results_dir, data=data, firm_options=firm_options)["status"])
+        statuses.append(
+            run(config, results_dir=results_dir, data=data, firm_options=firm_options)["status"]
+        )
         if on_done:
             on_done(statuses[-1])
     return statuses
 
 
-def _run_chunk(configs: Sequence[dict], results_dir: str | None, data: str | None, firm_options: dict | None) -> list[str]:
+def _run_chunk(
+    configs: Sequence[dict], results_dir: str | None, data: str | None, firm_options: dict | None
+) -> list[str]:
     """Worker: run configs (as dicts) in one process; returns their statuses."""
     return _run_list([RunConfig.from_dict(d) for d in configs], results_dir, data, firm_options)
 
@@ -108,7 +131,9 @@ def _watch_parent(parent: int) -> None:
 def _worker_init(parent: int) -> None:
     """Pool initializer: leave Ctrl-C to the parent, and exit when the parent is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="parent-watchdog").start()
+    threading.Thread(
+        target=_watch_parent, args=(parent,), daemon=True, name="parent-watchdog"
+    ).start()
 
 
 def _stop_pool(pool) -> set[int]:
@@ -134,10 +159,16 @@ def _run_local_pool(todo, jobs, rd, dd, firm_options, counts, bar) -> None:
     # Small chunks so the bar moves; each worker keeps its data context between chunks.
     pieces = [todo[i : i + 4] for i in range(0, len(todo), 4)]
     pool = ProcessPoolExecutor(
-        max_workers=jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init, initargs=(os.getpid(),)
+        max_workers=jobs,
+        mp_context=mp.get_context("spawn"),
+        initializer=_worker_init,
+        initargs=(os.getpid(),),
     )
     try:
-        futures = [pool.submit(_run_chunk, [c.as_dict() for c in piece], rd, dd, firm_options) for piece in pieces]
+        futures = [
+            pool.submit(_run_chunk, [c.as_dict() for c in piece], rd, dd, firm_options)
+            for piece in pieces
+        ]
         for fut in as_completed(futures):
             statuses = fut.result()
             counts.update(statuses)
@@ -180,7 +211,9 @@ def validate_for_data(configs: Sequence[RunConfig], data=None, *, progress: bool
         return
     import importlib
 
-    run_module = importlib.import_module("collective.runner.execute")  # looked up at call time (tests replace it)
+    run_module = importlib.import_module(
+        "collective.runner.execute"
+    )  # looked up at call time (tests replace it)
 
     ctx = run_module.load_context(data, progress=progress)
     bad = []
@@ -254,9 +287,14 @@ def sweep(
             if jobs > 1 and len(todo) > 1:
                 _run_local_pool(todo[1:], jobs, rd, dd, firm_options, counts, bar)
             return result()
-        folder = Path(slurm_folder or (Path(results_dir or default_results_dir()).parent / "submitit"))
+        folder = Path(
+            slurm_folder or (Path(results_dir or default_results_dir()).parent / "submitit")
+        )
         ex = _submitit_executor(executor, folder, slurm_parameters)
-        submitted = [ex.submit(_run_chunk, [c.as_dict() for c in chunk], rd, dd, firm_options) for chunk in _chunks(todo, jobs)]
+        submitted = [
+            ex.submit(_run_chunk, [c.as_dict() for c in chunk], rd, dd, firm_options)
+            for chunk in _chunks(todo, jobs)
+        ]
         for job in submitted:
             try:
                 statuses = job.result()

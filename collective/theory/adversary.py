@@ -39,6 +39,7 @@ from collective.validation import check_choice
 #: Probability masses closer than this count as equal (ties go to the adversary).
 TIE_TOL = 1e-12
 
+
 def gap_budget(eps: np.ndarray | float, perturbation: str) -> np.ndarray:
     """The total of point gaps (in probability mass) the adversary can close with budget ``ε``:
     :func:`collective.theory.classification.eps_budget` as an array."""
@@ -86,7 +87,9 @@ def relaxed_cost(P_x: np.ndarray, y: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 
 
-def knapsack_max_value(values: np.ndarray, costs: np.ndarray, budget: float) -> tuple[float, np.ndarray]:
+def knapsack_max_value(
+    values: np.ndarray, costs: np.ndarray, budget: float
+) -> tuple[float, np.ndarray]:
     """Exact 0/1 knapsack: the largest total value of items with total cost ``<= budget``.
 
     Dynamic programming over the Pareto frontier of (cost, value) pairs, exact for real-valued
@@ -105,7 +108,11 @@ def knapsack_max_value(values: np.ndarray, costs: np.ndarray, budget: float) -> 
     frontier: list[tuple[float, float, tuple[int, ...]]] = [(0.0, 0.0, ())]
     for i in idx:
         c, v = float(costs[i]), float(values[i])
-        shifted = [(fc + c, fv + v, fi + (int(i),)) for fc, fv, fi in frontier if fc + c <= budget + TIE_TOL]
+        shifted = [
+            (fc + c, fv + v, fi + (int(i),))
+            for fc, fv, fi in frontier
+            if fc + c <= budget + TIE_TOL
+        ]
         merged = sorted(frontier + shifted, key=lambda t: (t[0], -t[1]))
         frontier = []
         for item in merged:
@@ -120,7 +127,9 @@ def _subset_masks(k: int) -> np.ndarray:
     return np.array(list(itertools.product((0.0, 1.0), repeat=k)), dtype=float)
 
 
-def knapsack_max_value_batch(values: np.ndarray, costs: np.ndarray, budget: np.ndarray) -> np.ndarray:
+def knapsack_max_value_batch(
+    values: np.ndarray, costs: np.ndarray, budget: np.ndarray
+) -> np.ndarray:
     """Exact 0/1 knapsack for a batch of small instances by enumerating all subsets.
 
     ``values``, ``costs``: shape ``(B, k)`` (pad unused items with value 0); ``budget``: shape
@@ -130,7 +139,9 @@ def knapsack_max_value_batch(values: np.ndarray, costs: np.ndarray, budget: np.n
     costs = np.where(np.asarray(costs, dtype=float) <= TIE_TOL, 0.0, costs)
     B, k = values.shape
     if k > 16:
-        raise ValueError(f"subset enumeration needs at most 16 items, got {k}; use knapsack_max_value")
+        raise ValueError(
+            f"subset enumeration needs at most 16 items, got {k}; use knapsack_max_value"
+        )
     masks = _subset_masks(k)  # (2^k, k)
     total_cost = costs @ masks.T  # (B, 2^k)
     total_value = values @ masks.T
@@ -160,7 +171,9 @@ def planting_adversary(
     runner = np.argmax(np.where(np.arange(m) == y_star, -np.inf, P), axis=1)
     margin = P[:, y_star] - P[np.arange(len(P)), runner]
     budget = float(gap_budget(eps, perturbation))
-    _, chosen = knapsack_max_value(np.asarray(values, dtype=float), np.clip(margin, 0.0, None), budget)
+    _, chosen = knapsack_max_value(
+        np.asarray(values, dtype=float), np.clip(margin, 0.0, None), budget
+    )
     flipped = chosen & (margin > TIE_TOL)
     P_prime = None
     if perturbation == "tv":

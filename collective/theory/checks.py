@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from collective.theory import discrete
 from collective.theory import classification as bounds
+from collective.theory import discrete
 
 __all__ = [
     "THEOREMS",
@@ -72,7 +72,9 @@ def _alphas(rng: np.random.Generator, B: int) -> np.ndarray:
 
 def _epsilons(rng: np.random.Generator, B: int) -> np.ndarray:
     kind = rng.choice(3, size=B, p=[0.35, 0.35, 0.3])
-    return np.select([kind == 0, kind == 1], [0.0, 10 ** rng.uniform(-4, -1, B)], rng.uniform(0.0, 0.45, B))
+    return np.select(
+        [kind == 0, kind == 1], [0.0, 10 ** rng.uniform(-4, -1, B)], rng.uniform(0.0, 0.45, B)
+    )
 
 
 def _dirichlet(rng: np.random.Generator, B: int, n: int, conc: np.ndarray) -> np.ndarray:
@@ -86,7 +88,11 @@ def _shapes(max_x: int, max_y: int) -> list[tuple[int, int]]:
 
 
 def random_planting_instances(
-    n_instances: int, rng: np.random.Generator, strategy: str = "feature-label", max_x: int = 8, max_y: int = 4
+    n_instances: int,
+    rng: np.random.Generator,
+    strategy: str = "feature-label",
+    max_x: int = 8,
+    max_y: int = 4,
 ):
     """Yield batches ``(P0, g, y_star, alpha, eps)`` of random planting problems, one shape each.
 
@@ -127,7 +133,11 @@ def random_planting_instances(
 
 
 def random_erasure_instances(
-    n_instances: int, rng: np.random.Generator, max_x: int = 6, max_y: int = 3, idempotent: bool = True
+    n_instances: int,
+    rng: np.random.Generator,
+    max_x: int = 6,
+    max_y: int = 3,
+    idempotent: bool = True,
 ):
     """Yield batches ``(P0, g, alpha, eps)`` of random erasure problems, one shape each.
 
@@ -176,7 +186,7 @@ def _summarize(df: pd.DataFrame) -> dict:
         return float(d.max()) if len(d) else float("nan")
 
     nontrivial = eps0 & (df["paper"] > 0)
-    slack = (df.loc[nontrivial, "S_eps0"] - df.loc[nontrivial, "paper"])
+    slack = df.loc[nontrivial, "S_eps0"] - df.loc[nontrivial, "paper"]
     nontrivial_c = pos & (df["corrected_tv"] > 0)
     slack_c = df.loc[nontrivial_c, "S_tv"] - df.loc[nontrivial_c, "corrected_tv"]
     # Share of the loss the bound predicts that really happens: (1 - S) / (1 - bound), 1 = tight.
@@ -195,7 +205,9 @@ def _summarize(df: pd.DataFrame) -> dict:
         "worst_violation_paper_eps_tv": worst("S_tv_real", "paper", pos),
         "max_relaxation_gap_tv": float((df["S_tv_real"] - df["S_tv"]).max()),
         "violations_corrected_tv": count("S_tv", "corrected_tv", df.index == df.index),
-        "violations_corrected_contamination": count("S_cont", "corrected_cont", df.index == df.index),
+        "violations_corrected_contamination": count(
+            "S_cont", "corrected_cont", df.index == df.index
+        ),
         "nonvacuous_eps0": int(nontrivial.sum()),
         "min_slack_eps0": float(slack.min()) if len(slack) else float("nan"),
         "median_slack_eps0": float(slack.median()) if len(slack) else float("nan"),
@@ -205,8 +217,12 @@ def _summarize(df: pd.DataFrame) -> dict:
         "nonvacuous_corrected_tv": int(nontrivial_c.sum()),
         "min_slack_corrected_tv": float(slack_c.min()) if len(slack_c) else float("nan"),
         "median_slack_corrected_tv": float(slack_c.median()) if len(slack_c) else float("nan"),
-        "median_loss_ratio_corrected_tv": float(loss_ratio_c.median()) if len(loss_ratio_c) else float("nan"),
-        "max_loss_ratio_corrected_tv": float(loss_ratio_c.max()) if len(loss_ratio_c) else float("nan"),
+        "median_loss_ratio_corrected_tv": float(loss_ratio_c.median())
+        if len(loss_ratio_c)
+        else float("nan"),
+        "max_loss_ratio_corrected_tv": float(loss_ratio_c.max())
+        if len(loss_ratio_c)
+        else float("nan"),
     }
 
 
@@ -249,7 +265,9 @@ def run_check(
             P0, g, alpha, eps = batch
             S0 = discrete.erasure_success_batch(P0, g, alpha, 0.0, reading)
             S_tv = discrete.erasure_success_batch(P0, g, alpha, eps, reading, "tv")
-            S_tv_real = discrete.erasure_success_batch(P0, g, alpha, eps, reading, "tv", realizable=True)
+            S_tv_real = discrete.erasure_success_batch(
+                P0, g, alpha, eps, reading, "tv", realizable=True
+            )
             S_cont = discrete.erasure_success_batch(P0, g, alpha, eps, reading, "contamination")
             tau = np.clip(discrete.tau_batch(P0, g, reading), 0, 1)
             rho = discrete.rho_batch(P0, g)
@@ -262,13 +280,17 @@ def run_check(
             S0 = discrete.planting_success_batch(P0, g, y_star, alpha, strategy, 0.0)
             S_tv = discrete.planting_success_batch(P0, g, y_star, alpha, strategy, eps, "tv")
             S_tv_real = S_tv  # the planting adversary is exact (see collective.theory.adversary)
-            S_cont = discrete.planting_success_batch(P0, g, y_star, alpha, strategy, eps, "contamination")
+            S_cont = discrete.planting_success_batch(
+                P0, g, y_star, alpha, strategy, eps, "contamination"
+            )
             xi = np.clip(discrete.xi_batch(P0, g), 0, 1)
             if theorem == "3.3":
                 delta = np.clip(discrete.delta_batch(P0, g, y_star), 0, 1)
                 paper = bounds.feature_label_bound(alpha, xi, delta, eps)
                 c_tv = bounds.corrected_feature_label_bound(alpha, xi, delta, eps, "tv")
-                c_cont = bounds.corrected_feature_label_bound(alpha, xi, delta, eps, "contamination")
+                c_cont = bounds.corrected_feature_label_bound(
+                    alpha, xi, delta, eps, "contamination"
+                )
                 params = {"xi": xi, "delta": delta}
             else:
                 p = np.clip(discrete.p_batch(P0, y_star), 1e-300, 1)
@@ -278,9 +300,20 @@ def run_check(
                 params = {"xi": xi, "p": p}
         rows.append(
             pd.DataFrame(
-                {"n_x": P0.shape[1], "n_y": P0.shape[2], "alpha": alpha, "eps": eps, **params,
-                 "S_eps0": S0, "S_tv": S_tv, "S_tv_real": S_tv_real, "S_cont": S_cont,
-                 "paper": paper, "corrected_tv": c_tv, "corrected_cont": c_cont}
+                {
+                    "n_x": P0.shape[1],
+                    "n_y": P0.shape[2],
+                    "alpha": alpha,
+                    "eps": eps,
+                    **params,
+                    "S_eps0": S0,
+                    "S_tv": S_tv,
+                    "S_tv_real": S_tv_real,
+                    "S_cont": S_cont,
+                    "paper": paper,
+                    "corrected_tv": c_tv,
+                    "corrected_cont": c_cont,
+                }
             )
         )
     df = pd.concat(rows, ignore_index=True).iloc[:n_instances]
@@ -288,7 +321,9 @@ def run_check(
     return CheckResult(theorem=theorem, table=df, seconds=seconds, summary=_summarize(df))
 
 
-def tight_feature_label_instance(alpha: float, xi: float, delta: float) -> tuple[np.ndarray, np.ndarray, int]:
+def tight_feature_label_instance(
+    alpha: float, xi: float, delta: float
+) -> tuple[np.ndarray, np.ndarray, int]:
     """A problem on which Theorem 3.3 (ε = 0) holds with equality at ``alpha``.
 
     Four points: ``x1`` (mass ξ, ``P0(y*|x1) = (1-Δ)/2``, so ``Δ_{x1} = Δ``), ``x2`` (no
@@ -299,7 +334,9 @@ def tight_feature_label_instance(alpha: float, xi: float, delta: float) -> tuple
     """
     w = (1.0 - alpha) * delta * xi / alpha
     if xi + w > 1.0:
-        raise ValueError(f"no tight instance: xi + (1-alpha)*delta*xi/alpha = {xi + w:.3g} exceeds 1")
+        raise ValueError(
+            f"no tight instance: xi + (1-alpha)*delta*xi/alpha = {xi + w:.3g} exceeds 1"
+        )
     P0 = np.array(
         [
             [xi * (1 - delta) / 2, xi * (1 + delta) / 2],  # x1
@@ -313,7 +350,12 @@ def tight_feature_label_instance(alpha: float, xi: float, delta: float) -> tuple
 
 
 def example_planting_problem(
-    n_x: int = 40, n_signal: int = 12, n_y: int = 3, xi: float = 0.05, p: float | None = None, seed: int = 0
+    n_x: int = 40,
+    n_signal: int = 12,
+    n_y: int = 3,
+    xi: float = 0.05,
+    p: float | None = None,
+    seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """A readable random planting problem for figures: ``(P0, g, y_star)`` with ``y_star = 0``.
 
@@ -405,7 +447,9 @@ def success_curve(
             paper = bounds.feature_only_bound(alphas, xi, p, eps)
             corrected = bounds.corrected_feature_only_bound(alphas, xi, p, eps, perturbation)
             params = {"xi": xi, "p": p}
-    return pd.DataFrame({"alpha": alphas, "eps": eps, "S": S, "paper": paper, "corrected": corrected, **params})
+    return pd.DataFrame(
+        {"alpha": alphas, "eps": eps, "S": S, "paper": paper, "corrected": corrected, **params}
+    )
 
 
 def summary_frame(results: list[CheckResult], names: list[str] | None = None) -> pd.DataFrame:

@@ -81,7 +81,9 @@ def eps_budget(eps: ArrayLike, perturbation: str = "tv") -> ArrayLike:
 # ------------------------------------------------------------------------------------------
 
 
-def feature_label_bound(alpha: ArrayLike, xi: ArrayLike, delta: ArrayLike, eps: ArrayLike = 0.0) -> ArrayLike:
+def feature_label_bound(
+    alpha: ArrayLike, xi: ArrayLike, delta: ArrayLike, eps: ArrayLike = 0.0
+) -> ArrayLike:
     """Theorem 3.3: ``S(α) >= 1 - (1-α)/α · Δ · ξ - ε/(1-ε)`` (feature–label strategy (1)).
 
     Holds exactly (zero violations) at ``eps = 0``; for ``eps > 0`` see
@@ -91,7 +93,9 @@ def feature_label_bound(alpha: ArrayLike, xi: ArrayLike, delta: ArrayLike, eps: 
     return _out(1.0 - (1.0 - a) / a * d * x - e / (1.0 - e))
 
 
-def feature_only_bound(alpha: ArrayLike, xi: ArrayLike, p: ArrayLike, eps: ArrayLike = 0.0) -> ArrayLike:
+def feature_only_bound(
+    alpha: ArrayLike, xi: ArrayLike, p: ArrayLike, eps: ArrayLike = 0.0
+) -> ArrayLike:
     """Theorem 3.5: ``S(α) >= 1 - (1-p)/(pα) · ξ - ε/(1-ε)`` (feature-only strategy (3))."""
     a, x, pp, e = check_alpha(alpha), check_xi(xi), check_p(p), check_eps(eps)
     return _out(1.0 - (1.0 - pp) / (pp * a) * x - e / (1.0 - e))
@@ -112,7 +116,9 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return out
 
 
-def critical_mass_feature_label(s_star: ArrayLike, xi: ArrayLike, delta: ArrayLike, eps: ArrayLike = 0.0) -> ArrayLike:
+def critical_mass_feature_label(
+    s_star: ArrayLike, xi: ArrayLike, delta: ArrayLike, eps: ArrayLike = 0.0
+) -> ArrayLike:
     """Corollary 3.4: ``α* <= Δξ / (1 - S* - ε/(1-ε) + Δξ)`` (``inf`` if ``1 - S* <= ε/(1-ε)``)."""
     s, x, d, e = check_s_star(s_star), check_xi(xi), check_delta(delta), check_eps(eps)
     eta = e / (1.0 - e)
@@ -120,7 +126,9 @@ def critical_mass_feature_label(s_star: ArrayLike, xi: ArrayLike, delta: ArrayLi
     return _out(np.where(1.0 - s - eta > 0, out, np.inf))
 
 
-def critical_mass_feature_only(s_star: ArrayLike, xi: ArrayLike, p: ArrayLike, eps: ArrayLike = 0.0) -> ArrayLike:
+def critical_mass_feature_only(
+    s_star: ArrayLike, xi: ArrayLike, p: ArrayLike, eps: ArrayLike = 0.0
+) -> ArrayLike:
     """Corollary 3.6: ``α* <= (1-p)/p · ξ / (1 - S* - ε/(1-ε))`` (``inf`` if the denominator <= 0)."""
     s, x, pp, e = check_s_star(s_star), check_xi(xi), check_p(p), check_eps(eps)
     return _out(_ratio((1.0 - pp) / pp * x, 1.0 - s - e / (1.0 - e)))
@@ -140,7 +148,11 @@ def critical_mass_erasure(s_star: ArrayLike, tau: ArrayLike, eps: ArrayLike = 0.
 
 
 def corrected_feature_label_bound(
-    alpha: ArrayLike, xi: ArrayLike, delta: ArrayLike, eps: ArrayLike = 0.0, perturbation: str = "tv"
+    alpha: ArrayLike,
+    xi: ArrayLike,
+    delta: ArrayLike,
+    eps: ArrayLike = 0.0,
+    perturbation: str = "tv",
 ) -> ArrayLike:
     """Theorem 3.3 with a valid ε-term: ``S(α) >= 1 - (1-α)/α · Δξ - b/α``, ``b = eps_budget(ε)``.
 
@@ -163,7 +175,11 @@ def corrected_feature_only_bound(
 
 
 def corrected_erasure_bound(
-    alpha: ArrayLike, tau: ArrayLike, eps: ArrayLike = 0.0, rho: ArrayLike = 1.0, perturbation: str = "tv"
+    alpha: ArrayLike,
+    tau: ArrayLike,
+    eps: ArrayLike = 0.0,
+    rho: ArrayLike = 1.0,
+    perturbation: str = "tv",
 ) -> ArrayLike:
     """Theorem 3.7 with a valid ε-term: ``S(α) >= 1 - 2(1-α)τ/α - max(1, ρ-1)·b/α``.
 
@@ -179,7 +195,11 @@ def corrected_erasure_bound(
 
 
 def corrected_critical_mass_feature_label(
-    s_star: ArrayLike, xi: ArrayLike, delta: ArrayLike, eps: ArrayLike = 0.0, perturbation: str = "tv"
+    s_star: ArrayLike,
+    xi: ArrayLike,
+    delta: ArrayLike,
+    eps: ArrayLike = 0.0,
+    perturbation: str = "tv",
 ) -> ArrayLike:
     """Critical mass from :func:`corrected_feature_label_bound`: ``(Δξ + b)/(1 - S* + Δξ)``."""
     s, x, d = check_s_star(s_star), check_xi(xi), check_delta(delta)
@@ -197,7 +217,11 @@ def corrected_critical_mass_feature_only(
 
 
 def corrected_critical_mass_erasure(
-    s_star: ArrayLike, tau: ArrayLike, eps: ArrayLike = 0.0, rho: ArrayLike = 1.0, perturbation: str = "tv"
+    s_star: ArrayLike,
+    tau: ArrayLike,
+    eps: ArrayLike = 0.0,
+    rho: ArrayLike = 1.0,
+    perturbation: str = "tv",
 ) -> ArrayLike:
     """Critical mass from :func:`corrected_erasure_bound`: ``(2τ + max(1,ρ-1) b)/(1 - S* + 2τ)``."""
     s, t = check_s_star(s_star), check_tau(tau)

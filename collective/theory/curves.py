@@ -32,7 +32,9 @@ def critical_mass(alpha: ArrayLike, success: ArrayLike, s_star: float) -> float:
     a = np.asarray(alpha, dtype=float).ravel()
     s = np.asarray(success, dtype=float).ravel()
     if a.shape != s.shape or a.size == 0:
-        raise ValueError(f"alpha and success must be non-empty arrays of one length, got {a.shape} and {s.shape}")
+        raise ValueError(
+            f"alpha and success must be non-empty arrays of one length, got {a.shape} and {s.shape}"
+        )
     uniq, inv = np.unique(a, return_inverse=True)
     mean = np.bincount(inv, weights=s) / np.bincount(inv)
     above = np.flatnonzero(mean >= s_star)
@@ -42,7 +44,9 @@ def critical_mass(alpha: ArrayLike, success: ArrayLike, s_star: float) -> float:
     if j == 0:
         return float(uniq[0])
     # the curve crosses s_star between uniq[j-1] (below) and uniq[j] (at or above)
-    return float(uniq[j - 1] + (s_star - mean[j - 1]) * (uniq[j] - uniq[j - 1]) / (mean[j] - mean[j - 1]))
+    return float(
+        uniq[j - 1] + (s_star - mean[j - 1]) * (uniq[j] - uniq[j - 1]) / (mean[j] - mean[j - 1])
+    )
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,9 @@ class SuccessCurve:
         if not (np.isfinite(a).all() and np.isfinite(s).all()):
             raise ValueError("alpha and success must be finite (drop failed runs first).")
         if a.min() < 0 or a.max() > 1:
-            raise ValueError(f"alpha is a fraction of the population; got values outside [0, 1]: {a.min()}, {a.max()}.")
+            raise ValueError(
+                f"alpha is a fraction of the population; got values outside [0, 1]: {a.min()}, {a.max()}."
+            )
         uniq, inv = np.unique(a, return_inverse=True)
         if uniq.size < 2:
             raise ValueError("A success curve needs at least two distinct alpha values.")
@@ -81,8 +87,6 @@ class SuccessCurve:
 
     def __call__(self, alpha: ArrayLike) -> np.ndarray:
         return np.interp(np.asarray(alpha, dtype=float), self.alpha, self.success)
-
-
 
 
 def critical_mass_of_curve(curve: SuccessCurve, s_star: float) -> float:

@@ -82,17 +82,23 @@ def check_problem(P0, g, y_star: int | None = None) -> tuple[np.ndarray, np.ndar
     """
     P0 = np.asarray(P0, dtype=float)
     if P0.ndim != 2:
-        raise ValueError(f"P0 must be a joint probability array of shape (|X|, |Y|), got shape {P0.shape}")
+        raise ValueError(
+            f"P0 must be a joint probability array of shape (|X|, |Y|), got shape {P0.shape}"
+        )
     if P0.shape[1] < 2:
         raise ValueError(f"P0 needs at least two labels (columns), got {P0.shape[1]}")
     if not np.all(np.isfinite(P0)) or np.any(P0 < 0):
         raise ValueError("P0 must have finite, non-negative entries")
     total = P0.sum()
     if abs(total - 1.0) > 1e-9:
-        raise ValueError(f"P0 must sum to 1 (a joint distribution), it sums to {total:.6g}; normalize it")
+        raise ValueError(
+            f"P0 must sum to 1 (a joint distribution), it sums to {total:.6g}; normalize it"
+        )
     g_arr = np.asarray(g)
     if g_arr.shape != (P0.shape[0],):
-        raise ValueError(f"g must have one entry per feature value, shape ({P0.shape[0]},), got {g_arr.shape}")
+        raise ValueError(
+            f"g must have one entry per feature value, shape ({P0.shape[0]},), got {g_arr.shape}"
+        )
     if not np.issubdtype(g_arr.dtype, np.integer):
         if not np.all(np.equal(np.mod(g_arr, 1), 0)):
             raise ValueError("g must hold integer row indices of P0 (g[x] is the index of g(x))")
@@ -101,7 +107,9 @@ def check_problem(P0, g, y_star: int | None = None) -> tuple[np.ndarray, np.ndar
         raise ValueError(f"g must map into range(|X|) = range({P0.shape[0]})")
     if y_star is not None:
         if int(y_star) != y_star or not 0 <= int(y_star) < P0.shape[1]:
-            raise ValueError(f"y_star must be a label index in range({P0.shape[1]}), got {y_star!r}")
+            raise ValueError(
+                f"y_star must be a label index in range({P0.shape[1]}), got {y_star!r}"
+            )
     return P0, g_arr.astype(int)
 
 
@@ -378,7 +386,9 @@ def _check_point_reading(P0: np.ndarray, g: np.ndarray) -> None:
         )
 
 
-def planting_mixture(P0, g, y_star: int, alpha: float, strategy: str = "feature-label") -> np.ndarray:
+def planting_mixture(
+    P0, g, y_star: int, alpha: float, strategy: str = "feature-label"
+) -> np.ndarray:
     """The firm's distribution ``P = α P* + (1-α) P0`` for a planting strategy.
 
     ``strategy="feature-label"``: ``h(x, y) = (g(x), y*)`` (equation (1));
@@ -388,7 +398,9 @@ def planting_mixture(P0, g, y_star: int, alpha: float, strategy: str = "feature-
     P0, g = check_problem(P0, g, y_star)
     alpha = float(check_alpha(alpha))
     check_choice("strategy", strategy, STRATEGIES)
-    return _planting_joint_batch(P0[None], g[None], np.array([y_star]), np.array([alpha]), strategy)[0]
+    return _planting_joint_batch(
+        P0[None], g[None], np.array([y_star]), np.array([alpha]), strategy
+    )[0]
 
 
 def erasure_labels(P0, g, reading: str = "point") -> np.ndarray:
@@ -434,7 +446,9 @@ def planting_success(
     eps = float(check_eps(eps))
     check_choice("strategy", strategy, STRATEGIES)
     check_choice("perturbation", perturbation, PERTURBATIONS)
-    return float(planting_success_batch(P0[None], g[None], y_star, alpha, strategy, eps, perturbation)[0])
+    return float(
+        planting_success_batch(P0[None], g[None], y_star, alpha, strategy, eps, perturbation)[0]
+    )
 
 
 def erasure_success(

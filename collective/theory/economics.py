@@ -71,7 +71,9 @@ def investment_area(curve: SuccessCurve, s_star: float, alpha_crit: float | None
     alpha_crit = critical_mass_of_curve(curve, s_star) if alpha_crit is None else alpha_crit
     if not np.isfinite(alpha_crit):
         return float("inf")
-    knots = np.concatenate([[0.0], curve.alpha[(curve.alpha > 0) & (curve.alpha < alpha_crit)], [alpha_crit]])
+    knots = np.concatenate(
+        [[0.0], curve.alpha[(curve.alpha > 0) & (curve.alpha < alpha_crit)], [alpha_crit]]
+    )
     gap = np.clip(s_star - curve(knots), 0.0, None)
     return float(np.sum(0.5 * (gap[1:] + gap[:-1]) * np.diff(knots)))
 
@@ -99,4 +101,6 @@ def joining_economics(curve: SuccessCurve, c: float, gamma: float) -> JoiningEco
     s_star = join_threshold(c, gamma)
     a_crit = critical_mass_of_curve(curve, s_star) if np.isfinite(s_star) else float("nan")
     B = investment_area(curve, s_star, a_crit)
-    return JoiningEconomics(c, gamma, s_star, a_crit, B, (1 - gamma) * B if np.isfinite(B) else float("inf"))
+    return JoiningEconomics(
+        c, gamma, s_star, a_crit, B, (1 - gamma) * B if np.isfinite(B) else float("inf")
+    )

@@ -110,7 +110,9 @@ class GradientControlCollective:
     def __post_init__(self) -> None:
         self.theta_star = np.asarray(self.theta_star, dtype=float)
         if self.theta_star.shape != (self.base.dim,):
-            raise ValueError(f"theta_star must have length {self.base.dim}, got {self.theta_star.shape}.")
+            raise ValueError(
+                f"theta_star must have length {self.base.dim}, got {self.theta_star.shape}."
+            )
         if not 0.0 < self.alpha < 1.0:
             raise ValueError(f"alpha must lie in (0, 1), got {self.alpha}.")
         if not self.eta > 0:
@@ -247,8 +249,15 @@ def path_constant(collective: GradientControlCollective, theta0: np.ndarray, n: 
 
 
 def minimal_feasible_alpha(
-    model: NeuronModel, base: Sample, theta0: np.ndarray, theta_star: np.ndarray, eta: float,
-    *, n: int = 101, tol: float = 1e-3, **kwargs,
+    model: NeuronModel,
+    base: Sample,
+    theta0: np.ndarray,
+    theta_star: np.ndarray,
+    eta: float,
+    *,
+    n: int = 101,
+    tol: float = 1e-3,
+    **kwargs,
 ) -> float:
     """Smallest alpha (to ``tol``) for which a redirecting point exists all along the segment
     from θ0 to θ* (the assumption of Theorem 4.5), by bisection."""

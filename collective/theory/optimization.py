@@ -11,10 +11,9 @@ Notation follows the paper: ``g0`` is the base gradient :math:`g_{P_0}(\\theta^*
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # sympy is imported by the two functions that use it (it is slow to import)
     import sympy as sp
@@ -43,7 +42,9 @@ _TEX_NAMES = {
 def _norm(g: Any, name: str, ord: Any) -> float:
     arr = np.atleast_1d(np.asarray(g, dtype=float))
     if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"{name} must be a non-empty gradient vector (1-D), got shape {arr.shape}.")
+        raise ValueError(
+            f"{name} must be a non-empty gradient vector (1-D), got shape {arr.shape}."
+        )
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} has non-finite entries ({arr}); pass a finite gradient.")
     return float(np.linalg.norm(arr, ord=ord))
@@ -60,7 +61,9 @@ def _positive(value: float, name: str, *, allow_zero: bool = False) -> float:
 def _alpha_array(alpha: Any) -> np.ndarray:
     a = np.asarray(alpha, dtype=float)
     if np.any(~np.isfinite(a)) or np.any(a < 0) or np.any(a > 1):
-        raise ValueError(f"alpha is the collective's fraction of the population; it must lie in [0, 1], got {alpha}.")
+        raise ValueError(
+            f"alpha is the collective's fraction of the population; it must lie in [0, 1], got {alpha}."
+        )
     return a
 
 

@@ -77,7 +77,9 @@ class Sample:
             )
         w = np.full(len(y), 1.0 / len(y)) if self.w is None else np.asarray(self.w, dtype=float)
         if w.shape != y.shape or np.any(w < 0) or not np.isfinite(w).all() or w.sum() <= 0:
-            raise ValueError("Sample weights must be non-negative, finite, one per example, not all 0.")
+            raise ValueError(
+                "Sample weights must be non-negative, finite, one per example, not all 0."
+            )
         if not (np.isfinite(X).all() and np.isfinite(y).all()):
             raise ValueError("Sample features and labels must be finite.")
         object.__setattr__(self, "X", X)
@@ -166,7 +168,9 @@ class GLM:
             min(linalg.eigvalsh(self.hessian((1 - s) * theta_a + s * theta_b, P))[0] for s in lams)
         )
 
-    def fit(self, P: Sample, theta_init: np.ndarray | None = None, gtol: float = 1e-13) -> np.ndarray:
+    def fit(
+        self, P: Sample, theta_init: np.ndarray | None = None, gtol: float = 1e-13
+    ) -> np.ndarray:
         """The exact risk minimizer ``argmin_θ E_P loss(θ; z)`` (Definition 4.1)."""
         H0 = self.hessian(np.zeros(P.dim), P)
         if self.family == "linear":
@@ -179,12 +183,19 @@ class GLM:
                 ) from exc
         theta = np.zeros(P.dim) if theta_init is None else np.asarray(theta_init, dtype=float)
         res = optimize.minimize(
-            self.risk, theta, args=(P,), jac=self.gradient, hess=self.hessian,
-            method="trust-exact", options={"gtol": gtol, "maxiter": 500},
+            self.risk,
+            theta,
+            args=(P,),
+            jac=self.gradient,
+            hess=self.hessian,
+            method="trust-exact",
+            options={"gtol": gtol, "maxiter": 500},
         )
         theta = res.x
         for _ in range(3):  # Newton polish down to rounding error
-            theta = theta - linalg.solve(self.hessian(theta, P), self.gradient(theta, P), assume_a="pos")
+            theta = theta - linalg.solve(
+                self.hessian(theta, P), self.gradient(theta, P), assume_a="pos"
+            )
         g = np.linalg.norm(self.gradient(theta, P))
         # On separable data the risk only flattens out at infinity: a vanishing curvature at the
         # returned point, not a small gradient, tells it apart from a true minimizer.
@@ -249,7 +260,9 @@ def _solve_scale(phi, target: float) -> float | None:
     j = hit[0]
     if j == 0:
         return float(rs[0])
-    return float(optimize.brentq(lambda r: phi(r) - target, rs[j - 1], rs[j], xtol=1e-15, rtol=1e-15))
+    return float(
+        optimize.brentq(lambda r: phi(r) - target, rs[j - 1], rs[j], xtol=1e-15, rtol=1e-15)
+    )
 
 
 def gradient_neutralizing_strategy(
@@ -274,13 +287,17 @@ def gradient_neutralizing_strategy(
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}.")
     theta_star = np.asarray(theta_star, dtype=float)
     if theta_star.shape != (base.dim,) or not np.isfinite(theta_star).all():
-        raise ValueError(f"theta_star must be a finite vector of length {base.dim}, got {theta_star}.")
+        raise ValueError(
+            f"theta_star must be a finite vector of length {base.dim}, got {theta_star}."
+        )
     if not margin > 0:
         raise ValueError(f"margin must be positive (the label sits below the mean), got {margin}.")
     if feature_norm is not None and not feature_norm > 0:
         raise ValueError(f"feature_norm must be positive, got {feature_norm}.")
     if feature_norm is not None and model.l2 > 0:
-        raise ValueError("feature_norm is only supported for l2 = 0 (with l2 the scale is solved for).")
+        raise ValueError(
+            "feature_norm is only supported for l2 = 0 (with l2 the scale is solved for)."
+        )
     g0 = model.gradient(theta_star, base)
     n0 = float(np.linalg.norm(g0))
     if n0 == 0.0:  # θ* already minimizes the base risk: the collective need not act (alpha* = 0)
@@ -291,7 +308,9 @@ def gradient_neutralizing_strategy(
     else:
         collective = _regularized_point(model, base, theta_star, variant, g0, margin)
     g_prime = model.gradient(theta_star, collective)
-    if n0 > 0 and not (g_prime @ g0 < 0 and np.isclose(abs(g_prime @ g0), np.linalg.norm(g_prime) * n0, rtol=1e-9)):
+    if n0 > 0 and not (
+        g_prime @ g0 < 0 and np.isclose(abs(g_prime @ g0), np.linalg.norm(g_prime) * n0, rtol=1e-9)
+    ):
         raise NoNeutralizingDistributionError(
             f"The {variant} point does not neutralize the gradient at theta_star "
             f"(g0={g0}, g'={g_prime}); this should not happen, please report it."
@@ -322,14 +341,18 @@ def _regularized_point(model, base, theta_star, variant, g0, margin) -> Sample:
         nv = float(np.linalg.norm(v))
         vhat = v / nv
         if variant == "feature-label" and model.family == "linear":
-            return Sample((nv / margin) * vhat[None, :], np.array([theta_star @ vhat * nv / margin - margin]))
+            return Sample(
+                (nv / margin) * vhat[None, :], np.array([theta_star @ vhat * nv / margin - margin])
+            )
         if variant == "feature-label":  # logistic, label 0
             labels, weights = np.zeros(1), np.ones(1)
         else:
             labels, weights = base.y, base.w
 
         def phi(r: float) -> float:
-            return r * float(weights @ np.clip(model.mean(theta_star, r * vhat[None, :])[0] - labels, 0.0, None))
+            return r * float(
+                weights @ np.clip(model.mean(theta_star, r * vhat[None, :])[0] - labels, 0.0, None)
+            )
 
         r = _solve_scale(phi, nv)
         if r is None:
@@ -347,7 +370,12 @@ def _regularized_point(model, base, theta_star, variant, g0, margin) -> Sample:
 
 
 def make_glm_sample(
-    family: str, n: int, theta_true: np.ndarray, *, noise: float = 1.0, seed: int = 0,
+    family: str,
+    n: int,
+    theta_true: np.ndarray,
+    *,
+    noise: float = 1.0,
+    seed: int = 0,
     cov: np.ndarray | None = None,
 ) -> Sample:
     """A synthetic base population P0: Gaussian features and labels from a GLM ``theta_true``.
@@ -361,7 +389,11 @@ def make_glm_sample(
     theta_true = np.asarray(theta_true, dtype=float)
     rng = np.random.default_rng(seed)
     d = theta_true.shape[0]
-    X = rng.standard_normal((n, d)) if cov is None else rng.multivariate_normal(np.zeros(d), cov, size=n)
+    X = (
+        rng.standard_normal((n, d))
+        if cov is None
+        else rng.multivariate_normal(np.zeros(d), cov, size=n)
+    )
     t = X @ theta_true
     if family == "logistic":
         y = (rng.random(n) < expit(t)).astype(float)
@@ -383,8 +415,15 @@ def utility_target(theta0: np.ndarray, grad_u: np.ndarray, U: float) -> np.ndarr
 
 
 def neutralizing_gradient_lower_bound(
-    model: GLM, base: Sample, center: np.ndarray, radius: float, *, variant: str = "feature-label",
-    n_samples: int = 200, seed: int = 0, **strategy_kwargs,
+    model: GLM,
+    base: Sample,
+    center: np.ndarray,
+    radius: float,
+    *,
+    variant: str = "feature-label",
+    n_samples: int = 200,
+    seed: int = 0,
+    **strategy_kwargs,
 ) -> float:
     """``g_lb`` of Proposition 4.4, estimated: the smallest ``||g_{P'}(θ')||`` over the center,
     the sphere and random points of the ball ``||θ' - center|| <= radius``.

@@ -30,8 +30,17 @@ b = sp.Symbol("b", nonnegative=True)  # margin an ε-optimal classifier can eras
 
 def symbols() -> dict[str, sp.Symbol]:
     """The symbols, keyed by the book's names."""
-    return {"alpha": alpha, "xi": xi, "delta": delta, "p": p, "tau": tau, "eps": eps,
-            "S_star": S_star, "rho": rho, "b": b}
+    return {
+        "alpha": alpha,
+        "xi": xi,
+        "delta": delta,
+        "p": p,
+        "tau": tau,
+        "eps": eps,
+        "S_star": S_star,
+        "rho": rho,
+        "b": b,
+    }
 
 
 def bounds() -> dict[str, sp.Expr]:
@@ -122,5 +131,7 @@ def lemma_b1_tv_counterexample() -> dict[str, object]:
     """
     e = sp.Symbol("epsilon", real=True)
     gap = sp.simplify(2 * e - e / (1 - e))
-    interval = sp.solve_univariate_inequality(gap > 0, e, relational=False).intersect(sp.Interval.open(0, 1))
+    interval = sp.solve_univariate_inequality(gap > 0, e, relational=False).intersect(
+        sp.Interval.open(0, 1)
+    )
     return {"threshold_gap": gap, "interval": interval}
