@@ -17,11 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from collective.errors import ConfigError
 from collective.resumes.tokens import TokenizedSplit
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -220,7 +224,7 @@ def signal_table(
     train: TokenizedSplit,
     test: TokenizedSplit,
     signals: Mapping[str, Iterable[int]],
-) -> pd.DataFrame:  # noqa: F821
+) -> pd.DataFrame:
     """One row per candidate signal, measured with ``clean_firm`` (a fitted firm, e.g. the
     converged linear firm on the clean training set, which is also the calibrated model of
     $P_0$): the share of training and test resumes that carry it, $\\tau$ over all test

@@ -91,7 +91,9 @@ def compute_erasure_estimates(
                     k: est[k] for k in ("tau", "tau_low", "tau_high", "n")
                 }
                 if reading == "in_set" and where == "with_signal":
-                    out["tau_label_with_signal"] = dict(zip(LABELS, map(float, est["tau_label"])))
+                    out["tau_label_with_signal"] = dict(
+                        zip(LABELS, [float(v) for v in np.asarray(est["tau_label"])])
+                    )
         # A firm blind to the signal: the clean firm with the signal tokens' weights set to 0.
         # Erasing the tokens still rescales the resume's other TF-IDF features (rows have unit
         # length), so even this firm can change its label set: the ceiling of what a
