@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import platform
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -45,6 +44,14 @@ from collective.firms import frozen as frozen_mod
 from collective.firms import kv_cache
 from collective.firms.base import BaseFirm
 from collective.firms.cls_layer import cls_only_last_layer
+from collective.firms.device import (  # noqa: F401  (re-exported)
+    autocast,
+    cpu_supports_bf16,
+    describe_device,
+    n_cores,
+    resolve_device,
+    resolve_precision,
+)
 from collective.firms.params import (  # noqa: F401 (re-exported)
     DEFAULT_MODEL,
     PAPER_MODEL,
@@ -52,7 +59,7 @@ from collective.firms.params import (  # noqa: F401 (re-exported)
     TransformerParams,
 )
 
-# --------------------------------------------------------------------------- model and device
+# --------------------------------------------------------------------------- model
 
 
 def resolve_model_path(model: str) -> str:
@@ -121,60 +128,6 @@ def load_model(model: str, *, seed: int) -> nn.Module:
     finally:
         hf_logging.set_verbosity(verbosity)
     return net
-
-
-def cpu_supports_bf16() -> bool:
-    """Whether this CPU has native bf16 arithmetic (AVX512-BF16 or AMX)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
-def resolve_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError(
-            f"device {device!r} asked for but CUDA is not available; use --device cpu"
-        )
-    return torch.device(device)
-
-
-def resolve_precision(precision: str, device: torch.device) -> str:
-    """``auto``: bf16 on CUDA where supported (else fp16), bf16 on CPUs with native bf16, else fp32."""
-    if precision not in PRECISIONS:
-        raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-    if precision != "auto":
-        return precision
-    if device.type == "cuda":
-        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-    return "bf16" if cpu_supports_bf16() else "fp32"
-
-
-def n_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
-
-
-def autocast(device: torch.device, precision: str):
-    if precision == "fp32":
-        return contextlib.nullcontext()
-    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
-    return torch.autocast(device.type, dtype=dtype)
-
-
-def describe_device(device: torch.device, precision: str) -> str:
-    if device.type == "cuda":
-        name = torch.cuda.get_device_name(device)
-    else:
-        name = (
-            f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"
-        )
-    return f"{device.type}: {name}, {precision}"
 
 
 # --------------------------------------------------------------------------- data
@@ -340,19 +293,25 @@ class TransformerFirm(TransformerParams, BaseFirm):
             out.append(np.concatenate([[cls], np.asarray(ids[:body], dtype=np.int64), [sep]]))
         return out
 
-    def _frozen_store(self, net: nn.Module, n_frozen: int) -> frozen_mod.FrozenStore:
+    def _cache_folder(self, kind: str, n_frozen: int, fingerprint: str) -> Path:
+        """The folder of a cache of frozen outputs (``kind``: ``frozen`` for the lower layers'
+        hidden states, ``kv`` for the top layer's keys and values). Keyed by the model, the
+        frozen weights' fingerprint, ``max_length``, the precision they ran in (bf16 rows are
+        not fp32 rows) and the storage dtype, so a changed model never reuses stale rows."""
         from collective.resumes.corpus import cache_dir
 
+        tag = Path(self.model).name.replace("/", "--")
+        parent = (
+            Path(self.frozen_cache) if self.frozen_cache is not None else cache_dir() / "frozen"
+        )
+        return parent / (
+            f"{tag}-{kind}{n_frozen}-len{self.max_length}-{self.resolved_precision}"
+            f"-{self.frozen_dtype}-{fingerprint[:16]}"
+        )
+
+    def _frozen_store(self, net: nn.Module, n_frozen: int) -> frozen_mod.FrozenStore:
         if self._store is None:
-            tag = Path(self.model).name.replace("/", "--")
-            fp = frozen_mod.fingerprint(net, n_frozen)[:16]
-            parent = (
-                Path(self.frozen_cache) if self.frozen_cache is not None else cache_dir() / "frozen"
-            )
-            # the precision the lower layers ran in is part of the key: bf16 rows are not fp32 rows
-            root = parent / (
-                f"{tag}-frozen{n_frozen}-len{self.max_length}-{self.resolved_precision}-{self.frozen_dtype}-{fp}"
-            )
+            root = self._cache_folder("frozen", n_frozen, frozen_mod.fingerprint(net, n_frozen))
             self._store = frozen_mod.FrozenStore(root, dtype=self.frozen_dtype)
         return self._store
 
@@ -389,17 +348,8 @@ class TransformerFirm(TransformerParams, BaseFirm):
         return out  # type: ignore[return-value]
 
     def _kv(self, net: nn.Module, n_frozen: int) -> kv_cache.KVStore:
-        from collective.resumes.corpus import cache_dir
-
         if self._kv_store is None:
-            tag = Path(self.model).name.replace("/", "--")
-            fp = kv_cache.kv_fingerprint(net, n_frozen)[:16]
-            parent = (
-                Path(self.frozen_cache) if self.frozen_cache is not None else cache_dir() / "frozen"
-            )
-            root = parent / (
-                f"{tag}-kv{n_frozen}-len{self.max_length}-{self.resolved_precision}-{self.frozen_dtype}-{fp}"
-            )
+            root = self._cache_folder("kv", n_frozen, kv_cache.kv_fingerprint(net, n_frozen))
             self._kv_store = kv_cache.KVStore(root, dtype=self.frozen_dtype)
         return self._kv_store
 
