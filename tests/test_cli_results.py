@@ -89,7 +89,7 @@ def test_grid_and_missing(folder, tmp_path, capsys):
     grid = tmp_path / "g.yaml"
     grid.write_text(
         "defaults: {firm: linear, strategy: feature-label, target: Database_Administrator, alpha: 0.01,"
-        " firm_params: {max_iter: 300}}\ngrids:\n  - seed: [0, 1, 2, 3, 4]\n"
+        " firm_params: {max_iter: 300, tol: 1.0e-5}}\ngrids:\n  - seed: [0, 1, 2, 3, 4]\n"
     )
     assert main(["results", "--grid", str(grid), "--json"]) == 0
     assert sorted(r["seed"] for r in json.loads(capsys.readouterr().out)) == [0, 1, 2]

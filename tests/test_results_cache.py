@@ -58,7 +58,15 @@ def _config(**kw):
 
 def test_key_of_a_fixed_config_is_pinned():
     """The committed records are found by this exact key: it must never change by accident."""
-    config = RunConfig(firm="linear", strategy="feature-label", target=TARGET, alpha=0.01, seed=0)
+    # the first version's firm (10 L-BFGS steps, tol 1e-5), whose records are committed
+    config = RunConfig(
+        firm="linear",
+        strategy="feature-label",
+        target=TARGET,
+        alpha=0.01,
+        seed=0,
+        firm_params={"max_iter": 10, "tol": 1e-5},
+    )
     assert config.key() == "79bd43710a6321aa8418"
     assert cache_module.record_key(config.as_dict(), 1) == config.key()
 
