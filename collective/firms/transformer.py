@@ -460,11 +460,27 @@ class TransformerFirm(TransformerParams, BaseFirm):
                 collate=collate,
                 lengths=lengths,
             )
-            if not self.progress:
-                from transformers.trainer_callback import PrinterCallback
+            result = self._train(trainer)
+        return self._fitted(net, result, start, frozen_seconds, n_frozen, len(X))
 
-                trainer.remove_callback(PrinterCallback)  # it prints the final metrics dict
-            result = trainer.train()
+    def _train(self, trainer):
+        """Run the Trainer (without its final metrics print when ``progress`` is off)."""
+        if not self.progress:
+            from transformers.trainer_callback import PrinterCallback
+
+            trainer.remove_callback(PrinterCallback)  # it prints the final metrics dict
+        return trainer.train()
+
+    def _fitted(
+        self,
+        net: nn.Module,
+        result,
+        start: float,
+        frozen_seconds: float,
+        n_frozen: int,
+        n_train: int,
+    ) -> TransformerFirm:
+        """Keep the trained network and record what the fit reports about itself."""
         net.eval()
         self.model_ = net
         self.device_ = self._describe_device()
@@ -475,7 +491,7 @@ class TransformerFirm(TransformerParams, BaseFirm):
             "trainer_seconds": float(result.metrics.get("train_runtime", float("nan"))),
             "frozen_seconds": frozen_seconds,
             "n_frozen_layers": n_frozen,
-            "n_train": len(X),
+            "n_train": n_train,
         }
         return self
 
@@ -508,24 +524,8 @@ class TransformerFirm(TransformerParams, BaseFirm):
                 collate=kv_cache.collate_kv,
                 lengths=[len(x) for x in inputs],
             )
-            if not self.progress:
-                from transformers.trainer_callback import PrinterCallback
-
-                trainer.remove_callback(PrinterCallback)
-            result = trainer.train()
-        net.eval()
-        self.model_ = net
-        self.device_ = self._describe_device()
-        self.fit_info_ = {
-            "training_loss": float(result.training_loss),
-            "train_seconds": time.perf_counter() - start,
-            "cpu_seconds": time.process_time() - self._cpu_start,
-            "trainer_seconds": float(result.metrics.get("train_runtime", float("nan"))),
-            "frozen_seconds": frozen_seconds,
-            "n_frozen_layers": n_frozen,
-            "n_train": len(inputs),
-        }
-        return self
+            result = self._train(trainer)
+        return self._fitted(net, result, start, frozen_seconds, n_frozen, len(inputs))
 
     @torch.inference_mode()
     def _predict_kv(self, net: nn.Module, inputs: list[np.ndarray]) -> np.ndarray:
