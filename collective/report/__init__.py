@@ -3,6 +3,7 @@
 * :mod:`~collective.report.plots`: the figure style every chapter uses;
 * :mod:`~collective.report.critical_mass`: critical masses of measured curves with bootstrap intervals;
 * :mod:`~collective.report.resumes`: Figures 2, 3, 4, 7 and the tables of the resume experiments;
+* :mod:`~collective.report.scaling`: how the critical mass scales with the training size;
 * :mod:`~collective.report.transformer`, :mod:`~collective.report.quality`: the transformer runs;
 * :mod:`~collective.report.economics`: Figure 6.
 """

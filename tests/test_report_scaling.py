@@ -1,0 +1,66 @@
+"""The scale study's exponent on curves whose answer is known by construction."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from collective.errors import ConfigError
+from collective.report.critical_mass import critical_mass_table
+from collective.report.scaling import plot_critical_mass_scaling, scaling_exponent
+
+ALPHAS = np.array([0.0, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05])
+SIZES = [2000, 5000, 10000, 25000]
+
+
+def runs(critical_resumes, seeds=(0, 1, 2), noise=0.0):
+    """Logistic success curves in α whose 50% point is critical_resumes(n) / n."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for n in SIZES:
+        a_half = critical_resumes(n) / n
+        for seed in seeds:
+            for a in ALPHAS:
+                s = 1 / (1 + (a_half / a) ** 4) if a > 0 else 0.0
+                s = float(np.clip(s + noise * rng.standard_normal(), 0, 1))
+                rows.append({"n_train": n, "seed": seed, "alpha": a, "success_in_set": s})
+    return pd.DataFrame(rows)
+
+
+def test_constant_number_of_resumes_gives_exponent_zero():
+    out = scaling_exponent(runs(lambda n: 60.0), n_boot=50)
+    assert out["sizes"] == 4
+    # piecewise-linear reading on a coarse grid: near 0, far from 1
+    assert abs(out["b"]) < 0.05
+
+
+def test_constant_fraction_gives_exponent_one():
+    out = scaling_exponent(runs(lambda n: 0.004 * n), n_boot=50)
+    assert out["b"] == pytest.approx(1.0, abs=1e-9)  # the same curve at every n: exactly 1
+
+
+def test_interval_covers_the_estimate_and_widens_with_noise():
+    calm = scaling_exponent(runs(lambda n: 0.004 * n, noise=0.0), n_boot=200)
+    noisy = scaling_exponent(runs(lambda n: 0.004 * n, noise=0.08), n_boot=200)
+    assert calm["ci_high"] - calm["ci_low"] < 1e-9
+    assert noisy["ci_low"] <= noisy["b"] <= noisy["ci_high"]
+    assert noisy["ci_high"] - noisy["ci_low"] > 0
+
+
+def test_never_reached_and_one_size_are_reported():
+    frame = runs(lambda n: 0.004 * n)
+    assert np.isnan(scaling_exponent(frame, s_star=1.01, n_boot=10)["b"])
+    with pytest.raises(ConfigError, match="two or more training sizes"):
+        scaling_exponent(frame[frame["n_train"] == 2000], n_boot=10)
+    with pytest.raises(ConfigError, match="column 'seed'"):
+        scaling_exponent(frame.drop(columns="seed"))
+
+
+def test_figure_has_one_line_per_level():
+    frame = runs(lambda n: 60.0)
+    table = critical_mass_table(frame, by=["n_train"], metrics=["success_in_set"], n_boot=20)
+    fig = plot_critical_mass_scaling(table)
+    left, right = fig.axes[:2]
+    assert len(left.lines) >= 2 and len(right.get_legend().get_texts()) == 2
+    # in resumes, the 50% line sits at 60 at every size (the curves were built that way)
+    half = table[table["S*"] == 0.5]
+    assert np.allclose(half["resumes"], 60.0, rtol=0.2)
