@@ -14,8 +14,10 @@ from collective.report import plots
 from collective.report.transformer import (
     configuration_name,
     flops_estimate,
+    plot_strategies,
     plot_success,
     scale_line,
+    select,
 )
 
 
@@ -80,3 +82,29 @@ def test_configuration_name_and_flops():
     assert flops_estimate(66e6, 25_000, 512, 5) == pytest.approx(6 * 66e6 * 25_000 * 512 * 5)
     with pytest.raises(ValueError):
         flops_estimate(66e6, 0, 512, 5)
+
+
+def test_select_matches_values_and_missing_parameters():
+    frame = pd.concat([_runs(freeze_kv=True), _runs(seeds=(0,))])  # second block: freeze_kv unset
+    assert len(select(frame, "transformer", freeze_kv=True)) == 6
+    assert len(select(frame, "transformer", freeze_kv=None)) == 2
+    assert select(frame, "linear").empty
+    assert select(frame, "transformer", random_labels=0.1).empty  # absent column, a value
+    assert len(select(frame, "transformer", random_labels=None)) == 8  # absent column, None
+
+
+def test_plot_strategies_draws_one_row_per_strategy_without_alpha_zero():
+    frame = pd.concat([_runs(), _runs(strategy="feature-only")])
+    frame = pd.concat([frame, frame.head(1).assign(alpha=0.0)])
+    fig = plot_strategies(
+        frame, hue="firm", labels={"transformer": "t"}, colors={"transformer": "C0"}
+    )
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    assert titles == [
+        "Strategy 1: in set",
+        "Strategy 1: top-1",
+        "Strategy 2: in set",
+        "Strategy 2: top-1",
+    ]
+    xs = fig.axes[0].lines[0].get_xdata()
+    assert list(xs) == [0.01, 0.05]  # alpha = 0 left out of the log axis

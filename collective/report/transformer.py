@@ -140,3 +140,48 @@ def flops_estimate(params: float, n_train: int, max_length: int, epochs: float) 
     if min(params, n_train, max_length, epochs) <= 0:
         raise ValueError("params, n_train, max_length and epochs must be positive")
     return 6.0 * params * n_train * max_length * epochs
+
+
+def select(frame: pd.DataFrame, firm: str | None = None, **params) -> pd.DataFrame:
+    """The rows of ``frame`` (of ``firm``, if given) whose columns equal the given values;
+    ``None`` selects missing values (a parameter a run did not set). A column that is absent
+    matches ``None`` only."""
+    rows = frame if firm is None or frame.empty else frame[frame["firm"] == firm]
+    for name, value in params.items():
+        if name not in rows:
+            rows = rows.iloc[0:0] if value is not None else rows
+        elif value is None:
+            rows = rows[rows[name].isna()]
+        else:
+            rows = rows[rows[name] == value]
+    return rows
+
+
+def strategy_title(strategy: str, metric: str) -> str:
+    """A panel title such as "Strategy 1: in set"."""
+    number = 1 if strategy == "feature-label" else 2
+    return f"Strategy {number}: {'in set' if metric == 'success_in_set' else 'top-1'}"
+
+
+def plot_strategies(
+    frame: pd.DataFrame,
+    *,
+    hue: str,
+    labels: dict,
+    colors: dict,
+    markers: dict | None = None,
+    strategies: Sequence[str] = ("feature-label", "feature-only"),
+):
+    """Figures 2 and 3 of {cite}`hardt2023algorithmic` side by side: one row per strategy,
+    in-set (left) and top-1 (right) success against α, one curve per value of ``hue``
+    (:func:`plot_success`; runs with α = 0 are left out, a log axis has no 0)."""
+    fig, axes = plots.subplots(
+        len(strategies), 2, width=3.3, height=2.7, sharey=True, squeeze=False
+    )
+    for row, strategy in zip(axes, strategies):
+        rows = frame[(frame["strategy"] == strategy) & (frame["alpha"] > 0)]
+        plot_success(row, rows, hue=hue, labels=labels, colors=colors, markers=markers)
+        for ax, metric in zip(row, SUCCESS_METRICS):
+            ax.set_title(strategy_title(strategy, metric), loc="left")
+    plots.legend_outside(axes[0][1])
+    return fig
