@@ -8,7 +8,9 @@
   :mod:`~collective.theory.exact_erasure`), :mod:`~collective.theory.adversary`: exact success
   on finite distributions against the worst ε-optimal classifier;
 * :mod:`~collective.theory.checks`: the random-instance checks of the bounds against it;
-* :mod:`~collective.theory.optimization`, :mod:`~collective.theory.risk`,
+* :mod:`~collective.theory.optimization`, :mod:`~collective.theory.risk` (one namespace for
+  :mod:`~collective.theory.weighted_sample`, :mod:`~collective.theory.glm`,
+  :mod:`~collective.theory.gradient_neutralizing`, :mod:`~collective.theory.utility_gain`),
   :mod:`~collective.theory.gradient`: Section 4 (risk minimization, gradient control);
 * :mod:`~collective.theory.curves`, :mod:`~collective.theory.economics`: Definition 2.1 on a
   success curve, and Section 6.
