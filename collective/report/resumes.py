@@ -18,7 +18,8 @@ import pandas as pd
 
 from collective.report import plots
 from collective.report.coverage import seeds_summary
-from collective.report.resume_tables import METRIC_NAMES, STRATEGY_NAMES, positivity_constant
+from collective.report.critical_mass_tables import positivity_constant
+from collective.report.resume_labels import METRIC_NAMES, STRATEGY_NAMES
 from collective.resumes.corpus import PAPER_CLASSES
 from collective.runner import RunConfig, grid_path, load_grid
 
