@@ -1,7 +1,7 @@
 """The worst ε-optimal classifier (collective.theory.adversary) against independent solvers.
 
 * Planting with more than 12 live signal points (the exact Pareto knapsack branch of
-  :func:`collective.theory.discrete.planting_success_batch`, where subset enumeration would be
+  :func:`collective.theory.exact_planting.planting_success_batch`, where subset enumeration would be
   too large) against a mixed-integer linear programme over the perturbed distribution itself
   (scipy's HiGHS ``milp``): it knows nothing about margins, half-gaps or knapsacks.
 * Erasure with ε > 0 against a brute force over labelings with a linear programme for each
@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-from collective.theory import adversary, discrete
+from collective.theory import adversary, discrete, exact_planting
 
 # ---------------------------------------------------------------------------------------------
 # Planting: mixed-integer programme over P'
@@ -124,7 +124,7 @@ def test_planting_adversary_beyond_twelve_signal_points_against_milp(model, monk
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(discrete, "knapsack_max_value", spy)
+    monkeypatch.setattr(exact_planting, "knapsack_max_value", spy)
     hurt = 0
     for trial in range(6):
         n, m = (14, 2) if trial % 2 == 0 else (13, 3)

@@ -312,17 +312,17 @@ def test_claims_b2_b3_b4_pointwise_on_random_problems():
     # Claim B.2 (feature-label): y* wins at x when alpha > (1-alpha) Delta_x P0(x) / P*(x).
     # Claim B.3 (feature-only): y* wins at x* when alpha > (1-p)/p P0(x*) / P0(g^{-1}(x*)).
     # Claim B.4 (erasure, point reading, idempotent g): f(x) = f(g(x)) when alpha > (1-alpha) 2 tau(x).
-    from collective.theory import checks
+    from collective.theory import checks, exact_erasure, exact_planting, finite_problem
 
     rng = np.random.default_rng(7)
     checked = {"B.2": 0, "B.3": 0, "B.4": 0}
     for strategy, claim in (("feature-label", "B.2"), ("feature-only", "B.3")):
         for P0, g, y_star, alpha, _ in checks.random_planting_instances(3000, rng, strategy):
-            P = discrete._planting_joint_batch(P0, g, y_star, alpha, strategy)
-            margin = discrete._target_margin(P, y_star)
+            P = exact_planting._planting_joint_batch(P0, g, y_star, alpha, strategy)
+            margin = exact_planting._target_margin(P, y_star)
             mass = P0.sum(-1)
-            pre = discrete._preimage_mass(P0, g)
-            cond = discrete._conditional(P0)
+            pre = finite_problem._preimage_mass(P0, g)
+            cond = finite_problem._conditional(P0)
             target = np.take_along_axis(cond, y_star[:, None, None], axis=-1)[..., 0]
             a = alpha[:, None]
             if claim == "B.2":
@@ -335,8 +335,8 @@ def test_claims_b2_b3_b4_pointwise_on_random_problems():
             assert np.all(margin[condition] > 0)
             checked[claim] += int(condition.sum())
     for P0, g, alpha, _ in checks.random_erasure_instances(3000, rng):
-        P, _ = discrete._erasure_joint_batch(P0, g, alpha, "point")
-        cond = discrete._conditional(P0)
+        P, _ = exact_erasure._erasure_joint_batch(P0, g, alpha, "point")
+        cond = finite_problem._conditional(P0)
         tau_x = np.abs(cond - np.take_along_axis(cond, g[..., None], axis=1)).max(-1)
         condition = alpha[:, None] > (1 - alpha[:, None]) * 2 * tau_x
         label = np.argmax(P, -1)

@@ -76,6 +76,51 @@ def signals_table(estimates: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _draw_estimates(ax, data: pd.DataFrame, column: str, colors: dict) -> None:
+    """One curve per estimate of ``P0(y | g(x))``: the mean over seeds, a band from the
+    smallest to the largest seed."""
+    for estimate, df in data.groupby("estimate"):
+        stats = df.groupby("alpha")[column].agg(["mean", "min", "max"]).reset_index()
+        ax.plot(
+            stats["alpha"],
+            stats["mean"],
+            marker="o",
+            ms=3,
+            color=colors[estimate],
+            label=f"{estimate} estimate",
+        )
+        ax.fill_between(
+            stats["alpha"],
+            stats["min"],
+            stats["max"],
+            color=colors[estimate],
+            alpha=0.2,
+            lw=0,
+        )
+
+
+def _draw_theorem_3_7(ax, grid: np.ndarray, tau: dict) -> None:
+    """Theorem 3.7 at the stored $\\tau$ (dashed), the band its 95% interval. At
+    $\\epsilon = 0$ the corrected bound is the paper's, which the assertion checks."""
+    bound = corrected_erasure_bound(grid, tau["tau"], eps=0.0)
+    assert np.allclose(bound, erasure_bound(grid, tau["tau"]))
+    ax.plot(grid, bound, color=plots.COLORS["bound"], **plots.BOUND_STYLE, label="Theorem 3.7")
+    ax.fill_between(
+        grid,
+        corrected_erasure_bound(grid, tau["tau_high"], eps=0.0),
+        corrected_erasure_bound(grid, tau["tau_low"], eps=0.0),
+        color=plots.COLORS["bound"],
+        alpha=0.12,
+        lw=0,
+    )
+
+
+def _zoom_on_curves(ax, lowest: float) -> None:
+    """A y range from a little below the lowest measured success to just above 1."""
+    low = max(0.0, lowest - 0.6 * (1.0 - lowest) - 0.005)
+    ax.set(ylim=(low, 1.0 + 0.04 * (1.0 - low)))
+
+
 def plot_erasure_success(
     frame: pd.DataFrame,
     estimates: dict,
@@ -97,41 +142,10 @@ def plot_erasure_success(
             ax = axes[i][j]
             column = metric + WHERE[where]
             data = frame[frame["signal"] == signal]
-            for estimate, df in data.groupby("estimate"):
-                stats = df.groupby("alpha")[column].agg(["mean", "min", "max"]).reset_index()
-                ax.plot(
-                    stats["alpha"],
-                    stats["mean"],
-                    marker="o",
-                    ms=3,
-                    color=colors[estimate],
-                    label=f"{estimate} estimate",
-                )
-                ax.fill_between(
-                    stats["alpha"],
-                    stats["min"],
-                    stats["max"],
-                    color=colors[estimate],
-                    alpha=0.2,
-                    lw=0,
-                )
-            tau = tau_of(estimates, signal, where, reading)
-            bound = corrected_erasure_bound(grid, tau["tau"], eps=0.0)
-            assert np.allclose(bound, erasure_bound(grid, tau["tau"]))
-            ax.plot(
-                grid, bound, color=plots.COLORS["bound"], **plots.BOUND_STYLE, label="Theorem 3.7"
-            )
-            ax.fill_between(
-                grid,
-                corrected_erasure_bound(grid, tau["tau_high"], eps=0.0),
-                corrected_erasure_bound(grid, tau["tau_low"], eps=0.0),
-                color=plots.COLORS["bound"],
-                alpha=0.12,
-                lw=0,
-            )
-            lowest = float(data[column].min())
-            low = max(0.0, lowest - 0.6 * (1.0 - lowest) - 0.005)
-            ax.set(ylim=(low, 1.0 + 0.04 * (1.0 - low)), title=f"{signal}: {WHERE_NAMES[where]}")
+            _draw_estimates(ax, data, column, colors)
+            _draw_theorem_3_7(ax, grid, tau_of(estimates, signal, where, reading))
+            _zoom_on_curves(ax, float(data[column].min()))
+            ax.set(title=f"{signal}: {WHERE_NAMES[where]}")
             ax.title.set_fontsize("small")
             plots.percent_axis(ax, "y")
             if i == len(signals) - 1:

@@ -18,7 +18,8 @@ import pandas as pd
 
 from collective.report import plots
 from collective.report.coverage import seeds_summary
-from collective.report.resume_tables import METRIC_NAMES, STRATEGY_NAMES, positivity_constant
+from collective.report.critical_mass_tables import positivity_constant
+from collective.report.resume_labels import METRIC_NAMES, STRATEGY_NAMES
 from collective.resumes.corpus import PAPER_CLASSES
 from collective.runner import RunConfig, grid_path, load_grid
 
@@ -227,24 +228,9 @@ def plot_spacing(
     return fig
 
 
-def plot_bounds_over_data(df: pd.DataFrame, estimates: dict, metric: str = "success_in_set"):
-    r"""Theorem 3.3 (Strategy 1) and Theorem 3.5 (Strategy 2 with random labels) drawn over the
-    empirical curves, with $\xi$ at its upper confidence bound and $\Delta$ / $p$ as estimated
-    (:func:`collective.runner.estimates.compute_theory_estimates`)."""
-    from collective.theory import feature_label_bound, feature_only_bound
-
-    xi = estimates["xi"]["xi_upper"]
-    fig, axes = plots.subplots(1, 2, width=3.7, height=3.1, squeeze=False)
-    ax = axes[0][0]
-    s1 = df[
-        (df["strategy"] == "feature-label") & (df["random_labels"] == 0) & (df["spacing"] == 20)
-    ]
-    s2 = df[
-        (df["strategy"] == "feature-only")
-        & (df["spacing"] == 20)
-        & (df["target"] == PAPER_CLASSES[0])
-    ]
-    for panel, data in ((axes[0][0], s1), (axes[0][1], s2)):
+def _note_missing_runs(panels, s1: pd.DataFrame, s2: pd.DataFrame) -> None:
+    """Say so on a panel whose strategy has no runs with a collective yet."""
+    for panel, data in zip(panels, (s1, s2)):
         if not (data["alpha"] > 0).any():
             panel.text(
                 0.5,
@@ -254,13 +240,23 @@ def plot_bounds_over_data(df: pd.DataFrame, estimates: dict, metric: str = "succ
                 va="center",
                 transform=panel.transAxes,
             )
+
+
+def _strategy1_alpha_grid(s1: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Strategy 1's runs (none if none has a collective) and the α grid its bound is drawn on."""
     if not (s1["alpha"] > 0).any():
-        s1 = s1.iloc[0:0]
-        grid_alpha = np.geomspace(1e-4, 1e-2, 200)
-    else:
-        grid_alpha = np.geomspace(
-            max(s1.loc[s1["alpha"] > 0, "alpha"].min() / 2, 1e-5), s1["alpha"].max(), 200
-        )
+        return s1.iloc[0:0], np.geomspace(1e-4, 1e-2, 200)
+    return s1, np.geomspace(
+        max(s1.loc[s1["alpha"] > 0, "alpha"].min() / 2, 1e-5), s1["alpha"].max(), 200
+    )
+
+
+def _theorem_3_3_panel(
+    ax, s1: pd.DataFrame, estimates: dict, metric: str, xi: float, grid_alpha: np.ndarray
+) -> None:
+    """Strategy 1's curves, one per class, under Theorem 3.3's bound."""
+    from collective.theory import feature_label_bound
+
     key = "delta_in_set_max" if metric.startswith("success_in_set") else "delta_top1_max"
     for target in PAPER_CLASSES:
         _curve(
@@ -287,11 +283,18 @@ def plot_bounds_over_data(df: pd.DataFrame, estimates: dict, metric: str = "succ
     plots.percent_axis(ax, "x")
     ax.legend(loc="lower right", fontsize="x-small")
 
-    ax = axes[0][1]
+
+def _theorem_3_5_panel(
+    ax, s2: pd.DataFrame, estimates: dict, metric: str, xi: float, fallback_grid: np.ndarray
+) -> None:
+    """Strategy 2's curves for the first class, one per level of random labels, each under
+    Theorem 3.5's bound at its own p (Strategy 1's α grid if Strategy 2 has no runs)."""
+    from collective.theory import feature_only_bound
+
     grid_alpha = (
         np.geomspace(s2.loc[s2["alpha"] > 0, "alpha"].min(), s2["alpha"].max(), 200)
         if (s2["alpha"] > 0).any()
-        else grid_alpha
+        else fallback_grid
     )
     for i, level in enumerate(sorted(s2["random_labels"].unique())):
         color = plots.PALETTE[i]
@@ -315,6 +318,26 @@ def plot_bounds_over_data(df: pd.DataFrame, estimates: dict, metric: str = "succ
     ax.set_ylim(-0.02, 1.02)
     plots.percent_axis(ax, "x")
     ax.legend(loc="upper left", fontsize="x-small")
+
+
+def plot_bounds_over_data(df: pd.DataFrame, estimates: dict, metric: str = "success_in_set"):
+    r"""Theorem 3.3 (Strategy 1) and Theorem 3.5 (Strategy 2 with random labels) drawn over the
+    empirical curves, with $\xi$ at its upper confidence bound and $\Delta$ / $p$ as estimated
+    (:func:`collective.runner.estimates.compute_theory_estimates`)."""
+    xi = estimates["xi"]["xi_upper"]
+    fig, axes = plots.subplots(1, 2, width=3.7, height=3.1, squeeze=False)
+    s1 = df[
+        (df["strategy"] == "feature-label") & (df["random_labels"] == 0) & (df["spacing"] == 20)
+    ]
+    s2 = df[
+        (df["strategy"] == "feature-only")
+        & (df["spacing"] == 20)
+        & (df["target"] == PAPER_CLASSES[0])
+    ]
+    _note_missing_runs(axes[0], s1, s2)
+    s1, grid_alpha = _strategy1_alpha_grid(s1)
+    _theorem_3_3_panel(axes[0][0], s1, estimates, metric, xi, grid_alpha)
+    _theorem_3_5_panel(axes[0][1], s2, estimates, metric, xi, grid_alpha)
     plots.caption(
         fig,
         firm_caption(pd.concat([s1, s2]), ["strategy", "target", "random_labels"])

@@ -3,10 +3,14 @@
 * :mod:`~collective.theory.classification`: Section 3 (Theorems 3.3, 3.5, 3.7, Corollaries
   3.4, 3.6, 3.8) and their corrected ε-terms; :mod:`~collective.theory.symbolic` and
   :mod:`~collective.theory.mixture` derive them with sympy;
-* :mod:`~collective.theory.discrete`, :mod:`~collective.theory.adversary`,
-  :mod:`~collective.theory.checks`: exact success on finite distributions against the worst
-  ε-optimal classifier, and the random-instance checks;
-* :mod:`~collective.theory.optimization`, :mod:`~collective.theory.risk`,
+* :mod:`~collective.theory.discrete` (one namespace for :mod:`~collective.theory.finite_problem`,
+  :mod:`~collective.theory.problem_parameters`, :mod:`~collective.theory.exact_planting`,
+  :mod:`~collective.theory.exact_erasure`), :mod:`~collective.theory.adversary`: exact success
+  on finite distributions against the worst ε-optimal classifier;
+* :mod:`~collective.theory.checks`: the random-instance checks of the bounds against it;
+* :mod:`~collective.theory.optimization`, :mod:`~collective.theory.risk` (one namespace for
+  :mod:`~collective.theory.weighted_sample`, :mod:`~collective.theory.glm`,
+  :mod:`~collective.theory.gradient_neutralizing`, :mod:`~collective.theory.utility_gain`),
   :mod:`~collective.theory.gradient`: Section 4 (risk minimization, gradient control);
 * :mod:`~collective.theory.curves`, :mod:`~collective.theory.economics`: Definition 2.1 on a
   success curve, and Section 6.

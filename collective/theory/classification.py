@@ -183,7 +183,7 @@ def corrected_erasure_bound(
 ) -> ArrayLike:
     """Theorem 3.7 with a valid ε-term: ``S(α) >= 1 - 2(1-α)τ/α - max(1, ρ-1)·b/α``.
 
-    ``ρ = max_z P0(g^{-1}(z))/P0(z)`` over image points (:func:`collective.theory.discrete.rho_of`):
+    ``ρ = max_z P0(g^{-1}(z))/P0(z)`` over image points (:func:`collective.theory.problem_parameters.rho_of`):
     relabelling one image point ``z`` costs the adversary about ``α P0(z)`` of margin but
     breaks the whole fibre ``g^{-1}(z)``. Requires the reading and idempotence under which
     the ε = 0 theorem holds (see the erasure chapter).

@@ -39,7 +39,8 @@ import numpy as np
 from scipy.special import expit
 
 from collective.errors import CollectiveError
-from collective.theory.risk import Sample, make_glm_sample
+from collective.theory.glm import make_glm_sample
+from collective.theory.weighted_sample import Sample
 
 __all__ = [
     "NeuronModel",
@@ -83,7 +84,7 @@ class NeuronModel:
 def make_neuron_sample(n: int, theta_true: np.ndarray, *, seed: int = 0) -> Sample:
     """Base population P0: standard Gaussian features, labels ``y ~ Bernoulli(sigmoid(θ_trueᵀx))``.
 
-    The logistic sample of :func:`collective.theory.risk.make_glm_sample`; the neuron fits it with
+    The logistic sample of :func:`collective.theory.glm.make_glm_sample`; the neuron fits it with
     squared loss.
     """
     return make_glm_sample("logistic", n, theta_true, seed=seed)
