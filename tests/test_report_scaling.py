@@ -64,3 +64,12 @@ def test_figure_has_one_line_per_level():
     # in resumes, the 50% line sits at 60 at every size (the curves were built that way)
     half = table[table["S*"] == 0.5]
     assert np.allclose(half["resumes"], 60.0, rtol=0.2)
+
+
+def test_figure_refuses_a_table_where_nothing_is_reached():
+    frame = runs(lambda n: 60.0)
+    table = critical_mass_table(
+        frame, by=["n_train"], metrics=["success_in_set"], levels=[1.01], n_boot=5
+    )
+    with pytest.raises(ConfigError, match="no critical mass to draw"):
+        plot_critical_mass_scaling(table)

@@ -102,14 +102,16 @@ def plot_critical_mass_scaling(table: pd.DataFrame, *, metric: str = "success_in
     constant fraction is a flat line on the left, a constant number of resumes a flat line on
     the right."""
     rows = table[table["metric"] == metric]
-    if rows.empty:
-        raise ConfigError(f"no rows for metric {metric!r} in the critical-mass table")
+    if not rows["alpha"].notna().any():
+        raise ConfigError(
+            f"no curve reaches its level S* for metric {metric!r}: no critical mass to draw"
+        )
     fig, axes = plots.subplots(1, 2, width=3.4, height=2.9)
     for ax, column, label in zip(
         axes, ("alpha", "resumes"), ("critical mass α*", "critical mass (resumes)")
     ):
         for color, (s_star, group) in zip(plots.PALETTE, rows.groupby("S*")):
-            group = group.sort_values("n_train")
+            group = group[group["alpha"].notna()].sort_values("n_train")
             value = group[column].to_numpy(dtype=float)
             lo, hi = (np.array([ci[k] for ci in group[f"{column} 95% CI"]]) for k in (0, 1))
             ax.errorbar(

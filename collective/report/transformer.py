@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from collective.report import plots
@@ -185,3 +186,37 @@ def plot_strategies(
             ax.set_title(strategy_title(strategy, metric), loc="left")
     plots.legend_outside(axes[0][1])
     return fig
+
+
+def quality_gate_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """The quality gate (:mod:`collective.report.quality`) for every transformer
+    configuration in ``runs``, against the linear firm on the same training resumes (the
+    linear runs in ``runs`` with the same ``n_train``), with the mean seconds of training.
+    A size without linear runs gets no gate (``linear_f1`` NaN, ``passes`` True)."""
+    from collective.report.quality import quality_table
+
+    tf = runs[runs["firm"] == "transformer"]
+    tf = tf.assign(configuration=tf.apply(configuration_name, axis=1))
+    tables = []
+    for n_train, group in tf.groupby("n_train"):
+        by_name = {name: g for name, g in group.groupby("configuration", sort=False)}
+        linear = select(runs, "linear", n_train=n_train)
+        table = quality_table(by_name, linear if len(linear) else pd.DataFrame({"f1": [np.nan]}))
+        table.loc[table["linear_f1"].isna(), "passes"] = True
+        table["train s"] = [by_name[name]["fit_train_seconds"].mean() for name in table.index]
+        tables.append(table)
+    return pd.concat(tables) if tables else pd.DataFrame()
+
+
+def clean_metrics_table(firms: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Mean clean-test metrics of each named frame of runs beside the paper's DistilBERT
+    (Section 5.1 of {cite}`hardt2023algorithmic`: 97% accuracy, 93.8% precision, 88.9%
+    recall); one column per firm, with the number of runs in the column name."""
+    from collective.resumes.evaluation import PAPER_CLEAN_METRICS
+
+    metrics = list(PAPER_CLEAN_METRICS) + ["f1"]
+    columns = {
+        f"{name} ({len(frame)} runs)": frame[metrics].mean() for name, frame in firms.items()
+    }
+    paper = pd.Series(PAPER_CLEAN_METRICS, dtype=float).reindex(metrics)
+    return pd.DataFrame({**columns, "paper (DistilBERT)": paper})
