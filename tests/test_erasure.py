@@ -259,6 +259,23 @@ def test_report_copies_the_run_without_collective_and_reads_critical_masses():
     assert len(fig.axes) == 2
 
 
+def test_firm_comparison_puts_each_firms_means_side_by_side():
+    from collective.report import erasure as er
+
+    linear = er.erasure_frame(_fake_runs())
+    transformer = linear[linear["seed"] == 0].assign(
+        success_in_set=lambda d: d["success_in_set"] - 0.5
+    )
+    table = er.firm_comparison({"linear": linear, "transformer": transformer}, "network")
+    # mean over seeds 0 and 1 of 0.8 + 0.2 alpha + 0.01 seed, at alpha = 0.5
+    assert table[("all test resumes", "linear")].loc[0.5, "oracle"] == pytest.approx(0.905)
+    assert table[("all test resumes", "transformer")].loc[0.5, "pooled"] == pytest.approx(0.4)
+    assert table[("seeds", "linear")].loc[0.9, "oracle"] == 2
+    assert table[("seeds", "transformer")].loc[0.9, "oracle"] == 1
+    with pytest.raises(ConfigError, match="no erasure runs for signal 'pronouns'"):
+        er.firm_comparison({"linear": linear}, "pronouns")
+
+
 def test_apply_strategy_refuses_the_erasure_strategies():
     with pytest.raises(ConfigError, match="use apply_erasure"):
         from collective.resumes.strategies import apply_strategy

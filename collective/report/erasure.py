@@ -223,3 +223,26 @@ def pooled_agreement(frame: pd.DataFrame) -> pd.DataFrame:
     return df.pivot_table(
         index="alpha", columns="signal", values="collective_agreement_with_oracle", aggfunc="mean"
     )
+
+
+def firm_comparison(
+    frames: dict[str, pd.DataFrame], signal: str, metric: str = "success_in_set"
+) -> pd.DataFrame:
+    """Mean success of each firm's erasure runs (frames from :func:`erasure_frame`, by firm
+    name) for ``signal``: one row per $\\alpha$, columns (firm, estimate) for all test resumes
+    and for those with the signal, with the number of seeds behind each mean."""
+    parts = {}
+    for firm, frame in frames.items():
+        rows = frame[frame["signal"] == signal]
+        if rows.empty:
+            continue
+        for where, suffix in WHERE.items():
+            parts[(WHERE_NAMES[where], firm)] = rows.pivot_table(
+                index="alpha", columns="estimate", values=metric + suffix, aggfunc="mean"
+            )
+        parts[("seeds", firm)] = rows.pivot_table(
+            index="alpha", columns="estimate", values="seed", aggfunc="nunique"
+        )
+    if not parts:
+        raise ConfigError(f"no erasure runs for signal {signal!r}")
+    return pd.concat(parts, axis=1).sort_index(axis=1)
