@@ -1,5 +1,5 @@
-"""Shared fixtures: a small synthetic corpus (built once per session) and a runner pointed
-at it with private cache and results folders."""
+"""Shared fixtures: a small synthetic corpus (built once per session), a runner pointed at it
+with private cache and results folders, and the corpus's tokenizer."""
 
 from __future__ import annotations
 
@@ -18,3 +18,12 @@ def synthetic_runner(tmp_path, monkeypatch, synthetic_zip):
     """The runner on :func:`synthetic_zip`, results in ``tmp_path / "results"``."""
     use_synthetic_corpus(monkeypatch, tmp_path, synthetic_zip)
     return tmp_path / "results"
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    """The corpus's WordPiece tokenizer (bert-base-uncased vocabulary, packaged), one per test
+    module: calls with ``truncation=...`` change its state (see test_tokens.py)."""
+    from collective.resumes.tokens import default_tokenizer
+
+    return default_tokenizer()

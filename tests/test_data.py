@@ -13,6 +13,7 @@ import pytest
 from collective.cli import main
 from collective.errors import DataError
 from collective.resumes import corpus as data
+from collective.resumes import source
 
 WORDS = " ".join(f"title{i}" for i in range(20))  # the 20 words the preprocessing drops
 
@@ -166,7 +167,7 @@ def test_unknown_labels_are_an_error(tmp_path):
 
 def test_download_failure_names_url(tmp_path, monkeypatch):
     url = "http://127.0.0.1:9/resumes_corpus.zip"  # discard port: connection refused
-    monkeypatch.setattr(data, "UPSTREAM_URL", url)
+    monkeypatch.setattr(source, "UPSTREAM_URL", url)  # where resolve_source looks it up
     with pytest.raises(DataError, match=r"Could not download .*127\.0\.0\.1:9.*COLLECTIVE_RESUMES"):
         data.load_corpus(progress=False)
     assert not list(data.cache_dir().glob("*.part")), "a partial download was left behind"

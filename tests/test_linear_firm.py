@@ -19,15 +19,9 @@ from collective.resumes.evaluation import evaluate
 from collective.resumes.strategies import apply_strategy
 from collective.resumes.tokens import (
     TRIGGER_TOKEN_ID,
-    default_tokenizer,
     plant_trigger_text,
     tokenize_texts,
 )
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    return default_tokenizer()
 
 
 @pytest.fixture(scope="module")

@@ -26,12 +26,6 @@ from collective.resumes.tokens import (
     tokenize_texts,
 )
 
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    return default_tokenizer()
-
-
 TRICKY = [
     "plain words only here",
     "",

@@ -367,28 +367,12 @@ def test_freeze_kv_run_end_to_end_through_the_runner(small_context, tmp_path, mo
     per distinct input), training moves the [CLS] path and leaves keys and values alone, and
     the record carries freeze_kv in its config."""
     from collective.firms.transformer import TransformerFirm, load_model
-    from collective.runner import RunConfig, run
+    from collective.runner import run
 
     params = {**TINY, "train_layers": 1, "freeze_kv": True, "learning_rate": 1e-3}
-    config = RunConfig(
-        firm="transformer",
-        strategy="feature-label",
-        target="Database_Administrator",
-        alpha=0.1,
-        seed=0,
-        max_train=40,
-        firm_params=params,
-    )
+    config = tiny_config(firm_params=params)
     assert config.firm_params["freeze_kv"] is True
-    without = RunConfig(
-        firm="transformer",
-        strategy="feature-label",
-        target="Database_Administrator",
-        alpha=0.1,
-        seed=0,
-        max_train=40,
-        firm_params={**params, "freeze_kv": False},
-    )
+    without = tiny_config(firm_params={**params, "freeze_kv": False})
     assert without.key() != config.key() and "freeze_kv" not in without.firm_params
     fitted = {}
     real_fit = TransformerFirm.fit
@@ -451,23 +435,32 @@ def small_context(synthetic_corpus, monkeypatch):
 TINY = {"max_length": 64, "epochs": 1, "batch_size": 8}
 
 
+def tiny_config(**fields):
+    """A transformer run on :func:`small_context`: Strategy 1 for Database_Administrator,
+    alpha 0.1, seed 0, 40 training resumes, the :data:`TINY` settings; ``fields`` override."""
+    from collective.runner import RunConfig
+
+    defaults = {
+        "firm": "transformer",
+        "strategy": "feature-label",
+        "target": "Database_Administrator",
+        "alpha": 0.1,
+        "seed": 0,
+        "max_train": 40,
+        "firm_params": dict(TINY),
+    }
+    return RunConfig(**{**defaults, **fields})
+
+
 @pytest.mark.slow  # 88 s measured on the shared 2-core machine
 def test_tiny_end_to_end_run_computes_metrics_and_caches_them(small_context, tmp_path, monkeypatch):
     """A few dozen resumes, max_length 64, 1 epoch: the paper's path (all layers fine-tuned,
     the same code a GPU runs) through the runner; the record lands in the cache with its
     provenance, and asking again returns it without training."""
     from collective.firms.transformer import TransformerFirm
-    from collective.runner import RunConfig, read_records, results_path, run
+    from collective.runner import read_records, results_path, run
 
-    config = RunConfig(
-        firm="transformer",
-        strategy="feature-label",
-        target="Database_Administrator",
-        alpha=0.1,
-        seed=0,
-        max_train=40,
-        firm_params=dict(TINY),
-    )
+    config = tiny_config()
     assert config.firm_params["train_layers"] is None and config.firm_params["seed"] == 0
     record = run(config, results_dir=tmp_path, firm_options={"progress": False})
     assert record["cached"] is False
@@ -495,15 +488,12 @@ def test_an_interrupted_sweep_resumes_without_recomputing(small_context, tmp_pat
     """Ctrl-C in the middle of a transformer sweep: finished runs stay in the cache, the next
     sweep computes only the rest."""
     from collective.firms.transformer import TransformerFirm
-    from collective.runner import RunConfig, read_records, results_path, sweep
+    from collective.runner import read_records, results_path, sweep
 
     configs = [
-        RunConfig(
-            firm="transformer",
-            strategy="feature-label",
+        tiny_config(
             target="Web_Developer",
             alpha=alpha,
-            seed=0,
             max_train=32,
             firm_params={**TINY, "train_layers": 1},
         )

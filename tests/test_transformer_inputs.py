@@ -20,15 +20,9 @@ from collective.firms import transformer as tf  # noqa: E402
 from collective.resumes.tokens import (  # noqa: E402
     TRIGGER,
     TRIGGER_TOKEN_ID,
-    default_tokenizer,
     plant_trigger_text,
     tokenize_texts,
 )
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    return default_tokenizer()
 
 
 @pytest.fixture(scope="module")

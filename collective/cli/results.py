@@ -106,10 +106,6 @@ def _results(args: argparse.Namespace) -> int:
 
 
 def register(commands) -> None:
-    from collective.firms import FIRMS
-    from collective.resumes.corpus import LABELS
-    from collective.resumes.strategies import STRATEGIES
-
     p = commands.add_parser(
         "results",
         help="list, check and export the results cache",
@@ -128,6 +124,18 @@ def register(commands) -> None:
         "  collective results --export all_runs.parquet",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    _add_filters(p)
+    _add_outputs(p)
+    add_results_option(p)
+    p.set_defaults(func=_results)
+
+
+def _add_filters(p: argparse.ArgumentParser) -> None:
+    """The options that choose which runs are shown (see :func:`_filter`)."""
+    from collective.firms import FIRMS
+    from collective.resumes.corpus import LABELS
+    from collective.resumes.strategies import STRATEGIES
+
     p.add_argument(
         "--firm", action="append", choices=sorted(FIRMS), help="only this firm (repeatable)"
     )
@@ -152,6 +160,10 @@ def register(commands) -> None:
         default=None,
         help="only the runs of this grid file (or a book grid's name)",
     )
+
+
+def _add_outputs(p: argparse.ArgumentParser) -> None:
+    """The options that say what is printed or written."""
     p.add_argument(
         "--missing",
         action="store_true",
@@ -164,5 +176,3 @@ def register(commands) -> None:
         help="write one row per run to OUT (.csv or .parquet)",
     )
     p.add_argument("--json", action="store_true", help="print the runs as a JSON array")
-    add_results_option(p)
-    p.set_defaults(func=_results)

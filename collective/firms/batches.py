@@ -1,5 +1,6 @@
 """The transformer firm's batches: one example per resume, dynamic padding, length-grouped
-batches, and the stock ``transformers.Trainer`` over them (:func:`make_trainer`)."""
+batches, and the stock ``transformers.Trainer`` over them (:func:`make_trainer`); with
+``freeze_kv``, examples of cached keys and values (:class:`KVExamples`, :func:`collate_kv`)."""
 
 from __future__ import annotations
 
@@ -91,3 +92,47 @@ def make_trainer(
     return Trainer(
         model=model, args=args, train_dataset=rows, data_collator=RowCollator(examples, collate)
     )
+
+
+class KVExamples(torch.utils.data.Dataset):
+    """One dict per resume: the cached ``kv`` ``(L, 2H)`` and ``cls`` ``(H,)`` rows (read-only
+    memory maps, in the store's dtype) and, when given, the float label vector. They are
+    copied once, into the batch, by :func:`collate_kv`: a 25,000-resume epoch moves about
+    5 GB of cached keys and values, so no per-example copy or float32 conversion is made."""
+
+    def __init__(
+        self, rows: Sequence[tuple[np.ndarray, np.ndarray]], Y: np.ndarray | None = None
+    ) -> None:
+        self.rows = rows
+        self.Y = None if Y is None else np.asarray(Y, dtype=np.float32)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i: int) -> dict[str, np.ndarray]:
+        kv, cls = self.rows[i]
+        item = {"kv": kv, "cls": cls}
+        if self.Y is not None:
+            item["labels"] = self.Y[i]
+        return item
+
+
+def collate_kv(features: list[dict[str, np.ndarray]]) -> dict[str, torch.Tensor]:
+    """Pad ``kv`` to the longest resume of the batch (one copy, in the stored dtype; the head
+    casts to the compute dtype); the attention mask marks real tokens."""
+    lengths = [len(f["kv"]) for f in features]
+    width = max(lengths)
+    first = features[0]["kv"]
+    kv = np.zeros((len(features), width, first.shape[-1]), dtype=first.dtype)
+    mask = np.zeros((len(features), width), dtype=np.int64)
+    for row, (f, n) in enumerate(zip(features, lengths)):
+        kv[row, :n] = f["kv"]
+        mask[row, :n] = 1
+    batch = {
+        "kv": torch.from_numpy(kv),
+        "cls": torch.from_numpy(np.stack([f["cls"] for f in features])),
+        "attention_mask": torch.from_numpy(mask),
+    }
+    if "labels" in features[0]:
+        batch["labels"] = torch.from_numpy(np.stack([f["labels"] for f in features]))
+    return batch

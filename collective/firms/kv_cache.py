@@ -40,247 +40,30 @@ clean and planted at ``--spacing``)::
 
 (``--also-frozen`` also fills the lower-layer cache of ``train_layers=1`` from the same
 forward pass, for comparisons with that configuration).
+
+This module is that build and its command line; the head and the model surgery are in
+:mod:`collective.firms.kv_head`, the store in :mod:`collective.firms.kv_store`, the batches
+in :mod:`collective.firms.batches` (all re-exported here).
 """
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 from collections.abc import Sequence
 
 import numpy as np
-import torch
-from torch import nn
-from torch.nn import functional as F
 
 from collective.errors import ConfigError
 from collective.firms import frozen as frozen_mod
-from collective.firms.cls_layer import supports_cls_only
-from collective.firms.frozen import KEY_BYTES, FrozenStore
-from collective.io import save_npy
-
-# --------------------------------------------------------------------------- model surgery
-
-
-def check_supported(model: nn.Module) -> None:
-    """``freeze_kv`` needs a BERT-family sequence classifier: self-attention with
-    ``query``/``key``/``value``, a pooler, ``dropout`` and ``classifier`` (a
-    :class:`ConfigError` otherwise)."""
-    holder, name = frozen_mod.encoder_layers(model)
-    layers = getattr(holder, name)
-    ok = (
-        len(layers) > 0
-        and supports_cls_only(layers[-1])
-        and all(hasattr(layers[-1].attention.self, p) for p in ("query", "key", "value"))
-        and getattr(model.base_model, "pooler", None) is not None
-        and hasattr(model, "classifier")
-        and hasattr(model, "dropout")
-    )
-    if not ok:
-        raise ConfigError(
-            f"freeze_kv needs a BERT-family classifier (query/key/value self-attention, a pooler); "
-            f"{type(model).__name__} is not one. Use train_layers without freeze_kv."
-        )
-
-
-def top_layer(model: nn.Module) -> nn.Module:
-    holder, name = frozen_mod.encoder_layers(model)
-    return getattr(holder, name)[-1]
-
-
-def freeze_kv(model: nn.Module) -> None:
-    """Freeze the last layer's key and value projections (no gradients; they hold no dropout)."""
-    sa = top_layer(model).attention.self
-    for module in (sa.key, sa.value):
-        for param in module.parameters():
-            param.requires_grad_(False)
-
-
-def kv_fingerprint(model: nn.Module, n_frozen: int) -> str:
-    """Hash of every frozen weight: embeddings, the lowest ``n_frozen`` layers and the last
-    layer's key and value projections."""
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(frozen_mod.fingerprint(model, n_frozen).encode())
-    sa = top_layer(model).attention.self
-    for pname, tensor in sorted(
-        {
-            **{f"key.{k}": v for k, v in sa.key.state_dict().items()},
-            **{f"value.{k}": v for k, v in sa.value.state_dict().items()},
-        }.items()
-    ):
-        digest.update(f"{pname}:{tuple(tensor.shape)}:{tensor.dtype}".encode())
-        digest.update(tensor.detach().to("cpu").contiguous().view(torch.uint8).numpy().tobytes())
-    return digest.hexdigest()
-
-
-@torch.no_grad()
-def project_kv(layer: nn.Module, hidden: torch.Tensor) -> torch.Tensor:
-    """The keys and values of ``layer`` (the model's last, from :func:`top_layer`, taken
-    outside any :func:`collective.firms.frozen.bottom_view`) for ``hidden``, the states
-    entering it, concatenated on the last axis: ``(..., L, 2H)``."""
-    sa = layer.attention.self
-    return torch.cat([sa.key(hidden), sa.value(hidden)], dim=-1)
-
-
-class ClsKVHead(nn.Module):
-    """The [CLS] path of a BERT-family sequence classifier above cached keys and values.
-
-    ``forward(kv, cls, attention_mask, labels=None)`` with ``kv`` of shape ``(B, W, 2H)``
-    (keys then values of the last layer, padded), ``cls`` of shape ``(B, H)`` (the [CLS]
-    hidden state entering the last layer) and ``attention_mask`` ``(B, W)`` computes what
-    the stock model computes for the same tokens: the [CLS] query, scaled dot-product
-    attention (attention dropout in training), attention output, feed-forward, pooler,
-    dropout, classifier, and with ``labels`` the multi-label BCE loss of
-    ``problem_type="multi_label_classification"``. Its modules are the model's own
-    (shared weights): training the head trains the model.
-    """
-
-    def __init__(self, model: nn.Module) -> None:
-        super().__init__()
-        check_supported(model)
-        self.layer = top_layer(model)
-        self.pooler = model.base_model.pooler
-        self.dropout = model.dropout
-        self.classifier = model.classifier
-        self.training = model.training
-
-    def forward(
-        self,
-        kv: torch.Tensor,
-        cls: torch.Tensor,
-        attention_mask: torch.Tensor | None = None,
-        labels: torch.Tensor | None = None,
-    ):
-        from transformers.modeling_outputs import SequenceClassifierOutput
-
-        sa = self.layer.attention.self
-        batch, width, _ = kv.shape
-        heads, size = sa.num_attention_heads, sa.attention_head_size
-        hidden = heads * size
-        # cached rows come in the store's dtype (float16): the [CLS] state enters the
-        # weights' dtype (autocast decides the matmuls' precision, as in the stock model)
-        cls = cls.to(sa.query.weight.dtype).unsqueeze(1)  # (B, 1, H)
-        q = sa.query(cls).view(batch, 1, heads, size).transpose(1, 2)
-        k = kv[..., :hidden].view(batch, width, heads, size).transpose(1, 2)
-        v = kv[..., hidden:].view(batch, width, heads, size).transpose(1, 2)
-        q, k, v = _same_dtype(q, k, v)
-        mask = None
-        if attention_mask is not None:
-            mask = attention_mask.bool()[:, None, None, :]  # (B, 1, 1, W), True = attend
-        context = F.scaled_dot_product_attention(
-            q,
-            k,
-            v,
-            attn_mask=mask,
-            dropout_p=sa.dropout.p if self.training else 0.0,
-            scale=getattr(sa, "scaling", size**-0.5),
-        )
-        context = context.transpose(1, 2).reshape(batch, 1, hidden)
-        attended = self.layer.attention.output(context, cls)
-        out = self.layer.output(self.layer.intermediate(attended), attended)  # (B, 1, H)
-        pooled = self.pooler(out)
-        logits = self.classifier(self.dropout(pooled))
-        loss = None
-        if labels is not None:
-            loss = F.binary_cross_entropy_with_logits(logits.float(), labels.float())
-        return SequenceClassifierOutput(loss=loss, logits=logits)
-
-
-def _same_dtype(*tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    """Attention runs in the query's dtype (fp32, or bf16/fp16 under autocast), as in the
-    stock layer; the cached keys and values are cast to it."""
-    dtype = tensors[0].dtype
-    return tuple(t.to(dtype) for t in tensors)
-
-
-# --------------------------------------------------------------------------- data
-
-
-class KVExamples(torch.utils.data.Dataset):
-    """One dict per resume: the cached ``kv`` ``(L, 2H)`` and ``cls`` ``(H,)`` rows (read-only
-    memory maps, in the store's dtype) and, when given, the float label vector. They are
-    copied once, into the batch, by :func:`collate_kv`: a 25,000-resume epoch moves about
-    5 GB of cached keys and values, so no per-example copy or float32 conversion is made."""
-
-    def __init__(
-        self, rows: Sequence[tuple[np.ndarray, np.ndarray]], Y: np.ndarray | None = None
-    ) -> None:
-        self.rows = rows
-        self.Y = None if Y is None else np.asarray(Y, dtype=np.float32)
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def __getitem__(self, i: int) -> dict[str, np.ndarray]:
-        kv, cls = self.rows[i]
-        item = {"kv": kv, "cls": cls}
-        if self.Y is not None:
-            item["labels"] = self.Y[i]
-        return item
-
-
-def collate_kv(features: list[dict[str, np.ndarray]]) -> dict[str, torch.Tensor]:
-    """Pad ``kv`` to the longest resume of the batch (one copy, in the stored dtype; the head
-    casts to the compute dtype); the attention mask marks real tokens."""
-    lengths = [len(f["kv"]) for f in features]
-    width = max(lengths)
-    first = features[0]["kv"]
-    kv = np.zeros((len(features), width, first.shape[-1]), dtype=first.dtype)
-    mask = np.zeros((len(features), width), dtype=np.int64)
-    for row, (f, n) in enumerate(zip(features, lengths)):
-        kv[row, :n] = f["kv"]
-        mask[row, :n] = 1
-    batch = {
-        "kv": torch.from_numpy(kv),
-        "cls": torch.from_numpy(np.stack([f["cls"] for f in features])),
-        "attention_mask": torch.from_numpy(mask),
-    }
-    if "labels" in features[0]:
-        batch["labels"] = torch.from_numpy(np.stack([f["labels"] for f in features]))
-    return batch
-
-
-# --------------------------------------------------------------------------- the disk store
-
-
-class KVStore(FrozenStore):
-    """Content-addressed disk cache of the last layer's keys and values and the [CLS] state.
-
-    Same contract as :class:`collective.firms.frozen.FrozenStore`, but a row is a pair
-    ``(kv, cls)``: ``kv`` of shape ``(L, 2H)``, ``cls`` of shape ``(H,)``. A shard is three
-    arrays (flat ``kv`` rows, their offsets, the ``cls`` vectors) and the key file, written
-    last.
-    """
-
-    def _shard(self, shard: str):
-        if shard not in self._shards:
-            kv = np.load(self.root / f"{shard}.kv.npy", mmap_mode="r")
-            offsets = np.load(self.root / f"{shard}.off.npy")
-            cls = np.load(self.root / f"{shard}.cls.npy", mmap_mode="r")
-            self._shards[shard] = (kv, offsets, cls)
-        return self._shards[shard]
-
-    def read(self, key: bytes) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[override]
-        """The stored ``(kv, cls)`` of one key (read-only memory maps)."""
-        shard, row = self._index[key]
-        kv, offsets, cls = self._shard(shard)
-        return kv[offsets[row] : offsets[row + 1]], cls[row]
-
-    def write(self, keys: Sequence[bytes], rows: Sequence[tuple[np.ndarray, np.ndarray]]) -> None:  # type: ignore[override]
-        if not keys:
-            return
-        shard = f"shard-{uuid.uuid4().hex}"
-        offsets = np.zeros(len(rows) + 1, dtype=np.int64)
-        offsets[1:] = np.cumsum([len(kv) for kv, _ in rows])
-        flat = np.concatenate([np.asarray(kv, dtype=self.dtype) for kv, _ in rows])
-        cls = np.stack([np.asarray(c, dtype=self.dtype) for _, c in rows])
-        for suffix, array in ((".kv.npy", flat), (".off.npy", offsets), (".cls.npy", cls)):
-            save_npy(self.root / f"{shard}{suffix}", array)
-        key_array = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), KEY_BYTES)
-        save_npy(self.root / f"{shard}.keys.npy", key_array)
-
-
-# --------------------------------------------------------------------------- the one-off build
+from collective.firms.batches import KVExamples, collate_kv  # noqa: F401 (re-exported)
+from collective.firms.kv_head import (  # noqa: F401 (re-exported: the firm and tests use them here)
+    ClsKVHead,
+    check_supported,
+    freeze_kv,
+    kv_fingerprint,
+    project_kv,
+    top_layer,
+)
+from collective.firms.kv_store import KVStore  # noqa: F401 (re-exported)
 
 
 def needed_rows(configs: Sequence, n_train: int, Y_train: np.ndarray) -> list[tuple[int, bool]]:
@@ -328,67 +111,105 @@ def build(
     Resumable: rows already stored are skipped. ``part=(i, n)``: only chunks ``i, i + n, ...``
     (``n`` single-threaded processes share the work; the store is safe for concurrent
     writers). Returns counts of rows asked / computed."""
-    import time
-
-    from collective.firms.transformer import DEFAULT_MODEL, TransformerFirm, load_model
-    from collective.runner import load_context, load_grid
+    from collective.runner import load_context
 
     ctx = load_context(data)
     if grids:
-        configs = [
-            c
-            for g in grids
-            for c in load_grid(g)
-            if c.firm == "transformer" and c.firm_params.get("freeze_kv")
-        ]
-        settings = {
-            (c.spacing, c.firm_params["max_length"], c.firm_params["model"]) for c in configs
-        }
-        if len(settings) != 1:
-            raise ConfigError(
-                f"the grids' freeze_kv runs must share spacing, max_length and model; got {settings}"
-            )
-        spacing, max_length, model = settings.pop()
-        train_rows = needed_rows(configs, len(ctx.train), ctx.Y_train)
+        spacing, max_length, model, train_rows = _grid_rows(grids, ctx)
     else:
         train_rows = [(i, p) for p in (False, True) for i in range(len(ctx.train))]
     jobs = [("test", i, p) for p in (False, True) for i in range(len(ctx.test))]
     jobs += [("train", i, p) for i, p in train_rows]
-    firm = TransformerFirm(
-        model or DEFAULT_MODEL,
-        max_length=max_length,
-        train_layers=1,
-        freeze_kv=True,
-        threads=threads,
-        progress=False,
-    )
-    net = load_model(firm.model, seed=0)
-    n_frozen = firm._n_frozen(net)
-    frozen_mod.freeze(net, n_frozen)
-    counts = {"rows": 0, "computed": 0}
-    start = time.perf_counter()
-    i_part, n_parts = part
-    if not 0 <= i_part < n_parts:
-        raise ConfigError(f"part must be i/n with 0 <= i < n, got {i_part}/{n_parts}")
-    for number, lo in enumerate(range(0, len(jobs), chunk)):
-        if number % n_parts != i_part:
-            continue
-        piece = jobs[lo : lo + chunk]
+    filler = _Filler(model, max_length, threads, also_frozen)
+    return filler.fill(ctx, jobs, spacing=spacing, chunk=chunk, part=part, progress=progress)
+
+
+def _grid_rows(grids: Sequence[str], ctx) -> tuple[int, int, str, list[tuple[int, bool]]]:
+    """The settings the grids' ``freeze_kv`` runs share (``spacing``, ``max_length``,
+    ``model``; a :class:`ConfigError` if they differ) and the training rows they use."""
+    from collective.runner import load_grid
+
+    configs = [
+        c
+        for g in grids
+        for c in load_grid(g)
+        if c.firm == "transformer" and c.firm_params.get("freeze_kv")
+    ]
+    settings = {(c.spacing, c.firm_params["max_length"], c.firm_params["model"]) for c in configs}
+    if len(settings) != 1:
+        raise ConfigError(
+            f"the grids' freeze_kv runs must share spacing, max_length and model; got {settings}"
+        )
+    spacing, max_length, model = settings.pop()
+    return spacing, max_length, model, needed_rows(configs, len(ctx.train), ctx.Y_train)
+
+
+class _Filler:
+    """The frozen part of a ``freeze_kv`` firm (model loaded, lower layers frozen), computing
+    rows into the cache chunk by chunk."""
+
+    def __init__(
+        self, model: str | None, max_length: int, threads: int | None, also_frozen: bool
+    ) -> None:
+        from collective.firms.transformer import DEFAULT_MODEL, TransformerFirm, load_model
+
+        self.firm = TransformerFirm(
+            model or DEFAULT_MODEL,
+            max_length=max_length,
+            train_layers=1,
+            freeze_kv=True,
+            threads=threads,
+            progress=False,
+        )
+        self.net = load_model(self.firm.model, seed=0)
+        self.n_frozen = self.firm._n_frozen(self.net)
+        frozen_mod.freeze(self.net, self.n_frozen)
+        self.also_frozen = also_frozen
+
+    def fill(
+        self,
+        ctx,
+        jobs: list[tuple[str, int, bool]],
+        *,
+        spacing: int,
+        chunk: int,
+        part: tuple[int, int],
+        progress: bool,
+    ) -> dict[str, int]:
+        """Compute the rows of ``jobs`` (``(split, index, planted)``) missing from the cache, in
+        chunks of ``chunk``, this process's share ``part`` of them; returns the counts."""
+        import time
+
+        counts = {"rows": 0, "computed": 0}
+        start = time.perf_counter()
+        i_part, n_parts = part
+        if not 0 <= i_part < n_parts:
+            raise ConfigError(f"part must be i/n with 0 <= i < n, got {i_part}/{n_parts}")
+        for number, lo in enumerate(range(0, len(jobs), chunk)):
+            if number % n_parts != i_part:
+                continue
+            piece = jobs[lo : lo + chunk]
+            computed = self.fill_chunk(ctx, piece, spacing)
+            counts["rows"] += len(piece)
+            counts["computed"] += computed
+            if progress:
+                elapsed = time.perf_counter() - start
+                print(
+                    f"{lo + len(piece)}/{len(jobs)} rows ({piece[-1][0]}): {computed} computed now, "
+                    f"{counts['computed']} in {elapsed:.0f} s",
+                    flush=True,
+                )
+        return counts
+
+    def fill_chunk(self, ctx, piece: list[tuple[str, int, bool]], spacing: int) -> int:
+        """Store the rows of ``piece`` not yet in the cache; returns how many were computed."""
         inputs = []
         for split, i, planted in piece:
             X = ctx.train if split == "train" else ctx.test
-            inputs.extend(firm.model_inputs(X.subset([i]), np.array([planted]), spacing))
-        computed = firm.kv_rows(net, n_frozen, inputs, also_frozen=also_frozen, count_only=True)
-        counts["rows"] += len(inputs)
-        counts["computed"] += computed
-        if progress:
-            elapsed = time.perf_counter() - start
-            print(
-                f"{lo + len(piece)}/{len(jobs)} rows ({piece[-1][0]}): {computed} computed now, "
-                f"{counts['computed']} in {elapsed:.0f} s",
-                flush=True,
-            )
-    return counts
+            inputs.extend(self.firm.model_inputs(X.subset([i]), np.array([planted]), spacing))
+        return self.firm.kv_rows(
+            self.net, self.n_frozen, inputs, also_frozen=self.also_frozen, count_only=True
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -34,13 +34,14 @@ whose gradient meets the tolerance leaves the block. Each Newton iteration of la
 Newton's method converges quadratically near the optimum, so from a good warm start (the
 firm's clean fit: planting changes only the collective's rows and the trigger's column)
 a few iterations reach the tolerance. The sparse products can use several threads (scipy's
-sparse kernels release the GIL): the rows of $X$ are split into blocks (:class:`SparseOps`).
+sparse kernels release the GIL): the rows of $X$ are split into blocks (:class:`SparseOps`,
+in :mod:`collective.firms.sparse_ops`). The three steps of an iteration are in
+:mod:`collective.firms.newton_steps`; this module drives them.
 """
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -48,97 +49,8 @@ import scipy.sparse as sp
 from scipy.special import expit
 
 from collective.errors import ConfigError
-
-
-def default_threads() -> int:
-    """Threads for the sparse products: ``$OMP_NUM_THREADS`` if set, else the CPU count (at
-    most 4)."""
-    env = os.environ.get("OMP_NUM_THREADS", "").strip()
-    if env.isdigit() and int(env) > 0:
-        return int(env)
-    return max(1, min(os.cpu_count() or 1, 4))
-
-
-class SparseOps:
-    """The training matrix $X$ (float32 CSR) and the products the solver needs:
-    $X V$, $X^\\top U$ (float32), $X^\\top U$ in float64 (exact gradients) and
-    $(X\\circ X)^\\top U$ (the preconditioner). $X^\\top$ is never formed (scipy multiplies by
-    the transposed view directly); the float64 and squared copies are made on first use.
-    With ``threads`` > 1 the rows of $X$ are split into blocks of about equal non-zeros, one
-    per thread (scipy's sparse kernels release the GIL). With one or two right-hand sides,
-    each column is a separate sparse matrix-vector product (scipy's kernel for a block of
-    vectors is slow for so few)."""
-
-    def __init__(self, X: sp.spmatrix, threads: int = 1) -> None:
-        if not sp.issparse(X):
-            raise ConfigError("the training matrix must be a scipy sparse matrix")
-        self.X = sp.csr_matrix(X, dtype=np.float32)
-        self.threads = max(1, int(threads))
-        self._mats: dict[str, sp.csr_matrix] = {"X": self.X}
-        self._blocks: dict[str, list[tuple[int, int, sp.csr_matrix]]] = {}
-        self._pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return self.X.shape
-
-    def _mat(self, kind: str) -> sp.csr_matrix:
-        if kind not in self._mats:
-            if kind == "X64":
-                self._mats[kind] = self.X.astype(np.float64)
-            elif kind == "XX":
-                self._mats[kind] = self.X.power(2)
-            else:
-                raise ValueError(kind)
-        return self._mats[kind]
-
-    def _row_blocks(self, kind: str) -> list[tuple[int, int, sp.csr_matrix]]:
-        if kind not in self._blocks:
-            A = self._mat(kind)
-            cuts = np.searchsorted(A.indptr, np.linspace(0, A.nnz, self.threads + 1)[1:-1])
-            bounds = [0, *cuts.tolist(), A.shape[0]]
-            self._blocks[kind] = [(a, b, A[a:b]) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
-        return self._blocks[kind]
-
-    @staticmethod
-    def _one(A, V: np.ndarray) -> np.ndarray:
-        if V.shape[1] <= 2:
-            return np.column_stack([A @ V[:, j] for j in range(V.shape[1])])
-        return A @ V
-
-    def dot(self, V: np.ndarray, kind: str = "X") -> np.ndarray:
-        """$X V$ for a (d, m) block $V$ (in the matrix's precision)."""
-        A = self._mat(kind)
-        V = np.ascontiguousarray(V, dtype=A.dtype)
-        if self._pool is None:
-            return self._one(A, V)
-        return np.vstack(
-            list(self._pool.map(lambda blk: self._one(blk[2], V), self._row_blocks(kind)))
-        )
-
-    def tdot(self, U: np.ndarray, kind: str = "X") -> np.ndarray:
-        """$A^\\top U$ for an (n, m) block $U$, $A$ = ``X`` (float32), ``X64`` (float64) or
-        ``XX`` ($X\\circ X$, float32)."""
-        A = self._mat(kind)
-        U = np.ascontiguousarray(U, dtype=A.dtype)
-        if self._pool is None:
-            return self._one(A.T, U)
-        parts = list(
-            self._pool.map(
-                lambda blk: self._one(blk[2].T, U[blk[0] : blk[1]]), self._row_blocks(kind)
-            )
-        )
-        return np.sum(parts, axis=0)
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
-
-
-def _losses(M: np.ndarray) -> np.ndarray:
-    """Column sums of $\\log(1 + e^{M})$ (float64)."""
-    return np.logaddexp(0.0, M).sum(axis=0)
+from collective.firms.newton_steps import Point, line_search, newton_direction
+from collective.firms.sparse_ops import SparseOps, default_threads  # noqa: F401 (re-exported)
 
 
 def rescale_start(
@@ -228,6 +140,73 @@ def newton_cg(
     resume over all labels) and ``objective`` (sum over labels).
     """
     ops = X if isinstance(X, SparseOps) else SparseOps(X, threads=threads or 1)
+    S, W, b = _checked_problem(ops, S, W0, b0, lam, tol, max_iter, eta, max_cg)
+    if rescale and W0 is not None:
+        W, b = rescale_start(ops.dot(W).astype(np.float64), S, W, b, lam)
+    labels = _iterate(
+        ops, S, W, b, lam=lam, tol=tol, max_iter=max_iter, eta=eta, cg_abs=cg_abs, max_cg=max_cg
+    )
+    if not isinstance(X, SparseOps):
+        ops.close()
+    return W, b, labels.info(tol)
+
+
+def _iterate(
+    ops: SparseOps,
+    S: np.ndarray,
+    W: np.ndarray,
+    b: np.ndarray,
+    *,
+    lam: float,
+    tol: float,
+    max_iter: int,
+    eta: float,
+    cg_abs: float,
+    max_cg: int,
+) -> _Labels:
+    """Newton iterations on every label in lockstep until each meets the tolerance, reaches
+    ``max_iter`` or stalls; updates ``W`` and ``b`` in place."""
+    n = ops.shape[0]
+    gtol = tol * n
+    labels = _Labels.start(S.shape[1])
+    active = np.arange(S.shape[1])
+    while True:
+        point = Point.at(ops, W, b, S, active, lam)
+        labels.grad_max[active] = point.gmax / n
+        labels.objective[active] = point.objective
+        keep = (
+            (point.gmax > gtol) & (labels.iterations[active] < max_iter) & ~labels.stopped[active]
+        )
+        if not keep.any():
+            return labels
+        if not keep.all():
+            active, point = active[keep], point.select(keep)
+        labels.iterations[active] += 1
+        dw, db, steps = newton_direction(ops, point, lam, eta, cg_abs * gtol, max_cg)
+        labels.cg_total += steps
+        t = line_search(ops, point, dw, db, lam)
+        W_new = point.Wa + (t.astype(np.float32) * dw)
+        b_new = (point.ba + t * db).astype(np.float32)
+        # a step that no longer changes the float32 weights: the precision floor, stop there
+        stalled = ~(np.any(W_new != point.Wa, axis=0) | (b_new != point.ba))
+        labels.stopped[active[stalled]] = True
+        W[:, active] = W_new
+        b[active] = b_new
+
+
+def _checked_problem(
+    ops: SparseOps,
+    S: np.ndarray,
+    W0: np.ndarray | None,
+    b0: np.ndarray | None,
+    lam: float,
+    tol: float,
+    max_iter: int,
+    eta: float,
+    max_cg: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The signs as float64 and the start as float32 copies (zero by default), after checking
+    the shapes and the solver's settings (:class:`ConfigError`)."""
     n, d = ops.shape
     S = np.asarray(S, dtype=np.float64)
     if S.ndim != 2 or S.shape[0] != n or not np.all(np.abs(S) == 1):
@@ -247,125 +226,37 @@ def newton_cg(
         if b0 is None
         else np.array(b0, dtype=np.float32, copy=True).reshape(K)
     )
-    gtol = tol * n
+    return S, W, b
 
-    label_iter = np.zeros(K, dtype=int)
-    grad_max = np.full(K, np.inf)
-    objective = np.zeros(K)
-    cg_total = 0
-    stopped = np.zeros(K, dtype=bool)  # stalled at the float32 precision floor
-    active = np.arange(K)
-    if rescale and W0 is not None:
-        W, b = rescale_start(ops.dot(W).astype(np.float64), S, W, b, lam)
-    while True:
-        Wa, ba, Sa = W[:, active], b[active], S[:, active]
-        Z = ops.dot(Wa).astype(np.float64) + ba.astype(np.float64)
-        M = -Sa * Z
-        P = expit(M)  # sigma(-s z)
-        U = -Sa * P
-        G = ops.tdot(U, "X64") + lam * Wa.astype(np.float64)
-        gb = U.sum(axis=0)
-        gmax = np.maximum(np.abs(G).max(axis=0), np.abs(gb))
-        grad_max[active] = gmax / n
-        objective[active] = _losses(M) + 0.5 * lam * np.einsum(
-            "ij,ij->j", Wa.astype(np.float64), Wa.astype(np.float64)
+
+@dataclass
+class _Labels:
+    """Per-label bookkeeping across Newton iterations, and the ``info`` it ends in."""
+
+    iterations: np.ndarray
+    grad_max: np.ndarray  # largest gradient entry per training resume, at the last evaluation
+    objective: np.ndarray
+    stopped: np.ndarray  # stalled at the float32 precision floor
+    cg_total: int = 0
+
+    @classmethod
+    def start(cls, K: int) -> _Labels:
+        return cls(
+            iterations=np.zeros(K, dtype=int),
+            grad_max=np.full(K, np.inf),
+            objective=np.zeros(K),
+            stopped=np.zeros(K, dtype=bool),
         )
-        keep = (gmax > gtol) & (label_iter[active] < max_iter) & ~stopped[active]
-        if not keep.any():
-            break
-        if not keep.all():
-            active, Z, M, P, G, gb, Sa, Wa, ba = (
-                active[keep],
-                Z[:, keep],
-                M[:, keep],
-                P[:, keep],
-                G[:, keep],
-                gb[keep],
-                Sa[:, keep],
-                Wa[:, keep],
-                ba[keep],
-            )
-        label_iter[active] += 1
-        m = len(active)
-        D = P * (1.0 - P)
-        D32 = D.astype(np.float32)
-        # -- preconditioned CG on H d = -g, per label, in lockstep ---------------------------
-        prec_w = ops.tdot(D32, "XX") + np.float32(lam)
-        prec_b = D.sum(axis=0) + 1e-12
-        dw = np.zeros((d, m), np.float32)
-        db = np.zeros(m)
-        rw = (-G).astype(np.float32)
-        rb = -gb
-        zw, zb = rw / prec_w, rb / prec_b
-        pw, pb = zw.copy(), zb.copy()
-        rz = np.einsum("ij,ij->j", rw, zw, dtype=np.float64) + rb * zb
-        gnorm = np.sqrt(np.einsum("ij,ij->j", G, G) + gb * gb)
-        running = np.ones(m, dtype=bool)
-        for _ in range(max_cg):
-            idx = np.flatnonzero(running)
-            pw_r = np.ascontiguousarray(pw[:, idx])
-            Xp = ops.dot(pw_r) + pb[idx].astype(np.float32)
-            R = (D32[:, idx] * Xp).astype(np.float32)
-            Hw = ops.tdot(R) + np.float32(lam) * pw_r
-            Hb = R.sum(axis=0, dtype=np.float64)
-            cg_total += 1
-            pHp = np.einsum("ij,ij->j", pw_r, Hw, dtype=np.float64) + pb[idx] * Hb
-            a = rz[idx] / np.maximum(pHp, 1e-300)
-            dw[:, idx] += a.astype(np.float32) * pw_r
-            db[idx] += a * pb[idx]
-            rw[:, idx] -= a.astype(np.float32) * Hw
-            rb[idx] -= a * Hb
-            rnorm = np.sqrt(
-                np.einsum("ij,ij->j", rw[:, idx], rw[:, idx], dtype=np.float64) + rb[idx] ** 2
-            )
-            rinf = np.maximum(np.abs(rw[:, idx]).max(axis=0), np.abs(rb[idx]))
-            done = (rnorm <= eta * gnorm[idx]) | (rinf <= cg_abs * gtol)
-            zw[:, idx] = rw[:, idx] / prec_w[:, idx]
-            zb[idx] = rb[idx] / prec_b[idx]
-            rz_new = (
-                np.einsum("ij,ij->j", rw[:, idx], zw[:, idx], dtype=np.float64) + rb[idx] * zb[idx]
-            )
-            beta = rz_new / np.maximum(rz[idx], 1e-300)
-            pw[:, idx] = zw[:, idx] + beta.astype(np.float32) * pw[:, idx]
-            pb[idx] = zb[idx] + beta * pb[idx]
-            rz[idx] = rz_new
-            running[idx[done]] = False
-            if not running.any():
-                break
-        # -- line search along (dw, db): one sparse product, then O(n) per trial ---------------
-        Q = ops.dot(dw).astype(np.float64) + db
-        slope = np.einsum("ij,ij->j", G, dw, dtype=np.float64) + gb * db
-        wa64 = Wa.astype(np.float64)
-        ww, wd, dd = (
-            np.einsum("ij,ij->j", wa64, wa64),
-            np.einsum("ij,ij->j", wa64, dw, dtype=np.float64),
-            np.einsum("ij,ij->j", dw, dw, dtype=np.float64),
-        )
-        f0 = _losses(M) + 0.5 * lam * ww
-        t = np.ones(m)
-        for _ in range(40):
-            ft = _losses(-Sa * (Z + t * Q)) + 0.5 * lam * (ww + 2 * t * wd + t * t * dd)
-            ok = (ft <= f0 + 1e-4 * t * slope) | (slope >= 0)
-            if ok.all():
-                break
-            t = np.where(ok, t, 0.5 * t)
-        W_new = Wa + (t.astype(np.float32) * dw)
-        b_new = (ba + t * db).astype(np.float32)
-        # a step that no longer changes the float32 weights: the precision floor, stop there
-        stalled = ~(np.any(W_new != Wa, axis=0) | (b_new != ba))
-        stopped[active[stalled]] = True
-        W[:, active] = W_new
-        b[active] = b_new
-    info = {
-        "converged": bool(np.all(grad_max <= tol)),
-        "iterations": int(label_iter.max()),
-        "label_iterations": label_iter.tolist(),
-        "cg_iterations": int(cg_total),
-        "grad_max": float(grad_max.max()),
-        "objective": float(objective.sum()),
-    }
-    if stopped.any() and not info["converged"]:
-        info["stalled_labels"] = np.flatnonzero(stopped).tolist()
-    if not isinstance(X, SparseOps):
-        ops.close()
-    return W, b, info
+
+    def info(self, tol: float) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            "converged": bool(np.all(self.grad_max <= tol)),
+            "iterations": int(self.iterations.max()),
+            "label_iterations": self.iterations.tolist(),
+            "cg_iterations": int(self.cg_total),
+            "grad_max": float(self.grad_max.max()),
+            "objective": float(self.objective.sum()),
+        }
+        if self.stopped.any() and not info["converged"]:
+            info["stalled_labels"] = np.flatnonzero(self.stopped).tolist()
+        return info

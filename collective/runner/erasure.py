@@ -6,7 +6,6 @@ with and without the signal on the test set
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
@@ -22,11 +21,10 @@ def compute_erasure(
     firm_options: dict | None = None,
 ) -> dict:
     """The record of an erasure config (called by :func:`collective.runner.run.compute`)."""
-    from collective.firms import make_firm
     from collective.resumes.evaluation import evaluate_erasure
     from collective.resumes.signals import check_signal
     from collective.resumes.strategies import apply_erasure
-    from collective.runner.provenance import provenance
+    from collective.runner.record import fit_firm, make_record
 
     signal = check_signal(config.signal)
     Y_clean = ctx.Y_train[idx]
@@ -38,18 +36,9 @@ def compute_erasure(
         alpha=config.alpha,
         seed=config.seed,
     )
-    firm = make_firm(config.firm, **config.firm_params, **(firm_options or {}))
-    firm.reference_labels = Y_clean
-    firm.fit(X_train, plan.Y, planted=plan.planted, spacing=config.spacing)
+    firm = fit_firm(config, X_train, Y_clean, plan, firm_options)
     metrics = evaluate_erasure(firm, ctx.test, ctx.Y_test, token_ids=signal.token_ids)
-    metrics["n_collective"] = plan.n_collective
-    metrics["n_train"] = int(len(idx))
-    metrics.update({f"collective_{k}": v for k, v in info.items()})
-    metrics.update({f"fit_{k}": v for k, v in firm.fit_info.items()})
-    wall = time.perf_counter() - start
-    return {
-        "key": config.key(),
-        "config": config.as_dict(),
-        "metrics": metrics,
-        "provenance": provenance(ctx.data_sha256, ctx.tokens_key, firm.device_, wall),
-    }
+    extra = {f"collective_{k}": v for k, v in info.items()}
+    return make_record(
+        config, ctx, firm, metrics, plan=plan, n_train=len(idx), extra=extra, start=start
+    )

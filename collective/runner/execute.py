@@ -23,7 +23,7 @@ from collective.runner import claims
 from collective.runner.cache import append_record, check_record, file_lock, read_records, seal
 from collective.runner.config import RunConfig
 from collective.runner.paths import bind_folder, resolve_results_dir
-from collective.runner.provenance import provenance
+from collective.runner.record import fit_firm, make_record
 
 
 class ClaimedElsewhere(Exception):
@@ -131,7 +131,6 @@ def check_runnable(config: RunConfig, ctx: Context) -> None:
 
 def compute(config: RunConfig, ctx: Context, *, firm_options: dict | None = None) -> dict:
     """Train and evaluate one config (no cache involved); returns the record."""
-    from collective.firms import make_firm
     from collective.resumes.evaluation import evaluate
     from collective.resumes.strategies import apply_strategy
 
@@ -150,21 +149,12 @@ def compute(config: RunConfig, ctx: Context, *, firm_options: dict | None = None
         seed=config.seed,
         random_labels=config.random_labels,
     )
-    firm = make_firm(config.firm, **config.firm_params, **(firm_options or {}))
-    firm.reference_labels = ctx.Y_train[idx]  # the clean labels: a firm may warm-start from them
-    firm.fit(X_train, plan.Y, planted=plan.planted, spacing=config.spacing)
+    firm = fit_firm(config, X_train, ctx.Y_train[idx], plan, firm_options)
     metrics = evaluate(firm, ctx.test, ctx.Y_test, target=config.target, spacing=config.spacing)
-    metrics["n_collective"] = plan.n_collective
-    metrics["n_train"] = int(len(idx))
-    metrics["n_randomized"] = int(len(plan.randomized))
-    metrics.update({f"fit_{k}": v for k, v in firm.fit_info.items()})
-    wall = time.perf_counter() - start
-    record = {
-        "key": config.key(),
-        "config": config.as_dict(),
-        "metrics": metrics,
-        "provenance": provenance(ctx.data_sha256, ctx.tokens_key, firm.device_, wall),
-    }
+    extra = {"n_randomized": int(len(plan.randomized))}
+    record = make_record(
+        config, ctx, firm, metrics, plan=plan, n_train=len(idx), extra=extra, start=start
+    )
     # Through JSON once, so that the checksum is of what is written (numpy scalars as numbers).
     return seal(json.loads(json.dumps(record, default=json_default)))
 
@@ -189,42 +179,77 @@ def run(
     Only records computed on this corpus are served (:func:`results_folder`). A config that
     another process is computing is waited for (``wait``), else :class:`ClaimedElsewhere`.
     """
-    from collective.validation import check_device
-
     folder, sha, _ = results_folder(results_dir, data, warn=True)
     path = folder / f"{config.firm}.jsonl"
-    key = config.key()
-    record = read_records(path, sha).get(key)
+    record = read_records(path, sha).get(config.key())
     if record is not None:
         return {**record, "cached": True, "status": "cached"}
     if not allow_train:
         raise CacheMissError(
             f"no cached result for {config} in {path}; compute it with:\n  {config.command()}"
         )
+    ctx, folder, sha = _runnable_context(
+        config, results_dir, data, firm_options, progress, folder, sha
+    )
+    path = folder / f"{config.firm}.jsonl"
+    bind_folder(folder, sha)
+    record = _claim(config, path, sha, wait=wait, progress=progress)
+    if record is not None:  # computed meanwhile by the process that had claimed it
+        return {**record, "cached": True, "status": "elsewhere"}
+    return _compute_claimed(config, ctx, path, sha, firm_options)
+
+
+def _runnable_context(
+    config: RunConfig,
+    results_dir: str | os.PathLike | None,
+    data: str | os.PathLike | None,
+    firm_options: dict | None,
+    progress: bool,
+    folder: Path,
+    sha: str,
+) -> tuple[Context, Path, str]:
+    """The loaded corpus, after the checks that come before any training (the device, what
+    the corpus decides about the config), and the results folder and corpus sha256 of the
+    loaded corpus (it may differ from the hashed one: changed meanwhile, or just downloaded)."""
+    from collective.validation import check_device
+
     device = firm_device(config, firm_options)
     if device is not None:
         check_device(device)
     ctx = load_context(data, progress=progress)
     if ctx.data_sha256 != sha:  # the corpus changed under us (or was just downloaded)
         folder, sha = resolve_results_dir(results_dir, ctx.data_sha256)[0], ctx.data_sha256
-        path = folder / f"{config.firm}.jsonl"
     check_runnable(config, ctx)
-    bind_folder(folder, sha)
+    return ctx, folder, sha
+
+
+def _claim(config: RunConfig, path: Path, sha: str, *, wait: bool, progress: bool) -> dict | None:
+    """Claim ``config`` for this process (``None``), unless its record is there by now (the
+    record). A config another process holds is waited for (``wait``), else
+    :class:`ClaimedElsewhere`."""
+    key = config.key()
     told = False
     while True:
         with file_lock(path):
             record = read_records(path, sha, report=False).get(key)
             holder = None if record is not None else claims.claim(path, key)
         if record is not None:
-            return {**record, "cached": True, "status": "elsewhere"}
+            return record
         if holder is None:
-            break
+            return None
         if not wait:
             raise ClaimedElsewhere(config, holder)
         if progress and not told:
             print(f"waiting for {holder}, which is computing this config", file=sys.stderr)
             told = True
         time.sleep(0.5)
+
+
+def _compute_claimed(
+    config: RunConfig, ctx: Context, path: Path, sha: str, firm_options: dict | None
+) -> dict:
+    """Compute a claimed config, append its record (checked as on read) and release the claim."""
+    key = config.key()
     try:
         record = compute(config, ctx, firm_options=firm_options)
         what = check_record(record, sha)

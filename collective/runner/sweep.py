@@ -247,19 +247,7 @@ def sweep(
     (computed meanwhile by another process that had claimed it)."""
     from tqdm.auto import tqdm
 
-    from collective.validation import check_device
-
-    if executor not in EXECUTORS:
-        raise ConfigError(f"unknown executor {executor!r}; choose local or slurm")
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise ConfigError(f"jobs must be a positive integer, got {jobs!r}")
-    device = (firm_options or {}).get("device")
-    if device is not None:
-        check_device(device)
-    configs = list(configs)
-    for c in configs:
-        if c.firm_params.get("device") is not None:
-            check_device(c.firm_params["device"])
+    configs = _checked_sweep(configs, executor, jobs, firm_options)
     planned = plan(configs, results_dir, data)
     if planned["note"] and results_dir is None:
         warnings.warn(planned["note"], stacklevel=2)
@@ -273,35 +261,67 @@ def sweep(
     rd = planned["folder"]
     dd = str(data) if data is not None else None
     bar = tqdm(total=len(todo), desc="sweep", unit="run", disable=not progress)
+    try:
+        if executor == "local":
+            _sweep_here(todo, jobs, rd, data, dd, firm_options, counts, bar)
+        else:
+            folder = Path(
+                slurm_folder or (Path(results_dir or default_results_dir()).parent / "submitit")
+            )
+            ex = _submitit_executor(executor, folder, slurm_parameters)
+            _sweep_submitit(ex, _chunks(todo, jobs), rd, dd, firm_options, counts, bar)
+    finally:
+        bar.close()
+    return result()
+
+
+def _checked_sweep(
+    configs: Sequence[RunConfig], executor: str, jobs: int, firm_options: dict | None
+) -> list[RunConfig]:
+    """The configs as a list, after checking the executor, ``jobs`` and every device asked
+    for (:class:`ConfigError`)."""
+    from collective.validation import check_device
+
+    if executor not in EXECUTORS:
+        raise ConfigError(f"unknown executor {executor!r}; choose local or slurm")
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ConfigError(f"jobs must be a positive integer, got {jobs!r}")
+    device = (firm_options or {}).get("device")
+    if device is not None:
+        check_device(device)
+    configs = list(configs)
+    for c in configs:
+        if c.firm_params.get("device") is not None:
+            check_device(c.firm_params["device"])
+    return configs
+
+
+def _sweep_here(todo, jobs, rd, data, dd, firm_options, counts: Counter, bar) -> None:
+    """The local executor: the first config in this process, the rest in a pool of ``jobs``
+    worker processes (all here when ``jobs`` is 1)."""
 
     def done(status: str) -> None:
         counts[status] += 1
         bar.update()
 
-    try:
-        if executor == "local":
-            # One run here first, so that one-off work (tokenizing, the linear firm's clean
-            # fit) lands in the disk caches before any worker starts, instead of in each.
-            first = todo if jobs == 1 else todo[:1]
-            _run_list(first, rd, data, firm_options, on_done=done)
-            if jobs > 1 and len(todo) > 1:
-                _run_local_pool(todo[1:], jobs, rd, dd, firm_options, counts, bar)
-            return result()
-        folder = Path(
-            slurm_folder or (Path(results_dir or default_results_dir()).parent / "submitit")
-        )
-        ex = _submitit_executor(executor, folder, slurm_parameters)
-        submitted = [
-            ex.submit(_run_chunk, [c.as_dict() for c in chunk], rd, dd, firm_options)
-            for chunk in _chunks(todo, jobs)
-        ]
-        for job in submitted:
-            try:
-                statuses = job.result()
-            except Exception as err:  # noqa: BLE001 - report the job's failure to the user
-                raise CollectiveError(f"sweep job {job.job_id} failed: {err}") from err
-            counts.update(statuses)
-            bar.update(len(statuses))
-    finally:
-        bar.close()
-    return result()
+    # One run here first, so that one-off work (tokenizing, the linear firm's clean
+    # fit) lands in the disk caches before any worker starts, instead of in each.
+    first = todo if jobs == 1 else todo[:1]
+    _run_list(first, rd, data, firm_options, on_done=done)
+    if jobs > 1 and len(todo) > 1:
+        _run_local_pool(todo[1:], jobs, rd, dd, firm_options, counts, bar)
+
+
+def _sweep_submitit(ex, chunks, rd, dd, firm_options, counts: Counter, bar) -> None:
+    """The submitit executors: one job per chunk of configs; a failed job fails the sweep."""
+    submitted = [
+        ex.submit(_run_chunk, [c.as_dict() for c in chunk], rd, dd, firm_options)
+        for chunk in chunks
+    ]
+    for job in submitted:
+        try:
+            statuses = job.result()
+        except Exception as err:  # noqa: BLE001 - report the job's failure to the user
+            raise CollectiveError(f"sweep job {job.job_id} failed: {err}") from err
+        counts.update(statuses)
+        bar.update(len(statuses))
