@@ -202,6 +202,11 @@ def test_run_records_an_erasure_experiment(synthetic_runner):
     assert record["status"] == "computed" and record["config"]["signal"] == "network"
     assert 0 <= m["success_in_set_with_signal"] <= m["success_top1"] + 1
     assert m["n_collective"] == round(0.3 * m["n_train"]) and m["fit_converged"]
+    # sealed like every other record: a metric edited by hand is refused on read
+    from collective.runner.cache import record_checksum
+
+    stored = {k: v for k, v in record.items() if k != "status"}
+    assert stored["checksum"] == record_checksum(stored)
     assert run(config)["status"] == "cached"
 
 

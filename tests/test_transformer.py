@@ -634,3 +634,15 @@ def test_cuda_path_trains_and_predicts_on_the_gpu(small):
     np.testing.assert_allclose(
         cpu.predict_proba(Xt, planted=np.ones(len(Xt), bool), spacing=10), P, atol=2e-2
     )
+
+
+def test_params_are_the_declared_parameters_and_runtime_state_is_not_one():
+    from collective.firms.params import TransformerParams
+    from collective.firms.transformer import PAPER_MODEL, TransformerFirm
+
+    params = TransformerFirm(PAPER_MODEL).params()
+    assert set(params) <= set(TransformerParams.key_names())
+    assert not any(name.startswith("_") or name.endswith("_") for name in params)
+    for state in ("model_", "_store", "_kv_store", "_torch_device"):
+        with pytest.raises(TypeError, match=state):
+            TransformerFirm(**{state: None})

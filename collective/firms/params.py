@@ -39,7 +39,8 @@ class FirmParams:
 
     @classmethod
     def fields(cls) -> list[dataclasses.Field]:
-        return list(dataclasses.fields(cls))
+        """The declared parameters: the constructor's fields (runtime state is ``init=False``)."""
+        return [f for f in dataclasses.fields(cls) if f.init]
 
     @classmethod
     def key_names(cls) -> list[str]:

@@ -26,6 +26,7 @@ the paper's 25,000 training resumes affordable on two CPU cores.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import tempfile
 import time
 from dataclasses import dataclass
@@ -70,6 +71,11 @@ from collective.firms.pretrained import (  # noqa: F401 (re-exported)
     load_tokenizer,
     resolve_model_path,
 )
+
+
+def _runtime():
+    """A dataclass field for state the firm sets itself (not a parameter)."""
+    return dataclasses.field(default=None, init=False, repr=False, compare=False)
 
 
 @dataclass(eq=False)
@@ -121,14 +127,14 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
 
     name: ClassVar[str] = "transformer"
 
-    # Runtime state, not parameters (set on first use; instance attributes shadow these).
-    # Declared here, not only in FrozenFeatures: as before, they are fields of this dataclass.
+    # Runtime state, not parameters: set on first use, never a constructor argument, and
+    # left out of params() (FirmParams.fields lists the constructor's fields only).
     _tokenizer = None
-    _store: frozen_mod.FrozenStore | None = None
-    _kv_store: KVStore | None = None
-    _torch_device: torch.device | None = None
+    _store: frozen_mod.FrozenStore | None = _runtime()
+    _kv_store: KVStore | None = _runtime()
+    _torch_device: torch.device | None = _runtime()
     #: The fine-tuned network (after :meth:`fit`).
-    model_: nn.Module | None = None
+    model_: nn.Module | None = _runtime()
 
     def _describe_device(self) -> str:
         text = describe_device(self.torch_device, self.resolved_precision)

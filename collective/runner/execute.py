@@ -130,17 +130,27 @@ def check_runnable(config: RunConfig, ctx: Context) -> None:
 
 
 def compute(config: RunConfig, ctx: Context, *, firm_options: dict | None = None) -> dict:
-    """Train and evaluate one config (no cache involved); returns the record."""
-    from collective.resumes.evaluation import evaluate
-    from collective.resumes.strategies import apply_strategy
-
+    """Train and evaluate one config (no cache involved); returns the sealed record."""
     start = time.perf_counter()
     idx = train_subset(len(ctx.train), config.max_train)
     X_train = ctx.train if len(idx) == len(ctx.train) else ctx.train.subset(idx)
     if config.signal is not None:  # the erasure strategies
         from collective.runner.erasure import compute_erasure
 
-        return compute_erasure(config, ctx, idx, X_train, start, firm_options=firm_options)
+        record = compute_erasure(config, ctx, idx, X_train, start, firm_options=firm_options)
+    else:
+        record = _compute_planting(config, ctx, idx, X_train, start, firm_options)
+    # Through JSON once, so that the checksum is of what is written (numpy scalars as numbers).
+    return seal(json.loads(json.dumps(record, default=json_default)))
+
+
+def _compute_planting(
+    config: RunConfig, ctx: Context, idx, X_train, start: float, firm_options: dict | None
+) -> dict:
+    """The record of a planting config (Strategies 1 and 2, Section 5)."""
+    from collective.resumes.evaluation import evaluate
+    from collective.resumes.strategies import apply_strategy
+
     plan = apply_strategy(
         ctx.Y_train[idx],
         strategy=config.strategy,
@@ -152,11 +162,9 @@ def compute(config: RunConfig, ctx: Context, *, firm_options: dict | None = None
     firm = fit_firm(config, X_train, ctx.Y_train[idx], plan, firm_options)
     metrics = evaluate(firm, ctx.test, ctx.Y_test, target=config.target, spacing=config.spacing)
     extra = {"n_randomized": int(len(plan.randomized))}
-    record = make_record(
+    return make_record(
         config, ctx, firm, metrics, plan=plan, n_train=len(idx), extra=extra, start=start
     )
-    # Through JSON once, so that the checksum is of what is written (numpy scalars as numbers).
-    return seal(json.loads(json.dumps(record, default=json_default)))
 
 
 def run(
