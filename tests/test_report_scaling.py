@@ -73,3 +73,23 @@ def test_figure_refuses_a_table_where_nothing_is_reached():
     )
     with pytest.raises(ConfigError, match="no critical mass to draw"):
         plot_critical_mass_scaling(table)
+
+
+def test_theorem_3_3_readings_invert_corollary_3_4():
+    from collective.report.scaling import theorem_3_3_readings
+    from collective.theory.classification import critical_mass_feature_label
+
+    table = pd.DataFrame(
+        {
+            "n_train": [2000, 25000],
+            "S*": [0.5, 0.9],
+            "alpha": [0.04, np.nan],
+            "resumes": [80, np.nan],
+        }
+    )
+    out = theorem_3_3_readings(table)
+    assert list(out["n_train"]) == [2000]  # the row not reached has nothing to read
+    delta_xi = out["Δξ if ε = 0"].iloc[0]
+    # Corollary 3.4 with that Δξ (Δ = 1) gives back the critical mass
+    assert critical_mass_feature_label(0.5, delta_xi, 1.0) == pytest.approx(0.04)
+    assert out["ε if ξ = 0"].iloc[0] == pytest.approx(0.04 * 0.5 / 2)

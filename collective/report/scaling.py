@@ -134,3 +134,26 @@ def plot_critical_mass_scaling(table: pd.DataFrame, *, metric: str = "success_in
     axes[0].yaxis.set_major_formatter(mpl.ticker.PercentFormatter(xmax=1.0))
     axes[1].legend()
     return fig
+
+
+def theorem_3_3_readings(table: pd.DataFrame) -> pd.DataFrame:
+    """What Theorem 3.3 (Strategy 1) would need to predict each critical mass of ``table`` (a
+    :func:`collective.report.critical_mass.critical_mass_table` by ``n_train``):
+
+    * ``Δξ if ε = 0``: Corollary 3.4, $\\alpha^* = \\Delta\\xi / (1 - S^* + \\Delta\\xi)$, solved for
+      $\\Delta\\xi = \\alpha^*(1 - S^*)/(1 - \\alpha^*)$;
+    * ``ε if ξ = 0``: the corrected bound (TV, Definition 3.1) with a unique trigger,
+      $\\epsilon = \\alpha^*(1 - S^*)/2$ (:func:`collective.report.critical_mass_tables.implied_eps`).
+
+    A critical mass that is a fixed share of the data asks for a $\\Delta\\xi$ (or $\\epsilon$)
+    that does not change with $n$; a fixed number of resumes asks for one that falls as $1/n$.
+    """
+    from collective.report.critical_mass_tables import implied_eps
+
+    rows = table[table["alpha"].notna()].copy()
+    a, s = rows["alpha"].astype(float), rows["S*"].astype(float)
+    rows["Δξ if ε = 0"] = a * (1 - s) / (1 - a)
+    rows["ε if ξ = 0"] = [
+        implied_eps("feature-label", alpha, s_star, 0.0, 1.0) for alpha, s_star in zip(a, s)
+    ]
+    return rows[["n_train", "S*", "alpha", "resumes", "Δξ if ε = 0", "ε if ξ = 0"]]
