@@ -93,3 +93,17 @@ def test_theorem_3_3_readings_invert_corollary_3_4():
     # Corollary 3.4 with that Δξ (Δ = 1) gives back the critical mass
     assert critical_mass_feature_label(0.5, delta_xi, 1.0) == pytest.approx(0.04)
     assert out["ε if ξ = 0"].iloc[0] == pytest.approx(0.04 * 0.5 / 2)
+
+
+def test_critical_mass_phrase_reads_one_row():
+    from collective.report.critical_mass import critical_mass_phrase
+
+    table = critical_mass_table(
+        runs(lambda n: 60.0), by=["n_train"], metrics=["success_in_set"], n_boot=20
+    )
+    assert critical_mass_phrase(table, 0.9, n_train=2000) == "not reached on the grid"
+    text = critical_mass_phrase(table, 0.5, n_train=25000)
+    row = table[(table["S*"] == 0.5) & (table["n_train"] == 25000)].iloc[0]
+    assert text.startswith(f"α = {row['alpha']:.2%} ({row['resumes']:.0f} resumes; 95% interval")
+    with pytest.raises(ConfigError, match="4 rows"):
+        critical_mass_phrase(table, 0.5)

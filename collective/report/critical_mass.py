@@ -96,3 +96,22 @@ def critical_mass_table(
                     }
                 )
     return pd.DataFrame(rows)
+
+
+def critical_mass_phrase(table: pd.DataFrame, s_star: float, **where) -> str:
+    """One row of a :func:`critical_mass_table` in words, for the chapters' prose:
+    ``"α = 0.68% (171 resumes; 95% interval 161–177)"``, or ``"not reached on the grid"``.
+    ``where`` selects the row (column = value, e.g. ``strategy="feature-label"``)."""
+    rows = table[table["S*"] == s_star]
+    for name, value in where.items():
+        rows = rows[rows[name] == value]
+    if len(rows) != 1:
+        raise ConfigError(
+            f"{len(rows)} rows of the critical-mass table match S* = {s_star} and {where}; "
+            "expected exactly one"
+        )
+    row = rows.iloc[0]
+    if pd.isna(row["alpha"]):
+        return "not reached on the grid"
+    lo, hi = row["resumes 95% CI"]
+    return f"α = {row['alpha']:.2%} ({row['resumes']:.0f} resumes; 95% interval {lo:.0f}–{hi:.0f})"
