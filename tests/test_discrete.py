@@ -475,3 +475,241 @@ def test_point_reading_needs_mass_at_the_image(call):
 def test_bad_arguments_name_what_is_wrong(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# ---------------------------------------------------------------------------------------------
+# Survivors of the mutation run of the exact engine (finite_problem, problem_parameters,
+# exact_planting, exact_erasure; 2026-11-24), each checked against a hand-solved problem or a
+# linear programme, never against the engine itself.
+# ---------------------------------------------------------------------------------------------
+
+
+def test_conditional_of_a_point_without_mass_is_zero():
+    # P(y|x) by hand: rows 0 and 2 are (0.25, 0.75), rows 1 and 3 carry no mass and stay zero.
+    # The freed NaN block is what an output array allocated without initial values would reuse.
+    from collective.theory import finite_problem
+
+    P = np.zeros((4, 2))
+    P[[0, 2]] = [0.1, 0.3]
+    for _ in range(3):
+        junk = np.full(P.shape, np.nan)
+        del junk
+        np.testing.assert_allclose(
+            finite_problem._conditional(P), [[0.25, 0.75], [0, 0], [0.25, 0.75], [0, 0]], atol=0
+        )
+    # τ on a problem with a massless point (mass 0 there, so it contributes nothing):
+    # point 2 carries (0.25, 0.25), point 0 (0.5, 0); g = [0, 0, 0]: τ = 0.5 * |0.5 - 1| = 0.25
+    P0 = np.array([[0.5, 0.0], [0.0, 0.0], [0.25, 0.25]])
+    assert discrete.tau_of(P0, [0, 0, 0]) == pytest.approx(0.25)
+
+
+def test_point_reading_error_message_in_full():
+    P0, g = POINT_WITHOUT_MASS
+    message = (
+        "under reading='point' the collective's label argmax_y P0(y | g(x)) needs P0(g(x)) > 0, "
+        "but g maps points [1] to rows without mass; use reading='summary' or give those rows mass"
+    )
+    with pytest.raises(ValueError) as info:
+        discrete.erasure_labels(P0, g)
+    assert str(info.value) == message
+
+
+def test_signal_set_is_integer_row_indices():
+    # g given as integer-valued floats: X* = {2, 3} as indices into the rows of P0
+    X_star = discrete.signal_set([2.0, 2.0, 3.0, 3.0])
+    assert X_star.dtype.kind == "i"
+    np.testing.assert_array_equal(P0_TWO[X_star], P0_TWO[[2, 3]])
+
+
+def test_p_ignores_points_without_mass():
+    # p = min over points WITH mass of P0(y*|x): the empty row 0 is left out
+    P0 = np.array([[0.0, 0.0, 0.0], [0.1, 0.3, 0.0], [0.3, 0.1, 0.2]])
+    assert discrete.p_of(P0, 1) == pytest.approx(1 / 6)  # min(0.3/0.4, 0.1/0.6)
+    assert discrete.p_of(P0, 0) == pytest.approx(0.25)  # min(0.1/0.4, 0.3/0.6)
+    assert discrete.p_of(P0, 2) == pytest.approx(0.0)
+    # and Δ: the image point 0 has no mass, Δ is taken over point 1 only (0.75 - 0.25)
+    assert discrete.delta_of(P0, [0, 1, 1], 0) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(
+    ("P0", "g", "expected"),
+    [
+        # masses 0.5, 0.1, 0.4; image {0, 2}: 0.6 / 0.5 and 0.4 / 0.4; point 1 is not an image
+        (np.array([[0.25, 0.25], [0.05, 0.05], [0.2, 0.2]]), [0, 0, 2], 1.2),
+        (np.array([[0.25, 0.25], [0.05, 0.05], [0.2, 0.2]]), [0, 1, 2], 1.0),
+        # image {2, 3}: 0.5 / 0.2 and 0.5 / 0.3
+        (P0_TWO, G_TWO, 2.5),
+        # the image point 0 carries no mass but its fibre {0, 1} does: the ratio is infinite
+        (np.array([[0.0, 0.0], [0.5, 0.5]]), [0, 0], np.inf),
+        # an image point without mass whose fibre has no mass either does not count
+        (np.array([[0.0, 0.0], [0.0, 0.0], [0.5, 0.5]]), [0, 0, 2], 1.0),
+    ],
+)
+def test_rho_by_hand(P0, g, expected):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no division by a zero mass along the way
+        assert discrete.rho_of(P0, g) == pytest.approx(expected)
+
+
+def test_erasure_eps_zero_needs_no_enumeration():
+    # 2^20 labelings would be too many for the ε-adversary, but ε = 0 needs none: every point
+    # has (1/40, 1/40) and the collective's label 0 (lowest index), so label 0 wins everywhere
+    P0 = np.ones((20, 2)) / 40
+    assert discrete.erasure_success(P0, np.zeros(20, int), 0.5) == pytest.approx(1.0)
+    assert discrete.erasure_success(P0, np.zeros(20, int), 0.5, eps=0.0) == pytest.approx(1.0)
+
+
+# Three labels, g = (2, 2, 2), alpha = 0.1. The collective labels everything 0 (the top label
+# at the point 2), so the mixture P = 0.1 P* + 0.9 P0 is
+#   point 0: (0.3, 0, 0)      point 1: (0.03, 0.27, 0)      point 2: (0.1912, 0.1368, 0.072).
+# Bayes: f = (0, 1, 0), S = P0(2) + P0(0) = 0.7. The adversary can only afford changes at the
+# point 2 (points 0 and 1 cost >= 0.12 TV): label 1 there (S = 0.7 again) or label 2 (f(2)
+# disagrees with both, S = 0.4). Costs of label 2 at the point 2, by hand:
+#   relaxed TV: half the gap, (0.1912 - 0.072) / 2 = 0.0596;
+#   realizable TV: raise label 2 to L and cut labels 0 and 1 to L with equal mass:
+#     (0.1912 - L) + (0.1368 - L) = L - 0.072  ->  L = 0.4 / 3, cost L - 0.072 = 0.061333;
+#   contamination: the whole gap 0.1192 against ε / (1 - ε)  ->  ε >= 0.1192 / 1.1192 = 0.10651.
+P0_ERASE3 = np.array([[0.3, 0.0, 0.0], [0.0, 0.3, 0.0], [0.168, 0.152, 0.08]])
+G_ERASE3 = np.array([2, 2, 2])
+
+
+@pytest.mark.parametrize(
+    ("eps", "perturbation", "realizable", "expected"),
+    [
+        (0.0, "tv", False, 0.7),
+        (0.031, "tv", False, 0.7),  # 2ε = 0.062 covers the realizable cost, not the gap 0.1192
+        (0.0595, "tv", False, 0.7),
+        (0.0597, "tv", False, 0.4),
+        (0.0597, "tv", True, 0.7),
+        (0.0613, "tv", True, 0.7),
+        (0.0614, "tv", True, 0.4),
+        (0.1, "contamination", False, 0.7),
+        (0.1, "contamination", True, 0.7),  # contamination ignores `realizable`
+        (0.1066, "contamination", False, 0.4),
+        (0.1066, "contamination", True, 0.4),
+    ],
+)
+def test_erasure_adversary_by_hand_with_three_labels(eps, perturbation, realizable, expected):
+    assert discrete.erasure_labels(P0_ERASE3, G_ERASE3).tolist() == [0, 0, 0]
+    S = discrete.erasure_success(
+        P0_ERASE3, G_ERASE3, 0.1, eps=eps, perturbation=perturbation, realizable=realizable
+    )
+    assert S == pytest.approx(expected)
+    batch = discrete.erasure_success_batch(
+        P0_ERASE3[None], G_ERASE3[None], 0.1, eps, "point", perturbation, realizable
+    )
+    assert batch[0] == pytest.approx(expected)
+
+
+def test_erasure_batch_defaults_to_the_relaxed_adversary():
+    # at ε = 0.06 the relaxed TV adversary affords label 2 at the point 2 (0.0596), the
+    # realizable one does not (0.061333): see P0_ERASE3
+    S = discrete.erasure_success_batch(P0_ERASE3[None], G_ERASE3[None], 0.1, 0.06)
+    assert S[0] == pytest.approx(0.4)
+    assert discrete.erasure_success(P0_ERASE3, G_ERASE3, 0.1, eps=0.06) == pytest.approx(0.4)
+
+
+def _erasure_worst_by_lp(P, g, weight, eps, model):
+    """Worst erasure success over ε-optimal classifiers, independently of the engine's costs.
+
+    Labelings f of X are tried from the lowest success up; a linear programme decides whether
+    some P' makes every f(x) weakly top at x: ``"tv"`` P' anywhere in the TV ball,
+    ``"tv-point"`` the same with the mass of every point kept (moves within points only),
+    ``"contamination"`` P' = (1-ε)P + εQ.
+    """
+    from scipy.optimize import linprog
+
+    n, m = P.shape
+    k = n * m
+    labelings = list(itertools.product(range(m), repeat=n))
+    success = [sum(weight[x] for x in range(n) if g[x] == x or f[x] == f[g[x]]) for f in labelings]
+    for i in np.argsort(success, kind="stable"):
+        f = labelings[i]
+        A = np.zeros((n * (m - 1), k))  # P'(x, y) - P'(x, f(x)) <= 0
+        row = 0
+        for x in range(n):
+            for y in range(m):
+                if y != f[x]:
+                    A[row, x * m + y], A[row, x * m + f[x]] = 1.0, -1.0
+                    row += 1
+        if model == "contamination":
+            res = linprog(
+                np.zeros(k),
+                A_ub=eps * A,
+                b_ub=-(1 - eps) * A @ P.ravel() + 1e-12,
+                A_eq=np.ones((1, k)),
+                b_eq=[1.0],
+                bounds=(0, None),
+            )
+            feasible = res.status == 0
+        else:  # variables P' (k), u >= |P' - P| (k); minimize TV = sum(u) / 2
+            eye = np.eye(k)
+            A_ub = np.vstack(
+                [np.hstack([A, np.zeros_like(A)]), np.hstack([eye, -eye]), np.hstack([-eye, -eye])]
+            )
+            b_ub = np.concatenate([np.zeros(len(A)), P.ravel(), -P.ravel()])
+            if model == "tv":
+                A_eq, b_eq = np.r_[np.ones(k), np.zeros(k)][None], [1.0]
+            else:  # every point keeps its mass
+                A_eq = np.hstack([np.kron(np.eye(n), np.ones(m)), np.zeros((n, k))])
+                b_eq = P.sum(1)
+            res = linprog(
+                np.r_[np.zeros(k), 0.5 * np.ones(k)],
+                A_ub=A_ub,
+                b_ub=b_ub,
+                A_eq=A_eq,
+                b_eq=b_eq,
+                bounds=(0, None),
+            )
+            feasible = res.status == 0 and res.fun <= eps + 1e-9
+        if feasible:
+            return success[i]
+    raise AssertionError("the Bayes labeling itself is always feasible")
+
+
+def _erasure_lp_problems(m, rng):
+    """Random problems with m labels; for three labels also P0_ERASE3 and noisy copies of it,
+    where the relaxed and the realizable adversaries part (random problems rarely do)."""
+    for _ in range(6):
+        P0 = rng.dirichlet(np.ones(3 * m)).reshape(3, m)
+        yield P0, rng.choice(3, size=3), rng.uniform(0.05, 0.6), rng.uniform(0.01, 0.15)
+    if m == 3:
+        yield P0_ERASE3, G_ERASE3, 0.1, 0.06
+        for _ in range(4):
+            P0 = P0_ERASE3 + rng.uniform(0, 0.02, (3, 3))
+            yield P0 / P0.sum(), G_ERASE3, 0.1, rng.uniform(0.055, 0.065)
+
+
+@pytest.mark.parametrize("m", [2, 3])
+def test_erasure_adversary_against_linear_programming(m):
+    # realizable TV = per-point moves exactly; relaxed TV <= the true TV worst case <= realizable,
+    # with equality for two labels; contamination exact either way.
+    rng = np.random.default_rng(8)
+    strict = 0
+    for P0, g, alpha, eps in _erasure_lp_problems(m, rng):
+        P = discrete.erasure_mixture(P0, g, alpha)
+        w = P0.sum(1)
+        relaxed = discrete.erasure_success(P0, g, alpha, eps=eps)
+        realizable = discrete.erasure_success(P0, g, alpha, eps=eps, realizable=True)
+        true_tv = _erasure_worst_by_lp(P, g, w, eps, "tv")
+        assert realizable == pytest.approx(_erasure_worst_by_lp(P, g, w, eps, "tv-point"))
+        assert relaxed <= true_tv + 1e-9 and true_tv <= realizable + 1e-9
+        if m == 2:
+            assert relaxed == pytest.approx(true_tv)
+        strict += relaxed < realizable - 1e-9
+        for realizable_flag in (False, True):
+            S = discrete.erasure_success(
+                P0, g, alpha, eps=eps, perturbation="contamination", realizable=realizable_flag
+            )
+            assert S == pytest.approx(_erasure_worst_by_lp(P, g, w, eps, "contamination"))
+    if m == 3:
+        assert strict >= 1  # the relaxed and the realizable adversaries differ (P0_ERASE3)
+
+
+@pytest.mark.parametrize("y_star", [2, -1, 0.5])
+def test_planting_mixture_checks_the_target_label(y_star):
+    # two labels: y* must be 0 or 1 (otherwise no member would send y* and P would not sum to 1)
+    with pytest.raises(ValueError, match=r"y_star must be a label index in range\(2\)"):
+        discrete.planting_mixture(P0_TWO, G_TWO, y_star, 0.5)

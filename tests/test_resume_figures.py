@@ -166,6 +166,11 @@ def test_convergence_table_pairs_configs():
     assert summary["in_set_diff_mean"] == pytest.approx(0.05) and summary[
         "grad_ratio_max"
     ] == pytest.approx(2e3)
+    assert summary["in_set_lower"] == 0
+    # one pair where the converged fit gives less: counted
+    worse = full.copy()
+    worse.iloc[0, worse.columns.get_loc("success_in_set")] -= 0.2
+    assert rf.convergence_summary(pd.concat([df, worse]))["in_set_lower"] == 1
 
 
 def test_clean_metrics_table_next_to_the_paper():

@@ -69,7 +69,8 @@ def convergence_summary(df: pd.DataFrame) -> dict:
     """The numbers of the convergence note (``grids/convergence_check.yaml``): how many
     config pairs (10-step and converged) are cached, how many 10-step fits had converged,
     their gradient against the tolerance, and the change in success from the 10-step to the
-    converged fit (largest and mean, in- set and top-1; the config of the largest)."""
+    converged fit (largest and mean, in-set and top-1; the config of the largest; the number
+    of pairs where the converged fit gives the collective less)."""
     table = convergence_table(df).dropna(
         subset=[("success_in_set", "10 steps"), ("success_in_set", "converged")]
     )
@@ -85,6 +86,7 @@ def convergence_summary(df: pd.DataFrame) -> dict:
         diff = table[(m, "converged")] - table[(m, "10 steps")]
         out[f"{name}_diff_mean"] = float(diff.mean())
         out[f"{name}_diff_max"] = float(diff.max())
+        out[f"{name}_lower"] = int((diff < 0).sum())  # pairs where the converged fit gives less
         where = diff.idxmax()
         out[f"{name}_argmax"] = dict(zip(table.index.names, where))
         out[f"{name}_argmax_short"] = float(table.loc[where, (m, "10 steps")])
