@@ -9,5 +9,11 @@
   :mod:`~collective.report.headline`;
 * :mod:`~collective.report.scaling`: how the critical mass scales with the training size;
 * :mod:`~collective.report.transformer`, :mod:`~collective.report.quality`: the transformer runs;
-* :mod:`~collective.report.economics`: Figure 6.
+* :mod:`~collective.report.economics`: Figure 6;
+* :mod:`~collective.report.corpus`: the resume corpus (Appendix C);
+* :mod:`~collective.report.planting`: Figure 1 and the checks of Theorems 3.3 and 3.5, and the
+  ε-terms of Lemma B.1;
+* :mod:`~collective.report.risk_minimization`: the risk-minimizing firm (Theorem 4.2,
+  Corollary 4.3, Proposition 4.4);
+* :mod:`~collective.report.gradient_descent`: the gradient-descent firm (Theorem 4.5).
 """
