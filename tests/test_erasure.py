@@ -281,6 +281,33 @@ def test_firm_comparison_puts_each_firms_means_side_by_side():
         er.firm_comparison({"linear": linear}, "pronouns")
 
 
+def test_run_without_collective_joins_the_pooled_curve_only_where_pooled_runs_exist():
+    from collective.report import erasure as er
+
+    oracle_only = _fake_runs()
+    oracle_only = oracle_only[oracle_only["strategy"] == "erasure-oracle"]
+    frame = er.erasure_frame(oracle_only)
+    assert set(frame["estimate"]) == {"oracle"}
+
+
+def test_bound_check_counts_runs_below_theorem_3_7():
+    from collective.report import erasure as er
+    from collective.theory import erasure_bound
+
+    frame = er.erasure_frame(_fake_runs())
+    est = _fake_estimates(tau_all=0.01, tau_sig=0.05)
+    table = er.bound_check_table(frame, est).set_index("measured on")
+    # all resumes: success 0.8 + 0.2 a + 0.01 seed against 1 - 2(1-a)/a * 0.01, counted by hand
+    runs = frame[frame["alpha"] > 0]
+    bound = erasure_bound(runs["alpha"].to_numpy(), 0.01)
+    expected = int((runs["success_in_set"].to_numpy() < bound).sum())
+    assert table.loc["all test resumes", "runs below Theorem 3.7"] == expected > 0
+    assert table.loc[
+        "all test resumes", "smallest alpha where the bound is positive"
+    ] == pytest.approx(0.02 / 1.02)
+    assert table.loc["all test resumes", "runs"] == len(runs)
+
+
 def test_apply_strategy_refuses_the_erasure_strategies():
     with pytest.raises(ConfigError, match="use apply_erasure"):
         from collective.resumes.strategies import apply_strategy

@@ -24,14 +24,18 @@ WHERE_NAMES = {"all": "all test resumes", "with_signal": "resumes with the signa
 def erasure_frame(runs: pd.DataFrame) -> pd.DataFrame:
     """The erasure runs with an ``estimate`` column (oracle, pooled). The run without a
     collective ($\\alpha = 0$) is one experiment for both estimates (it is in the grid once,
-    under ``erasure-oracle``): it is copied into the pooled curve."""
+    under ``erasure-oracle``): it is copied into the pooled curve of every signal that has
+    pooled runs."""
     if runs.empty:
         raise ConfigError(
             "no erasure runs: compute them with `collective sweep grids/erasure.yaml`"
         )
     runs = runs[runs["strategy"].isin(list(ESTIMATES))].copy()
     runs["estimate"] = runs["strategy"].map(ESTIMATES)
-    zero = runs[(runs["alpha"] == 0) & (runs["estimate"] == "oracle")].copy()
+    pooled_signals = set(runs.loc[runs["estimate"] == "pooled", "signal"])
+    zero = runs[
+        (runs["alpha"] == 0) & (runs["estimate"] == "oracle") & runs["signal"].isin(pooled_signals)
+    ].copy()
     zero["estimate"] = "pooled"
     have = set(
         map(tuple, runs[runs["estimate"] == "pooled"][["signal", "seed", "alpha"]].to_numpy())
@@ -246,3 +250,30 @@ def firm_comparison(
     if not parts:
         raise ConfigError(f"no erasure runs for signal {signal!r}")
     return pd.concat(parts, axis=1).sort_index(axis=1)
+
+
+def bound_check_table(
+    frame: pd.DataFrame, estimates: dict, metric: str = "success_in_set"
+) -> pd.DataFrame:
+    """Runs with a collective against Theorem 3.7 at the stored $\\tau$ ($\\epsilon = 0$), per
+    place of measurement and signal: how many runs fall below the bound, the largest bound
+    on the grid, and the smallest $\\alpha$ at which the bound is positive,
+    $2\\tau/(1 + 2\\tau)$."""
+    rows = []
+    for where, suffix in WHERE.items():
+        for signal, df in frame[frame["alpha"] > 0].groupby("signal"):
+            tau = tau_of(estimates, signal, where)["tau"]
+            bound = np.asarray(erasure_bound(df["alpha"].to_numpy(), tau))
+            below = df[metric + suffix].to_numpy() < bound
+            rows.append(
+                {
+                    "measured on": WHERE_NAMES[where],
+                    "signal": signal,
+                    "runs": len(df),
+                    "runs below Theorem 3.7": int(below.sum()),
+                    "at α": ", ".join(f"{a:g}" for a in sorted(set(df["alpha"][below]))) or "–",
+                    "largest bound on the grid": float(bound.max()),
+                    "smallest alpha where the bound is positive": float(2 * tau / (1 + 2 * tau)),
+                }
+            )
+    return pd.DataFrame(rows)
