@@ -672,12 +672,12 @@ def _erasure_worst_by_lp(P, g, weight, eps, model):
 def _erasure_lp_problems(m, rng):
     """Random problems with m labels; for three labels also P0_ERASE3 and noisy copies of it,
     where the relaxed and the realizable adversaries part (random problems rarely do)."""
-    for _ in range(6):
+    for _ in range(4):
         P0 = rng.dirichlet(np.ones(3 * m)).reshape(3, m)
         yield P0, rng.choice(3, size=3), rng.uniform(0.05, 0.6), rng.uniform(0.01, 0.15)
     if m == 3:
         yield P0_ERASE3, G_ERASE3, 0.1, 0.06
-        for _ in range(4):
+        for _ in range(2):
             P0 = P0_ERASE3 + rng.uniform(0, 0.02, (3, 3))
             yield P0 / P0.sum(), G_ERASE3, 0.1, rng.uniform(0.055, 0.065)
 
@@ -713,3 +713,50 @@ def test_planting_mixture_checks_the_target_label(y_star):
     # two labels: y* must be 0 or 1 (otherwise no member would send y* and P would not sum to 1)
     with pytest.raises(ValueError, match=r"y_star must be a label index in range\(2\)"):
         discrete.planting_mixture(P0_TWO, G_TWO, y_star, 0.5)
+
+
+@pytest.mark.parametrize("P0", [[[0.5, 0.6], [0.0, -0.1]], [[np.nan, 0.5], [0.5, 0.0]]])
+def test_negative_or_nan_mass_message_in_full(P0):
+    with pytest.raises(ValueError, match=r"^P0 must have finite, non-negative entries$"):
+        discrete.check_problem(P0, [0, 0])
+
+
+def test_integer_joint_is_read_as_probabilities():
+    # a point mass given as integers: all the mass on (x=0, y=1); g sends both points to 0
+    P0 = [[0, 1], [0, 0]]
+    P0_checked, g = discrete.check_problem(P0, [0, 0], 1)
+    assert P0_checked.dtype == float and g.dtype.kind == "i"
+    assert discrete.xi_of(P0, [0, 0]) == 1.0
+    assert discrete.delta_of(P0, [0, 0], 1) == 0.0  # y* = 1 is the top label at the point 0
+    assert discrete.delta_of(P0, [0, 0], 0) == 1.0
+    assert discrete.p_of(P0, 1) == 1.0  # the point 1 carries no mass
+    assert discrete.tau_of(P0, [0, 0]) == 0.0
+    assert discrete.rho_of(P0, [0, 0]) == 1.0
+    assert discrete.planting_success(P0, [0, 0], 1, 0.5) == 1.0
+    assert discrete.planting_success(P0, [0, 0], 0, 0.5) == 0.0  # P(0, ·) = (0.5, 0.5): a tie
+    assert discrete.erasure_success(P0, [0, 0], 0.5) == 1.0
+
+
+def test_integer_valued_float_g_is_accepted():
+    # g = (2, 2, 3, 3) given as floats (odd and even values): the same problem as G_TWO
+    g = [2.0, 2.0, 3.0, 3.0]
+    P0, g_checked = discrete.check_problem(P0_TWO, g)
+    assert g_checked.dtype.kind == "i" and g_checked.tolist() == [2, 2, 3, 3]
+    assert discrete.xi_of(P0_TWO, g) == pytest.approx(0.5)
+    assert discrete.rho_of(P0_TWO, g) == pytest.approx(2.5)
+    assert discrete.planting_success(P0_TWO, g, 1, 0.9) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("g", "message"),
+    [
+        ([0, -1, 0, 0], r"g must map into range(|X|) = range(4)"),
+        ([0, 4, 0, 0], r"g must map into range(|X|) = range(4)"),
+        ([0.5, 0, 0, 0], "g must hold integer row indices of P0 (g[x] is the index of g(x))"),
+    ],
+)
+def test_g_out_of_range_or_fractional_message_in_full(g, message):
+    # P0_TWO has 4 points and 2 labels: the range is over the points
+    with pytest.raises(ValueError) as info:
+        discrete.check_problem(P0_TWO, g)
+    assert str(info.value) == message
