@@ -107,3 +107,21 @@ def test_critical_mass_phrase_reads_one_row():
     assert text.startswith(f"α = {row['alpha']:.2%} ({row['resumes']:.0f} resumes; 95% interval")
     with pytest.raises(ConfigError, match="4 rows"):
         critical_mass_phrase(table, 0.5)
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi", "words"),
+    [
+        (-0.1, 1.2, "not resolved"),
+        (-0.1, 0.4, "fixed number of resumes (b = 0), not"),
+        (0.7, 1.3, "fixed share of the training set (b = 1), not"),
+        (0.2, 0.5, "neither"),
+        (-0.8, -0.2, "falls"),
+        (1.2, 1.6, "grows with the training set (b > 1)"),
+        (np.nan, np.nan, "not measurable"),
+    ],
+)
+def test_scaling_reading_follows_the_interval(lo, hi, words):
+    from collective.report.scaling import scaling_reading
+
+    assert words in scaling_reading({"b": (lo + hi) / 2, "ci_low": lo, "ci_high": hi})

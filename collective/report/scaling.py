@@ -157,3 +157,27 @@ def theorem_3_3_readings(table: pd.DataFrame) -> pd.DataFrame:
         implied_eps("feature-label", alpha, s_star, 0.0, 1.0) for alpha, s_star in zip(a, s)
     ]
     return rows[["n_train", "S*", "alpha", "resumes", "Δξ if ε = 0", "ε if ξ = 0"]]
+
+
+def scaling_reading(result: dict[str, float]) -> str:
+    """What a :func:`scaling_exponent` result says, in words, judged by its bootstrap
+    interval only: a fixed number of resumes ($b = 0$), a fixed share ($b = 1$), neither,
+    or not resolved (both inside the interval)."""
+    lo, hi = result["ci_low"], result["ci_high"]
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return "not measurable: fewer than two training sizes reach this level"
+    has_zero, has_one = lo <= 0 <= hi, lo <= 1 <= hi
+    if has_zero and has_one:
+        return "not resolved by these seeds: both a fixed number and a fixed share are inside the interval"
+    if has_zero:
+        return "consistent with a fixed number of resumes (b = 0), not with a fixed share"
+    if has_one:
+        return "consistent with a fixed share of the training set (b = 1), not with a fixed number"
+    if hi < 0:
+        return "a number of resumes that falls as the training set grows (b < 0)"
+    if lo > 1:
+        return "a share that grows with the training set (b > 1)"
+    return (
+        "neither a fixed number (b = 0) nor a fixed share (b = 1): the critical mass in resumes "
+        "grows with the training set, but more slowly than the set"
+    )
