@@ -108,3 +108,11 @@ def test_plot_strategies_draws_one_row_per_strategy_without_alpha_zero():
     ]
     xs = fig.axes[0].lines[0].get_xdata()
     assert list(xs) == [0.01, 0.05]  # alpha = 0 left out of the log axis
+
+
+def test_scale_line_shares_one_line_between_training_sizes():
+    frame = pd.concat([_runs(freeze_kv=True), _runs(seeds=(0,), freeze_kv=True, n_train=5000)])
+    line = scale_line(frame)
+    assert line.count("Transformer firm:") == 1
+    assert "2,000, 5,000 training resumes" in line
+    assert "2,000 resumes: 3 seeds" in line and "5,000 resumes: 1 seed" in line

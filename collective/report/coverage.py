@@ -125,6 +125,8 @@ def _key_text(name: str, value) -> str:
         return _strategy_short(str(value))
     if name == "epochs":
         return f"{float(value):g} epochs"
+    if name == "n_train":
+        return f"{int(value):,} resumes"
     return str(value).replace("_", " ")
 
 

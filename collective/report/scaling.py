@@ -130,8 +130,12 @@ def plot_critical_mass_scaling(table: pd.DataFrame, *, metric: str = "success_in
         ax.set_ylabel(label)
         ax.set_xticks(sorted(rows["n_train"].unique()))
         ax.set_xticklabels([f"{int(n):,}" for n in sorted(rows["n_train"].unique())])
-        ax.minorticks_off()
-    axes[0].yaxis.set_major_formatter(mpl.ticker.PercentFormatter(xmax=1.0))
+        ax.xaxis.set_minor_locator(mpl.ticker.NullLocator())
+        # a log axis spanning less than a decade: label 1, 2 and 5 times each power of ten
+        ax.yaxis.set_major_locator(mpl.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_minor_locator(mpl.ticker.NullLocator())
+    axes[0].yaxis.set_major_formatter(mpl.ticker.PercentFormatter(xmax=1.0, decimals=1))
+    axes[1].yaxis.set_major_formatter(mpl.ticker.StrMethodFormatter("{x:,.0f}"))
     axes[1].legend()
     return fig
 

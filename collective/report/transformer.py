@@ -25,7 +25,9 @@ def model_label(model: str) -> str:
 
 def scale_line(frame: pd.DataFrame) -> str:
     """The scale of the transformer runs in ``frame``: model, trained layers, max_length,
-    training size, epochs, learning rate, test size and device (one line per distinct setting)."""
+    training size(s), epochs, learning rate, test size and device (one line per distinct
+    setting; settings that differ only in the training size share a line), and the seeds per
+    point."""
     rows = frame[frame["firm"] == "transformer"]
     if rows.empty:
         raise ValueError("no transformer runs in this frame")
@@ -33,40 +35,37 @@ def scale_line(frame: pd.DataFrame) -> str:
         freeze_kv=rows["freeze_kv"].fillna(False).astype(bool) if "freeze_kv" in rows else False,
         batch_size=rows["batch_size"] if "batch_size" in rows else 8,
     )
-    keys = [
-        "model",
-        "train_layers",
-        "freeze_kv",
-        "max_length",
-        "n_train",
-        "batch_size",
-        "learning_rate",
-        "n_test",
-        "device",
-    ]
+    keys = ["model", "train_layers", "freeze_kv", "max_length", "batch_size", "learning_rate"]
+    keys += ["n_test", "device"]
     parts = []
     for values, group in rows.groupby(keys, dropna=False, sort=False):
-        setting = dict(zip(keys, values))
-        layers = (
-            "all layers"
-            if pd.isna(setting["train_layers"])
-            else f"top {int(setting['train_layers'])} layer(s)"
-        )
-        if setting["freeze_kv"]:
-            layers += " (its key and value projections frozen: the [CLS] path only)"
-        epochs = ", ".join(f"{e:g}" for e in sorted(group["epochs"].unique()))
-        parts.append(
-            f"Transformer firm: {model_label(setting['model'])}, {layers} and head fine-tuned, "
-            f"max_length {int(setting['max_length'])}, {int(setting['n_train']):,} training resumes, "
-            f"{epochs} epoch(s), batch {int(setting['batch_size'])}, lr {setting['learning_rate']:g}; evaluated on "
-            f"{int(setting['n_test']):,} test resumes; device {setting['device']}"
-            + (
-                f"; seeds per point: {seeds_summary(group, ['strategy', 'epochs'])}."
-                if {"strategy", "seed", "alpha"} <= set(group)
-                else "."
-            )
-        )
+        parts.append(_setting_line(dict(zip(keys, values)), group))
     return " ".join(dict.fromkeys(parts))
+
+
+def _setting_line(setting: dict, group: pd.DataFrame) -> str:
+    """One line of :func:`scale_line`: one setting, over the training sizes it was run at."""
+    layers = (
+        "all layers"
+        if pd.isna(setting["train_layers"])
+        else f"top {int(setting['train_layers'])} layer(s)"
+    )
+    if setting["freeze_kv"]:
+        layers += " (its key and value projections frozen: the [CLS] path only)"
+    epochs = ", ".join(f"{e:g}" for e in sorted(group["epochs"].unique()))
+    sizes = ", ".join(f"{int(n):,}" for n in sorted(group["n_train"].unique()))
+    by = ["strategy", "epochs"] + (["n_train"] if group["n_train"].nunique() > 1 else [])
+    seeds = (
+        f"; seeds per point: {seeds_summary(group, by)}."
+        if {"strategy", "seed", "alpha"} <= set(group)
+        else "."
+    )
+    return (
+        f"Transformer firm: {model_label(setting['model'])}, {layers} and head fine-tuned, "
+        f"max_length {int(setting['max_length'])}, {sizes} training resumes, "
+        f"{epochs} epoch(s), batch {int(setting['batch_size'])}, lr {setting['learning_rate']:g}; "
+        f"evaluated on {int(setting['n_test']):,} test resumes; device {setting['device']}" + seeds
+    )
 
 
 def plot_success(
