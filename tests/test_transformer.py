@@ -609,6 +609,43 @@ def test_critical_table_groups_and_counts_resumes():
 # --------------------------------------------------------------------------- GPU
 
 
+def test_paper_path_trains_every_layer_on_the_cpu_at_tiny_scale(small):
+    """The code a GPU runs for the paper's configuration (every layer fine-tuned, no frozen
+    cache, the Trainer, mixed precision as resolved for the device), here on the CPU at tiny
+    scale so that CI exercises it: all weights move, scores are probabilities, and the
+    trained model's scores follow from its weights (a second firm holding them agrees)."""
+    from collective.firms.transformer import TransformerFirm
+
+    X, Y, Xt, _ = small
+    firm = TransformerFirm(max_length=32, epochs=1, batch_size=8, device="cpu", progress=False)
+    assert firm.params()["train_layers"] is None
+    before = {k: v.clone() for k, v in load_model_state(firm).items()}
+    firm.fit(X, Y, planted=np.arange(len(X)) % 4 == 0, spacing=10)
+    assert firm.fit_info["n_frozen_layers"] == 0 and firm.fit_info["training_loss"] > 0
+    after = firm.model_.state_dict()
+    moved = [k for k in before if k in after and not torch.equal(before[k], after[k])]
+    # embeddings, every encoder layer and the classifier were trained
+    assert any("embeddings" in k for k in moved) and any("classifier" in k for k in moved)
+    n_layers = len({k.split("layer.")[1].split(".")[0] for k in before if "layer." in k})
+    assert {k.split("layer.")[1].split(".")[0] for k in moved if "layer." in k} == {
+        str(i) for i in range(n_layers)
+    }
+    P = firm.predict_proba(Xt, planted=np.ones(len(Xt), bool), spacing=10)
+    assert P.shape == (len(Xt), 10) and np.all((P > 0) & (P < 1))
+    twin = TransformerFirm(max_length=32, device="cpu", precision="fp32", progress=False)
+    twin.model_, twin._tokenizer, twin.fit_info_ = firm.model_, firm.tokenizer, firm.fit_info_
+    np.testing.assert_allclose(
+        twin.predict_proba(Xt, planted=np.ones(len(Xt), bool), spacing=10), P, atol=2e-2
+    )
+
+
+def load_model_state(firm):
+    """The pretrained weights ``firm`` starts from (same model, same seed)."""
+    from collective.firms.transformer import load_model
+
+    return load_model(firm.model, seed=firm.seed).state_dict()
+
+
 @pytest.mark.gpu
 def test_cuda_path_trains_and_predicts_on_the_gpu(small):
     """The paper's setting runs on a GPU: fit and predict with device="cuda" (mixed precision
@@ -629,8 +666,7 @@ def test_cuda_path_trains_and_predicts_on_the_gpu(small):
     # the same weights on the CPU give the same scores (up to mixed precision)
     firm.model_.to("cpu")
     cpu = TransformerFirm(max_length=64, device="cpu", precision="fp32", progress=False)
-    cpu.model_ = firm.model_
-    cpu._tokenizer = firm.tokenizer
+    cpu.model_, cpu._tokenizer, cpu.fit_info_ = firm.model_, firm.tokenizer, firm.fit_info_
     np.testing.assert_allclose(
         cpu.predict_proba(Xt, planted=np.ones(len(Xt), bool), spacing=10), P, atol=2e-2
     )
