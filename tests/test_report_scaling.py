@@ -107,6 +107,10 @@ def test_critical_mass_phrase_reads_one_row():
     assert text.startswith(f"α = {row['alpha']:.2%} ({row['resumes']:.0f} resumes; 95% interval")
     with pytest.raises(ConfigError, match="4 rows"):
         critical_mass_phrase(table, 0.5)
+    one = critical_mass_table(
+        runs(lambda n: 60.0, seeds=(0,)), by=["n_train"], metrics=["success_in_set"], n_boot=20
+    )
+    assert critical_mass_phrase(one, 0.5, n_train=25000).endswith("resumes; one seed)")
 
 
 @pytest.mark.parametrize(

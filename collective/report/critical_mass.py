@@ -100,7 +100,8 @@ def critical_mass_table(
 
 def critical_mass_phrase(table: pd.DataFrame, s_star: float, **where) -> str:
     """One row of a :func:`critical_mass_table` in words, for the chapters' prose:
-    ``"α = 0.68% (171 resumes; 95% interval 161–177)"``, or ``"not reached on the grid"``.
+    ``"α = 0.68% (171 resumes; 95% interval 161–177)"`` (``"; one seed"`` instead of an
+    interval for a one-seed curve), or ``"not reached on the grid"``.
     ``where`` selects the row (column = value, e.g. ``strategy="feature-label"``)."""
     rows = table[table["S*"] == s_star]
     for name, value in where.items():
@@ -113,5 +114,8 @@ def critical_mass_phrase(table: pd.DataFrame, s_star: float, **where) -> str:
     row = rows.iloc[0]
     if pd.isna(row["alpha"]):
         return "not reached on the grid"
+    head = f"α = {row['alpha']:.2%} ({row['resumes']:.0f} resumes"
+    if row["seeds"] < 2:  # a bootstrap over one seed has no spread to show
+        return head + "; one seed)"
     lo, hi = row["resumes 95% CI"]
-    return f"α = {row['alpha']:.2%} ({row['resumes']:.0f} resumes; 95% interval {lo:.0f}–{hi:.0f})"
+    return head + f"; 95% interval {lo:.0f}–{hi:.0f})"
