@@ -14,7 +14,8 @@ import itertools
 
 import numpy as np
 import pytest
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from _lp import perturbation_feasible
+from scipy.optimize import Bounds, LinearConstraint, milp
 
 from collective.theory import adversary, discrete, exact_planting
 
@@ -192,31 +193,7 @@ def _least_perturbation(P: np.ndarray, labels: np.ndarray, model: str, eps: floa
                 a = np.zeros(k)
                 a[x * m + y], a[x * m + labels[x]] = 1.0, -1.0
                 A.append(a)
-    A = np.array(A)
-    if model == "tv":
-        eye = np.eye(k)
-        A_ub = np.vstack(
-            [np.hstack([A, np.zeros_like(A)]), np.hstack([eye, -eye]), np.hstack([-eye, -eye])]
-        )
-        b_ub = np.concatenate([np.zeros(len(A)), P.ravel(), -P.ravel()])
-        res = linprog(
-            np.r_[np.zeros(k), 0.5 * np.ones(k)],
-            A_ub=A_ub,
-            b_ub=b_ub,
-            A_eq=np.r_[np.ones(k), np.zeros(k)][None],
-            b_eq=[1.0],
-            bounds=(0, None),
-        )
-        return res.status == 0 and res.fun <= eps + 1e-9
-    res = linprog(
-        np.zeros(k),
-        A_ub=eps * A,
-        b_ub=-(1 - eps) * A @ P.ravel() + 1e-12,
-        A_eq=np.ones((1, k)),
-        b_eq=[1.0],
-        bounds=(0, None),
-    )
-    return res.status == 0
+    return perturbation_feasible(np.array(A), P, eps, model)
 
 
 def _worst_erasure_by_lp(P0, g, alpha, eps, model, reading="point"):

@@ -4,6 +4,7 @@ import itertools
 
 import numpy as np
 import pytest
+from _lp import perturbation_feasible
 
 from collective.theory import (
     PERTURBATIONS,
@@ -162,8 +163,6 @@ def _worst_success_by_lp(P, value, y_star, eps, model):
     programme decides whether some P' (TV ball, or contamination (1-ε)P + εQ) makes the
     rivals weakly beat y* on all of F; the worst success is the least value left outside F.
     """
-    from scipy.optimize import linprog
-
     n, m = P.shape
     signal = [x for x in range(n) if value[x] > 0]
     k = n * m
@@ -175,36 +174,7 @@ def _worst_success_by_lp(P, value, y_star, eps, model):
                 A = np.zeros((len(F), k))
                 for i, (x, y) in enumerate(zip(F, rivals)):
                     A[i, x * m + y_star], A[i, x * m + y] = 1.0, -1.0
-                if model == "tv":  # variables P' (k), u >= |P' - P| (k); minimize TV = sum(u)/2
-                    eye = np.eye(k)
-                    A_ub = np.vstack(
-                        [
-                            np.hstack([A, np.zeros((len(F), k))]),
-                            np.hstack([eye, -eye]),
-                            np.hstack([-eye, -eye]),
-                        ]
-                    )
-                    b_ub = np.concatenate([np.zeros(len(F)), P.ravel(), -P.ravel()])
-                    res = linprog(
-                        np.r_[np.zeros(k), 0.5 * np.ones(k)],
-                        A_ub=A_ub,
-                        b_ub=b_ub,
-                        A_eq=np.r_[np.ones(k), np.zeros(k)][None],
-                        b_eq=[1.0],
-                        bounds=(0, None),
-                    )
-                    feasible = res.status == 0 and res.fun <= eps + 1e-9
-                else:  # variables Q (k): (1-ε) A P + ε A Q <= 0
-                    res = linprog(
-                        np.zeros(k),
-                        A_ub=eps * A,
-                        b_ub=-(1 - eps) * A @ P.ravel() + 1e-12,
-                        A_eq=np.ones((1, k)),
-                        b_eq=[1.0],
-                        bounds=(0, None),
-                    )
-                    feasible = res.status == 0
-                if feasible:
+                if perturbation_feasible(A, P, eps, model):
                     best = min(best, value.sum() - value[list(F)].sum())
                     break
     return best
@@ -619,8 +589,6 @@ def _erasure_worst_by_lp(P, g, weight, eps, model):
     ``"tv-point"`` the same with the mass of every point kept (moves within points only),
     ``"contamination"`` P' = (1-ε)P + εQ.
     """
-    from scipy.optimize import linprog
-
     n, m = P.shape
     k = n * m
     labelings = list(itertools.product(range(m), repeat=n))
@@ -634,36 +602,13 @@ def _erasure_worst_by_lp(P, g, weight, eps, model):
                 if y != f[x]:
                     A[row, x * m + y], A[row, x * m + f[x]] = 1.0, -1.0
                     row += 1
-        if model == "contamination":
-            res = linprog(
-                np.zeros(k),
-                A_ub=eps * A,
-                b_ub=-(1 - eps) * A @ P.ravel() + 1e-12,
-                A_eq=np.ones((1, k)),
-                b_eq=[1.0],
-                bounds=(0, None),
-            )
-            feasible = res.status == 0
-        else:  # variables P' (k), u >= |P' - P| (k); minimize TV = sum(u) / 2
-            eye = np.eye(k)
-            A_ub = np.vstack(
-                [np.hstack([A, np.zeros_like(A)]), np.hstack([eye, -eye]), np.hstack([-eye, -eye])]
-            )
-            b_ub = np.concatenate([np.zeros(len(A)), P.ravel(), -P.ravel()])
-            if model == "tv":
-                A_eq, b_eq = np.r_[np.ones(k), np.zeros(k)][None], [1.0]
-            else:  # every point keeps its mass
-                A_eq = np.hstack([np.kron(np.eye(n), np.ones(m)), np.zeros((n, k))])
-                b_eq = P.sum(1)
-            res = linprog(
-                np.r_[np.zeros(k), 0.5 * np.ones(k)],
-                A_ub=A_ub,
-                b_ub=b_ub,
-                A_eq=A_eq,
-                b_eq=b_eq,
-                bounds=(0, None),
-            )
-            feasible = res.status == 0 and res.fun <= eps + 1e-9
+        feasible = perturbation_feasible(
+            A,
+            P,
+            eps,
+            "contamination" if model == "contamination" else "tv",
+            keep_point_mass=model == "tv-point",
+        )
         if feasible:
             return success[i]
     raise AssertionError("the Bayes labeling itself is always feasible")
