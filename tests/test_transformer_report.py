@@ -13,11 +13,16 @@ import pytest
 from collective.report import plots
 from collective.report.transformer import (
     configuration_name,
+    critical_mass_at,
+    epochs_phrase,
     flops_estimate,
+    mean_with_seeds,
     plot_strategies,
     plot_success,
+    rows_named,
     scale_line,
     select,
+    top1_by_random_labels,
 )
 
 
@@ -116,3 +121,77 @@ def test_scale_line_shares_one_line_between_training_sizes():
     assert line.count("Transformer firm:") == 1
     assert "2,000, 5,000 training resumes" in line
     assert "2,000 resumes: 3 seeds" in line and "5,000 resumes: 1 seed" in line
+
+
+def test_configuration_name_tells_the_folded_computation_apart():
+    row = {"n_train": 25000, "train_layers": 1, "learning_rate": 5e-4, "epochs": 5.0}
+    fp32 = "cpu: x86_64 CPU, 1 threads, bf16 (cached frozen part), fp32 ([CLS] path)"
+    assert configuration_name({**row, "device": fp32}) == (
+        "25,000 resumes, top 1, K/V folded, batch 8, lr 0.0005, 5 ep."
+    )
+    assert configuration_name({**row, "device": fp32, "freeze_kv": True}).startswith(
+        "25,000 resumes, top 1, kv frozen,"
+    )
+    assert configuration_name({**row, "device": "cpu: x86_64 CPU, 1 threads, bf16"}) == (
+        "25,000 resumes, top 1, batch 8, lr 0.0005, 5 ep."
+    )
+
+
+def test_rows_named_and_critical_mass_at_pick_one_configuration():
+    cm = pd.DataFrame(
+        {
+            "configuration": ["a, kv frozen", "a", "a, kv frozen", "a"],
+            "S*": [0.5, 0.5, 0.9, 0.9],
+            "alpha": [0.02, 0.01, 0.04, 0.03],
+            "resumes": [40.0, 20.0, 80.0, 60.0],
+        }
+    )
+    assert list(rows_named(cm, "a", exclude=("kv",))["alpha"]) == [0.01, 0.03]
+    assert critical_mass_at(cm, 0.9, "kv") == (0.04, 80.0)
+    assert critical_mass_at(cm, 0.5, "a", exclude=("kv",)) == (0.01, 20.0)
+    with pytest.raises(ValueError, match="2 configurations"):
+        critical_mass_at(cm, 0.5, "a")
+
+
+def test_mean_with_seeds_and_top1_by_random_labels():
+    runs = _runs(strategy="feature-only")
+    # success_in_set at alpha 0.05: 0.5 + seed/100 for seeds 0, 1, 2 -> mean 0.51
+    assert mean_with_seeds(runs, 0.05, "success_in_set", "feature-only") == "51.0% (3 seeds)"
+    assert mean_with_seeds(runs, 0.05, "success_in_set", "feature-label") == "not yet computed"
+    rl = pd.DataFrame(
+        {
+            "alpha": [0.01, 0.01, 0.01],
+            "random_labels": [0.0, 0.1, 0.1],
+            "success_top1": [0.2, 0.3, 0.5],
+        }
+    )
+    assert top1_by_random_labels(rl, 0.01) == "0% random labels: 20.0%, 10% random labels: 40.0%"
+    assert top1_by_random_labels(rl, 0.02) == "not yet computed"
+
+
+def test_epochs_phrase_says_whether_the_critical_mass_falls_with_training():
+    def curve(epochs, points):
+        return [
+            {
+                "strategy": "feature-label",
+                "epochs": epochs,
+                "alpha": a,
+                "seed": 0,
+                "n_train": 1000,
+                "success_in_set": s,
+            }
+            for a, s in points
+        ]
+
+    # 50% crossed at alpha 3% after 1 epoch and at 1.5% after 5 (linear between grid points)
+    one = curve(1.0, [(0.01, 0.1), (0.02, 0.3), (0.04, 0.7)])
+    five = curve(5.0, [(0.01, 0.2), (0.02, 0.8), (0.04, 0.9)])
+    text = epochs_phrase(pd.DataFrame(one + five), "feature-label")
+    assert text.startswith("1 epoch(s): ") and "; 5 epoch(s): " in text
+    assert (
+        "1 epoch(s): α = 3.00% (30 resumes" in text and "5 epoch(s): α = 1.50% (15 resumes" in text
+    )
+    assert text.endswith("(it falls with every added round of training)")
+    worse = [dict(r, epochs=5.0) for r in one] + [dict(r, epochs=1.0) for r in five]
+    assert "(it does not fall with" in epochs_phrase(pd.DataFrame(worse), "feature-label")
+    assert epochs_phrase(pd.DataFrame(five), "feature-label") == "not yet computed"

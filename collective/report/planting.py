@@ -90,6 +90,22 @@ def plot_figure_1(
     return fig
 
 
+def _exact_against_bounds(
+    ax, df: pd.DataFrame, *, color, exact: str, theorem: str, corrected: bool
+) -> None:
+    """One panel of a success curve (:func:`collective.theory.checks.success_curve`): the
+    exact staircase ``S``, the printed bound (dashed) and, if ``corrected``, the corrected
+    bound (dotted)."""
+    ax.step(df["alpha"], df["S"], where="post", color=color, label=exact)
+    ax.plot(
+        df["alpha"], df["paper"], color=plots.COLORS["bound"], **plots.BOUND_STYLE, label=theorem
+    )
+    if corrected:
+        ax.plot(
+            df["alpha"], df["corrected"], color=plots.PALETTE[3], linestyle=":", label="corrected"
+        )
+
+
 def plot_feature_label_success(curves: pd.DataFrame):
     """Exact worst-case success of one problem against Theorem 3.3, one panel per ε.
 
@@ -100,28 +116,14 @@ def plot_feature_label_success(curves: pd.DataFrame):
     fig, axes = plots.subplots(1, len(groups), width=2.8, height=2.8, sharey=True, squeeze=False)
     axes = axes[0]
     for ax, (eps, df) in zip(axes, groups):
-        ax.step(
-            df["alpha"],
-            df["S"],
-            where="post",
+        _exact_against_bounds(
+            ax,
+            df,
             color=plots.COLORS["feature-label"],
-            label="exact $S(\\alpha)$",
+            exact="exact $S(\\alpha)$",
+            theorem="Theorem 3.3",
+            corrected=eps > 0,
         )
-        ax.plot(
-            df["alpha"],
-            df["paper"],
-            color=plots.COLORS["bound"],
-            **plots.BOUND_STYLE,
-            label="Theorem 3.3",
-        )
-        if eps > 0:
-            ax.plot(
-                df["alpha"],
-                df["corrected"],
-                color=plots.PALETTE[3],
-                linestyle=":",
-                label="corrected",
-            )
         ax.set(xscale="log", ylim=(-0.02, 1.02), title=rf"$\epsilon = {eps}$", xlabel=r"$\alpha$")
         plots.percent_axis(ax, "y")
     axes[0].set_ylabel("success")
@@ -152,22 +154,13 @@ def plot_feature_only_success(curves: Mapping[str, pd.DataFrame], eps_key: str):
     )
     df = curves[eps_key]
     eps = float(df["eps"].iloc[0])
-    right.step(
-        df["alpha"],
-        df["S"],
-        where="post",
+    _exact_against_bounds(
+        right,
+        df,
         color=plots.COLORS["feature-only"],
-        label="exact (worst classifier)",
-    )
-    right.plot(
-        df["alpha"],
-        df["paper"],
-        color=plots.COLORS["bound"],
-        **plots.BOUND_STYLE,
-        label="Theorem 3.5",
-    )
-    right.plot(
-        df["alpha"], df["corrected"], color=plots.PALETTE[3], linestyle=":", label="corrected"
+        exact="exact (worst classifier)",
+        theorem="Theorem 3.5",
+        corrected=True,
     )
     right.set(title=rf"feature-only, $\epsilon = {eps:g}$", xscale="log", xlabel=r"$\alpha$")
     for ax in (left, right):

@@ -119,9 +119,18 @@ def plot_success(
 
 def configuration_name(row) -> str:
     """A transformer configuration in a few words: training size, layers, key/value freezing,
-    batch, learning rate, epochs."""
+    batch, learning rate, epochs. ``train_layers=1`` runs computed with the key and value
+    projections folded into the [CLS] query and context and an fp32 [CLS] path
+    (``absorb_kv`` on a CPU: the same function, read from the record's device string) say
+    "K/V folded", so that they stay apart from the runs computed before."""
     fk = row["freeze_kv"] if "freeze_kv" in row else None
-    kv = ", kv frozen" if fk is not None and fk == fk and bool(fk) else ""
+    device = str(row["device"]) if "device" in row else ""
+    if fk is not None and fk == fk and bool(fk):
+        kv = ", kv frozen"
+    elif "fp32 ([CLS] path)" in device:
+        kv = ", K/V folded"
+    else:
+        kv = ""
     batch = (
         int(row["batch_size"])
         if "batch_size" in row and row["batch_size"] == row["batch_size"]
@@ -219,3 +228,60 @@ def clean_metrics_table(firms: dict[str, pd.DataFrame]) -> pd.DataFrame:
     }
     paper = pd.Series(PAPER_CLEAN_METRICS, dtype=float).reindex(metrics)
     return pd.DataFrame({**columns, "paper (DistilBERT)": paper})
+
+
+def rows_named(table: pd.DataFrame, *words: str, exclude: Sequence[str] = ()) -> pd.DataFrame:
+    """The rows of ``table`` whose configuration (a ``configuration`` column, else the index)
+    contains every one of ``words`` and none of ``exclude``."""
+    names = table["configuration"] if "configuration" in table else table.index.to_series()
+    keep = names.map(lambda n: all(w in n for w in words) and not any(w in n for w in exclude))
+    return table[keep.to_numpy()]
+
+
+def critical_mass_at(
+    cm: pd.DataFrame, level: float, *words: str, exclude: Sequence[str] = ()
+) -> tuple[float, float]:
+    """``(alpha, resumes)`` of the one configuration named by ``words`` (see
+    :func:`rows_named`) at success ``level`` in a table of
+    :func:`collective.report.critical_mass.critical_mass_table`."""
+    rows = rows_named(cm[cm["S*"] == level], *words, exclude=exclude)
+    if len(rows) != 1:
+        raise ValueError(f"{len(rows)} configurations match {words} (excluding {exclude})")
+    return float(rows["alpha"].iloc[0]), float(rows["resumes"].iloc[0])
+
+
+def mean_with_seeds(frame: pd.DataFrame, alpha: float, metric: str, strategy: str) -> str:
+    """The mean of ``metric`` over the runs of ``strategy`` at ``alpha``, with the number of
+    seeds, in words ("not yet computed" without runs)."""
+    rows = frame[(frame["strategy"] == strategy) & (frame["alpha"] == alpha)]
+    if rows.empty:
+        return "not yet computed"
+    return f"{rows[metric].mean():.1%} ({rows['seed'].nunique()} seeds)"
+
+
+def top1_by_random_labels(frame: pd.DataFrame, alpha: float) -> str:
+    """Mean top-1 success at ``alpha`` for each share of random labels, in words."""
+    at = frame[frame["alpha"] == alpha].groupby("random_labels")["success_top1"].mean()
+    if len(at) < 2:
+        return "not yet computed"
+    return ", ".join(f"{r:.0%} random labels: {v:.1%}" for r, v in at.items())
+
+
+def epochs_phrase(runs: pd.DataFrame, strategy: str, level: float = 0.5) -> str:
+    """The critical mass for in-set success ``level`` of each number of epochs in ``runs``,
+    in words, and whether it falls with every added round of training."""
+    from collective.report.critical_mass import critical_mass_phrase, critical_mass_table
+
+    rows = runs[runs["strategy"] == strategy]
+    if rows["epochs"].nunique() < 2:
+        return "not yet computed"
+    cm = critical_mass_table(
+        rows, ["epochs"], metrics=["success_in_set"], levels=[level], n_boot=500
+    )
+    words = "; ".join(
+        f"{e:g} epoch(s): {critical_mass_phrase(cm, level, epochs=e)}" for e in sorted(cm["epochs"])
+    )
+    alphas = cm.sort_values("epochs")["alpha"].fillna(float("inf")).to_numpy()
+    falls = bool(np.all(alphas[1:] < alphas[:-1]))
+    trend = "it falls with" if falls else "it does not fall with"
+    return f"{words} ({trend} every added round of training)"
