@@ -45,10 +45,11 @@ class ClsOnlyLayer(nn.Module):
     ``q · (W_k h_j + b_k) = (W_k^T q) · h_j + q · b_k``, and the second term is the same for
     every ``j``, so the softmax drops it; the head's context is
     ``sum_j a_j (W_v h_j + b_v) = W_v (sum_j a_j h_j) + b_v sum_j a_j`` (``sum_j a_j`` is 1
-    without attention dropout). Per example this costs ``heads × width × hidden`` multiply-adds
-    instead of the projections' ``2 × width × hidden²``: 60 times fewer for MiniLM's
-    12 heads and 384 dimensions. Same function and gradients (``absorb=False`` keeps the
-    projections, for the benchmark and the tests).
+    without attention dropout). Per example the scores and the weighted sum cost
+    ``2 × heads × width × hidden`` multiply-adds instead of the projections'
+    ``2 × width × hidden²``: ``hidden / heads`` = 32 times fewer for MiniLM's 12 heads and
+    384 dimensions. Same function and gradients (``absorb=False`` keeps the projections, for
+    the benchmark and the tests).
     """
 
     def __init__(self, layer: nn.Module, absorb: bool = True) -> None:
