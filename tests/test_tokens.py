@@ -379,7 +379,9 @@ def test_damaged_or_stale_tokens_caches_are_tokenized_again(tokenizer, tmp_path,
         UserWarning, match=r"(train|test)\.npz is unreadable .*; re-tokenizing$"
     ) as caught:
         again = tokenize_corpus(Corpus(), tokenizer, progress=False)
-    assert [w.filename for w in caught] == [__file__] * 2  # attributed to the caller
+    # attributed to a caller, not to tokens.py itself (mutmut's trampoline adds a frame, so
+    # the exact caller is not asserted)
+    assert len(caught) == 2 and all(Path(w.filename).name != "tokens.py" for w in caught)
     assert isinstance(again.test, TokenizedSplit) and len(again.test) == 0
     assert (
         again.train.ids(1).tolist() == tokenizer("d e f g", add_special_tokens=False)["input_ids"]
