@@ -87,7 +87,10 @@ def test_erase_on_real_tokenization_equals_removing_the_word_from_the_text():
 def test_erasure_labels_threshold_each_label_at_one_half():
     P = np.array([[0.9, 0.5, 0.51], [0.1, 0.2, 0.3]])
     assert erasure_labels(P).tolist() == [[1, 0, 1], [0, 0, 0]]
-    with pytest.raises(ConfigError):
+    assert erasure_labels(P).dtype == np.uint8  # label indicators, as the label matrix
+    with pytest.raises(
+        ConfigError, match=r"^P_gx must be an \(n, labels\) matrix, got shape \(2,\)$"
+    ):
         erasure_labels(np.array([0.2, 0.7]))
 
 
@@ -247,8 +250,9 @@ def test_pooled_estimate_of_the_whole_training_set_is_the_oracle(ctx):
         p0_at_summary(ctx.train, ctx.Y_train, rows, ids, estimate="bogus")
 
 
-def _reference_labels(X, Y, fit_rows, rows, params) -> np.ndarray:
-    """P0(y | g(x)) > 1/2 at ``rows`` from a linear firm fitted from zero on ``fit_rows``."""
+def _reference_labels(X, Y, fit_rows, rows, params) -> tuple[np.ndarray, int]:
+    """P0(y | g(x)) > 1/2 at ``rows`` from a linear firm fitted from zero on ``fit_rows``, and
+    the iterations of that fit."""
     from collective.firms.linear import LinearFirm
     from collective.resumes.strategies import ESTIMATOR_PARAMS
 
@@ -256,7 +260,7 @@ def _reference_labels(X, Y, fit_rows, rows, params) -> np.ndarray:
     model.fit(X.subset(fit_rows), Y[fit_rows])
     summaries = erase(X.subset(rows), SIGNALS["network"].token_ids)
     P = model.predict_proba(summaries, planted=np.zeros(len(rows), bool), spacing=20)
-    return (P > 0.5).astype(np.uint8)
+    return (P > 0.5).astype(np.uint8), model.fit_info["iterations"]
 
 
 @pytest.mark.parametrize("params", [None, {"C": 0.05}])
@@ -277,8 +281,8 @@ def test_erasure_plans_and_their_facts_against_separately_fitted_models(ctx, par
     C = apply_strategy(Y, strategy="feature-label", target=LABELS[0], alpha=0.4, seed=1).collective
     assert len(np.unique(C)) == round(0.4 * n)
     labels = {
-        "erasure-oracle": _reference_labels(X, Y, np.arange(n), C, params),
-        "erasure-pooled": _reference_labels(X, Y, C, C, params),
+        "erasure-oracle": _reference_labels(X, Y, np.arange(n), C, params)[0],
+        "erasure-pooled": _reference_labels(X, Y, C, C, params)[0],
     }
     for strategy, (plan, info) in plans.items():
         assert np.array_equal(plan.collective, C) and plan.collective.dtype == np.int64
@@ -301,6 +305,8 @@ def test_erasure_plans_and_their_facts_against_separately_fitted_models(ctx, par
     assert 0 < agreement < 1
     assert set(pooled) == set(oracle) | {"agreement_with_oracle"}
     assert pooled["estimator_n"] == len(C) and pooled["agreement_with_oracle"] == agreement
+    # the pooled estimate solves from zero, as the reference does
+    assert pooled["estimator_iterations"] == _reference_labels(X, Y, C, C, params)[1] > 0
 
 
 def test_erasure_plans_without_a_collective_change_nothing(ctx):
@@ -319,7 +325,7 @@ def test_p0_at_summary_of_no_row_and_of_one_row(ctx):
     P, info = p0_at_summary(X, Y, [7], ids, estimate="pooled", collective=np.arange(60))
     assert P.shape == (1, 10) and info["estimator_n"] == 60
     assert np.array_equal(
-        (P > 0.5).astype(np.uint8), _reference_labels(X, Y, np.arange(60), [7], None)
+        (P > 0.5).astype(np.uint8), _reference_labels(X, Y, np.arange(60), [7], None)[0]
     )
     with pytest.raises(ConfigError, match="^the pooled estimate needs the collective's resumes$"):
         p0_at_summary(X, Y, [7], ids, estimate="pooled")
