@@ -94,11 +94,12 @@ def test_tokenize_texts_refuses_ids_beyond_uint16_and_tokens_of_no_word():
         DataError, match=r"^token id does not fit uint16; is this a BERT vocabulary\?$"
     ):
         tokenize_texts(["w"], _FakeFast([65536], [0]))
-    for word_ids in ([None], [0, None], [1], [-2]):  # a special token, a word that is not there
+    # a token of no word (a special token, word id None), a word that is not there
+    for text, word_ids in [("w", [None]), ("w v", [None, 0]), ("w", [0, None]), ("w", [1])]:
         with pytest.raises(
             DataError, match="^the tokenizer's word ids do not match the whitespace words$"
         ):
-            tokenize_texts(["w"], _FakeFast([5] * len(word_ids), word_ids))
+            tokenize_texts([text], _FakeFast([5] * len(word_ids), word_ids))
 
 
 def test_check_trigger_names_the_pieces(tokenizer):
@@ -363,13 +364,23 @@ def test_tokenize_corpus_caches_by_corpus_and_tokenizer(tokenizer, tmp_path, mon
     assert tokens_mod.tokenize_corpus(Other(), tokenizer, progress=False).key != first.key
 
 
+class _Split(dict):
+    """A corpus split as tokenize_corpus reads it: ``len`` rows, ``["text"]`` their texts."""
+
+    def __init__(self, texts: list[str]) -> None:
+        super().__init__(text=texts)
+
+    def __len__(self) -> int:
+        return len(self["text"])
+
+
 def test_damaged_or_stale_tokens_caches_are_tokenized_again(tokenizer, tmp_path, monkeypatch):
     from collective.resumes.tokens import tokenize_corpus
 
     class Corpus:
         sha256 = "2" * 64
-        train = {"text": ["a b c", "d e f g"]}
-        test = {"text": []}  # an empty split is cached too
+        train = _Split(["a b c", "d e f g"])
+        test = _Split([])  # an empty split is cached too
 
     monkeypatch.setenv("COLLECTIVE_CACHE", str(tmp_path))
     folder = tmp_path / "tokens" / tokenize_corpus(Corpus(), tokenizer, progress=False).key
@@ -405,8 +416,8 @@ def test_tokens_key_of_the_real_corpus_is_the_committed_one(tmp_path, monkeypatc
 
     class Corpus:
         sha256 = (results / "corpus.sha256").read_text().split()[0]
-        train = {"text": ["a b c"]}
-        test = {"text": ["d"]}
+        train = _Split(["a b c"])
+        test = _Split(["d"])
 
     monkeypatch.setenv("COLLECTIVE_CACHE", str(tmp_path))
     tokens = tokenize_corpus(Corpus(), default_tokenizer(), progress=False)
