@@ -33,9 +33,11 @@ test-all: $(STAMP)
 
 # Mutation testing of the modules that decide numbers ([tool.mutmut] in pyproject.toml), at
 # the lowest priority; then the score per module. Slow (hours on 2 busy cores): not in CI.
-# MUTANTS="collective.theory.adversary.*" restricts it to matching mutants.
+# MUTANTS="collective.theory.adversary.*" restricts it to matching mutants; one test process
+# at a time (the machine is shared), MUTANT_CHILDREN=2 for more.
+MUTANT_CHILDREN ?= 1
 mutants: $(STAMP)
-	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 nice -n 19 $(VENV)/bin/mutmut run $(MUTANTS)
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 nice -n 19 $(VENV)/bin/mutmut run --max-children $(MUTANT_CHILDREN) $(MUTANTS)
 	$(PY) tests/mutation_score.py
 
 # Builds _build/html; any warning fails the build.

@@ -295,6 +295,9 @@ def test_planting_adversary_rejects_an_unknown_perturbation():
         ([1, 2], [0.0, 0.5], 0.4, 1, [True, False]),
         # an item costing exactly the budget is affordable (ties go to the adversary)
         ([1], [0.5], 0.5, 1, [True]),
+        # and so is one within TIE_TOL above it (the solvers compare with budget + TIE_TOL)
+        ([1], [0.5 + adversary.TIE_TOL], 0.5, 1, [True]),
+        ([2, 2], [0.25, 0.25 + adversary.TIE_TOL], 0.5, 4, [True, True]),
         ([3, 2, 2], [2, 1, 1], 2, 4, [False, True, True]),
         # nothing affordable
         ([1, 1], [0.7, 0.8], 0.5, 0, [False, False]),
@@ -335,6 +338,16 @@ def test_knapsack_batch_takes_sixteen_items():
         adversary.knapsack_max_value(v, c, b)[0] for v, c, b in zip(values, costs, [1.0, 2.0])
     ]
     np.testing.assert_allclose(batch, single)
+
+
+def test_planting_adversary_spends_nothing_on_a_margin_of_tie_tol():
+    # the knapsack takes a point whose margin is at most TIE_TOL for free, so the adversary
+    # turns it away without counting it as flipped or moving mass there
+    tol = adversary.TIE_TOL
+    P = np.array([[tol, 0.0], [0.6, 0.4 - tol]])
+    f, P_prime, flipped = adversary.planting_adversary(P, np.array([1.0, 1.0]), 0, eps=0.0)
+    assert f.tolist() == [1, 0] and flipped.tolist() == [False, False]
+    assert np.array_equal(P_prime, P)
 
 
 def test_point_costs_by_hand_with_integer_masses():

@@ -156,6 +156,18 @@ PINNED = [
         ),
         "3a5bc5c46af53287fa38",
     ),
+    (
+        dict(
+            firm="linear",
+            strategy="erasure-pooled",
+            target="Java_Developer",  # erasure uses no target: canonicalised to the first label
+            alpha=0.02,
+            seed=0,
+            signal="network",
+            firm_params={"tol": 1e-5},
+        ),
+        "f5c6e7001f6df82b1623",
+    ),  # a committed erasure record (data/results/linear.jsonl)
 ]
 
 
@@ -289,6 +301,16 @@ def test_command_by_hand():
         "--alpha 0.05 --seed 0 --spacing 7 --random-labels 0.1 --max-train 1000 "
         "--firm-param C=2.0 --firm-param warm_start=false"
     )
+    erasure = {
+        **BASE,
+        "strategy": "erasure-pooled",
+        "target": "Java_Developer",
+        "signal": "network",
+    }
+    assert RunConfig(**erasure).command() == (
+        "collective run --firm linear --strategy erasure-pooled --target Database_Administrator "
+        "--alpha 0.05 --seed 0 --spacing 20 --signal network"
+    )
     # the transformer's seed defaults to the run's: only a different one is spelled out
     base = {**BASE, "firm": "transformer", "seed": 3}
     assert "--firm-param" not in RunConfig(**base).command()
@@ -324,6 +346,7 @@ class _Captured(Exception):
         },
         {**BASE, "strategy": "feature-only", "alpha": 0.0123456, "seed": 2},
         {**BASE, "alpha": 1 / 3, "random_labels": 2 / 3},  # more digits than %g prints
+        {**BASE, "strategy": "erasure-oracle", "signal": "pronouns", "seed": 4},
     ],
 )
 def test_command_computes_the_same_experiment(config, monkeypatch):

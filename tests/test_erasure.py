@@ -3,6 +3,8 @@ labels (oracle and pooled estimates of P0(y | g(x))), and the success f(x) = f(g
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -85,7 +87,10 @@ def test_erase_on_real_tokenization_equals_removing_the_word_from_the_text():
 def test_erasure_labels_threshold_each_label_at_one_half():
     P = np.array([[0.9, 0.5, 0.51], [0.1, 0.2, 0.3]])
     assert erasure_labels(P).tolist() == [[1, 0, 1], [0, 0, 0]]
-    with pytest.raises(ConfigError):
+    assert erasure_labels(P).dtype == np.uint8  # label indicators, as the label matrix
+    with pytest.raises(
+        ConfigError, match=r"^P_gx must be an \(n, labels\) matrix, got shape \(2,\)$"
+    ):
         erasure_labels(np.array([0.2, 0.7]))
 
 
@@ -102,6 +107,93 @@ def test_erasure_agreement_counts_equal_label_sets():
     assert same["success_in_set"] == 1.0 and same["success_top1_with_signal"] == 1.0
     with pytest.raises(ConfigError, match="differ in shape"):
         erasure_agreement(P_x, P_gx[:2])
+
+
+def _rows(*entries: dict[int, float]) -> np.ndarray:
+    """(len(entries), 10) probabilities: 0.1 everywhere but the given (label: value) entries."""
+    P = np.full((len(entries), 10), 0.1)
+    for i, entry in enumerate(entries):
+        for k, v in entry.items():
+            P[i, k] = v
+    return P
+
+
+def test_erasure_agreement_per_label_at_the_threshold_over_the_carriers_by_hand():
+    from collective.resumes.corpus import LABELS
+
+    P_x = _rows({0: 0.9}, {0: 0.2, 1: 0.5}, {2: 0.8, 3: 0.6}, {4: 0.4})
+    P_gx = _rows({0: 0.9}, {0: 0.2, 1: 0.7}, {2: 0.3, 3: 0.6}, {4: 0.5})
+    # label sets: row 1 differs at label 1 (0.5 is not above 1/2), row 2 at label 2, row 3 is
+    # the same (0.4 and 0.5 both out); top-1 changes only in row 2 (label 2 -> 3)
+    out = erasure_agreement(P_x, P_gx, [1, 1, 0, 1])  # a 0/1 mask: rows 0, 1 and 3
+    expected = {
+        "success_in_set": 2 / 4,
+        "success_top1": 3 / 4,
+        "success_in_set_with_signal": 2 / 3,
+        "success_top1_with_signal": 3 / 3,
+        **{f"success_label_with_signal_{name}": 1.0 for name in LABELS},
+        f"success_label_with_signal_{LABELS[1]}": 2 / 3,
+        "n_test": 4,
+        "n_test_with_signal": 3,
+    }
+    assert out == pytest.approx(expected)
+    # without carry every row carries the signal
+    out = erasure_agreement(P_x, P_gx)
+    assert out["success_in_set_with_signal"] == 2 / 4 and out["n_test_with_signal"] == 4
+    assert out[f"success_label_with_signal_{LABELS[2]}"] == 3 / 4
+    with pytest.raises(
+        ConfigError, match=r"carry must be a boolean mask of length 4, got shape \(2,\)"
+    ):
+        erasure_agreement(P_x, P_gx, [True, False])
+
+
+def test_erasure_agreement_of_no_rows_is_nan_without_a_warning():
+    import warnings
+
+    P = _rows({0: 0.9}, {1: 0.7})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy warns on the mean of an empty slice
+        out = erasure_agreement(P, P, np.zeros(2, bool))
+        empty = erasure_agreement(np.zeros((0, 10)), np.zeros((0, 10)))
+    assert out["success_in_set"] == 1.0 and out["n_test_with_signal"] == 0
+    assert np.isnan(out["success_in_set_with_signal"]) and np.isnan(out["success_top1_with_signal"])
+    assert all(np.isnan(v) for k, v in empty.items() if k.startswith("success"))
+    assert empty["n_test"] == empty["n_test_with_signal"] == 0
+
+
+def test_evaluate_erasure_compares_x_with_x_without_the_signal_tokens():
+    """Reference: the erased documents, the carriers and the agreement, by hand from the ids."""
+    X = random_split(2, n=40)
+    signal = [3, 7]
+    calls = []
+
+    class Recorder:
+        def predict_proba(self, X, *, planted, spacing):
+            calls.append((planted, [X.ids(i).tolist() for i in range(len(X))]))
+            P = np.full((len(X), 10), 0.1)
+            for i in range(len(X)):
+                P[i, sum(X.ids(i).tolist()) % 10] = 0.9
+            return P
+
+    Y = np.zeros((40, 10), np.uint8)
+    out = evaluate_erasure(Recorder(), X, Y, token_ids=signal)
+    docs = [X.ids(i).tolist() for i in range(40)]
+    erased = [[t for t in d if t not in signal] for d in docs]
+    assert [c[1] for c in calls] == [docs, erased]
+    for planted, _ in calls:  # no document carries the trigger
+        assert planted.dtype == bool and planted.shape == (40,) and not planted.any()
+    carry = [any(t in signal for t in d) for d in docs]
+    same = [sum(d) % 10 == sum(e) % 10 for d, e in zip(docs, erased, strict=True)]
+    assert 0 < sum(carry) < 40 and not all(same)
+    assert out["n_test_with_signal"] == sum(carry)
+    assert out["success_in_set"] == pytest.approx(np.mean(same))
+    assert out["success_in_set_with_signal"] == pytest.approx(
+        np.mean([s for s, c in zip(same, carry, strict=True) if c])
+    )
+    with pytest.raises(
+        ConfigError, match=r"probabilities \(40, 10\) do not match labels \(40, 9\)"
+    ):
+        evaluate_erasure(Recorder(), X, Y[:, :9], token_ids=signal)
 
 
 def test_tau_is_the_mean_summed_label_change_with_an_interval():
@@ -156,6 +248,109 @@ def test_pooled_estimate_of_the_whole_training_set_is_the_oracle(ctx):
     assert np.abs(P_o - P_p).max() < 1e-2
     with pytest.raises(ConfigError, match="oracle' or 'pooled"):
         p0_at_summary(ctx.train, ctx.Y_train, rows, ids, estimate="bogus")
+
+
+def _reference_labels(X, Y, fit_rows, rows, params) -> tuple[np.ndarray, int]:
+    """P0(y | g(x)) > 1/2 at ``rows`` from a linear firm fitted from zero on ``fit_rows``, and
+    the iterations of that fit."""
+    from collective.firms.linear import LinearFirm
+    from collective.resumes.strategies import ESTIMATOR_PARAMS
+
+    model = LinearFirm(**{**ESTIMATOR_PARAMS, **(params or {})}, warm_start=False)
+    model.fit(X.subset(fit_rows), Y[fit_rows])
+    summaries = erase(X.subset(rows), SIGNALS["network"].token_ids)
+    P = model.predict_proba(summaries, planted=np.zeros(len(rows), bool), spacing=20)
+    return (P > 0.5).astype(np.uint8), model.fit_info["iterations"]
+
+
+@pytest.mark.parametrize("params", [None, {"C": 0.05}])
+def test_erasure_plans_and_their_facts_against_separately_fitted_models(ctx, params):
+    """Reference: linear firms fitted from zero on the whole training set (oracle) and on the
+    collective (pooled); the collective is Strategy 1's draw; the facts are counted by hand."""
+    from collective.resumes.corpus import LABELS
+    from collective.resumes.strategies import apply_strategy
+
+    X, Y = ctx.train, ctx.Y_train.astype(np.int64)  # any integer 0/1 matrix
+    n = len(Y)
+    plans = {
+        s: apply_erasure(
+            X, Y, strategy=s, signal="network", alpha=0.4, seed=1, estimator_params=params
+        )
+        for s in ("erasure-oracle", "erasure-pooled")
+    }
+    C = apply_strategy(Y, strategy="feature-label", target=LABELS[0], alpha=0.4, seed=1).collective
+    assert len(np.unique(C)) == round(0.4 * n)
+    labels = {
+        "erasure-oracle": _reference_labels(X, Y, np.arange(n), C, params)[0],
+        "erasure-pooled": _reference_labels(X, Y, C, C, params)[0],
+    }
+    for strategy, (plan, info) in plans.items():
+        assert np.array_equal(plan.collective, C) and plan.collective.dtype == np.int64
+        assert plan.Y.dtype == np.uint8 and np.array_equal(plan.Y[C], labels[strategy])
+        assert np.array_equal(np.delete(plan.Y, C, axis=0), np.delete(Y, C, axis=0))
+        assert plan.randomized.dtype == np.int64 and plan.randomized.shape == (0,)
+        assert not plan.planted.any() and plan.planted.shape == (n,)
+        changed = int((labels[strategy] != Y[C]).any(axis=1).sum())
+        assert info["n_relabelled"] == changed > 1
+        assert info["estimator_converged"] is True
+    oracle, pooled = plans["erasure-oracle"][1], plans["erasure-pooled"][1]
+    # the oracle starts from the cached clean fit, which already is its answer
+    assert oracle == {
+        "estimator_n": n,
+        "estimator_converged": True,
+        "estimator_iterations": 0,
+        "n_relabelled": oracle["n_relabelled"],
+    }
+    agreement = (labels["erasure-oracle"] == labels["erasure-pooled"]).all(axis=1).mean()
+    assert 0 < agreement < 1
+    assert set(pooled) == set(oracle) | {"agreement_with_oracle"}
+    assert pooled["estimator_n"] == len(C) and pooled["agreement_with_oracle"] == agreement
+    # the pooled estimate solves from zero, as the reference does
+    assert pooled["estimator_iterations"] == _reference_labels(X, Y, C, C, params)[1] > 0
+
+
+def test_erasure_plans_without_a_collective_change_nothing(ctx):
+    X, Y = ctx.train, ctx.Y_train
+    for strategy in ("erasure-oracle", "erasure-pooled"):
+        plan, info = apply_erasure(X, Y, strategy=strategy, signal="network", alpha=0.0, seed=3)
+        assert plan.collective.shape == (0,) and np.array_equal(plan.Y, Y)
+        assert info == {"estimator_n": 0, "n_relabelled": 0}
+
+
+def test_p0_at_summary_of_no_row_and_of_one_row(ctx):
+    X, Y = ctx.train, ctx.Y_train
+    ids = SIGNALS["network"].token_ids
+    P, info = p0_at_summary(X, Y, np.array([], np.int64), ids, estimate="oracle")
+    assert P.shape == (0, 10) and info == {"estimator_n": 0}
+    P, info = p0_at_summary(X, Y, [7], ids, estimate="pooled", collective=np.arange(60))
+    assert P.shape == (1, 10) and info["estimator_n"] == 60
+    assert np.array_equal(
+        (P > 0.5).astype(np.uint8), _reference_labels(X, Y, np.arange(60), [7], None)[0]
+    )
+    with pytest.raises(ConfigError, match="^the pooled estimate needs the collective's resumes$"):
+        p0_at_summary(X, Y, [7], ids, estimate="pooled")
+
+
+def test_apply_erasure_errors_name_the_problem():
+    from collective.resumes.strategies import check_erasure_signal
+
+    X, Y = random_split(0, n=30), np.zeros((30, 10), np.uint8)
+    kwargs = dict(signal="network", alpha=0.2, seed=0)
+    with pytest.raises(
+        ConfigError, match="^apply_erasure needs an erasure strategy, got 'feature-label'$"
+    ):
+        apply_erasure(X, Y, strategy="feature-label", **kwargs)
+    for bad in (Y[:, :9], Y[:29], Y[:, 0]):
+        with pytest.raises(
+            ConfigError,
+            match=rf"^Y must be a \(30, 10\) label matrix, got shape {re.escape(str(bad.shape))}$",
+        ):
+            apply_erasure(X, bad, strategy="erasure-oracle", **kwargs)
+    with pytest.raises(
+        ConfigError,
+        match=f"^the erasure-pooled strategy needs a signal to erase; choose one of: {', '.join(SIGNALS)}$",
+    ):
+        check_erasure_signal("erasure-pooled", None)
 
 
 class _Blind:

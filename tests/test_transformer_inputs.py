@@ -208,7 +208,50 @@ def test_the_stock_trainer_groups_by_the_precomputed_lengths():
         )
         sampler = trainer._get_train_sampler()
         assert isinstance(sampler, LengthGroupedSampler) and list(sampler.lengths) == lengths
-        batch = trainer.data_collator([{"row": 1}, {"row": 3}])
+        # the Trainer's dataset holds the row indices and lengths the collator reads
+        assert trainer.train_dataset[3] == {"row": 3, "length": 33}
+        batch = trainer.data_collator([trainer.train_dataset[i] for i in (1, 3)])
         assert (
             batch["input_ids"].shape == (2, 40) and batch["attention_mask"].sum().item() == 40 + 33
         )
+        # and the Trainer's own loader (its sampler, the row column, the collator) feeds whole
+        # examples: each row of a batch is 1..n for one of the lengths n
+        for batch in trainer.get_train_dataloader():
+            for ids, mask in zip(batch["input_ids"], batch["attention_mask"], strict=True):
+                n = int(mask.sum())
+                assert n in lengths and ids[:n].tolist() == list(range(1, n + 1))
+
+
+def test_kv_examples_and_collate_kv_pad_in_the_stored_dtype():
+    """The key/value path's batches (freeze_kv) against padding written out by hand: rows of
+    3, 1 and 4 tokens of width 2H = 4, stored in float16, zero-padded to 4 tokens."""
+    from collective.firms.batches import KVExamples, collate_kv
+
+    kv = [np.full((n, 4), n + 0.5, dtype=np.float16) for n in (3, 1, 4)]
+    cls = [np.full(2, 10.0 * n, dtype=np.float16) for n in (3, 1, 4)]
+    Y = [[1, 0], [0, 1], [1, 1]]
+    data = KVExamples(list(zip(kv, cls, strict=True)), Y)
+    assert len(data) == 3
+    item = data[1]
+    assert set(item) == {"kv", "cls", "labels"}
+    assert item["kv"] is kv[1] and item["cls"] is cls[1]  # no per-example copy
+    assert item["labels"].dtype == np.float32 and item["labels"].tolist() == [0.0, 1.0]
+    batch = collate_kv([data[i] for i in range(3)])
+    assert set(batch) == {"kv", "cls", "attention_mask", "labels"}
+    assert batch["kv"].dtype == torch.float16 and batch["kv"].shape == (3, 4, 4)
+    assert batch["kv"].tolist() == [
+        [[3.5] * 4] * 3 + [[0.0] * 4],
+        [[1.5] * 4] + [[0.0] * 4] * 3,
+        [[4.5] * 4] * 4,
+    ]
+    assert batch["cls"].dtype == torch.float16
+    assert batch["cls"].tolist() == [[30.0, 30.0], [10.0, 10.0], [40.0, 40.0]]
+    assert batch["attention_mask"].dtype == torch.int64
+    assert batch["attention_mask"].tolist() == [[1, 1, 1, 0], [1, 0, 0, 0], [1, 1, 1, 1]]
+    assert batch["labels"].dtype == torch.float32 and batch["labels"].tolist() == Y
+    # without labels (prediction): no labels in the item or the batch
+    bare = KVExamples(list(zip(kv, cls, strict=True)))
+    assert set(bare[0]) == {"kv", "cls"}
+    one = collate_kv([bare[2]])
+    assert set(one) == {"kv", "cls", "attention_mask"}
+    assert one["kv"].shape == (1, 4, 4) and one["attention_mask"].tolist() == [[1, 1, 1, 1]]

@@ -260,14 +260,11 @@ def tokenize_texts(
             ids = np.asarray(enc["input_ids"][j], dtype=np.int64)
             if len(ids) and ids.max() >= 2**16:
                 raise DataError("token id does not fit uint16; is this a BERT vocabulary?")
+            # None: a token of no word (a special token), which the counts cannot place
             word_ids = np.asarray([-1 if w is None else w for w in enc.word_ids(j)], dtype=np.int64)
-            ntok = (
-                np.bincount(word_ids, minlength=len(words))
-                if len(word_ids)
-                else np.zeros(len(words), dtype=np.int64)
-            )
-            if len(ntok) != len(words) or (len(word_ids) and word_ids.min() < 0):
+            if len(word_ids) and (word_ids.min() < 0 or word_ids.max() >= len(words)):
                 raise DataError("the tokenizer's word ids do not match the whitespace words")
+            ntok = np.bincount(word_ids, minlength=len(words))
             token_chunks.append(ids.astype(np.uint16))
             word_chunks.append(ntok.astype(np.uint16))
             token_lengths[start + j] = len(ids)
