@@ -158,6 +158,8 @@ def test_mean_with_seeds_and_top1_by_random_labels():
     # success_in_set at alpha 0.05: 0.5 + seed/100 for seeds 0, 1, 2 -> mean 0.51
     assert mean_with_seeds(runs, 0.05, "success_in_set", "feature-only") == "51.0% (3 seeds)"
     assert mean_with_seeds(runs, 0.05, "success_in_set", "feature-label") == "not yet computed"
+    one = runs[runs["seed"] == 2]
+    assert mean_with_seeds(one, 0.05, "success_in_set", "feature-only") == "52.0% (1 seed)"
     rl = pd.DataFrame(
         {
             "alpha": [0.01, 0.01, 0.01],

@@ -256,7 +256,8 @@ def mean_with_seeds(frame: pd.DataFrame, alpha: float, metric: str, strategy: st
     rows = frame[(frame["strategy"] == strategy) & (frame["alpha"] == alpha)]
     if rows.empty:
         return "not yet computed"
-    return f"{rows[metric].mean():.1%} ({rows['seed'].nunique()} seeds)"
+    seeds = rows["seed"].nunique()
+    return f"{rows[metric].mean():.1%} ({seeds} seed{'s' if seeds > 1 else ''})"
 
 
 def top1_by_random_labels(frame: pd.DataFrame, alpha: float) -> str:
