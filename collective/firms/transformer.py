@@ -61,6 +61,7 @@ from collective.firms.device import (  # noqa: F401  (re-exported)
 from collective.firms.frozen_features import FrozenFeatures
 from collective.firms.kv_store import KVStore
 from collective.firms.params import (  # noqa: F401 (re-exported)
+    CLS_PATH_FP32,
     DEFAULT_MODEL,
     PAPER_MODEL,
     PRECISIONS,
@@ -140,10 +141,10 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
     #: The fine-tuned network (after :meth:`fit`).
     model_: nn.Module | None = _runtime()
 
-    def _describe_device(self, n_frozen: int, n_layers: int) -> str:
+    def _describe_device(self, net: nn.Module) -> str:
         text = describe_device(self.torch_device, self.resolved_precision)
-        if not self._trained_autocast(n_frozen, n_layers):
-            text += " (cached frozen part), fp32 ([CLS] path)"
+        if not self._trained_autocast(net):
+            text += f" (cached frozen part), {CLS_PATH_FP32}"
         return text
 
     # -- configuration -------------------------------------------------------------------
@@ -233,9 +234,7 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
         ):
             trainer = make_trainer(
                 model=trained,
-                args=self.training_arguments(
-                    tmp, mixed_precision=self._trained_autocast(n_frozen, frozen_mod.n_layers(net))
-                ),
+                args=self.training_arguments(tmp, mixed_precision=self._trained_autocast(net)),
                 examples=dataset,
                 collate=collate,
                 lengths=lengths,
@@ -288,7 +287,7 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
         """Keep the trained network and record what the fit reports about itself."""
         net.eval()
         self.model_ = net
-        self.device_ = self._describe_device(n_frozen, frozen_mod.n_layers(net))
+        self.device_ = self._describe_device(net)
         self.fit_info_ = {
             "training_loss": float(result.training_loss),
             "train_seconds": time.perf_counter() - start,
@@ -310,11 +309,13 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
         machine). ``precision`` still decides how the frozen part (the cache) is computed."""
         return self.torch_device.type == "cuda"
 
-    def _trained_autocast(self, n_frozen: int, n_layers: int) -> bool:
-        """Whether the trained layers run under autocast (``precision``): always, except for
-        a [CLS]-path-only trained part on a CPU (:attr:`head_autocast`)."""
+    def _trained_autocast(self, net: nn.Module) -> bool:
+        """Whether ``net``'s trained layers run under autocast (``precision``): always, except
+        for a [CLS]-path-only trained part on a CPU (:attr:`head_autocast`)."""
         cls_path_only = self.freeze_kv or (
-            self.cls_only and self.cache_frozen and n_frozen == n_layers - 1
+            self.cls_only
+            and self.cache_frozen
+            and self._n_frozen(net) == frozen_mod.n_layers(net) - 1
         )
         return self.head_autocast if cls_path_only else True
 
@@ -387,7 +388,7 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
         key = "inputs_embeds" if use_cache else "input_ids"
         source = self.frozen_hidden(net, n_frozen, inputs) if use_cache else inputs
         view = frozen_mod.top_view(net, n_frozen) if use_cache else contextlib.nullcontext(net)
-        mixed = self._trained_autocast(n_frozen, frozen_mod.n_layers(net))
+        mixed = self._trained_autocast(net)
         scores = np.zeros((len(inputs), net.config.num_labels), dtype=np.float64)
         with view as m, cls_only_last_layer(net, self.cls_only and n_frozen > 0, self.absorb_kv):
             for idx in tqdm(

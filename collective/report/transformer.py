@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from collective.firms.params import CLS_PATH_FP32
 from collective.report import plots
 from collective.report.coverage import seeds_summary
 
@@ -127,7 +128,7 @@ def configuration_name(row) -> str:
     device = str(row["device"]) if "device" in row else ""
     if fk is not None and fk == fk and bool(fk):
         kv = ", kv frozen"
-    elif "fp32 ([CLS] path)" in device:
+    elif CLS_PATH_FP32 in device:
         kv = ", K/V folded"
     else:
         kv = ""
@@ -286,3 +287,20 @@ def epochs_phrase(runs: pd.DataFrame, strategy: str, level: float = 0.5) -> str:
     falls = bool(np.all(alphas[1:] < alphas[:-1]))
     trend = "it falls with" if falls else "it does not fall with"
     return f"{words} ({trend} every added round of training)"
+
+
+def with_setting(frame: pd.DataFrame, settings: dict[str, str]) -> pd.DataFrame:
+    """``frame`` with a ``setting`` column for figures and tables: ``"linear"`` for the linear
+    firm's runs, else the value of the first key of ``settings`` found in the run's
+    :func:`configuration_name` (a :class:`ValueError` if none is)."""
+
+    def name(row) -> str:
+        if row["firm"] == "linear":
+            return "linear"
+        configuration = configuration_name(row)
+        for key, value in settings.items():
+            if key in configuration:
+                return value
+        raise ValueError(f"no setting for the configuration {configuration!r}")
+
+    return frame.assign(setting=[name(row) for _, row in frame.iterrows()])
