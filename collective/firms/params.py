@@ -166,7 +166,9 @@ class TransformerParams(FirmParams):
         None, "folder of the frozen-layer cache; None: frozen/ in the cache folder", speed=True
     )
     cls_only: bool = param(
-        True, "with train_layers, run the last layer for the [CLS] position only", speed=True
+        True,
+        "run the last layer for the [CLS] position only (same function and gradients)",
+        speed=True,
     )
     absorb_kv: bool = param(
         True,

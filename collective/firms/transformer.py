@@ -51,9 +51,11 @@ from collective.firms.batches import (  # noqa: F401  (re-exported; the firm loo
 )
 from collective.firms.cls_layer import cls_only_last_layer
 from collective.firms.device import (  # noqa: F401  (re-exported)
+    attention_implementation,
     autocast,
     cpu_supports_bf16,
     describe_device,
+    keep_freed_memory,
     n_cores,
     resolve_device,
     resolve_precision,
@@ -106,8 +108,8 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
     frozen_dtype, frozen_cache:
         storage dtype of that cache and its folder (default ``cache_dir() / "frozen"``).
     cls_only:
-        with ``train_layers``, run the last layer for the [CLS] position only
-        (:mod:`collective.firms.cls_layer`: same function, a sixth of the cost).
+        run the last layer for the [CLS] position only (:mod:`collective.firms.cls_layer`:
+        same function and gradients, a sixth of the cost), whatever the trained layers.
     absorb_kv:
         with ``cls_only``, fold the last layer's key and value projections into the [CLS]
         query and context (:class:`collective.firms.cls_layer.ClsOnlyLayer`: same function
@@ -230,7 +232,7 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
         with (
             tempfile.TemporaryDirectory(prefix="collective-trainer-") as tmp,
             view as trained,
-            cls_only_last_layer(net, self.cls_only and n_frozen > 0, self.absorb_kv),
+            cls_only_last_layer(net, self.cls_only, self.absorb_kv),
         ):
             trainer = make_trainer(
                 model=trained,
@@ -265,7 +267,18 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
         n_frozen = self._n_frozen(net)
         if n_frozen:
             frozen_mod.freeze(net, n_frozen)
+        else:
+            self._whole_network_speed_settings(net)
         return net, n_frozen
+
+    def _whole_network_speed_settings(self, net: nn.Module) -> None:
+        """When every layer is trained (the paper's firm): the attention kernel that is
+        fastest on the device, and on a CPU the allocator setting that keeps the embeddings'
+        gradient in memory between steps (:func:`~collective.firms.device.keep_freed_memory`).
+        Neither changes the function computed or the learner."""
+        net.set_attn_implementation(attention_implementation(self.torch_device))
+        if self.torch_device.type == "cpu":
+            keep_freed_memory()
 
     def _train(self, trainer):
         """Run the Trainer (without its final metrics print when ``progress`` is off)."""
@@ -390,7 +403,7 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
         view = frozen_mod.top_view(net, n_frozen) if use_cache else contextlib.nullcontext(net)
         mixed = self._trained_autocast(net)
         scores = np.zeros((len(inputs), net.config.num_labels), dtype=np.float64)
-        with view as m, cls_only_last_layer(net, self.cls_only and n_frozen > 0, self.absorb_kv):
+        with view as m, cls_only_last_layer(net, self.cls_only, self.absorb_kv):
             for idx in tqdm(
                 length_batches([len(x) for x in inputs], self.eval_batch_size),
                 desc="predict",
