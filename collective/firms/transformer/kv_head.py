@@ -1,5 +1,5 @@
-"""Model surgery for ``freeze_kv`` (:mod:`collective.firms.kv_cache`): the top layer's key and
-value projections frozen and fingerprinted, their outputs computed for the cache
+"""Model surgery for ``freeze_kv`` (:mod:`collective.firms.transformer.kv_cache`): the top
+layer's key and value projections frozen and fingerprinted, their outputs computed for the cache
 (:func:`project_kv`), and the [CLS] path of the classifier above the cached keys and values
 (:class:`ClsKVHead`), which is what training moves."""
 
@@ -12,8 +12,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from collective.errors import ConfigError
-from collective.firms import frozen as frozen_mod
-from collective.firms.cls_layer import supports_cls_only
+from collective.firms.transformer import frozen as frozen_mod
+from collective.firms.transformer.cls_layer import supports_cls_only
 
 
 def check_supported(model: nn.Module) -> None:
@@ -70,7 +70,7 @@ def kv_fingerprint(model: nn.Module, n_frozen: int) -> str:
 @torch.no_grad()
 def project_kv(layer: nn.Module, hidden: torch.Tensor) -> torch.Tensor:
     """The keys and values of ``layer`` (the model's last, from :func:`top_layer`, taken
-    outside any :func:`collective.firms.frozen.bottom_view`) for ``hidden``, the states
+    outside any :func:`collective.firms.transformer.frozen.bottom_view`) for ``hidden``, the states
     entering it, concatenated on the last axis: ``(..., L, 2H)``."""
     sa = layer.attention.self
     return torch.cat([sa.key(hidden), sa.value(hidden)], dim=-1)

@@ -1,5 +1,5 @@
-"""The three steps of one Newton iteration of :func:`collective.firms.newton.newton_cg`, for
-every running label at once (the module docstring of :mod:`collective.firms.newton` numbers
+"""The three steps of one Newton iteration of :func:`collective.firms.linear.newton.newton_cg`, for
+every running label at once (the module docstring of :mod:`collective.firms.linear.newton` numbers
 them): the gradient at the current weights (:class:`Point`), the truncated Newton direction
 by preconditioned conjugate gradients (:func:`newton_direction`) and the backtracking line
 search along it (:func:`line_search`)."""
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit
 
-from collective.firms.sparse_ops import SparseOps
+from collective.firms.linear.sparse_ops import SparseOps
 
 
 def losses(M: np.ndarray) -> np.ndarray:
@@ -21,10 +21,10 @@ def losses(M: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Point:
-    """The running labels at their current weights (step 1 of :mod:`collective.firms.newton`):
-    weights ``Wa``, ``ba``, signs ``Sa``, margins ``Z``, ``M`` $= -s z$, ``P`` $= \\sigma(M)$,
-    the float64 gradient ``G``, ``gb``, its largest entry per label ``gmax``, and the
-    objective."""
+    """The running labels at their current weights (step 1 of
+    :mod:`collective.firms.linear.newton`): weights ``Wa``, ``ba``, signs ``Sa``, margins ``Z``,
+    ``M`` $= -s z$, ``P`` $= \\sigma(M)$, the float64 gradient ``G``, ``gb``, its largest entry
+    per label ``gmax``, and the objective."""
 
     Wa: np.ndarray
     ba: np.ndarray
@@ -72,7 +72,7 @@ class Point:
 
 class LockstepCG:
     """Preconditioned conjugate gradients on $H d = -g$ for every running label at once
-    (step 2 of :mod:`collective.firms.newton`). Weights' parts in float32, intercepts' in
+    (step 2 of :mod:`collective.firms.linear.newton`). Weights' parts in float32, intercepts' in
     float64."""
 
     def __init__(self, ops: SparseOps, point: Point, lam: float) -> None:
@@ -147,8 +147,9 @@ def newton_direction(
 def line_search(
     ops: SparseOps, point: Point, dw: np.ndarray, db: np.ndarray, lam: float
 ) -> np.ndarray:
-    """The step length per label along ``(dw, db)`` (step 3 of :mod:`collective.firms.newton`):
-    halved until the Armijo test holds. One sparse product, then $O(n)$ per trial."""
+    """The step length per label along ``(dw, db)`` (step 3 of
+    :mod:`collective.firms.linear.newton`): halved until the Armijo test holds. One sparse
+    product, then $O(n)$ per trial."""
     G, gb, Wa = point.G, point.gb, point.Wa
     Q = ops.dot(dw).astype(np.float64) + db
     slope = np.einsum("ij,ij->j", G, dw, dtype=np.float64) + gb * db

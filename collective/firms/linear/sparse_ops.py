@@ -1,5 +1,5 @@
 """The training matrix and the sparse products the Newton-CG solver needs
-(:mod:`collective.firms.newton`): $X V$, $X^\\top U$ in float32 and float64, and
+(:mod:`collective.firms.linear.newton`): $X V$, $X^\\top U$ in float32 and float64, and
 $(X\\circ X)^\\top U$, optionally split over threads by blocks of rows."""
 
 from __future__ import annotations

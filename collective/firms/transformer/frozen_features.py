@@ -1,7 +1,7 @@
 """What the transformer firm's frozen part computes, once per input and read from disk after:
-the lower layers' hidden states (:class:`collective.firms.frozen.FrozenStore`) and, with
+the lower layers' hidden states (:class:`collective.firms.transformer.frozen.FrozenStore`) and, with
 ``freeze_kv``, the top layer's keys and values with the [CLS] state entering it
-(:class:`collective.firms.kv_store.KVStore`).
+(:class:`collective.firms.transformer.kv_store.KVStore`).
 
 :class:`FrozenFeatures` is the base of :class:`collective.firms.transformer.TransformerFirm`
 that holds this part: the resolved device and precision the frozen layers run in, the number
@@ -19,12 +19,12 @@ import torch
 from torch import nn
 
 from collective.errors import ConfigError
-from collective.firms import frozen as frozen_mod
-from collective.firms import kv_head
-from collective.firms.batches import collate, length_batches
-from collective.firms.device import autocast, n_cores, resolve_device, resolve_precision
-from collective.firms.kv_store import KVStore
 from collective.firms.params import TransformerParams
+from collective.firms.transformer import frozen as frozen_mod
+from collective.firms.transformer import kv_head
+from collective.firms.transformer.batches import collate, length_batches
+from collective.firms.transformer.device import autocast, n_cores, resolve_device, resolve_precision
+from collective.firms.transformer.kv_store import KVStore
 
 
 class FrozenFeatures(TransformerParams):
@@ -136,7 +136,7 @@ class FrozenFeatures(TransformerParams):
         count_only: bool = False,
     ):
         """``(kv, cls)`` per input from the key/value cache (computed once, see
-        :mod:`collective.firms.kv_cache`). ``also_frozen``: rows computed now are also
+        :mod:`collective.firms.transformer.kv_cache`). ``also_frozen``: rows computed now are also
         written to the lower-layer cache of ``train_layers=1`` (same forward pass).
         ``count_only``: return how many rows were computed instead of the rows."""
         store = self._kv(net, n_frozen)

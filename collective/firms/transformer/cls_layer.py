@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from collective.firms.frozen import encoder_layers
+from collective.firms.transformer.frozen import encoder_layers
 
 
 def supports_cls_only(layer: nn.Module) -> bool:

@@ -2,9 +2,9 @@
 
 With ``train_layers=1`` the firm fine-tunes the last encoder layer and the head of a
 BERT-family classifier, reading the lower layers' output from a disk cache
-(:mod:`collective.firms.frozen`), and computing the last layer for [CLS] alone
-(:mod:`collective.firms.cls_layer`). Most of what a training step still costs is then the
-last layer's key and value projections of every token: the classifier reads position 0
+(:mod:`collective.firms.transformer.frozen`), and computing the last layer for [CLS] alone
+(:mod:`collective.firms.transformer.cls_layer`). Most of what a training step still costs is
+then the last layer's key and value projections of every token: the classifier reads position 0
 only, so the query, the attention output, the feed-forward block, the pooler and the
 classifier run for one vector per resume, but the keys and values run for all of them.
 
@@ -21,8 +21,8 @@ which weights are trained, which is why ``freeze_kv`` is part of the firm's para
 so of every run's cache key), and why the book compares it with ``train_layers=1`` at 2,000
 resumes before relying on it.
 
-The cache (:class:`KVStore`) follows :class:`collective.firms.frozen.FrozenStore`: rows are
-content-addressed by the exact token ids that entered the model (special tokens,
+The cache (:class:`KVStore`) follows :class:`collective.firms.transformer.frozen.FrozenStore`:
+rows are content-addressed by the exact token ids that entered the model (special tokens,
 truncation to ``max_length`` and the trigger planted at a given spacing included, so a
 clean and a planted resume are two keys and no row can be served for another text,
 spacing or length), the folder is keyed by a fingerprint of every frozen weight
@@ -36,14 +36,15 @@ Fill it once, before a sweep (the test set clean and planted, then the training 
 grid's runs use, smaller training sets first; without ``--grid``, every training resume
 clean and planted at ``--spacing``)::
 
-    python -m collective.firms.kv_cache --grid grids/transformer_25k.yaml
+    python -m collective.firms.transformer.kv_cache --grid grids/transformer_25k.yaml
 
 (``--also-frozen`` also fills the lower-layer cache of ``train_layers=1`` from the same
 forward pass, for comparisons with that configuration).
 
 This module is that build and its command line; the head and the model surgery are in
-:mod:`collective.firms.kv_head`, the store in :mod:`collective.firms.kv_store`, the batches
-in :mod:`collective.firms.batches` (all re-exported here).
+:mod:`collective.firms.transformer.kv_head`, the store in
+:mod:`collective.firms.transformer.kv_store`, the batches in
+:mod:`collective.firms.transformer.batches` (all re-exported here).
 """
 
 from __future__ import annotations
@@ -53,9 +54,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from collective.errors import ConfigError
-from collective.firms import frozen as frozen_mod
-from collective.firms.batches import KVExamples, collate_kv  # noqa: F401 (re-exported)
-from collective.firms.kv_head import (  # noqa: F401 (re-exported: the firm and tests use them here)
+from collective.firms.transformer import frozen as frozen_mod
+from collective.firms.transformer.batches import KVExamples, collate_kv  # noqa: F401 (re-exported)
+from collective.firms.transformer.kv_head import (  # noqa: F401 (re-exported: the firm and tests use them here)
     ClsKVHead,
     check_supported,
     freeze_kv,
@@ -63,7 +64,7 @@ from collective.firms.kv_head import (  # noqa: F401 (re-exported: the firm and 
     project_kv,
     top_layer,
 )
-from collective.firms.kv_store import KVStore  # noqa: F401 (re-exported)
+from collective.firms.transformer.kv_store import KVStore  # noqa: F401 (re-exported)
 
 
 def needed_rows(configs: Sequence, n_train: int, Y_train: np.ndarray) -> list[tuple[int, bool]]:
@@ -151,7 +152,7 @@ class _Filler:
     def __init__(
         self, model: str | None, max_length: int, threads: int | None, also_frozen: bool
     ) -> None:
-        from collective.firms.transformer import DEFAULT_MODEL, TransformerFirm, load_model
+        from collective.firms.transformer.firm import DEFAULT_MODEL, TransformerFirm, load_model
 
         self.firm = TransformerFirm(
             model or DEFAULT_MODEL,

@@ -35,8 +35,8 @@ Newton's method converges quadratically near the optimum, so from a good warm st
 firm's clean fit: planting changes only the collective's rows and the trigger's column)
 a few iterations reach the tolerance. The sparse products can use several threads (scipy's
 sparse kernels release the GIL): the rows of $X$ are split into blocks (:class:`SparseOps`,
-in :mod:`collective.firms.sparse_ops`). The three steps of an iteration are in
-:mod:`collective.firms.newton_steps`; this module drives them.
+in :mod:`collective.firms.linear.sparse_ops`). The three steps of an iteration are in
+:mod:`collective.firms.linear.newton_steps`; this module drives them.
 """
 
 from __future__ import annotations
@@ -49,8 +49,11 @@ import scipy.sparse as sp
 from scipy.special import expit
 
 from collective.errors import ConfigError
-from collective.firms.newton_steps import Point, line_search, newton_direction
-from collective.firms.sparse_ops import SparseOps, default_threads  # noqa: F401 (re-exported)
+from collective.firms.linear.newton_steps import Point, line_search, newton_direction
+from collective.firms.linear.sparse_ops import (  # noqa: F401 (re-exported)
+    SparseOps,
+    default_threads,
+)
 
 
 def rescale_start(

@@ -1,6 +1,6 @@
-"""The disk store of the key/value cache (:mod:`collective.firms.kv_cache`): per resume the
-top layer's keys and values and the [CLS] state entering it, content-addressed like the
-frozen layers' store it extends (:class:`collective.firms.frozen.FrozenStore`)."""
+"""The disk store of the key/value cache (:mod:`collective.firms.transformer.kv_cache`): per
+resume the top layer's keys and values and the [CLS] state entering it, content-addressed like the
+frozen layers' store it extends (:class:`collective.firms.transformer.frozen.FrozenStore`)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from collective.firms.frozen import KEY_BYTES, FrozenStore
+from collective.firms.transformer.frozen import KEY_BYTES, FrozenStore
 from collective.io import save_npy
 
 
 class KVStore(FrozenStore):
     """Content-addressed disk cache of the last layer's keys and values and the [CLS] state.
 
-    Same contract as :class:`collective.firms.frozen.FrozenStore`, but a row is a pair
+    Same contract as :class:`collective.firms.transformer.frozen.FrozenStore`, but a row is a pair
     ``(kv, cls)``: ``kv`` of shape ``(L, 2H)``, ``cls`` of shape ``(H,)``. A shard is three
     arrays (flat ``kv`` rows, their offsets, the ``cls`` vectors) and the key file, written
     last.
