@@ -1,0 +1,16 @@
+"""The name of :mod:`collective.firms.transformer.kv_head` before the split.
+
+The firms' modules moved into ``linear/`` and ``transformer/``. Importing this name gives
+that module object itself (an alias in ``sys.modules``), so a name patched here is patched
+there.
+"""
+
+import sys
+from typing import TYPE_CHECKING
+
+from collective.firms.transformer import kv_head as _module
+
+if TYPE_CHECKING:
+    from collective.firms.transformer.kv_head import *  # noqa: F403
+
+sys.modules[__name__] = _module
