@@ -8,7 +8,7 @@ does) are built once, then both solvers start from that same point and run to th
 tolerance (largest gradient entry per training resume <= ``tol``, the firm's default 1e-6, or
 ``--tol``):
 
-* **Newton-CG** (:func:`collective.firms.newton.newton_cg`, the firm's solver), with
+* **Newton-CG** (:func:`collective.firms.linear.newton.newton_cg`, the firm's solver), with
   ``--threads`` threads for the sparse products;
 * **the baseline**: scipy's L-BFGS-B on all ten labels jointly (the approximate firm's
   solver without its iteration cap, with the objective in float64 so that it can reach the
@@ -112,7 +112,7 @@ def main() -> None:
 
     from collective import runner as ex
     from collective.firms.linear import LinearFirm, planted_counts, tfidf
-    from collective.firms.newton import default_threads
+    from collective.firms.linear.newton import default_threads
     from collective.resumes.strategies import apply_strategy
 
     threads = args.threads or default_threads()

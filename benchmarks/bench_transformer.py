@@ -29,9 +29,9 @@ def plain_loop(firm, X, Y: np.ndarray, *, seed: int) -> float:
     from transformers import get_linear_schedule_with_warmup
     from transformers.trainer_pt_utils import LengthGroupedSampler
 
-    from collective.firms import frozen
-    from collective.firms.cls_layer import cls_only_last_layer
-    from collective.firms.transformer import _Examples, autocast, collate, load_model
+    from collective.firms.transformer import frozen
+    from collective.firms.transformer.cls_layer import cls_only_last_layer
+    from collective.firms.transformer.firm import _Examples, autocast, collate, load_model
 
     start = time.perf_counter()
     net = load_model(firm.model, seed=seed)

@@ -20,7 +20,7 @@ process (what the run would take alone on one core), with the load average.
 
 "A run" is what the runner does: ``fit`` (model loading, reading the cache, training) plus
 the evaluation's two passes over the 4,010 test resumes (clean, and with the trigger
-planted). Both caches must be warm (``python -m collective.firms.kv_cache --grid
+planted). Both caches must be warm (``python -m collective.firms.transformer.kv_cache --grid
 grids/transformer_25k.yaml --also-frozen``); the script counts rows it had to compute and
 says so. With ``--plain`` it also times a hand-written PyTorch loop over the same cached
 keys and values (same batches, AdamW, linear decay, gradient clipping), to show what the
@@ -47,8 +47,7 @@ def plain_kv_loop(firm, X, Y: np.ndarray) -> float:
     from transformers import get_linear_schedule_with_warmup
     from transformers.trainer_pt_utils import LengthGroupedSampler
 
-    from collective.firms import frozen, kv_cache
-    from collective.firms.transformer import autocast, load_model
+    from collective.firms.transformer import autocast, frozen, kv_cache, load_model
 
     start = time.perf_counter()
     net = load_model(firm.model, seed=firm.seed)
@@ -153,7 +152,7 @@ def main() -> None:
 
     # Cache check (not timed): how many rows were missing and had to be computed now.
     net = load_model(firms["freeze_kv"].model, seed=0)
-    from collective.firms import frozen
+    from collective.firms.transformer import frozen
 
     frozen.freeze(net, 5)
     for planted_split, split in (("train", X), ("test", ctx.test)):

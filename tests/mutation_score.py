@@ -2,7 +2,7 @@
 
 Reads ``mutants/**/*.py.meta`` (mutmut 3). Killed: a selected test failed (or timed out);
 survived: all selected tests passed; no tests: no selected test runs the mutated function.
-Score = killed / (killed + survived). For collective/firms/transformer.py only the input
+Score = killed / (killed + survived). For collective/firms/transformer/firm.py only the input
 building is counted (``model_inputs``; the dataset, collator and batches are batches.py);
 its training and device code is exercised by the slow and GPU tests, not here.
 """
@@ -20,9 +20,9 @@ SURVIVED = {0}
 NO_TESTS = {33}
 
 ONLY = {
-    # the dataset, the collator and the length batches are collective/firms/batches.py (all of
-    # it counted); of transformer.py only the building of the model inputs
-    "collective/firms/transformer.py": ["*ǁmodel_inputs__*"],
+    # the dataset, the collator and the length batches are collective/firms/transformer/batches.py
+    # (all of it counted); of the firm's module only the building of the model inputs
+    "collective/firms/transformer/firm.py": ["*ǁmodel_inputs__*"],
 }
 
 

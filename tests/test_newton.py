@@ -1,4 +1,4 @@
-"""The Newton-CG solver of the linear firm (collective.firms.newton).
+"""The Newton-CG solver of the linear firm (collective.firms.linear.newton).
 
 Checks: on small sparse problems the solution equals scikit-learn's LogisticRegression (same C,
 unpenalised intercept) to 1e-4 in the weights, from zero and from a poor warm start, with one
@@ -13,7 +13,7 @@ import pytest
 import scipy.sparse as sp
 
 from collective.errors import ConfigError
-from collective.firms.newton import SparseOps, newton_cg
+from collective.firms.linear.newton import SparseOps, newton_cg
 
 
 def _problem(n=600, d=80, K=4, seed=0):

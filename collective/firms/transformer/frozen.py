@@ -1,0 +1,236 @@
+"""Frozen lower layers of a transformer, and a disk cache of their outputs.
+
+When only the top ``k`` encoder layers of a pretrained model are fine-tuned, the lower
+layers are a fixed function of the input tokens. Their output for a resume (clean, or with
+the trigger planted at some spacing) is therefore computed once and kept on disk, and every
+later run of a sweep trains and predicts from the cache at a fraction of the cost.
+
+The cache is content-addressed: a row's key is a hash of the exact token ids that entered
+the model (special tokens and truncation included). A row can thus never be served for a
+different text, corpus, spacing or ``max_length``; clean and triggered versions of a resume
+are simply two keys. The folder a row lives in is keyed by a fingerprint of the frozen
+weights (embeddings and lower layers), the number of frozen layers, ``max_length``, the
+precision they ran in and the storage dtype, so changing the model never reuses stale rows.
+
+Rows are written in shards (a flat array of token vectors plus offsets); a shard becomes
+visible only when its key file is renamed into place, so an interrupted run leaves nothing
+half-written and two processes filling the same folder corrupt nothing (at worst they compute
+the same rows twice).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from collective import io
+from collective.errors import ConfigError
+
+KEY_BYTES = 16
+
+
+# --------------------------------------------------------------------------- model surgery
+
+
+def encoder_layers(model: nn.Module) -> tuple[nn.Module, str]:
+    """The module holding the encoder's ``ModuleList`` of layers, and that attribute's name.
+
+    Knows the BERT family (BERT, RoBERTa, MiniLM, ELECTRA: ``base.encoder.layer``) and
+    DistilBERT (``base.transformer.layer``).
+    """
+    base = model.base_model
+    for holder_name in ("encoder", "transformer"):
+        holder = getattr(base, holder_name, None)
+        if holder is not None and isinstance(getattr(holder, "layer", None), nn.ModuleList):
+            return holder, "layer"
+    raise ConfigError(
+        f"--train-layers needs a BERT-like encoder (base_model.encoder.layer or "
+        f"base_model.transformer.layer); {type(model).__name__} has neither. "
+        "Leave --train-layers unset to fine-tune the whole model."
+    )
+
+
+def n_layers(model: nn.Module) -> int:
+    """Number of encoder layers of ``model``."""
+    holder, name = encoder_layers(model)
+    return len(getattr(holder, name))
+
+
+def frozen_modules(model: nn.Module, n_frozen: int) -> list[nn.Module]:
+    """The embeddings and the lowest ``n_frozen`` encoder layers."""
+    holder, name = encoder_layers(model)
+    return [model.base_model.embeddings, *list(getattr(holder, name))[:n_frozen]]
+
+
+def freeze(model: nn.Module, n_frozen: int) -> None:
+    """Freeze the embeddings and the lowest ``n_frozen`` layers: no gradients, and kept in
+    eval mode (no dropout) even when the model is put in training mode, so that they are the
+    same fixed function whether run on the fly or read from the cache."""
+    for module in frozen_modules(model, n_frozen):
+        for param in module.parameters():
+            param.requires_grad_(False)
+        module.eval()
+        # Trainer calls model.train() each epoch; an instance attribute shadows nn.Module.train.
+        module.train = _stay_in_eval.__get__(module)
+
+
+def _stay_in_eval(self: nn.Module, mode: bool = True) -> nn.Module:
+    return nn.Module.train(self, False)
+
+
+class PassThroughEmbeddings(nn.Module):
+    """Stands in for the embeddings module: returns the hidden states it is given as
+    ``inputs_embeds`` (BERT passes them by keyword, DistilBERT by position)."""
+
+    def forward(self, *args, **kwargs) -> torch.Tensor:
+        for value in (*args, *kwargs.values()):
+            if isinstance(value, torch.Tensor) and value.is_floating_point():
+                return value
+        raise ValueError("PassThroughEmbeddings needs the cached hidden states as inputs_embeds")
+
+
+@contextmanager
+def bottom_view(model: nn.Module, n_frozen: int) -> Iterator[nn.Module]:
+    """The base model restricted to its embeddings and lowest ``n_frozen`` layers: its
+    ``last_hidden_state`` is what the cache stores."""
+    holder, name = encoder_layers(model)
+    layers = getattr(holder, name)
+    setattr(holder, name, nn.ModuleList(list(layers)[:n_frozen]))
+    try:
+        yield model.base_model
+    finally:
+        setattr(holder, name, layers)
+
+
+@contextmanager
+def top_view(model: nn.Module, n_frozen: int) -> Iterator[nn.Module]:
+    """``model`` with the embeddings replaced by a pass-through and only the layers above
+    ``n_frozen`` kept: called with ``inputs_embeds`` = the cached hidden states, it computes
+    exactly what the full model computes from the tokens. Parameters are shared with
+    ``model``, so training the view trains the model."""
+    holder, name = encoder_layers(model)
+    layers = getattr(holder, name)
+    base = model.base_model
+    embeddings = base.embeddings
+    setattr(holder, name, nn.ModuleList(list(layers)[n_frozen:]))
+    base.embeddings = PassThroughEmbeddings()
+    try:
+        yield model
+    finally:
+        setattr(holder, name, layers)
+        base.embeddings = embeddings
+
+
+def fingerprint(model: nn.Module, n_frozen: int) -> str:
+    """Hash of the frozen weights (embeddings and lowest ``n_frozen`` layers)."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(type(model).__name__.encode())
+    for i, module in enumerate(frozen_modules(model, n_frozen)):
+        for pname, tensor in sorted(module.state_dict().items()):
+            digest.update(f"{i}.{pname}:{tuple(tensor.shape)}:{tensor.dtype}".encode())
+            digest.update(
+                tensor.detach().to("cpu").contiguous().view(torch.uint8).numpy().tobytes()
+            )
+    return digest.hexdigest()
+
+
+def doc_key(ids: np.ndarray) -> bytes:
+    """Content key of one model input (the exact token ids, special tokens included)."""
+    return hashlib.blake2b(
+        np.asarray(ids, dtype=np.int32).tobytes(), digest_size=KEY_BYTES
+    ).digest()
+
+
+# --------------------------------------------------------------------------- the disk store
+
+
+class FrozenStore:
+    """Content-addressed disk cache of frozen-layer outputs, one folder per frozen model.
+
+    ``get(keys, compute)`` returns one ``(length, hidden)`` array per key, calling
+    ``compute(missing_indices)`` (which returns arrays in that order) only for keys not yet
+    on disk, and writing them as a new shard.
+    """
+
+    def __init__(self, root: Path, dtype: str = "float16") -> None:
+        if dtype not in ("float16", "float32"):
+            raise ConfigError(f"frozen-cache dtype must be 'float16' or 'float32', got {dtype!r}")
+        self.root = Path(root)
+        self.dtype = np.dtype(dtype)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._index: dict[bytes, tuple[str, int]] = {}
+        self._shards: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._scanned: set[str] = set()
+
+    def _scan(self) -> None:
+        for key_file in sorted(self.root.glob("*.keys.npy")):
+            shard = key_file.name[: -len(".keys.npy")]
+            if shard in self._scanned:
+                continue
+            keys = np.load(key_file)
+            for row, key in enumerate(keys):
+                self._index.setdefault(key.tobytes(), (shard, row))
+            self._scanned.add(shard)
+
+    def _shard(self, shard: str) -> tuple[np.ndarray, np.ndarray]:
+        if shard not in self._shards:
+            hidden = np.load(self.root / f"{shard}.h.npy", mmap_mode="r")
+            offsets = np.load(self.root / f"{shard}.off.npy")
+            self._shards[shard] = (hidden, offsets)
+        return self._shards[shard]
+
+    def __contains__(self, key: bytes) -> bool:
+        self._scan()
+        return key in self._index
+
+    def __len__(self) -> int:
+        self._scan()
+        return len(self._index)
+
+    def read(self, key: bytes) -> np.ndarray:
+        """The stored ``(length, hidden)`` array of one key (a read-only memory map)."""
+        shard, row = self._index[key]
+        hidden, offsets = self._shard(shard)
+        return hidden[offsets[row] : offsets[row + 1]]
+
+    def write(self, keys: Sequence[bytes], arrays: Sequence[np.ndarray]) -> None:
+        """Write one shard atomically: data first, the key file (which makes it visible) last."""
+        if not keys:
+            return
+        shard = f"shard-{uuid.uuid4().hex}"
+        offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum([len(a) for a in arrays])
+        flat = np.concatenate([np.asarray(a, dtype=self.dtype) for a in arrays])
+        for suffix, array in ((".h.npy", flat), (".off.npy", offsets)):
+            io.save_npy(self.root / f"{shard}{suffix}", array)
+        key_array = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), KEY_BYTES)
+        io.save_npy(self.root / f"{shard}.keys.npy", key_array)
+
+    def get(
+        self,
+        keys: Sequence[bytes],
+        compute: Callable[[list[int]], list[np.ndarray]],
+        *,
+        shard_size: int = 2048,
+    ) -> list[np.ndarray]:
+        """Arrays for ``keys``, computing (and storing) the missing ones in shards."""
+        self._scan()
+        missing: list[int] = []
+        seen: set[bytes] = set()
+        for i, key in enumerate(keys):
+            if key not in self._index and key not in seen:
+                missing.append(i)
+                seen.add(key)
+        for start in range(0, len(missing), shard_size):
+            chunk = missing[start : start + shard_size]
+            arrays = compute(chunk)
+            self.write([keys[i] for i in chunk], arrays)
+            self._scan()
+        return [self.read(key) for key in keys]
