@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import types
 import warnings
 from pathlib import Path
 
@@ -162,3 +164,100 @@ def test_claim_of_a_dead_process_is_taken_over(tmp_path):
     assert claims.claim(path, "k3") == "another-host 1"
     claims.release(path, "k1")
     assert not (folder / "k1").exists() and (folder / "k2").exists()
+
+
+# ----------------------------------------------------------------------------- stale claims (issue 22)
+
+
+def _claim_file(path: Path, key: str, text: str, age: float = 0.0) -> Path:
+    folder = claims.claims_dir(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    file = folder / key
+    file.write_text(text)
+    stamp = time.time() - age
+    os.utime(file, (stamp, stamp))
+    return file
+
+
+def test_an_empty_claim_left_by_a_full_disk_is_taken_over(tmp_path):
+    path = tmp_path / "linear.jsonl"
+    file = _claim_file(path, "k", "")  # a disk full while claiming leaves a 0-byte file
+    assert claims.claim(path, "k") is None
+    assert file.read_text().split() == [socket.gethostname(), str(os.getpid())]
+
+
+def test_a_claim_whose_pid_was_reused_is_taken_over(tmp_path):
+    path = tmp_path / "linear.jsonl"
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        text = f"{socket.gethostname()} {live.pid}\n"
+        # touched an hour before that process started: the pid was reused
+        _claim_file(path, "old", text, age=3600)
+        _claim_file(path, "new", text)  # touched after it started: its owner
+        assert claims.claim(path, "old") is None
+        assert claims.claim(path, "new") == text.strip()
+    finally:
+        live.kill()
+        live.wait()
+
+
+def test_a_claim_of_another_host_expires_without_heartbeat(tmp_path):
+    path = tmp_path / "linear.jsonl"
+    _claim_file(path, "fresh", "another-host 1\n", age=claims.CLAIM_TTL_SECONDS / 2)
+    _claim_file(path, "expired", "another-host 1\n", age=claims.CLAIM_TTL_SECONDS * 2)
+    assert claims.claim(path, "fresh") == "another-host 1"
+    assert claims.claim(path, "expired") is None
+
+
+def test_the_heartbeat_keeps_a_claim_fresh(tmp_path, monkeypatch):
+    path = tmp_path / "linear.jsonl"
+    assert claims.claim(path, "k") is None
+    file = claims.claim_path(path, "k")
+    os.utime(file, (0, 0))
+    monkeypatch.setattr(claims, "HEARTBEAT_SECONDS", 0.01)
+    with claims.heartbeat(path, "k"):
+        deadline = time.time() + 30
+        while file.stat().st_mtime == 0 and time.time() < deadline:
+            time.sleep(0.01)
+    assert file.stat().st_mtime > time.time() - 60
+
+
+def test_a_full_disk_while_claiming_leaves_no_claim(tmp_path, monkeypatch):
+    import errno
+
+    from collective.errors import CollectiveError
+
+    path = tmp_path / "linear.jsonl"
+
+    def full(fd, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(claims.os, "write", full)
+    with pytest.raises(CollectiveError, match="could not claim the config k .*No space left"):
+        claims.claim(path, "k")
+    assert not claims.claim_path(path, "k").exists()
+
+
+def test_a_wait_names_the_claim_file_to_remove(synthetic_runner, monkeypatch, capsys):
+    from collective.runner import RunConfig, execute
+
+    config = RunConfig(
+        firm="linear", strategy="feature-label", target="Web_Developer", alpha=0.05, seed=0
+    )
+    path = synthetic_runner / "linear.jsonl"
+    file = _claim_file(path, config.key(), "another-host 7\n")
+    sleeps = []
+
+    def user_removes_the_claim(seconds):  # what the message tells the user to do
+        sleeps.append(seconds)
+        file.unlink()
+
+    fake_time = types.SimpleNamespace(
+        sleep=user_removes_the_claim, time=time.time, perf_counter=time.perf_counter
+    )
+    monkeypatch.setattr(execute, "time", fake_time)
+    assert execute.run(config)["status"] == "computed"
+    err = capsys.readouterr().err
+    assert len(sleeps) == 1
+    assert f"waiting for another-host 7, which is computing {config.key()}" in err
+    assert f"remove {file}" in err

@@ -236,7 +236,7 @@ def _claim(config: RunConfig, path: Path, sha: str, *, wait: bool, progress: boo
     record). A config another process holds is waited for (``wait``), else
     :class:`ClaimedElsewhere`."""
     key = config.key()
-    told = False
+    told = None
     while True:
         with file_lock(path):
             record = read_records(path, sha, report=False).get(key)
@@ -247,9 +247,13 @@ def _claim(config: RunConfig, path: Path, sha: str, *, wait: bool, progress: boo
             return None
         if not wait:
             raise ClaimedElsewhere(config, holder)
-        if progress and not told:
-            print(f"waiting for {holder}, which is computing this config", file=sys.stderr)
-            told = True
+        if told != holder:  # said once per owner, with the way out if the owner is gone
+            print(
+                f"collective: waiting for {holder}, which is computing {key}; if that process "
+                f"is gone, remove {claims.claim_path(path, key)}",
+                file=sys.stderr,
+            )
+            told = holder
         time.sleep(0.5)
 
 
@@ -259,7 +263,8 @@ def _compute_claimed(
     """Compute a claimed config, append its record (checked as on read) and release the claim."""
     key = config.key()
     try:
-        record = compute(config, ctx, firm_options=firm_options)
+        with claims.heartbeat(path, key):
+            record = compute(config, ctx, firm_options=firm_options)
         what = check_record(record, sha)
         if what is not None:  # a bug: never record what would not be served
             raise CollectiveError(
