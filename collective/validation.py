@@ -130,6 +130,28 @@ def check_choice(name: str, value: str, choices) -> str:
     return value
 
 
+#: The spellings of a boolean a user may type (compared case-insensitively).
+TRUE_WORDS = ("true", "1", "yes")
+FALSE_WORDS = ("false", "0", "no")
+
+
+def check_bool(name: str, value) -> bool:
+    """``value`` as a bool: a bool, 0 or 1, or one of :data:`TRUE_WORDS` / :data:`FALSE_WORDS`
+    in any case (the string ``"False"`` is false, never truthy); anything else is a
+    :class:`ConfigError`."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in TRUE_WORDS or word in FALSE_WORDS:
+            return word in TRUE_WORDS
+    raise ConfigError(
+        f"{name} must be true or false ({'/'.join(TRUE_WORDS)} or {'/'.join(FALSE_WORDS)}), got {value!r}"
+    )
+
+
 def check_device(device) -> str:
     """A torch device name the transformer firm can use: ``auto``, ``cpu``, ``cuda``,
     ``cuda:i`` or ``mps`` (a :class:`ConfigError` naming the choices otherwise). Torch is

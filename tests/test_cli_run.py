@@ -366,3 +366,32 @@ def test_damaged_tokens_cache_is_rebuilt_with_a_warning(tmp_path, capsys):
     with pytest.warns(UserWarning, match="re-tokenizing"):
         assert main([*ARGS, "--seed", "5", "--json"]) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["cached"] is False
+
+
+@pytest.mark.parametrize(
+    "flag",
+    [["--warm-start", "maybe"], ["--cache", "2"], ["--firm-param", "warm_start=maybe"]],
+)
+def test_a_bad_boolean_flag_is_one_clear_line(capsys, flag):
+    """These raised ``KeyError`` with a traceback."""
+    try:
+        code = main([*ARGS, *flag])
+    except SystemExit as exit:  # argparse's own error for a flag's value
+        code = exit.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "must be true or false" in err and "Traceback" not in err and "KeyError" not in err
+
+
+def test_progress_yes_and_warm_start_false_from_the_command_line(capsys):
+    from collective.cli import build_parser
+    from collective.cli.options import firm_settings
+
+    args = build_parser().parse_args(
+        [*ARGS[:2], "transformer", *ARGS[3:], "--progress", "yes", "--cls-only", "NO"]
+    )
+    params, options = firm_settings(args, "transformer")
+    assert options == {"progress": True, "cls_only": False}
+    assert main([*ARGS, "--firm-param", "warm_start=False", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["firm_params"]["warm_start"] is False
