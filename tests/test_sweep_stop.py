@@ -229,11 +229,11 @@ def test_a_full_disk_while_claiming_leaves_no_claim(tmp_path, monkeypatch):
 
     path = tmp_path / "linear.jsonl"
 
-    def full(fd, data):
+    def full(fd):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(claims.os, "write", full)
-    with pytest.raises(CollectiveError, match="could not claim the config k .*No space left"):
+    monkeypatch.setattr(claims.os, "fsync", full)
+    with pytest.raises(CollectiveError, match="could not claim the config k .*the disk is full"):
         claims.claim(path, "k")
     assert not claims.claim_path(path, "k").exists()
 

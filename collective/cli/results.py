@@ -63,6 +63,8 @@ def _results(args: argparse.Namespace) -> int:
     from collective.runner.results import cached_results, grid_results, read_folder
 
     folder = Path(args.results) if args.results else default_results_dir()
+    if args.seal_legacy:
+        return _seal(folder)
     if args.export and Path(args.export).suffix.lower() not in EXPORT_SUFFIXES:
         raise ConfigError(f"--export writes .csv or .parquet files, got {args.export!r}")
     if args.missing and not args.grid:
@@ -105,6 +107,23 @@ def _results(args: argparse.Namespace) -> int:
     return 0
 
 
+def _seal(folder: Path) -> int:
+    """``--seal-legacy``: the one-off migration of :mod:`collective.runner.seal`."""
+    from collective.runner.seal import seal_legacy
+
+    for report in seal_legacy(folder):
+        print(
+            f"{report.path}: {report.sealed} records sealed now, {report.already} sealed before, "
+            f"{len(report.refused)} refused (left as they are, not served)"
+        )
+        for lineno, what in report.refused[:10]:
+            print(f"  line {lineno}: {what}")
+        if len(report.refused) > 10:
+            print(f"  ... and {len(report.refused) - 10} more")
+    print(f"{folder} is sealed: from now on a record without a checksum is refused there")
+    return 0
+
+
 def register(commands) -> None:
     p = commands.add_parser(
         "results",
@@ -121,7 +140,8 @@ def register(commands) -> None:
         "  collective results --alpha-min 0.001 --alpha-max 0.01\n"
         "  collective results --grid grids/fig2_fig3.yaml --missing\n"
         "  collective results --grid fig2_fig3 --export fig2.csv\n"
-        "  collective results --export all_runs.parquet",
+        "  collective results --export all_runs.parquet\n"
+        "  collective results --seal-legacy   # once: checksum the records written before checksums",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_filters(p)
@@ -176,3 +196,10 @@ def _add_outputs(p: argparse.ArgumentParser) -> None:
         help="write one row per run to OUT (.csv or .parquet)",
     )
     p.add_argument("--json", action="store_true", help="print the runs as a JSON array")
+    p.add_argument(
+        "--seal-legacy",
+        action="store_true",
+        help="once per results folder: check every record written before records carried a "
+        "checksum (key, metrics, rates, corpus), give each good one its checksum, and refuse "
+        "records without one from then on",
+    )

@@ -122,19 +122,22 @@ def claim(results_file: str | os.PathLike, key: str) -> str | None:
             path.unlink(missing_ok=True)  # stale (or ours): take it over
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
-            data = (_me() + "\n").encode()
-            if os.write(fd, data) != len(data):
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-            os.fsync(fd)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(_me() + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
         except OSError:
-            os.close(fd)
             path.unlink(missing_ok=True)  # never leave a claim nobody can read
             raise
-        os.close(fd)
     except OSError as err:
+        full = (
+            " (the disk is full: free some space)"
+            if err.errno in (errno.ENOSPC, errno.EDQUOT)
+            else ""
+        )
         raise ClaimError(
-            f"could not claim the config {key} in {folder} ({err.strerror or err}); nothing was "
-            "computed for it. Free some space (or make the folder writable) and run again."
+            f"could not claim the config {key} in {folder}: {err.strerror or err}{full}. Nothing "
+            "was computed for it; run the same command again once the problem is fixed."
         ) from err
     return None
 

@@ -31,6 +31,26 @@ RESULTS_ENV_VAR = "COLLECTIVE_RESULTS"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 #: The file that binds a results folder to a corpus.
 BINDING_FILE = "corpus.sha256"
+#: The file that says every record of a results folder is sealed: unsealed ones are refused.
+SEALED_FILE = "records.sealed"
+_SEALED_TEXT = (
+    "Every record in this folder carries a checksum; a record without one is refused on read "
+    "(collective.runner.cache). Written by `collective results --seal-legacy` or when the folder "
+    "was created.\n"
+)
+
+
+def folder_is_sealed(folder: str | os.PathLike) -> bool:
+    """Does ``folder`` refuse unsealed records (:data:`SEALED_FILE` is there)?"""
+    return (Path(folder) / SEALED_FILE).is_file()
+
+
+def mark_sealed(folder: str | os.PathLike) -> None:
+    """From now on, ``folder`` refuses records without a checksum."""
+    from collective.io import atomic_write
+
+    with atomic_write(Path(folder) / SEALED_FILE, "w") as fh:
+        fh.write(_SEALED_TEXT)
 
 
 def in_source_checkout(root: Path | None = None) -> bool:
@@ -110,6 +130,8 @@ def bind_folder(folder: str | os.PathLike, sha256: str) -> None:
         return
     with os.fdopen(fd, "w") as fh:
         fh.write(sha256 + "\n")
+    if not any(f.stat().st_size for f in folder.glob("*.jsonl") if f.is_file()):
+        mark_sealed(folder)  # a new folder: every record it will hold is sealed
 
 
 def _mismatch(folder: Path, bound: str, sha256: str) -> ConfigError:
