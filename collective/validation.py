@@ -131,8 +131,8 @@ def check_choice(name: str, value: str, choices) -> str:
 
 
 #: The spellings of a boolean a user may type (compared case-insensitively).
-TRUE_WORDS = ("true", "1", "yes")
-FALSE_WORDS = ("false", "0", "no")
+TRUE_WORDS = ("true", "1")
+FALSE_WORDS = ("false", "0")
 
 
 def check_bool(name: str, value) -> bool:
@@ -147,9 +147,7 @@ def check_bool(name: str, value) -> bool:
         word = value.strip().lower()
         if word in TRUE_WORDS or word in FALSE_WORDS:
             return word in TRUE_WORDS
-    raise ConfigError(
-        f"{name} must be true or false ({'/'.join(TRUE_WORDS)} or {'/'.join(FALSE_WORDS)}), got {value!r}"
-    )
+    raise ConfigError(f"{name} must be true or false (or 1 or 0, in any case), got {value!r}")
 
 
 def check_device(device) -> str:

@@ -370,7 +370,12 @@ def test_damaged_tokens_cache_is_rebuilt_with_a_warning(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     "flag",
-    [["--warm-start", "maybe"], ["--cache", "2"], ["--firm-param", "warm_start=maybe"]],
+    [
+        ["--warm-start", "maybe"],
+        ["--cache", "2"],
+        ["--firm", "transformer", "--progress", "yes"],
+        ["--firm-param", "warm_start=maybe"],
+    ],
 )
 def test_a_bad_boolean_flag_is_one_clear_line(capsys, flag):
     """These raised ``KeyError`` with a traceback."""
@@ -383,12 +388,12 @@ def test_a_bad_boolean_flag_is_one_clear_line(capsys, flag):
     assert "must be true or false" in err and "Traceback" not in err and "KeyError" not in err
 
 
-def test_progress_yes_and_warm_start_false_from_the_command_line(capsys):
+def test_bool_flags_and_warm_start_false_from_the_command_line(capsys):
     from collective.cli import build_parser
     from collective.cli.options import firm_settings
 
     args = build_parser().parse_args(
-        [*ARGS[:2], "transformer", *ARGS[3:], "--progress", "yes", "--cls-only", "NO"]
+        [*ARGS[:2], "transformer", *ARGS[3:], "--progress", "TRUE", "--cls-only", "0"]
     )
     params, options = firm_settings(args, "transformer")
     assert options == {"progress": True, "cls_only": False}

@@ -381,3 +381,32 @@ def test_cache_folder_that_is_a_file_or_not_writable(tmp_path, monkeypatch, caps
         monkeypatch.setenv(data.CACHE_ENV_VAR, str(locked))
         assert main(["data", "info", "--data", str(archive)]) == 2
         assert "not writable" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- issue 22
+
+
+def test_an_edited_parsed_corpus_is_rebuilt_not_read(tmp_path):
+    """An arrow file edited in place (still valid) changed the texts every run reads."""
+    archive = make_zip(tmp_path / "c.zip", synthetic_members(30))
+    texts = list(data.load_corpus(archive, progress=False).train["text"])
+    cached = next((data.cache_dir() / "corpus").iterdir())
+    (arrow,) = (cached / "train").glob("*.arrow")
+    content = arrow.read_bytes()
+    assert content.count(b"Oracle") > 0
+    arrow.write_bytes(content.replace(b"Oracle", b"Oxacle"))  # same length: still readable
+    with pytest.warns(
+        UserWarning, match=r"parsed corpus cache .* train/.*does not match its checksum"
+    ):
+        again = data.load_corpus(archive, progress=False)
+    assert list(again.train["text"]) == texts
+
+
+def test_a_parsed_corpus_without_checksums_is_rebuilt(tmp_path):
+    archive = make_zip(tmp_path / "c.zip", synthetic_members(30))
+    data.load_corpus(archive, progress=False)
+    cached = next((data.cache_dir() / "corpus").iterdir())
+    (cached / "checksums.json").unlink()  # as written before checksums existed
+    with pytest.warns(UserWarning, match="it has no checksums"):
+        data.load_corpus(archive, progress=False)
+    assert (cached / "checksums.json").is_file()
