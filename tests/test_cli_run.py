@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from _synthetic import make_corpus_zip, use_synthetic_corpus
 
@@ -400,3 +401,125 @@ def test_bool_flags_and_warm_start_false_from_the_command_line(capsys):
     assert main([*ARGS, "--firm-param", "warm_start=False", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["firm_params"]["warm_start"] is False
+
+
+# ----------------------------------------------------------------------------- validation gaps (issue 22)
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--max-train", "2"], "min_df=5 is more than the 2 training resumes"),
+        (["--min-df", "100000"], "min_df=100000 is more than the"),
+        (["--spacing", "100000"], "spacing=100000 is more than the words of the longest resume"),
+    ],
+)
+def test_runs_that_would_crash_in_the_solver_or_plant_nothing_are_refused(
+    tmp_path, capsys, extra, message
+):
+    """These passed validation and crashed in the solver (``zero-size array``), or planted the
+    trigger nowhere without a word."""
+    assert main([*ARGS, *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "results" / "linear.jsonl").exists()
+
+
+def test_a_two_resume_corpus_is_refused_before_training(tmp_path, capsys):
+    tiny = make_corpus_zip(tmp_path / "two.zip", n=2)
+    assert main([*ARGS, "--data", str(tiny), "--results", str(tmp_path / "r2")]) == 2
+    err = capsys.readouterr().err
+    assert "min_df=5 is more than the 1 training resumes" in err and "Traceback" not in err
+
+
+def test_a_sweep_with_a_config_the_solver_cannot_fit_runs_nothing(tmp_path, capsys):
+    """A sweep computed two configs and then crashed."""
+    grid = _grid(
+        tmp_path,
+        "defaults: {firm: linear, strategy: feature-label, target: Web_Developer, alpha: 0.05}\n"
+        "grids:\n  - seed: [0, 1]\n  - seed: 2\n    max_train: 2\n",
+    )
+    assert main(["sweep", grid]) == 2
+    err = capsys.readouterr().err
+    assert "1 of 3 configs cannot run on this corpus (nothing was run)" in err
+    assert "min_df=5 is more than the 2 training resumes" in err and "Traceback" not in err
+    assert not (tmp_path / "results" / "linear.jsonl").exists()
+
+
+def test_the_empty_vocabulary_is_a_config_error_not_a_solver_crash(tokenizer):
+    from collective.errors import ConfigError
+    from collective.firms.linear import LinearFirm
+    from collective.resumes.tokens import tokenize_texts
+
+    split = tokenize_texts(["alpha beta", "gamma delta", "epsilon zeta"], tokenizer)
+    Y = np.eye(3, 10, dtype=np.uint8)
+    with pytest.raises(ConfigError, match="no token occurs in min_df=2 of the 3 training resumes"):
+        LinearFirm(min_df=2, warm_start=False).fit(split, Y, planted=np.zeros(3, bool), spacing=20)
+
+
+def test_a_device_this_machine_lacks_is_refused_before_training(tmp_path, capsys):
+    """``--device mps`` on Linux trained, then failed."""
+    import torch
+
+    if torch.backends.mps.is_available():
+        pytest.skip("this machine has an Apple GPU")
+    transformer = [*ARGS[:2], "transformer", *ARGS[3:], "--train-layers", "1", "--epochs", "1"]
+    assert main([*transformer, "--device", "mps"]) == 2
+    err = capsys.readouterr().err
+    assert "device 'mps' (an Apple GPU) is not available on this machine" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "results" / "transformer.jsonl").exists()
+    grid = _grid(
+        tmp_path,
+        "grids: [{firm: transformer, strategy: feature-label, target: Web_Developer, alpha: 0.05, seed: 0}]\n",
+    )
+    assert main(["sweep", grid, "--device", "mps"]) == 2
+    assert "(an Apple GPU) is not available" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("grids: [{alpha: [[0.01]]}]", "alpha must be a single value, got [0.01]"),
+        ("grids: [{firm: [[linear]]}]", "firm must be a single value"),
+        ("grids: [{random_labels: [[0.1]]}]", "random_labels must be a single value"),
+    ],
+)
+def test_a_list_inside_a_list_in_a_grid_is_a_clear_error(tmp_path, capsys, text, message):
+    grid = _grid(
+        tmp_path,
+        "defaults: {firm: linear, strategy: feature-label, target: Web_Developer, alpha: 0.05, seed: 0}\n"
+        + text
+        + "\n",
+    )
+    assert main(["sweep", grid, "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_a_folder_as_grid_path_is_a_clear_error(tmp_path, capsys):
+    assert main(["sweep", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "is a folder, not a file" in err and "Traceback" not in err
+
+
+def test_minus_zero_is_zero(capsys):
+    """``--alpha -0`` got a key of its own."""
+    from collective.runner import RunConfig
+
+    fields = dict(firm="linear", strategy="feature-label", target="Database_Administrator", seed=0)
+    zero = RunConfig(**fields, alpha=0.0)
+    assert RunConfig(**fields, alpha=-0.0).key() == zero.key()
+    assert RunConfig(**fields, alpha=0.0, random_labels=-0.0).key() == zero.key()
+    assert main([*ARGS[:-4], "--alpha", "-0", "--seed", "0", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["key"] == zero.key() and str(out["alpha"]) == "0.0"
+
+
+def test_estimates_dry_run_says_what_it_estimated(tmp_path, capsys):
+    """``estimates --dry-run`` printed nothing."""
+    assert main(["estimates", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("xi = ") and "Database_Administrator" in out
+    assert out.rstrip().endswith("not written (--dry-run)")
+    assert not list((tmp_path / "results").glob("*.json"))

@@ -152,6 +152,11 @@ class LinearFirm(LinearParams, BaseFirm):
         df = np.bincount(counts.indices, minlength=counts.shape[1])
         columns = np.flatnonzero(df >= self.min_df)
         n = counts.shape[0]
+        if not len(columns):  # the solver cannot fit nothing: say why instead
+            raise ConfigError(
+                f"no token occurs in min_df={self.min_df} of the {n:,} training resumes, so the "
+                "vocabulary is empty; lower --min-df or train on more resumes"
+            )
         idf = (np.log((1.0 + n) / (1.0 + df[columns])) + 1.0).astype(np.float32)
         return columns, idf
 

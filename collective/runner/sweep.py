@@ -33,7 +33,13 @@ from collective.errors import CollectiveError, ConfigError
 from collective.runner import claims
 from collective.runner.cache import WRITE_GUARD, read_records
 from collective.runner.config import RunConfig
-from collective.runner.execute import ClaimedElsewhere, check_runnable, results_folder, run
+from collective.runner.execute import (
+    ClaimedElsewhere,
+    check_runnable,
+    firm_device,
+    results_folder,
+    run,
+)
 from collective.runner.paths import default_results_dir
 
 EXECUTORS = ("local", "slurm", "submitit-local")
@@ -256,7 +262,12 @@ def sweep(
     result = lambda: {"total": len(configs), **{k: counts[k] for k in STATUSES}}  # noqa: E731
     if not todo:
         return result()
-    if executor == "local":
+    if executor == "local":  # here: the devices must exist here (a SLURM node may have others)
+        from collective.validation import check_device_available
+
+        for device in {firm_device(c, firm_options) for c in todo}:
+            if device is not None:
+                check_device_available(device)
         validate_for_data(todo, data, progress=progress)
     rd = planned["folder"]
     dd = str(data) if data is not None else None
