@@ -523,3 +523,152 @@ def test_estimates_dry_run_says_what_it_estimated(tmp_path, capsys):
     assert out.startswith("xi = ") and "Database_Administrator" in out
     assert out.rstrip().endswith("not written (--dry-run)")
     assert not list((tmp_path / "results").glob("*.json"))
+
+
+# ----------------------------------------------------------------------------- file-system errors (issue 22)
+
+
+def _one_line(err: str, *words: str) -> None:
+    """``err`` (progress bars aside) is one line of error naming ``words``."""
+    lines = [line for line in err.split("\n") if line.strip() and "\r" not in line]
+    assert len(lines) == 1 and lines[0].startswith("collective: error:"), err
+    assert "Traceback" not in err and all(w in lines[0] for w in words), err
+
+
+def _read_only(monkeypatch, folder: Path) -> None:
+    """Writes under ``folder`` fail as on a read-only file system (chmod does not stop root,
+    who runs these tests in CI)."""
+    import builtins
+    import errno
+
+    def under(path) -> bool:
+        try:
+            return Path(os.fsdecode(path)).resolve().is_relative_to(folder.resolve())
+        except (TypeError, ValueError):
+            return False
+
+    def refuse(path):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), os.fsdecode(path))
+
+    real_open, real_os_open, real_mkdir = builtins.open, os.open, os.mkdir
+
+    def os_open(path, flags, *args, **kw):
+        if under(path) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            refuse(path)
+        return real_os_open(path, flags, *args, **kw)
+
+    def open_(file, mode="r", *args, **kw):
+        if isinstance(file, (str, os.PathLike)) and under(file) and set(mode) & set("wax+"):
+            refuse(file)
+        return real_open(file, mode, *args, **kw)
+
+    def mkdir(path, *args, **kw):
+        if under(path):
+            refuse(path)
+        return real_mkdir(path, *args, **kw)
+
+    monkeypatch.setattr(os, "open", os_open)
+    monkeypatch.setattr(builtins, "open", open_)
+    monkeypatch.setattr(os, "mkdir", mkdir)
+
+
+def test_a_read_only_results_folder_is_one_line(tmp_path, monkeypatch, capsys):
+    fresh, bound = tmp_path / "fresh", tmp_path / "bound"
+    fresh.mkdir()
+    assert main([*ARGS, "--json", "--results", str(bound)]) == 0  # bound, then made read-only
+    capsys.readouterr()
+    _read_only(monkeypatch, fresh)
+    _read_only(monkeypatch, bound)
+    for folder in (fresh, bound):
+        assert main([*ARGS, "--seed", "1", "--results", str(folder)]) == 2
+        _one_line(capsys.readouterr().err, str(folder), "Read-only file system", "make it writable")
+    assert main([*ARGS, "--json", "--results", str(bound)]) == 0  # what is there still reads
+
+
+def test_a_results_path_that_is_a_file_is_one_line(tmp_path, capsys):
+    file = tmp_path / "results-file"
+    file.write_text("")
+    grid = _grid(
+        tmp_path,
+        "grids: [{firm: linear, strategy: feature-label, target: Web_Developer, alpha: 0.05, seed: 0}]\n",
+    )
+    for argv in (
+        [*ARGS, "--results", str(file)],
+        ["sweep", grid, "--results", str(file)],
+        ["results", "--results", str(file)],
+    ):
+        assert main(argv) == 2
+        _one_line(capsys.readouterr().err, f"the results folder {file} is a file, not a folder")
+
+
+def test_a_results_file_that_is_a_folder_is_one_line(tmp_path, capsys):
+    folder = tmp_path / "results"
+    (folder / "linear.jsonl").mkdir(parents=True)
+    for argv in ([*ARGS], ["results"]):
+        assert main(argv) == 2
+        _one_line(capsys.readouterr().err, "linear.jsonl is not a results file")
+
+
+def test_a_full_disk_while_writing_the_parsed_corpus_is_one_line(tmp_path, monkeypatch, capsys):
+    import errno
+
+    import datasets
+
+    from collective.resumes.corpus import cache_dir
+
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(datasets.Dataset, "save_to_disk", full)
+    monkeypatch.setenv("COLLECTIVE_CACHE", str(tmp_path / "empty-cache"))
+    assert main(["data", "info"]) == 2
+    _one_line(
+        capsys.readouterr().err, "could not write the parsed corpus", "No space left on device"
+    )
+    assert not any((cache_dir() / "corpus").iterdir())  # nothing half-written left
+
+
+def test_a_full_disk_while_writing_the_tokens_is_one_line(tmp_path, monkeypatch, capsys):
+    import errno
+
+    from collective.resumes import tokens
+
+    def full(path, **arrays):
+        Path(path).write_bytes(b"half")  # as a write cut short would, before the rename
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(tokens, "save_npz_checked", full)
+    monkeypatch.setenv("COLLECTIVE_CACHE", str(tmp_path / "empty-cache"))
+    assert main([*ARGS, "--json"]) == 2
+    _one_line(
+        capsys.readouterr().err, "could not write the tokenized corpus", "No space left on device"
+    )
+
+
+def test_export_is_atomic_on_a_full_disk(tmp_path, monkeypatch, capsys):
+    """A full disk left a truncated CSV."""
+    import errno
+
+    import pandas as pd
+
+    assert main([*ARGS, "--json"]) == 0
+    out = tmp_path / "runs.csv"
+    out.write_text("the previous export\n")
+    real = pd.DataFrame.to_csv
+
+    def full(self, path_or_buf=None, **kw):  # half a table, then the disk is full
+        given_a_path = isinstance(path_or_buf, (str, os.PathLike))
+        fh = open(path_or_buf, "wb") if given_a_path else path_or_buf  # noqa: SIM115
+        fh.write(b"key,alpha\n123,")
+        fh.flush()
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full)
+    capsys.readouterr()
+    assert main(["results", "--export", str(out)]) == 2
+    _one_line(capsys.readouterr().err, f"could not write {out}", "the disk is full")
+    assert out.read_text() == "the previous export\n"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".runs")) == []
+    monkeypatch.setattr(pd.DataFrame, "to_csv", real)
+    assert main(["results", "--export", str(out)]) == 0
+    assert pd.read_csv(out)["alpha"].tolist() == [0.05]

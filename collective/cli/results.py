@@ -59,10 +59,10 @@ def _summary(frame):
 
 def _results(args: argparse.Namespace) -> int:
     from collective.runner.grids import load_grid
-    from collective.runner.paths import default_results_dir, grid_path
+    from collective.runner.paths import check_results_dir, default_results_dir, grid_path
     from collective.runner.results import cached_results, grid_results, read_folder
 
-    folder = Path(args.results) if args.results else default_results_dir()
+    folder = check_results_dir(Path(args.results) if args.results else default_results_dir())
     if args.seal_legacy:
         return _seal(folder)
     if args.export and Path(args.export).suffix.lower() not in EXPORT_SUFFIXES:
@@ -88,13 +88,7 @@ def _results(args: argparse.Namespace) -> int:
         frame = cached_results(folder, firms=args.firm)
     frame = _filter(frame, args)
     if args.export:
-        out = Path(args.export)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix.lower() == ".csv":
-            frame.to_csv(out, index=False)
-        else:
-            frame.to_parquet(out, index=False)
-        print(f"wrote {len(frame)} runs to {out}")
+        _export(frame, Path(args.export))
         return 0
     if args.json:
         print(frame.to_json(orient="records"))
@@ -105,6 +99,27 @@ def _results(args: argparse.Namespace) -> int:
     print(f"{len(frame)} runs in {folder} (metrics averaged over seeds)")
     print(_summary(frame))
     return 0
+
+
+def _export(frame, out: Path) -> None:
+    """Write the table to ``out`` atomically: a full disk leaves the old file, never half a
+    new one."""
+    from collective.errors import CollectiveError
+    from collective.io import atomic_write
+    from collective.runner.paths import problem_hint
+
+    try:
+        with atomic_write(out, "wb") as fh:
+            if out.suffix.lower() == ".csv":
+                frame.to_csv(fh, index=False)
+            else:
+                frame.to_parquet(fh, index=False)
+    except OSError as err:
+        raise CollectiveError(
+            f"could not write {out}: {err.strerror or err}{problem_hint(err).replace(' with --results DIR', '')}; "
+            "nothing was written"
+        ) from None
+    print(f"wrote {len(frame)} runs to {out}")
 
 
 def _seal(folder: Path) -> int:

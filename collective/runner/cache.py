@@ -39,9 +39,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from collective.errors import CollectiveError
 from collective.io import json_default
-from collective.runner.paths import folder_is_sealed
+from collective.runner.paths import (
+    ResultsWriteError,
+    check_results_file,
+    folder_is_sealed,
+    problem_hint,
+)
 
 _REQUIRED = ("key", "config", "metrics", "provenance")
 #: Metrics every run produces (:func:`collective.resumes.evaluation.evaluate` and the runner).
@@ -64,10 +68,6 @@ _MAX_REPORTED = 10
 #: Held by :func:`append_record` while it writes; the sweep's parent watchdog takes it before
 #: it ends a worker, so that a worker never dies half-way through a line.
 WRITE_GUARD = threading.Lock()
-
-
-class ResultsWriteError(CollectiveError, OSError):
-    """A result could not be written whole (a full disk, a read-only folder)."""
 
 
 def record_key(config: dict, runner_version: int) -> str:
@@ -221,6 +221,7 @@ def read_records(
     path = Path(path)
     if not path.exists():
         return {}
+    check_results_file(path)
     state, tail = _parse(path)
     sealed = folder_is_sealed(path.parent)
     with _PARSED_LOCK:  # check only the records parsed since the last call for this corpus
@@ -359,11 +360,7 @@ def append_record(path: str | os.PathLike, record: dict) -> bool:
         if isinstance(err, ResultsWriteError):
             raise
         reason = err.strerror or str(err)
-        hint = (
-            " (the disk is full: free some space)"
-            if err.errno in (errno.ENOSPC, errno.EDQUOT)
-            else ""
-        )
+        hint = problem_hint(err)
         raise ResultsWriteError(
             f"could not write the result of run {record.get('key')} to {path}: {reason}{hint}. "
             "Nothing was recorded for this run and the results file was left as it was; "

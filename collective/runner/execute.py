@@ -22,7 +22,12 @@ from collective.io import json_default
 from collective.runner import claims
 from collective.runner.cache import append_record, check_record, file_lock, read_records, seal
 from collective.runner.config import RunConfig
-from collective.runner.paths import bind_folder, resolve_results_dir
+from collective.runner.paths import (
+    ResultsWriteError,
+    bind_folder,
+    problem_hint,
+    resolve_results_dir,
+)
 from collective.runner.record import fit_firm, make_record
 
 
@@ -253,9 +258,16 @@ def _claim(config: RunConfig, path: Path, sha: str, *, wait: bool, progress: boo
     key = config.key()
     told = None
     while True:
-        with file_lock(path):
-            record = read_records(path, sha, report=False).get(key)
-            holder = None if record is not None else claims.claim(path, key)
+        try:
+            with file_lock(path):
+                record = read_records(path, sha, report=False).get(key)
+                holder = None if record is not None else claims.claim(path, key)
+        except CollectiveError:
+            raise
+        except OSError as err:  # the lock file cannot be created: a read-only folder, a full disk
+            raise ResultsWriteError(
+                f"cannot lock {path} to claim {key}: {err.strerror or err}{problem_hint(err)}"
+            ) from None
         if record is not None:
             return record
         if holder is None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from collective.errors import ConfigError
 from collective.io import atomic_write, json_default
 from collective.runner.cache import check_record, file_lock, forget_parsed, seal
-from collective.runner.paths import folder_corpus, mark_sealed
+from collective.runner.paths import ResultsWriteError, folder_corpus, mark_sealed, problem_hint
 
 
 @dataclass
@@ -79,7 +79,13 @@ def seal_legacy(folder: str | os.PathLike) -> list[SealReport]:
             f"{folder} is not bound to a corpus (no corpus.sha256), so its records cannot be "
             "checked against one; write the corpus's sha256 into corpus.sha256 there first"
         )
-    reports = [_seal_file(path, sha) for path in sorted(folder.glob("*.jsonl")) if path.is_file()]
-    mark_sealed(folder)
+    try:
+        reports = [_seal_file(p, sha) for p in sorted(folder.glob("*.jsonl")) if p.is_file()]
+        mark_sealed(folder)
+    except OSError as err:  # each file is replaced whole or not at all
+        raise ResultsWriteError(
+            f"could not seal the records of {folder}: {err.strerror or err}{problem_hint(err)}; "
+            "files not yet sealed are as they were, run the command again once this is fixed"
+        ) from None
     forget_parsed()  # the files were rewritten: read them again
     return reports
