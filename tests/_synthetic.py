@@ -104,3 +104,10 @@ def fake_record(
         },
     }
     return seal(record) if sealed else record
+
+
+def dying_chunk(configs, results_dir, data, firm_options):
+    """A sweep worker's chunk that dies as ``kill -9`` would (for the pool-restart tests)."""
+    import os
+
+    os._exit(9)

@@ -8,6 +8,7 @@ dead process.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
@@ -261,3 +262,65 @@ def test_a_wait_names_the_claim_file_to_remove(synthetic_runner, monkeypatch, ca
     assert len(sleeps) == 1
     assert f"waiting for another-host 7, which is computing {config.key()}" in err
     assert f"remove {file}" in err
+
+
+# ----------------------------------------------------------------------------- a killed worker (issue 22)
+
+
+def _workers(proc: subprocess.Popen) -> list[psutil.Process]:
+    """The pool's workers (not the resource tracker)."""
+    out = []
+    for child in psutil.Process(proc.pid).children(recursive=True):
+        try:
+            if "spawn_main" in " ".join(child.cmdline()):
+                out.append(child)
+        except psutil.NoSuchProcess:
+            pass
+    return out
+
+
+def test_a_killed_worker_is_reported_and_the_sweep_finishes_with_a_fresh_pool(
+    grid, synthetic_runner
+):
+    """``kill -9`` of one pool process aborted the sweep with ``BrokenProcessPool``."""
+    path = synthetic_runner / "linear.jsonl"
+    proc = _sweep(grid, "--jobs", "2")
+    _wait_for_workers(proc, path, records=2, workers=2)
+    victim = _workers(proc)[0]
+    victim.kill()
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err
+    assert "a worker process of the sweep died" in err and "Traceback" not in err
+    counts = json.loads(out)
+    assert counts["total"] == N and counts["computed"] + counts["cached"] == N
+    lines = path.read_text().splitlines()
+    assert len(lines) == len({json.loads(line)["key"] for line in lines}) == N
+
+
+def test_workers_that_keep_dying_stop_the_sweep_with_what_is_done(synthetic_runner):
+    from collections import Counter
+
+    from _synthetic import dying_chunk
+
+    from collective.errors import CollectiveError
+    from collective.runner import RunConfig
+
+    sweep_module = importlib.import_module(
+        "collective.runner.sweep"
+    )  # the package's sweep is a function
+    todo = [
+        RunConfig(
+            firm="linear", strategy="feature-label", target="Web_Developer", alpha=0.01, seed=s
+        )
+        for s in range(6)
+    ]
+
+    class Bar:
+        def update(self, n=1):
+            pass
+
+    with pytest.warns(RuntimeWarning, match="starting a fresh pool for the 6 configs not done"):
+        with pytest.raises(CollectiveError, match=r"died 3 times .*0 of 6 configs .* are done"):
+            sweep_module._run_local_pool(
+                todo, 2, str(synthetic_runner), None, None, Counter(), Bar(), chunk_fn=dying_chunk
+            )
