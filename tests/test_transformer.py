@@ -777,7 +777,10 @@ def _store_and_shard(tmp_path, kind):
 def test_a_damaged_shard_is_recomputed_with_a_warning(tmp_path, kind, damage):
     """Edited frozen-layer values or key/value vectors changed the metrics silently; a
     truncated shard (``mmap length is greater than file size``) crashed every later run."""
+    from collective.firms import frozen
+
     cls, keys, compute, calls, first, shard = _store_and_shard(tmp_path, kind)
+    frozen._VERIFIED.clear()  # the damage is found by a later process (a later run)
     if damage == "edited":  # a valid .npy with other values, same shape
         values = np.load(shard)
         np.save(shard, values * 100)
@@ -796,9 +799,26 @@ def test_a_damaged_shard_is_recomputed_with_a_warning(tmp_path, kind, damage):
 
 @pytest.mark.parametrize("kind", ["frozen", "kv"])
 def test_a_shard_from_before_manifests_is_adopted_if_whole(tmp_path, kind):
+    from collective.firms import frozen
+
     cls, keys, compute, calls, first, shard = _store_and_shard(tmp_path, kind)
+    frozen._VERIFIED.clear()  # a later process
     (manifest,) = tmp_path.glob("*.sha256")
     manifest.unlink()  # as written before manifests existed
     rows = cls(tmp_path, "float32").get(keys, compute)
     assert calls == [[0, 1]] and manifest.exists()  # adopted, not recomputed
     assert np.array_equal(np.array(rows[1][0] if kind == "kv" else rows[1]), first[1])
+
+
+def test_a_shard_is_hashed_once_per_process_not_once_per_run(tmp_path, monkeypatch):
+    """The 25,000-resume caches are GBs: each run of a sweep builds a new store."""
+    from collective.firms import frozen
+
+    cls, keys, compute, calls, first, shard = _store_and_shard(tmp_path, "frozen")
+    frozen._VERIFIED.clear()
+    checked = []
+    real = frozen.check_manifest
+    monkeypatch.setattr(frozen, "check_manifest", lambda *a: checked.append(a) or real(*a))
+    for _ in range(3):  # three runs
+        cls(tmp_path, "float32").get(keys, compute)
+    assert len(checked) == 1 and calls == [[0, 1]]

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import io as _bytes_io
+import os
 import uuid
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -41,6 +42,9 @@ from collective.errors import ConfigError
 from collective.integrity import DamagedCache, check_manifest, write_manifest
 
 KEY_BYTES = 16
+#: Shards verified by this process, with the (inode, size, mtime) of their files: hashing a
+#: shard of hundreds of MB once per process is cheap, once per run of a sweep is not.
+_VERIFIED: set[tuple[str, str, tuple]] = set()
 
 
 # --------------------------------------------------------------------------- model surgery
@@ -210,7 +214,21 @@ class FrozenStore:
 
     def _verify(self, shard: str) -> None:
         """Check a shard against its manifest and its arrays' shapes (a shard from before
-        manifests is adopted if whole); :class:`DamagedCache` says what is wrong."""
+        manifests is adopted if whole), once per process while its files stay as they were;
+        :class:`DamagedCache` says what is wrong."""
+        try:
+            stamp = tuple(
+                (st.st_ino, st.st_size, st.st_mtime_ns)
+                for st in (os.stat(self.root / name) for name in self._names(shard))
+            )
+        except OSError as err:
+            raise DamagedCache(f"{shard}: {err.strerror or err}") from None
+        if (str(self.root), shard, stamp) in _VERIFIED:
+            return
+        self._check(shard)
+        _VERIFIED.add((str(self.root), shard, stamp))
+
+    def _check(self, shard: str) -> None:
         manifest = self.root / f"{shard}.sha256"
         adopt = not manifest.exists()
         problem = None if adopt else check_manifest(manifest, self.root)
