@@ -107,18 +107,26 @@ def check_s_star(s_star) -> np.ndarray:
     return check("s_star", s_star)
 
 
+def _one_float(name: str, value, checked: np.ndarray) -> float:
+    """A checked scalar as a float; -0.0 becomes 0.0 (they are the same run, so one key)."""
+    if checked.ndim != 0:
+        raise ConfigError(f"{name} must be one number, got {value!r}")
+    return float(checked) + 0.0
+
+
 def check_alpha_run(alpha) -> float:
     """The alpha of one run, a float in [0, 1] (0: no collective)."""
-    return float(check_alpha(alpha, allow_zero=True))
+    return _one_float("alpha", alpha, check_alpha(alpha, allow_zero=True))
 
 
 def check_fraction(name: str, value) -> float:
     """A fraction in [0, 1] (e.g. ``random_labels``), as a float."""
-    return (
-        float(check(name, value))
+    checked = (
+        check(name, value)
         if name in DOMAINS
-        else float(domain(name, value, 0.0, 1.0, lo_open=False, hi_open=False))
+        else domain(name, value, 0.0, 1.0, lo_open=False, hi_open=False)
     )
+    return _one_float(name, value, checked)
 
 
 def check_choice(name: str, value: str, choices) -> str:
@@ -128,6 +136,26 @@ def check_choice(name: str, value: str, choices) -> str:
             f"unknown {name} {value!r}; choose one of: {', '.join(map(str, choices))}"
         )
     return value
+
+
+#: The spellings of a boolean a user may type (compared case-insensitively).
+TRUE_WORDS = ("true", "1")
+FALSE_WORDS = ("false", "0")
+
+
+def check_bool(name: str, value) -> bool:
+    """``value`` as a bool: a bool, 0 or 1, or one of :data:`TRUE_WORDS` / :data:`FALSE_WORDS`
+    in any case (the string ``"False"`` is false, never truthy); anything else is a
+    :class:`ConfigError`."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in TRUE_WORDS or word in FALSE_WORDS:
+            return word in TRUE_WORDS
+    raise ConfigError(f"{name} must be true or false (or 1 or 0, in any case), got {value!r}")
 
 
 def check_device(device) -> str:
@@ -157,3 +185,29 @@ def check_device(device) -> str:
     raise ConfigError(
         f"device {name!r} (torch device type {parsed.type!r}) is not supported by the firms; use auto, cpu, cuda or cuda:N"
     )
+
+
+def check_device_available(device: str) -> str:
+    """``device`` if this machine has it (``auto`` and ``cpu`` always); a :class:`ConfigError`
+    before any training otherwise (``mps`` on Linux once trained, then failed)."""
+    kind, _, index = device.strip().partition(":")
+    if kind in ("auto", "cpu"):
+        return device
+    import torch
+
+    if kind == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError(
+            f"device {device!r} (an Apple GPU) is not available on this machine; use --device cpu or auto"
+        )
+    if kind == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ConfigError(
+                f"device {device!r} asked for, but this machine has no CUDA device; use --device cpu or auto"
+            )
+        if index and int(index) >= count:
+            raise ConfigError(
+                f"device {device!r} asked for, but this machine has {count} CUDA device(s) "
+                f"(cuda:0 to cuda:{count - 1})"
+            )
+    return device

@@ -65,12 +65,18 @@ def use_synthetic_corpus(monkeypatch, tmp_path, corpus_zip) -> None:
 
 
 def fake_record(
-    i: int = 0, *, target: str = "Database_Administrator", sha: str | None = None, **metrics
+    i: int = 0,
+    *,
+    target: str = "Database_Administrator",
+    sha: str | None = None,
+    sealed: bool = True,
+    **metrics,
 ) -> dict:
-    """A well-formed results record (its key the hash of its config) without running
-    anything: for tests of the cache itself."""
+    """A well-formed results record (its key the hash of its config; ``sealed``: with its
+    checksum, as the runner writes them) without running anything: for tests of the cache
+    itself."""
     from collective.resumes.corpus import CANONICAL_SHA256
-    from collective.runner.cache import REQUIRED_METRICS, record_key
+    from collective.runner.cache import REQUIRED_METRICS, record_key, seal
     from collective.runner.config import RUNNER_VERSION
 
     config = {
@@ -87,7 +93,7 @@ def fake_record(
     values = (
         {name: 0.5 for name in REQUIRED_METRICS} | {"n_collective": 10, "n_train": 1000} | metrics
     )
-    return {
+    record = {
         "key": record_key(config, RUNNER_VERSION),
         "config": config,
         "metrics": values,
@@ -97,3 +103,11 @@ def fake_record(
             "device": "cpu",
         },
     }
+    return seal(record) if sealed else record
+
+
+def dying_chunk(configs, results_dir, data, firm_options):
+    """A sweep worker's chunk that dies as ``kill -9`` would (for the pool-restart tests)."""
+    import os
+
+    os._exit(9)

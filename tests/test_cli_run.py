@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from _synthetic import make_corpus_zip, use_synthetic_corpus
 
@@ -366,3 +367,308 @@ def test_damaged_tokens_cache_is_rebuilt_with_a_warning(tmp_path, capsys):
     with pytest.warns(UserWarning, match="re-tokenizing"):
         assert main([*ARGS, "--seed", "5", "--json"]) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["cached"] is False
+
+
+@pytest.mark.parametrize(
+    "flag",
+    [
+        ["--warm-start", "maybe"],
+        ["--cache", "2"],
+        ["--firm", "transformer", "--progress", "yes"],
+        ["--firm-param", "warm_start=maybe"],
+    ],
+)
+def test_a_bad_boolean_flag_is_one_clear_line(capsys, flag):
+    """These raised ``KeyError`` with a traceback."""
+    try:
+        code = main([*ARGS, *flag])
+    except SystemExit as exit:  # argparse's own error for a flag's value
+        code = exit.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "must be true or false" in err and "Traceback" not in err and "KeyError" not in err
+
+
+def test_bool_flags_and_warm_start_false_from_the_command_line(capsys):
+    from collective.cli import build_parser
+    from collective.cli.options import firm_settings
+
+    args = build_parser().parse_args(
+        [*ARGS[:2], "transformer", *ARGS[3:], "--progress", "TRUE", "--cls-only", "0"]
+    )
+    params, options = firm_settings(args, "transformer")
+    assert options == {"progress": True, "cls_only": False}
+    assert main([*ARGS, "--firm-param", "warm_start=False", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["firm_params"]["warm_start"] is False
+
+
+# ----------------------------------------------------------------------------- validation gaps (issue 22)
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--max-train", "2"], "min_df=5 is more than the 2 training resumes"),
+        (["--min-df", "100000"], "min_df=100000 is more than the"),
+        (["--spacing", "100000"], "spacing=100000 is more than the words of the longest resume"),
+    ],
+)
+def test_runs_that_would_crash_in_the_solver_or_plant_nothing_are_refused(
+    tmp_path, capsys, extra, message
+):
+    """These passed validation and crashed in the solver (``zero-size array``), or planted the
+    trigger nowhere without a word."""
+    assert main([*ARGS, *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "results" / "linear.jsonl").exists()
+
+
+def test_a_two_resume_corpus_is_refused_before_training(tmp_path, capsys):
+    tiny = make_corpus_zip(tmp_path / "two.zip", n=2)
+    assert main([*ARGS, "--data", str(tiny), "--results", str(tmp_path / "r2")]) == 2
+    err = capsys.readouterr().err
+    assert "min_df=5 is more than the 1 training resumes" in err and "Traceback" not in err
+
+
+def test_a_sweep_with_a_config_the_solver_cannot_fit_runs_nothing(tmp_path, capsys):
+    """A sweep computed two configs and then crashed."""
+    grid = _grid(
+        tmp_path,
+        "defaults: {firm: linear, strategy: feature-label, target: Web_Developer, alpha: 0.05}\n"
+        "grids:\n  - seed: [0, 1]\n  - seed: 2\n    max_train: 2\n",
+    )
+    assert main(["sweep", grid]) == 2
+    err = capsys.readouterr().err
+    assert "1 of 3 configs cannot run on this corpus (nothing was run)" in err
+    assert "min_df=5 is more than the 2 training resumes" in err and "Traceback" not in err
+    assert not (tmp_path / "results" / "linear.jsonl").exists()
+
+
+def test_the_empty_vocabulary_is_a_config_error_not_a_solver_crash(tokenizer):
+    from collective.errors import ConfigError
+    from collective.firms.linear import LinearFirm
+    from collective.resumes.tokens import tokenize_texts
+
+    split = tokenize_texts(["alpha beta", "gamma delta", "epsilon zeta"], tokenizer)
+    Y = np.eye(3, 10, dtype=np.uint8)
+    with pytest.raises(ConfigError, match="no token occurs in min_df=2 of the 3 training resumes"):
+        LinearFirm(min_df=2, warm_start=False).fit(split, Y, planted=np.zeros(3, bool), spacing=20)
+
+
+def test_a_device_this_machine_lacks_is_refused_before_training(tmp_path, capsys):
+    """``--device mps`` on Linux trained, then failed."""
+    import torch
+
+    if torch.backends.mps.is_available():
+        pytest.skip("this machine has an Apple GPU")
+    transformer = [*ARGS[:2], "transformer", *ARGS[3:], "--train-layers", "1", "--epochs", "1"]
+    assert main([*transformer, "--device", "mps"]) == 2
+    err = capsys.readouterr().err
+    assert "device 'mps' (an Apple GPU) is not available on this machine" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "results" / "transformer.jsonl").exists()
+    grid = _grid(
+        tmp_path,
+        "grids: [{firm: transformer, strategy: feature-label, target: Web_Developer, alpha: 0.05, seed: 0}]\n",
+    )
+    assert main(["sweep", grid, "--device", "mps"]) == 2
+    assert "(an Apple GPU) is not available" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("grids: [{alpha: [[0.01]]}]", "alpha must be a single value, got [0.01]"),
+        ("grids: [{firm: [[linear]]}]", "firm must be a single value"),
+        ("grids: [{random_labels: [[0.1]]}]", "random_labels must be a single value"),
+    ],
+)
+def test_a_list_inside_a_list_in_a_grid_is_a_clear_error(tmp_path, capsys, text, message):
+    grid = _grid(
+        tmp_path,
+        "defaults: {firm: linear, strategy: feature-label, target: Web_Developer, alpha: 0.05, seed: 0}\n"
+        + text
+        + "\n",
+    )
+    assert main(["sweep", grid, "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_a_folder_as_grid_path_is_a_clear_error(tmp_path, capsys):
+    assert main(["sweep", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "is a folder, not a file" in err and "Traceback" not in err
+
+
+def test_minus_zero_is_zero(capsys):
+    """``--alpha -0`` got a key of its own."""
+    from collective.runner import RunConfig
+
+    fields = dict(firm="linear", strategy="feature-label", target="Database_Administrator", seed=0)
+    zero = RunConfig(**fields, alpha=0.0)
+    assert RunConfig(**fields, alpha=-0.0).key() == zero.key()
+    assert RunConfig(**fields, alpha=0.0, random_labels=-0.0).key() == zero.key()
+    assert main([*ARGS[:-4], "--alpha", "-0", "--seed", "0", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["key"] == zero.key() and str(out["alpha"]) == "0.0"
+
+
+def test_estimates_dry_run_says_what_it_estimated(tmp_path, capsys):
+    """``estimates --dry-run`` printed nothing."""
+    assert main(["estimates", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("xi = ") and "Database_Administrator" in out
+    assert out.rstrip().endswith("not written (--dry-run)")
+    assert not list((tmp_path / "results").glob("*.json"))
+
+
+# ----------------------------------------------------------------------------- file-system errors (issue 22)
+
+
+def _one_line(err: str, *words: str) -> None:
+    """``err`` (progress bars aside) is one line of error naming ``words``."""
+    lines = [line for line in err.split("\n") if line.strip() and "\r" not in line]
+    assert len(lines) == 1 and lines[0].startswith("collective: error:"), err
+    assert "Traceback" not in err and all(w in lines[0] for w in words), err
+
+
+def _read_only(monkeypatch, folder: Path) -> None:
+    """Writes under ``folder`` fail as on a read-only file system (chmod does not stop root,
+    who runs these tests in CI)."""
+    import builtins
+    import errno
+
+    def under(path) -> bool:
+        try:
+            return Path(os.fsdecode(path)).resolve().is_relative_to(folder.resolve())
+        except (TypeError, ValueError):
+            return False
+
+    def refuse(path):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), os.fsdecode(path))
+
+    real_open, real_os_open, real_mkdir = builtins.open, os.open, os.mkdir
+
+    def os_open(path, flags, *args, **kw):
+        if under(path) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            refuse(path)
+        return real_os_open(path, flags, *args, **kw)
+
+    def open_(file, mode="r", *args, **kw):
+        if isinstance(file, (str, os.PathLike)) and under(file) and set(mode) & set("wax+"):
+            refuse(file)
+        return real_open(file, mode, *args, **kw)
+
+    def mkdir(path, *args, **kw):
+        if under(path):
+            refuse(path)
+        return real_mkdir(path, *args, **kw)
+
+    monkeypatch.setattr(os, "open", os_open)
+    monkeypatch.setattr(builtins, "open", open_)
+    monkeypatch.setattr(os, "mkdir", mkdir)
+
+
+def test_a_read_only_results_folder_is_one_line(tmp_path, monkeypatch, capsys):
+    fresh, bound = tmp_path / "fresh", tmp_path / "bound"
+    fresh.mkdir()
+    assert main([*ARGS, "--json", "--results", str(bound)]) == 0  # bound, then made read-only
+    capsys.readouterr()
+    _read_only(monkeypatch, fresh)
+    _read_only(monkeypatch, bound)
+    for folder in (fresh, bound):
+        assert main([*ARGS, "--seed", "1", "--results", str(folder)]) == 2
+        _one_line(capsys.readouterr().err, str(folder), "Read-only file system", "make it writable")
+    assert main([*ARGS, "--json", "--results", str(bound)]) == 0  # what is there still reads
+
+
+def test_a_results_path_that_is_a_file_is_one_line(tmp_path, capsys):
+    file = tmp_path / "results-file"
+    file.write_text("")
+    grid = _grid(
+        tmp_path,
+        "grids: [{firm: linear, strategy: feature-label, target: Web_Developer, alpha: 0.05, seed: 0}]\n",
+    )
+    for argv in (
+        [*ARGS, "--results", str(file)],
+        ["sweep", grid, "--results", str(file)],
+        ["results", "--results", str(file)],
+    ):
+        assert main(argv) == 2
+        _one_line(capsys.readouterr().err, f"the results folder {file} is a file, not a folder")
+
+
+def test_a_results_file_that_is_a_folder_is_one_line(tmp_path, capsys):
+    folder = tmp_path / "results"
+    (folder / "linear.jsonl").mkdir(parents=True)
+    for argv in ([*ARGS], ["results"]):
+        assert main(argv) == 2
+        _one_line(capsys.readouterr().err, "linear.jsonl is not a results file")
+
+
+def test_a_full_disk_while_writing_the_parsed_corpus_is_one_line(tmp_path, monkeypatch, capsys):
+    import errno
+
+    import datasets
+
+    from collective.resumes.corpus import cache_dir
+
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(datasets.Dataset, "save_to_disk", full)
+    monkeypatch.setenv("COLLECTIVE_CACHE", str(tmp_path / "empty-cache"))
+    assert main(["data", "info"]) == 2
+    _one_line(
+        capsys.readouterr().err, "could not write the parsed corpus", "No space left on device"
+    )
+    assert not any((cache_dir() / "corpus").iterdir())  # nothing half-written left
+
+
+def test_a_full_disk_while_writing_the_tokens_is_one_line(tmp_path, monkeypatch, capsys):
+    import errno
+
+    from collective.resumes import tokens
+
+    def full(path, **arrays):
+        Path(path).write_bytes(b"half")  # as a write cut short would, before the rename
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(tokens, "save_npz_checked", full)
+    monkeypatch.setenv("COLLECTIVE_CACHE", str(tmp_path / "empty-cache"))
+    assert main([*ARGS, "--json"]) == 2
+    _one_line(
+        capsys.readouterr().err, "could not write the tokenized corpus", "No space left on device"
+    )
+
+
+def test_export_is_atomic_on_a_full_disk(tmp_path, monkeypatch, capsys):
+    """A full disk left a truncated CSV."""
+    import errno
+
+    import pandas as pd
+
+    assert main([*ARGS, "--json"]) == 0
+    out = tmp_path / "runs.csv"
+    out.write_text("the previous export\n")
+    real = pd.DataFrame.to_csv
+
+    def full(self, path_or_buf=None, **kw):  # half a table, then the disk is full
+        given_a_path = isinstance(path_or_buf, (str, os.PathLike))
+        fh = open(path_or_buf, "wb") if given_a_path else path_or_buf  # noqa: SIM115
+        fh.write(b"key,alpha\n123,")
+        fh.flush()
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full)
+    capsys.readouterr()
+    assert main(["results", "--export", str(out)]) == 2
+    _one_line(capsys.readouterr().err, f"could not write {out}", "the disk is full")
+    assert out.read_text() == "the previous export\n"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".runs")) == []
+    monkeypatch.setattr(pd.DataFrame, "to_csv", real)
+    assert main(["results", "--export", str(out)]) == 0
+    assert pd.read_csv(out)["alpha"].tolist() == [0.05]

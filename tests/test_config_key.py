@@ -371,3 +371,46 @@ def test_command_computes_the_same_experiment(config, monkeypatch):
         parsed.as_dict(),
         original.as_dict(),
     )
+
+
+# ----------------------------------------------------------------------------- booleans (issue 22)
+
+BOOL_PARAMS = [
+    (firm, f.name)
+    for firm, cls in firm_params_mod.PARAMS.items()
+    for f in cls.fields()
+    if f.type in (bool, "bool")
+]
+
+
+@pytest.mark.parametrize(("firm", "name"), BOOL_PARAMS, ids=[f"{f}.{n}" for f, n in BOOL_PARAMS])
+@pytest.mark.parametrize("spelling", ["False", "false", "FALSE", " false ", "0", 0, False])
+def test_a_bool_given_as_false_text_is_false_and_lands_on_its_key(firm, name, spelling):
+    needs = REQUIRES.get(name, {})
+    cls = firm_params_mod.PARAMS[firm]
+    as_text = RunConfig(**{**BASE, "firm": firm, "firm_params": {**needs, name: spelling}})
+    as_bool = RunConfig(**{**BASE, "firm": firm, "firm_params": {**needs, name: False}})
+    assert as_text.key() == as_bool.key()
+    values = cls(**{**needs, name: spelling})
+    values.validate()
+    assert getattr(values, name) is False
+
+
+@pytest.mark.parametrize(("firm", "name"), BOOL_PARAMS, ids=[f"{f}.{n}" for f, n in BOOL_PARAMS])
+@pytest.mark.parametrize("spelling", ["maybe", "no", "yes", "2", 2, "", "Falsey", None, 0.5])
+def test_a_bool_that_is_neither_true_nor_false_is_refused(firm, name, spelling):
+    from collective.errors import ConfigError
+
+    needs = REQUIRES.get(name, {})
+    with pytest.raises(ConfigError, match=f"{name} must be true or false"):
+        RunConfig(**{**BASE, "firm": firm, "firm_params": {**needs, name: spelling}})
+
+
+def test_warm_start_false_given_as_text_runs_cold():
+    """``--firm-param warm_start=False`` once ran with warm start, on the default's key."""
+    cold = RunConfig(**{**BASE, "firm_params": {"warm_start": "False"}})
+    assert cold.firm_params["warm_start"] is False
+    assert cold.key() != RunConfig(**BASE).key()
+    from collective.firms import make_firm
+
+    assert make_firm("linear", **{"warm_start": "False"}).params()["warm_start"] is False

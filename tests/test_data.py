@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -225,6 +227,8 @@ def test_real_corpus(monkeypatch):
         "lab_without_txt": 0,
         "utf8_mojibake": 0,
         "not_cp1252": 0,
+        "other_case": 0,
+        "duplicate_labels": 0,
     }
     assert info["train"] == 25_000 and info["test"] == info["resumes"] - 25_000
     freq = info["label_fractions"]
@@ -321,6 +325,8 @@ def test_utf8_text_and_unpaired_files_are_counted_and_named(tmp_path, capsys):
         "lab_without_txt": 2,
         "utf8_mojibake": 1,
         "not_cp1252": 1,
+        "other_case": 0,
+        "duplicate_labels": 0,
     }
     assert info["canonical"] is False
     assert main(["data", "info", "--data", str(archive)]) == 0  # from the cache: counts kept
@@ -381,3 +387,86 @@ def test_cache_folder_that_is_a_file_or_not_writable(tmp_path, monkeypatch, caps
         monkeypatch.setenv(data.CACHE_ENV_VAR, str(locked))
         assert main(["data", "info", "--data", str(archive)]) == 2
         assert "not writable" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- issue 22
+
+
+def test_an_edited_parsed_corpus_is_rebuilt_not_read(tmp_path):
+    """An arrow file edited in place (still valid) changed the texts every run reads."""
+    archive = make_zip(tmp_path / "c.zip", synthetic_members(30))
+    texts = list(data.load_corpus(archive, progress=False).train["text"])
+    cached = next((data.cache_dir() / "corpus").iterdir())
+    (arrow,) = (cached / "train").glob("*.arrow")
+    content = arrow.read_bytes()
+    assert content.count(b"Oracle") > 0
+    arrow.write_bytes(content.replace(b"Oracle", b"Oxacle"))  # same length: still readable
+    with pytest.warns(
+        UserWarning, match=r"parsed corpus cache .* train/.*does not match its checksum"
+    ):
+        again = data.load_corpus(archive, progress=False)
+    assert list(again.train["text"]) == texts
+
+
+def test_a_parsed_corpus_without_checksums_is_rebuilt(tmp_path):
+    archive = make_zip(tmp_path / "c.zip", synthetic_members(30))
+    data.load_corpus(archive, progress=False)
+    cached = next((data.cache_dir() / "corpus").iterdir())
+    (cached / "checksums.json").unlink()  # as written before checksums existed
+    with pytest.warns(UserWarning, match="it has no checksums"):
+        data.load_corpus(archive, progress=False)
+    assert (cached / "checksums.json").is_file()
+
+
+def test_the_same_zip_entry_twice_is_refused(tmp_path):
+    """The second copy silently replaced the first."""
+    members = synthetic_members()
+    path = make_zip(tmp_path / "c.zip", members)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # zipfile: "Duplicate name"
+        with zipfile.ZipFile(path, "a") as archive:
+            archive.writestr("resumes_corpus/00003.txt", _resume("another text"))
+    with pytest.raises(DataError, match=r"holds 1 entry twice \(resumes_corpus/00003.txt\)"):
+        data.load_corpus(path, progress=False)
+
+
+def test_a_label_listed_twice_counts_once(tmp_path, capsys):
+    members = synthetic_members()
+    members["resumes_corpus/00003.lab"] = b"Software_Developer\nSoftware_Developer\n"
+    members["resumes_corpus/00005.lab"] = b"Software_Developer"
+    with pytest.warns(UserWarning, match=r"1 .lab file\(s\) that list a label twice .*00003.lab"):
+        info = data.corpus_info(make_zip(tmp_path / "c.zip", members), progress=False)
+    assert info["labels"]["Software_Developer"] == sum(
+        b"Software_Developer" in v for k, v in members.items() if k.endswith(".lab")
+    )
+    assert info["checks"]["duplicate_labels"] == 1
+
+
+def test_upper_case_suffixes_are_counted_not_silently_ignored(tmp_path, capsys):
+    members = synthetic_members()
+    members["resumes_corpus/00100.TXT"] = _resume("upper case")
+    members["resumes_corpus/00100.LAB"] = b"Web_Developer"
+    archive = make_zip(tmp_path / "c.zip", members)
+    with pytest.warns(UserWarning, match=r"2 file\(s\) named .TXT or .LAB.*00100.TXT"):
+        assert main(["data", "info", "--data", str(archive)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"files named .TXT or .LAB, not .txt/.lab \(ignored\) +2", out)
+
+
+def test_an_unreadable_resume_in_a_folder_is_a_clear_error(tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "corpus"
+    for name, payload in synthetic_members().items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(payload)
+    real = Path.read_bytes
+
+    def unreadable(self):  # chmod 000 does not stop root, who runs these tests in CI
+        if self.name == "00003.txt":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", unreadable)
+    assert main(["data", "info", "--data", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "Cannot read" in err and "00003.txt" in err and "Permission denied" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -230,3 +230,27 @@ def test_bad_fit_input(data):
 
     with pytest.raises(NotFittedError, match="not fitted"):
         LinearFirm().predict_proba(X, planted=np.zeros(10, bool), spacing=20)
+
+
+@pytest.mark.parametrize("damage", ["edited", "truncated"])
+def test_a_damaged_clean_fit_cache_is_refitted_with_a_warning(data, tmp_path, damage):
+    """An edited clean fit was the warm start of every run; a truncated one raised
+    ``BadZipFile`` on every later run (issue 22)."""
+    from collective.firms import linear
+
+    _, Y, split = data
+    X = split.subset(np.arange(300))
+    firm = LinearFirm(tol=1e-5)
+    linear._CLEAN.clear()  # fitted afresh: onto this test's disk cache
+    fit = firm._clean_fit(X, Y[:300])
+    (path,) = (tmp_path / "cache" / "linear").glob("clean-*.npz")
+    if damage == "edited":  # a valid file, other weights, the checksum left as it was
+        np.savez(path, **{**fit, "W": fit["W"] * 2})
+    else:
+        path.write_bytes(path.read_bytes()[:100])
+    linear._CLEAN.clear()  # a new process
+    with pytest.warns(UserWarning, match=r"clean-fit cache .*clean-.*\.npz is damaged"):
+        again = firm._clean_fit(X, Y[:300])
+    np.testing.assert_array_equal(again["W"], fit["W"])
+    linear._CLEAN.clear()
+    np.testing.assert_array_equal(firm._clean_fit(X, Y[:300])["W"], fit["W"])  # rebuilt whole

@@ -22,7 +22,14 @@ from collective.resumes.corpus import CANONICAL_SHA256
 from collective.runner import RunConfig, append_record, load_results, read_records, run
 from collective.runner import cache as cache_module
 from collective.runner.cache import ResultsWriteError, check_record
-from collective.runner.paths import BINDING_FILE, REPO_ROOT, corpus_results_dir, folder_corpus
+from collective.runner.paths import (
+    BINDING_FILE,
+    REPO_ROOT,
+    SEALED_FILE,
+    corpus_results_dir,
+    folder_corpus,
+    folder_is_sealed,
+)
 
 TARGET = "Database_Administrator"
 RUN = [
@@ -71,16 +78,58 @@ def test_key_of_a_fixed_config_is_pinned():
     assert cache_module.record_key(config.as_dict(), 1) == config.key()
 
 
-def test_committed_records_all_pass_the_checks():
-    for firm in ("linear", "transformer"):
-        path = REPO_ROOT / "data" / "results" / f"{firm}.jsonl"
-        if not path.exists():
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            records = read_records(path, CANONICAL_SHA256)
-        assert len(records) == len(path.read_text().splitlines())
+def _sealed_copy_of_the_committed_results(tmp_path):
+    """``data/results`` copied to ``tmp_path`` and sealed there (``--seal-legacy``), with what
+    sealing reported."""
+    import shutil
+
+    from collective.runner.seal import seal_legacy
+
+    committed = REPO_ROOT / "data" / "results"
+    copy = tmp_path / "results"
+    copy.mkdir()
+    for name in [BINDING_FILE, SEALED_FILE, "linear.jsonl", "transformer.jsonl"]:
+        if (committed / name).exists():
+            shutil.copy2(committed / name, copy / name)
+    return copy, seal_legacy(copy)
+
+
+def test_committed_records_all_pass_the_checks(tmp_path):
+    """Every committed record passes the checks on read, the checksum required: on a sealed
+    copy of ``data/results`` (so this holds before ``collective results --seal-legacy`` has
+    been run on the committed folder), and on the committed folder itself once it is sealed."""
+    copy, reports = _sealed_copy_of_the_committed_results(tmp_path)
     assert folder_corpus(REPO_ROOT / "data" / "results") == CANONICAL_SHA256
+    assert [r.refused for r in reports] == [[] for _ in reports]
+    folders = [copy] + (
+        [REPO_ROOT / "data" / "results"] if folder_is_sealed(REPO_ROOT / "data" / "results") else []
+    )
+    for folder in folders:
+        assert folder_is_sealed(folder)
+        for firm in ("linear", "transformer"):
+            path = folder / f"{firm}.jsonl"
+            if not path.exists():
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                records = read_records(path, CANONICAL_SHA256)
+            assert len(records) == len(path.read_text().splitlines())
+            assert all("checksum" in r for r in records.values())
+
+
+def test_sealing_the_committed_results_changes_no_number(tmp_path):
+    """``--seal-legacy`` only adds checksums: every record of the sealed copy equals the
+    committed one, checksum aside."""
+    copy, _ = _sealed_copy_of_the_committed_results(tmp_path)
+    for firm in ("linear", "transformer"):
+        before = (REPO_ROOT / "data" / "results" / f"{firm}.jsonl").read_text().splitlines()
+        after = (copy / f"{firm}.jsonl").read_text().splitlines()
+        assert len(before) == len(after)
+        for old, new in zip(before, after):
+            old, new = json.loads(old), json.loads(new)
+            new_checksum = new.pop("checksum")
+            assert old.pop("checksum", new_checksum) == new_checksum
+            assert old == new
 
 
 # ----------------------------------------------------------------------------- checks on read
@@ -88,7 +137,7 @@ def test_committed_records_all_pass_the_checks():
 
 def test_hand_edited_target_does_not_answer(tmp_path):
     path = tmp_path / "linear.jsonl"
-    record = fake_record(0, target=TARGET)
+    record = fake_record(0, target=TARGET, sealed=False)
     record["config"]["target"] = "Web_Developer"  # edited by hand; key left as it was
     path.write_text(json.dumps(record) + "\n")
     with pytest.warns(
@@ -111,7 +160,7 @@ def test_hand_edited_target_does_not_answer(tmp_path):
 )
 def test_bad_records_are_reported_and_count_as_missing(tmp_path, change, message):
     path = tmp_path / "linear.jsonl"
-    good, bad = fake_record(0), fake_record(1)
+    good, bad = fake_record(0), fake_record(1, sealed=False)  # a legacy record: checks alone
     change(bad)
     path.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
     with pytest.warns(
@@ -167,7 +216,8 @@ def test_record_with_missing_metrics_is_recomputed_not_served(synthetic_runner, 
     path = synthetic_runner / "linear.jsonl"
     record = json.loads(path.read_text())
     del record["metrics"]["success_top1"]
-    del record["checksum"]  # as in a record written before checksums
+    del record["checksum"]
+    record = cache_module.seal(record)  # sealed without the metric (a bug of an older runner)
     path.write_text(json.dumps(record) + "\n")
     cache_module.forget_parsed()
     capsys.readouterr()
@@ -284,3 +334,93 @@ def test_estimates_of_another_corpus_do_not_go_into_data_results(synthetic_runne
 def test_an_undefined_rate_is_allowed():
     assert check_record(fake_record(0, success_in_set_without_target=float("nan"))) is None
     assert check_record(fake_record(0, success_in_set_without_target=None)) is None
+
+
+# ----------------------------------------------------------------------------- sealing (issue 22)
+
+
+def test_a_record_without_checksum_is_refused_in_a_sealed_folder(synthetic_runner):
+    """Deleting the checksum of a sealed record once bypassed the check on its metrics."""
+    run(_config())
+    path = synthetic_runner / "linear.jsonl"
+    assert folder_is_sealed(synthetic_runner)  # every folder the runner creates is sealed
+    stored = json.loads(path.read_text())
+    stored["metrics"]["success_in_set"] = 0.99
+    del stored["checksum"]
+    path.write_text(json.dumps(stored) + "\n")
+    cache_module.forget_parsed()
+    with pytest.warns(RuntimeWarning, match="it has no checksum, and this folder holds sealed"):
+        assert read_records(path) == {}
+
+
+@pytest.fixture
+def legacy_folder(tmp_path):
+    """A folder of records written before checksums: one unsealed good record, one sealed, one
+    edited by hand (key no longer its config's hash), one of another corpus, a line of garbage."""
+    folder = tmp_path / "legacy"
+    folder.mkdir()
+    (folder / BINDING_FILE).write_text(CANONICAL_SHA256 + "\n")
+    edited = fake_record(2, sealed=False)
+    edited["config"]["seed"] = 7
+    lines = [
+        json.dumps(fake_record(0, sealed=False)),
+        json.dumps(fake_record(1), sort_keys=True),
+        json.dumps(edited),
+        json.dumps(fake_record(3, sha="f" * 64, sealed=False)),
+        "{not json",
+    ]
+    (folder / "linear.jsonl").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def test_seal_legacy_checks_and_seals_a_legacy_folder(legacy_folder, capsys):
+    path = legacy_folder / "linear.jsonl"
+    good = fake_record(0)["key"]
+    with pytest.warns(RuntimeWarning, match="1 records have no checksum .* --seal-legacy"):
+        assert good in read_records(path, CANONICAL_SHA256)  # served, with a warning, until sealed
+    sealed_line = path.read_text().splitlines()[1]
+
+    assert main(["results", "--seal-legacy", "--results", str(legacy_folder)]) == 0
+    out = capsys.readouterr().out
+    assert "1 records sealed now, 1 sealed before, 3 refused" in out
+    assert "line 3: its key" in out and "line 4: computed on another corpus" in out
+    assert "line 5: not JSON" in out
+    assert folder_is_sealed(legacy_folder)
+    lines = path.read_text().splitlines()
+    assert len(lines) == 5 and lines[1] == sealed_line  # a sealed record keeps its bytes
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        records = read_records(path, CANONICAL_SHA256)
+    assert set(records) == {good, fake_record(1)["key"]}
+    assert records[good]["checksum"] == cache_module.record_checksum(records[good])
+
+    assert main(["results", "--seal-legacy", "--results", str(legacy_folder)]) == 0
+    assert "0 records sealed now, 2 sealed before, 3 refused" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda r: r["metrics"].update(success_in_set=0.99), "checksum does not match"),
+        (lambda r: r.pop("checksum"), "it has no checksum"),
+    ],
+)
+def test_after_sealing_an_edited_legacy_record_is_refused(legacy_folder, edit, message):
+    """An edited metric of a record written before checksums was served."""
+    assert main(["results", "--seal-legacy", "--results", str(legacy_folder)]) == 0
+    path = legacy_folder / "linear.jsonl"
+    lines = path.read_text().splitlines()
+    record = json.loads(lines[0])
+    edit(record)
+    path.write_text("\n".join([json.dumps(record), *lines[1:]]) + "\n")
+    cache_module.forget_parsed()
+    with pytest.warns(RuntimeWarning, match=message):
+        assert fake_record(0)["key"] not in read_records(path, CANONICAL_SHA256)
+
+
+def test_seal_legacy_of_an_unbound_folder_is_a_clear_error(tmp_path, capsys):
+    (tmp_path / "linear.jsonl").write_text(json.dumps(fake_record(0)) + "\n")
+    assert main(["results", "--seal-legacy", "--results", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "is not bound to a corpus" in err and "Traceback" not in err
+    assert not folder_is_sealed(tmp_path)

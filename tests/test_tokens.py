@@ -445,3 +445,35 @@ def test_bag_of_tokens_shape_and_dtype(tokenizer):
     assert counts.shape == (3, 30522) and counts.dtype == np.float32  # the whole vocabulary
     assert split.counts(vocab_size=40000).shape == (3, 40000)
     assert counts.sum(axis=1).A1.tolist() == [3.0, 0.0, 2.0]
+
+
+@pytest.mark.parametrize("damage", ["edited", "truncated", "checksum deleted"])
+def test_an_edited_or_truncated_tokens_cache_is_tokenized_again(
+    tokenizer, tmp_path, monkeypatch, damage
+):
+    """An edited token id changed every run's input silently; a truncated file raised
+    ``BadZipFile`` on every later run (issue 22)."""
+    from collective.integrity import sidecar
+    from collective.resumes.tokens import tokenize_corpus
+
+    class Corpus:
+        sha256 = "3" * 64
+        train = _Split(["a b c", "d e f g"])
+        test = _Split(["h i"])
+
+    monkeypatch.setenv("COLLECTIVE_CACHE", str(tmp_path))
+    clean = tokenize_corpus(Corpus(), tokenizer, progress=False)
+    path = tmp_path / "tokens" / clean.key / "train.npz"
+    if damage == "edited":  # a valid npz with other token ids, the checksum left as it was
+        with np.load(path) as z:
+            arrays = {k: z[k] for k in z.files}
+        arrays["token_ids"] = arrays["token_ids"] + 1
+        np.savez(path, **arrays)
+    elif damage == "truncated":
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    else:
+        sidecar(path).unlink()
+    with pytest.warns(UserWarning, match=r"train\.npz is unreadable .*; re-tokenizing$"):
+        again = tokenize_corpus(Corpus(), tokenizer, progress=False)
+    assert again.train.token_ids.tolist() == clean.train.token_ids.tolist()
+    assert TokenizedSplit.load(path).token_ids.tolist() == clean.train.token_ids.tolist()

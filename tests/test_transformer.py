@@ -778,3 +778,81 @@ def test_whole_network_speed_settings_keep_the_logits_and_every_gradient(attenti
         np.testing.assert_allclose(
             stock_grads[name].numpy(), fast_grads[name].numpy(), atol=2e-6, err_msg=name
         )
+
+
+# ----------------------------------------------------------------------------- issue 22
+
+
+def _store_and_shard(tmp_path, kind):
+    from collective.firms.frozen import FrozenStore, doc_key
+    from collective.firms.kv_store import KVStore
+
+    inputs = [np.arange(n) for n in (3, 5)]
+    keys = [doc_key(x) for x in inputs]
+    calls: list[list[int]] = []
+
+    def compute(idx):
+        calls.append(list(idx))
+        if kind == "kv":
+            return [(np.full((len(inputs[i]), 4), float(i + 1)), np.full(2, 10.0 + i)) for i in idx]
+        return [np.full((len(inputs[i]), 4), float(i + 1)) for i in idx]
+
+    cls = KVStore if kind == "kv" else FrozenStore
+    first = [
+        np.array(r[0] if kind == "kv" else r) for r in cls(tmp_path, "float32").get(keys, compute)
+    ]
+    data = ".kv.npy" if kind == "kv" else ".h.npy"
+    (shard,) = tmp_path.glob(f"*{data}")
+    return cls, keys, compute, calls, first, shard
+
+
+@pytest.mark.parametrize("kind", ["frozen", "kv"])
+@pytest.mark.parametrize("damage", ["edited", "truncated", "key file truncated"])
+def test_a_damaged_shard_is_recomputed_with_a_warning(tmp_path, kind, damage):
+    """Edited frozen-layer values or key/value vectors changed the metrics silently; a
+    truncated shard (``mmap length is greater than file size``) crashed every later run."""
+    from collective.firms import frozen
+
+    cls, keys, compute, calls, first, shard = _store_and_shard(tmp_path, kind)
+    frozen._VERIFIED.clear()  # the damage is found by a later process (a later run)
+    if damage == "edited":  # a valid .npy with other values, same shape
+        values = np.load(shard)
+        np.save(shard, values * 100)
+    elif damage == "truncated":
+        shard.write_bytes(shard.read_bytes()[:-16])
+    else:
+        key_file = shard.with_name(shard.name.split(".")[0] + ".keys.npy")
+        key_file.write_bytes(key_file.read_bytes()[:20])
+    with pytest.warns(UserWarning, match="has a damaged shard .*; recomputing its rows"):
+        rows = cls(tmp_path, "float32").get(keys, compute)
+    again = [np.array(r[0] if kind == "kv" else r) for r in rows]
+    assert calls == [[0, 1], [0, 1]]
+    assert all(np.array_equal(a, b) for a, b in zip(again, first))
+    assert len(list(tmp_path.glob("*.keys.npy"))) == 1  # the damaged shard is gone
+
+
+@pytest.mark.parametrize("kind", ["frozen", "kv"])
+def test_a_shard_from_before_manifests_is_adopted_if_whole(tmp_path, kind):
+    from collective.firms import frozen
+
+    cls, keys, compute, calls, first, shard = _store_and_shard(tmp_path, kind)
+    frozen._VERIFIED.clear()  # a later process
+    (manifest,) = tmp_path.glob("*.sha256")
+    manifest.unlink()  # as written before manifests existed
+    rows = cls(tmp_path, "float32").get(keys, compute)
+    assert calls == [[0, 1]] and manifest.exists()  # adopted, not recomputed
+    assert np.array_equal(np.array(rows[1][0] if kind == "kv" else rows[1]), first[1])
+
+
+def test_a_shard_is_hashed_once_per_process_not_once_per_run(tmp_path, monkeypatch):
+    """The 25,000-resume caches are GBs: each run of a sweep builds a new store."""
+    from collective.firms import frozen
+
+    cls, keys, compute, calls, first, shard = _store_and_shard(tmp_path, "frozen")
+    frozen._VERIFIED.clear()
+    checked = []
+    real = frozen.check_manifest
+    monkeypatch.setattr(frozen, "check_manifest", lambda *a: checked.append(a) or real(*a))
+    for _ in range(3):  # three runs
+        cls(tmp_path, "float32").get(keys, compute)
+    assert len(checked) == 1 and calls == [[0, 1]]

@@ -14,11 +14,29 @@ def _estimates(args: argparse.Namespace) -> int:
     estimates = compute_theory_estimates(args.data, confidence=args.confidence)
     if args.json:
         print(json.dumps(estimates, indent=2, sort_keys=True))
+    elif args.dry_run:  # what would have been written, in words
+        print(_summary(estimates))
     if not args.dry_run:
         path = save_theory_estimates(estimates, args.results)
         if not args.json:
             print(f"wrote {path}")
     return 0
+
+
+def _summary(estimates: dict) -> str:
+    xi = estimates["xi"]
+    lines = [
+        f"xi = {xi['xi_hat']:.3g} ({xi['n_with_trigger']} of {xi['n']} resumes carry the trigger; "
+        f"{xi['confidence']:.0%} upper bound {xi['xi_upper']:.3g})",
+        f"calibration error of the clean firm: {estimates['calibration_error']:.3g}",
+    ]
+    for name, q in estimates["classes"].items():
+        lines.append(
+            f"  {name:<24} Delta max {q['delta_in_set_max']:.3g} (top-1 {q['delta_top1_max']:.3g}), "
+            f"p min {q['p_in_set_min']:.3g} (top-1 {q['p_top1_min']:.3g})"
+        )
+    lines.append("not written (--dry-run)")
+    return "\n".join(lines)
 
 
 def register(commands) -> None:

@@ -15,8 +15,9 @@ import types
 import typing
 from typing import Any
 
-from collective.errors import CollectiveError
+from collective.errors import CollectiveError, ConfigError
 from collective.firms.params import PARAMS
+from collective.validation import check_bool
 
 #: Run fields that firms also take: the run's own option serves both.
 SHARED_WITH_RUN = {"seed"}
@@ -56,8 +57,16 @@ def _parser_for(annotation: Any):
     args = [a for a in typing.get_args(hint) if a is not type(None)] or [hint]
     base = args[0]
     if base is bool:
-        return lambda text: {"true": True, "false": False, "1": True, "0": False}[text.lower()]
+        return _parse_bool
     return base if base in (int, float, str) else str
+
+
+def _parse_bool(text: str) -> bool:
+    """argparse ``type`` of a bool flag: strict (:func:`collective.validation.check_bool`)."""
+    try:
+        return check_bool("the value", text)
+    except ConfigError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _declared_flags(speed_only: bool) -> dict[str, list[tuple[str, dataclasses.Field]]]:

@@ -59,10 +59,12 @@ def _summary(frame):
 
 def _results(args: argparse.Namespace) -> int:
     from collective.runner.grids import load_grid
-    from collective.runner.paths import default_results_dir, grid_path
+    from collective.runner.paths import check_results_dir, default_results_dir, grid_path
     from collective.runner.results import cached_results, grid_results, read_folder
 
-    folder = Path(args.results) if args.results else default_results_dir()
+    folder = check_results_dir(Path(args.results) if args.results else default_results_dir())
+    if args.seal_legacy:
+        return _seal(folder)
     if args.export and Path(args.export).suffix.lower() not in EXPORT_SUFFIXES:
         raise ConfigError(f"--export writes .csv or .parquet files, got {args.export!r}")
     if args.missing and not args.grid:
@@ -86,13 +88,7 @@ def _results(args: argparse.Namespace) -> int:
         frame = cached_results(folder, firms=args.firm)
     frame = _filter(frame, args)
     if args.export:
-        out = Path(args.export)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix.lower() == ".csv":
-            frame.to_csv(out, index=False)
-        else:
-            frame.to_parquet(out, index=False)
-        print(f"wrote {len(frame)} runs to {out}")
+        _export(frame, Path(args.export))
         return 0
     if args.json:
         print(frame.to_json(orient="records"))
@@ -102,6 +98,44 @@ def _results(args: argparse.Namespace) -> int:
         return 0
     print(f"{len(frame)} runs in {folder} (metrics averaged over seeds)")
     print(_summary(frame))
+    return 0
+
+
+def _export(frame, out: Path) -> None:
+    """Write the table to ``out`` atomically: a full disk leaves the old file, never half a
+    new one."""
+    from collective.errors import CollectiveError
+    from collective.io import atomic_write
+    from collective.runner.paths import problem_hint
+
+    try:
+        with atomic_write(out, "wb") as fh:
+            if out.suffix.lower() == ".csv":
+                frame.to_csv(fh, index=False)
+            else:
+                frame.to_parquet(fh, index=False)
+    except OSError as err:
+        raise CollectiveError(
+            f"could not write {out}: {err.strerror or err}{problem_hint(err).replace(' with --results DIR', '')}; "
+            "nothing was written"
+        ) from None
+    print(f"wrote {len(frame)} runs to {out}")
+
+
+def _seal(folder: Path) -> int:
+    """``--seal-legacy``: the one-off migration of :mod:`collective.runner.seal`."""
+    from collective.runner.seal import seal_legacy
+
+    for report in seal_legacy(folder):
+        print(
+            f"{report.path}: {report.sealed} records sealed now, {report.already} sealed before, "
+            f"{len(report.refused)} refused (left as they are, not served)"
+        )
+        for lineno, what in report.refused[:10]:
+            print(f"  line {lineno}: {what}")
+        if len(report.refused) > 10:
+            print(f"  ... and {len(report.refused) - 10} more")
+    print(f"{folder} is sealed: from now on a record without a checksum is refused there")
     return 0
 
 
@@ -121,7 +155,8 @@ def register(commands) -> None:
         "  collective results --alpha-min 0.001 --alpha-max 0.01\n"
         "  collective results --grid grids/fig2_fig3.yaml --missing\n"
         "  collective results --grid fig2_fig3 --export fig2.csv\n"
-        "  collective results --export all_runs.parquet",
+        "  collective results --export all_runs.parquet\n"
+        "  collective results --seal-legacy   # once: checksum the records written before checksums",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_filters(p)
@@ -176,3 +211,10 @@ def _add_outputs(p: argparse.ArgumentParser) -> None:
         help="write one row per run to OUT (.csv or .parquet)",
     )
     p.add_argument("--json", action="store_true", help="print the runs as a JSON array")
+    p.add_argument(
+        "--seal-legacy",
+        action="store_true",
+        help="once per results folder: check every record written before records carried a "
+        "checksum (key, metrics, rates, corpus), give each good one its checksum, and refuse "
+        "records without one from then on",
+    )

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from collective.errors import ConfigError
-from collective.validation import check_device
+from collective.validation import check_bool, check_device
 
 
 def param(default: Any, help: str, *, speed: bool = False, key_when_set: bool = False) -> Any:
@@ -49,6 +49,13 @@ class FirmParams:
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` naming the first bad value (overridden per firm)."""
+
+    def _check_bools(self) -> None:
+        """Every declared bool parsed strictly (:func:`check_bool`): ``"False"`` given as a
+        string must mean false, and land on the key of false."""
+        for f in self.fields():
+            if f.type in (bool, "bool"):
+                setattr(self, f.name, check_bool(f.name, getattr(self, f.name)))
 
     def key_params(self) -> dict[str, Any]:
         """The cache-key parameters with their values (see :func:`param` for ``key_when_set``)."""
@@ -109,6 +116,7 @@ class LinearParams(FirmParams):
     )
 
     def validate(self) -> None:
+        self._check_bools()
         self.C = _number("C", self.C, minimum=0, open_min=True)
         self.min_df = _number("min_df", self.min_df, integer=True, minimum=1)
         if self.max_iter is not None:
@@ -118,7 +126,6 @@ class LinearParams(FirmParams):
         if self.threads is not None:
             self.threads = _number("threads", self.threads, integer=True, minimum=1)
         self.tol = _number("tol", self.tol, minimum=0, open_min=True)
-        self.warm_start, self.cache = bool(self.warm_start), bool(self.cache)
 
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -189,6 +196,7 @@ class TransformerParams(FirmParams):
     progress: bool = param(True, "show progress bars", speed=True)
 
     def validate(self) -> None:
+        self._check_bools()
         self.model = str(self.model)
         self.device = check_device(self.device)
         if (
@@ -219,8 +227,6 @@ class TransformerParams(FirmParams):
         self.eval_batch_size = _number(
             "eval_batch_size", self.eval_batch_size, integer=True, minimum=1
         )
-        if not isinstance(self.freeze_kv, bool):
-            raise ConfigError(f"freeze_kv must be true or false, got {self.freeze_kv!r}")
         if self.freeze_kv and self.train_layers != 1:
             raise ConfigError(
                 "freeze_kv freezes the key and value projections of the one trained layer: it needs "

@@ -64,10 +64,10 @@ def _folder_members(path: Path) -> Iterator[tuple[str, bytes]]:
         for name in sorted(dirnames) + sorted(filenames):
             entry = here / name
             if not entry.is_symlink():
-                if name in filenames and entry.suffix in (".txt", ".lab"):
+                if name in filenames and entry.suffix.lower() in (".txt", ".lab"):
                     files.append(entry)
                 continue
-            if entry.is_file() and entry.suffix not in (".txt", ".lab"):
+            if entry.is_file() and entry.suffix.lower() not in (".txt", ".lab"):
                 continue
             target = entry.resolve()
             rel = entry.relative_to(path).as_posix()
@@ -86,7 +86,14 @@ def _folder_members(path: Path) -> Iterator[tuple[str, bytes]]:
             stacklevel=3,
         )
     for file in sorted(files):
-        yield file.relative_to(path).as_posix(), file.read_bytes()
+        try:
+            payload = file.read_bytes()
+        except OSError as err:
+            raise DataError(
+                f"Cannot read {str(file)!r} of the corpus folder ({err.strerror or err}). Make it "
+                "readable (chmod a+r) or remove it."
+            ) from None
+        yield file.relative_to(path).as_posix(), payload
 
 
 def _iter_members(path: Path) -> Iterator[tuple[str, bytes]]:
@@ -109,7 +116,7 @@ def _iter_members(path: Path) -> Iterator[tuple[str, bytes]]:
                     f"fresh copy of resumes_corpus.zip from {UPSTREAM_URL}."
                 )
             for info in infos:
-                if not info.is_dir() and info.filename.endswith((".txt", ".lab")):
+                if not info.is_dir() and info.filename.lower().endswith((".txt", ".lab")):
                     yield info.filename, archive.read(info)
     except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as err:
         raise DataError(
@@ -150,6 +157,8 @@ CHECK_NAMES = {
     "lab_without_txt": ".lab without .txt (ignored)",
     "utf8_mojibake": "texts that look like UTF-8 (read as cp1252: mojibake)",
     "not_cp1252": "texts with bytes that are not cp1252 (replaced)",
+    "other_case": "files named .TXT or .LAB, not .txt/.lab (ignored)",
+    "duplicate_labels": ".lab files that list a label twice (counted once)",
 }
 
 
@@ -160,34 +169,57 @@ def read_raw_checked(
     (keys of :data:`CHECK_NAMES`; each non-zero count is also a warning naming files).
 
     Refused with a :class:`DataError`: text that is not cp1252 at all (a UTF-16 byte order
-    mark, NUL bytes) and the same resume id twice (e.g. the corpus extracted in two folders).
+    mark, NUL bytes), the same resume id twice (e.g. the corpus extracted in two folders) and
+    the same entry twice in a zip (the second would silently replace the first).
     """
-    texts, labs = _read_members(path, progress)
+    texts, labs, other_case = _read_members(path, progress)
     stems = _paired_stems(path, texts, labs)
     lonely_txt = sorted(texts.keys() - labs.keys())
     lonely_lab = sorted(labs.keys() - texts.keys())
     resumes, problems = _decode_pairs(stems, texts, labs)
+    problems["other_case"] = other_case
     _refuse_or_warn(path, lonely_txt, lonely_lab, problems)
     checks = {
         "txt_without_lab": len(lonely_txt),
         "lab_without_txt": len(lonely_lab),
         "utf8_mojibake": len(problems["utf8"]),
         "not_cp1252": len(problems["undecodable"]),
+        "other_case": len(other_case),
+        "duplicate_labels": len(problems["duplicate_labels"]),
     }
     return resumes, checks
 
 
-def _read_members(path: Path, progress: bool) -> tuple[dict[str, bytes], dict[str, bytes]]:
-    """The bytes of every ``.txt`` and every ``.lab`` file, by stem (path without suffix)."""
+def _read_members(
+    path: Path, progress: bool
+) -> tuple[dict[str, bytes], dict[str, bytes], list[str]]:
+    """The bytes of every ``.txt`` and every ``.lab`` file, by stem (path without suffix), and
+    the names of the files with those suffixes in another case (ignored)."""
     from tqdm import tqdm
 
     texts: dict[str, bytes] = {}
     labs: dict[str, bytes] = {}
+    other_case: list[str] = []
+    twice: list[str] = []
+    seen: set[str] = set()
     members = tqdm(_iter_members(path), desc="reading corpus", unit=" files", disable=not progress)
     for name, payload in members:
+        if name in seen:
+            twice.append(name)
+            continue
+        seen.add(name)
         stem, ext = name.rsplit(".", 1)
+        if ext not in ("txt", "lab"):
+            other_case.append(name)
+            continue
         (texts if ext == "txt" else labs)[stem] = payload
-    return texts, labs
+    if twice:
+        raise DataError(
+            f"{str(path)!r} holds {len(twice)} entr{'y' if len(twice) == 1 else 'ies'} twice "
+            f"({_example(twice)}): which copy is the resume is not known. Download a fresh copy "
+            f"of resumes_corpus.zip from {UPSTREAM_URL}."
+        )
+    return texts, labs, other_case
 
 
 def _paired_stems(path: Path, texts: dict[str, bytes], labs: dict[str, bytes]) -> list[str]:
@@ -218,7 +250,13 @@ def _decode_pairs(
 ) -> tuple[list[RawResume], dict[str, list[str]]]:
     """The resumes of ``stems`` (text as cp1252, bad bytes replaced; one label per line) and
     the text files with each kind of problem (:func:`_text_problem`)."""
-    problems: dict[str, list[str]] = {"utf16": [], "nul": [], "utf8": [], "undecodable": []}
+    problems: dict[str, list[str]] = {
+        "utf16": [],
+        "nul": [],
+        "utf8": [],
+        "undecodable": [],
+        "duplicate_labels": [],
+    }
     resumes = []
     for stem in stems:
         raw = texts[stem]
@@ -226,11 +264,14 @@ def _decode_pairs(
         if problem:
             problems[problem].append(f"{stem}.txt")
         text = raw.decode(TEXT_ENCODING, errors="replace")
-        labels = tuple(
+        listed = [
             line.strip()
             for line in labs[stem].decode("utf-8", "replace").splitlines()
             if line.strip()
-        )
+        ]
+        labels = tuple(dict.fromkeys(listed))  # a label listed twice is one label
+        if len(labels) < len(listed):
+            problems["duplicate_labels"].append(f"{stem}.lab")
         resumes.append(RawResume(id=PurePosixPath(stem).name, text=text, labels=labels))
     return resumes, problems
 
@@ -258,6 +299,8 @@ def _refuse_or_warn(
             problems["undecodable"],
             f"text(s) with bytes that are not {TEXT_ENCODING} (replaced by '\ufffd')",
         ),
+        (problems["other_case"], "file(s) named .TXT or .LAB, not .txt/.lab (ignored)"),
+        (problems["duplicate_labels"], ".lab file(s) that list a label twice (counted once)"),
     ]:
         if names:
             warnings.warn(f"{path}: {len(names)} {what}: {_example(names)}", stacklevel=3)

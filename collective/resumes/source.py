@@ -62,7 +62,13 @@ def sha256_of(path: Path) -> str:
     # A folder is hashed once per process (its own mtime does not see edits in subfolders).
     memo = (str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
     if memo not in _SHA_MEMO:
-        _SHA_MEMO[memo] = io.sha256_tree(path)
+        try:
+            _SHA_MEMO[memo] = io.sha256_tree(path)
+        except OSError as err:
+            raise DataError(
+                f"Cannot read {str(err.filename or path)!r} of the corpus ({err.strerror or err}). "
+                "Make it readable (chmod a+r) or remove it."
+            ) from None
     return _SHA_MEMO[memo]
 
 

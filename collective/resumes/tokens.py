@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from collective import io
 from collective.errors import ConfigError, DataError
+from collective.integrity import discard, read_npz_checked, save_npz_checked
+from collective.resumes.cache_folder import CACHE_ENV_VAR
 
 if TYPE_CHECKING:  # pragma: no cover
     import scipy.sparse
@@ -190,24 +191,34 @@ class TokenizedSplit:
 
     # -- persistence ---------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
-        """Write to ``path`` (``.npz``, uncompressed) atomically."""
+        """Write to ``path`` (``.npz``, uncompressed) atomically, with the checksum of its
+        arrays beside it (:mod:`collective.integrity`). A full disk is a :class:`DataError`."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        io.save_npz(
-            path,
-            token_ids=self.token_ids,
-            token_offsets=self.token_offsets,
-            word_ntokens=self.word_ntokens,
-            word_offsets=self.word_offsets,
-        )
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            save_npz_checked(path, **self._arrays())
+        except OSError as err:
+            raise DataError(
+                f"could not write the tokenized corpus to {path}: {err.strerror or err}. Free some "
+                f"space in the cache folder (or point ${CACHE_ENV_VAR} elsewhere) and run again."
+            ) from None
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "token_ids": self.token_ids,
+            "token_offsets": self.token_offsets,
+            "word_ntokens": self.word_ntokens,
+            "word_offsets": self.word_offsets,
+        }
 
     @classmethod
     def load(cls, path: str | Path) -> TokenizedSplit:
-        """Read a split written by :meth:`save`."""
+        """Read a split written by :meth:`save`, verified against its checksum (a
+        :class:`DataError` if it is missing, unreadable, or was edited)."""
         try:
-            with np.load(path) as z:
-                return cls(z["token_ids"], z["token_offsets"], z["word_ntokens"], z["word_offsets"])
-        except (OSError, KeyError, ValueError) as err:
+            z = read_npz_checked(path)
+            return cls(z["token_ids"], z["token_offsets"], z["word_ntokens"], z["word_offsets"])
+        except (OSError, KeyError, ValueError) as err:  # DamagedCache is a ValueError
             raise DataError(
                 f"the tokenized cache {path} is unreadable ({err}); delete it to re-tokenize"
             ) from err
@@ -323,8 +334,9 @@ def tokenize_corpus(
         if path.exists():
             try:
                 split = TokenizedSplit.load(path)
-            except DataError as err:  # damaged: tokenize again (the cache is derived data)
+            except DataError as err:  # damaged or edited: tokenize again (derived data)
                 warnings.warn(f"{err}; re-tokenizing", stacklevel=2)
+                discard(path)
                 split = None
             if split is not None and len(split) == len(dataset):
                 splits[name] = split

@@ -1,12 +1,18 @@
 """The results cache: one JSON Lines file per firm, one record per run.
 
-A record is ``{"key", "config", "metrics", "provenance"}``. What is served is checked on
-read (:func:`check_record`): the stored key must be the hash of the stored config (so a config
-edited by hand does not answer for another), the metrics a run always produces must be there,
-every rate must lie in [0, 1], and, when the caller says which corpus it wants
-(``data_sha256``), the record must have been computed on that corpus. A record that fails is
-reported (a warning naming the file, the line and what is wrong) and its config counts as
-missing.
+A record is ``{"key", "config", "metrics", "provenance", "checksum"}``. What is served is
+checked on read (:func:`check_record`): the stored key must be the hash of the stored config
+(so a config edited by hand does not answer for another), the checksum must match the content
+(so must a metric), the metrics a run always produces must be there, every rate must lie in
+[0, 1], and, when the caller says which corpus it wants (``data_sha256``), the record must have
+been computed on that corpus. A record that fails is reported (a warning naming the file, the
+line and what is wrong) and its config counts as missing.
+
+A record without a checksum is refused in a *sealed* folder (one with
+:data:`~collective.runner.paths.SEALED_FILE`): every folder the runner creates is sealed, and a
+folder of records written before checksums existed is sealed once by
+``collective results --seal-legacy`` (:mod:`collective.runner.seal`). Until then its unsealed
+records are served with a warning that says so.
 
 Records are appended under an exclusive file lock (:func:`append_record`): every byte
 ``os.write`` reports is checked, the file is fsynced, and a write that cannot land whole (a
@@ -33,8 +39,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from collective.errors import CollectiveError
 from collective.io import json_default
+from collective.runner.paths import (
+    ResultsWriteError,
+    check_results_file,
+    folder_is_sealed,
+    problem_hint,
+)
 
 _REQUIRED = ("key", "config", "metrics", "provenance")
 #: Metrics every run produces (:func:`collective.resumes.evaluation.evaluate` and the runner).
@@ -57,10 +68,6 @@ _MAX_REPORTED = 10
 #: Held by :func:`append_record` while it writes; the sweep's parent watchdog takes it before
 #: it ends a worker, so that a worker never dies half-way through a line.
 WRITE_GUARD = threading.Lock()
-
-
-class ResultsWriteError(CollectiveError, OSError):
-    """A result could not be written whole (a full disk, a read-only folder)."""
 
 
 def record_key(config: dict, runner_version: int) -> str:
@@ -88,9 +95,12 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def check_record(record: Any, data_sha256: str | None = None) -> str | None:
+def check_record(
+    record: Any, data_sha256: str | None = None, *, require_checksum: bool = False
+) -> str | None:
     """What is wrong with a record (``None``: nothing). ``data_sha256``: the corpus the
-    record must have been computed on."""
+    record must have been computed on; ``require_checksum``: refuse a record without one
+    (a sealed folder)."""
     if not isinstance(record, dict) or any(k not in record for k in _REQUIRED):
         return f"a record needs the keys {', '.join(_REQUIRED)}"
     config, metrics, prov = record["config"], record["metrics"], record["provenance"]
@@ -99,8 +109,14 @@ def check_record(record: Any, data_sha256: str | None = None) -> str | None:
     version = prov.get("runner_version", 1)  # records before the field existed are version 1
     if record_key(config, version) != record["key"]:
         return f"its key {record['key']!r} is not the hash of its config (edited by hand?)"
-    if "checksum" in record and record["checksum"] != record_checksum(record):
-        return "its checksum does not match its content (edited by hand?)"
+    if "checksum" in record:
+        if record["checksum"] != record_checksum(record):
+            return "its checksum does not match its content (edited by hand?)"
+    elif require_checksum:
+        return (
+            "it has no checksum, and this folder holds sealed records only (a checksum deleted, "
+            "or a record written by hand?)"
+        )
     missing = [m for m in REQUIRED_METRICS if m not in metrics]
     if missing:
         return f"metrics missing: {', '.join(missing)}"
@@ -128,10 +144,12 @@ class _Parsed:
     lines: int = 0
     records: list[tuple[int, dict]] = field(default_factory=list)  # (line, record) parsed as JSON
     corrupt: list[tuple[int, str]] = field(default_factory=list)  # (line, error)
-    #: per corpus asked for: (records checked so far, good records by key, problems)
-    checked: dict[str | None, tuple[int, dict[str, dict], list[tuple[int, str]]]] = field(
-        default_factory=dict
+    #: per (corpus asked for, sealed folder): (records checked so far, good records by key,
+    #: problems)
+    checked: dict[tuple[str | None, bool], tuple[int, dict[str, dict], list[tuple[int, str]]]] = (
+        field(default_factory=dict)
     )
+    told_unsealed: bool = False  # the warning about unsealed records was given
 
 
 _PARSED: dict[str, _Parsed] = {}
@@ -203,18 +221,31 @@ def read_records(
     path = Path(path)
     if not path.exists():
         return {}
+    check_results_file(path)
     state, tail = _parse(path)
+    sealed = folder_is_sealed(path.parent)
     with _PARSED_LOCK:  # check only the records parsed since the last call for this corpus
-        done, good, bad = state.checked.get(data_sha256, (0, {}, []))
+        done, good, bad = state.checked.get((data_sha256, sealed), (0, {}, []))
         for lineno, record in state.records[done:]:
-            what = check_record(record, data_sha256)
+            what = check_record(record, data_sha256, require_checksum=sealed)
             if what is not None:
                 bad.append((lineno, what))
             elif record["key"] not in good:
                 good[record["key"]] = record
-        state.checked[data_sha256] = (len(state.records), good, bad)
+        state.checked[(data_sha256, sealed)] = (len(state.records), good, bad)
         records = dict(good)
         problems = state.corrupt + bad
+        unsealed = 0 if sealed else sum("checksum" not in r for r in good.values())
+        tell = bool(report and unsealed and not state.told_unsealed)
+        state.told_unsealed |= tell
+    if tell:
+        warnings.warn(
+            f"{path}: {unsealed} records have no checksum (written before checksums existed) and "
+            "are served unchecked; check and seal them once with: collective results "
+            f"--seal-legacy --results {path.parent}",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     # An incomplete last line is reported once it is old: a young one may be a line another
     # process is writing right now (appends are locked, reads are not).
     if tail.strip() and time.time() - path.stat().st_mtime > 2.0:
@@ -329,11 +360,7 @@ def append_record(path: str | os.PathLike, record: dict) -> bool:
         if isinstance(err, ResultsWriteError):
             raise
         reason = err.strerror or str(err)
-        hint = (
-            " (the disk is full: free some space)"
-            if err.errno in (errno.ENOSPC, errno.EDQUOT)
-            else ""
-        )
+        hint = problem_hint(err)
         raise ResultsWriteError(
             f"could not write the result of run {record.get('key')} to {path}: {reason}{hint}. "
             "Nothing was recorded for this run and the results file was left as it was; "

@@ -70,6 +70,12 @@ class RunConfig:
         from collective.resumes.tokens import check_spacing
         from collective.validation import check_alpha_run
 
+        for f in dataclasses.fields(self):  # one value each (a grid's [[0.01]] is not one)
+            value = getattr(self, f.name)
+            if f.name != "firm_params" and isinstance(value, (list, tuple, dict, set, np.ndarray)):
+                raise ConfigError(
+                    f"{f.name} must be a single value, got {value!r} (a list inside a list in a grid?)"
+                )
         if self.firm not in FIRMS:
             raise ConfigError(f"unknown firm {self.firm!r}; choose one of: {', '.join(FIRMS)}")
         check_strategy(self.strategy)

@@ -22,7 +22,12 @@ from collective.io import json_default
 from collective.runner import claims
 from collective.runner.cache import append_record, check_record, file_lock, read_records, seal
 from collective.runner.config import RunConfig
-from collective.runner.paths import bind_folder, resolve_results_dir
+from collective.runner.paths import (
+    ResultsWriteError,
+    bind_folder,
+    problem_hint,
+    resolve_results_dir,
+)
 from collective.runner.record import fit_firm, make_record
 
 
@@ -107,15 +112,30 @@ def train_subset(n_train: int, max_train: int | None) -> np.ndarray:
 
 def check_runnable(config: RunConfig, ctx: Context) -> None:
     """What the corpus decides about a config, checked before any training: ``max_train``
-    at most the training set, and Strategy 2's cap on alpha (:class:`ConfigError`)."""
+    at most the training set, a vocabulary the linear firm can have (``min_df`` at most the
+    training resumes), a spacing that plants the trigger somewhere, and Strategy 2's cap on
+    alpha (:class:`ConfigError`)."""
     from collective.resumes.corpus import LABELS
-    from collective.resumes.strategies import collective_size
+    from collective.resumes.strategies import collective_size, is_erasure
 
     n_train = len(ctx.Y_train)
     if config.max_train is not None and config.max_train > n_train:
         raise ConfigError(
             f"max_train={config.max_train} is larger than the training set ({n_train:,} resumes); "
             "drop --max-train (or max_train) to train on all of them"
+        )
+    n = n_train if config.max_train is None else config.max_train
+    min_df = config.firm_params.get("min_df")
+    if min_df is not None and min_df > n:
+        raise ConfigError(
+            f"min_df={min_df} is more than the {n:,} training resumes: no token can enter the "
+            "vocabulary. Lower --min-df, or train on more resumes (--max-train, or a larger corpus)"
+        )
+    longest = int(ctx.train.n_words.max()) if len(ctx.train) else 0
+    if not is_erasure(config.strategy) and config.spacing > longest:
+        raise ConfigError(
+            f"spacing={config.spacing} is more than the words of the longest resume ({longest}): "
+            f"the trigger would be planted nowhere. Use a spacing of at most {longest}"
         )
     if config.strategy == "feature-only":
         idx = train_subset(n_train, config.max_train)
@@ -219,11 +239,11 @@ def _runnable_context(
     """The loaded corpus, after the checks that come before any training (the device, what
     the corpus decides about the config), and the results folder and corpus sha256 of the
     loaded corpus (it may differ from the hashed one: changed meanwhile, or just downloaded)."""
-    from collective.validation import check_device
+    from collective.validation import check_device, check_device_available
 
     device = firm_device(config, firm_options)
     if device is not None:
-        check_device(device)
+        check_device_available(check_device(device))
     ctx = load_context(data, progress=progress)
     if ctx.data_sha256 != sha:  # the corpus changed under us (or was just downloaded)
         folder, sha = resolve_results_dir(results_dir, ctx.data_sha256)[0], ctx.data_sha256
@@ -236,20 +256,31 @@ def _claim(config: RunConfig, path: Path, sha: str, *, wait: bool, progress: boo
     record). A config another process holds is waited for (``wait``), else
     :class:`ClaimedElsewhere`."""
     key = config.key()
-    told = False
+    told = None
     while True:
-        with file_lock(path):
-            record = read_records(path, sha, report=False).get(key)
-            holder = None if record is not None else claims.claim(path, key)
+        try:
+            with file_lock(path):
+                record = read_records(path, sha, report=False).get(key)
+                holder = None if record is not None else claims.claim(path, key)
+        except CollectiveError:
+            raise
+        except OSError as err:  # the lock file cannot be created: a read-only folder, a full disk
+            raise ResultsWriteError(
+                f"cannot lock {path} to claim {key}: {err.strerror or err}{problem_hint(err)}"
+            ) from None
         if record is not None:
             return record
         if holder is None:
             return None
         if not wait:
             raise ClaimedElsewhere(config, holder)
-        if progress and not told:
-            print(f"waiting for {holder}, which is computing this config", file=sys.stderr)
-            told = True
+        if told != holder:  # said once per owner, with the way out if the owner is gone
+            print(
+                f"collective: waiting for {holder}, which is computing {key}; if that process "
+                f"is gone, remove {claims.claim_path(path, key)}",
+                file=sys.stderr,
+            )
+            told = holder
         time.sleep(0.5)
 
 
@@ -259,7 +290,8 @@ def _compute_claimed(
     """Compute a claimed config, append its record (checked as on read) and release the claim."""
     key = config.key()
     try:
-        record = compute(config, ctx, firm_options=firm_options)
+        with claims.heartbeat(path, key):
+            record = compute(config, ctx, firm_options=firm_options)
         what = check_record(record, sha)
         if what is not None:  # a bug: never record what would not be served
             raise CollectiveError(

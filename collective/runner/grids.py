@@ -106,10 +106,14 @@ def load_grid(path: str | os.PathLike, *, max_configs: int | None = MAX_CONFIGS)
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"grid file {path} not found")
+    if not path.is_file():
+        raise ConfigError(f"grid file {path} is a folder, not a file; name a .yaml file in it")
     try:
         spec = yaml.safe_load(path.read_text())
     except yaml.YAMLError as err:
         raise ConfigError(f"grid file {path} is not valid YAML: {err}") from err
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"grid file {path} cannot be read as text ({err})") from None
     try:
         return expand_grid(spec, max_configs=max_configs)
     except ConfigError as err:

@@ -20,10 +20,11 @@ Outside a source checkout (a non-editable install, where the package's parent is
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
-from collective.errors import ConfigError
+from collective.errors import CollectiveError, ConfigError
 
 #: Environment variable that overrides the results folder.
 RESULTS_ENV_VAR = "COLLECTIVE_RESULTS"
@@ -31,6 +32,60 @@ RESULTS_ENV_VAR = "COLLECTIVE_RESULTS"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 #: The file that binds a results folder to a corpus.
 BINDING_FILE = "corpus.sha256"
+#: The file that says every record of a results folder is sealed: unsealed ones are refused.
+SEALED_FILE = "records.sealed"
+_SEALED_TEXT = (
+    "Every record in this folder carries a checksum; a record without one is refused on read "
+    "(collective.runner.cache). Written by `collective results --seal-legacy` or when the folder "
+    "was created.\n"
+)
+
+
+def folder_is_sealed(folder: str | os.PathLike) -> bool:
+    """Does ``folder`` refuse unsealed records (:data:`SEALED_FILE` is there)?"""
+    return (Path(folder) / SEALED_FILE).is_file()
+
+
+def mark_sealed(folder: str | os.PathLike) -> None:
+    """From now on, ``folder`` refuses records without a checksum."""
+    from collective.io import atomic_write
+
+    if folder_is_sealed(folder):
+        return
+    with atomic_write(Path(folder) / SEALED_FILE, "w") as fh:
+        fh.write(_SEALED_TEXT)
+
+
+class ResultsWriteError(CollectiveError, OSError):
+    """A result could not be written whole (a full disk, a read-only folder)."""
+
+
+def problem_hint(err: OSError) -> str:
+    """What to do about a failed write, in words (empty if nothing specific)."""
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return " (the disk is full: free some space)"
+    if err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return " (the folder is read-only: make it writable, or choose another with --results DIR)"
+    return ""
+
+
+def check_results_dir(folder: Path) -> Path:
+    """``folder`` unless it exists and is not a folder (a :class:`ConfigError`)."""
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(
+            f"the results folder {folder} is a file, not a folder; point --results (or "
+            f"${RESULTS_ENV_VAR}) at a folder"
+        )
+    return folder
+
+
+def check_results_file(path: Path) -> None:
+    """A results file that exists must be a regular file (a :class:`ConfigError` naming it)."""
+    if not path.is_file():
+        raise ConfigError(
+            f"{path} is not a results file (a folder?); move it away, and the results of this "
+            "firm start afresh"
+        )
 
 
 def in_source_checkout(root: Path | None = None) -> bool:
@@ -96,20 +151,36 @@ def folder_corpus(folder: str | os.PathLike) -> str | None:
 def bind_folder(folder: str | os.PathLike, sha256: str) -> None:
     """Bind ``folder`` to the corpus ``sha256`` (if not bound yet); a folder bound to another
     corpus is a :class:`ConfigError`."""
-    folder = Path(folder)
+    folder = check_results_dir(Path(folder))
     bound = folder_corpus(folder)
     if bound is not None:
         if bound != sha256:
             raise _mismatch(folder, bound, sha256)
         return
-    folder.mkdir(parents=True, exist_ok=True)
+    binding = folder / BINDING_FILE
     try:
-        fd = os.open(folder / BINDING_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    except FileExistsError:  # another process bound it first: check theirs
-        bind_folder(folder, sha256)
-        return
-    with os.fdopen(fd, "w") as fh:
-        fh.write(sha256 + "\n")
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(binding, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            if binding.is_file() and not binding.read_text().strip():
+                binding.unlink()  # left empty by a failed write: bind afresh
+            bind_folder(folder, sha256)  # or another process bound it first: check theirs
+            return
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(sha256 + "\n")
+        except OSError:
+            binding.unlink(missing_ok=True)
+            raise
+        if not any(f.stat().st_size for f in folder.glob("*.jsonl") if f.is_file()):
+            mark_sealed(folder)  # a new folder: every record it will hold is sealed
+    except ResultsWriteError:
+        raise
+    except OSError as err:
+        raise ResultsWriteError(
+            f"cannot write to the results folder {folder}: {err.strerror or err}{problem_hint(err)}"
+        ) from None
 
 
 def _mismatch(folder: Path, bound: str, sha256: str) -> ConfigError:
@@ -135,7 +206,7 @@ def resolve_results_dir(
 
     given = results_dir if results_dir is not None else os.environ.get(RESULTS_ENV_VAR) or None
     if given is not None:
-        folder = Path(given).expanduser()
+        folder = check_results_dir(Path(given).expanduser())
         bound = folder_corpus(folder)
         if bound is not None and bound != sha256:
             raise _mismatch(folder, bound, sha256)

@@ -14,7 +14,9 @@ counts say what this sweep computed, found cached, and saw done by another proce
 Stopping: on Ctrl-C (or any error) the local pool's workers are stopped before the sweep
 returns, so no record is appended afterwards (a worker in the middle of writing a line
 finishes the line first). Workers ignore SIGINT themselves, and watch their parent: if it
-disappears (``kill -9``), they exit.
+disappears (``kill -9``), they exit. A worker that dies (``kill -9``, out of memory) is
+reported and what it left undone runs again in a fresh pool (a few times at most; then the
+sweep stops, keeping what is done).
 """
 
 from __future__ import annotations
@@ -33,13 +35,21 @@ from collective.errors import CollectiveError, ConfigError
 from collective.runner import claims
 from collective.runner.cache import WRITE_GUARD, read_records
 from collective.runner.config import RunConfig
-from collective.runner.execute import ClaimedElsewhere, check_runnable, results_folder, run
+from collective.runner.execute import (
+    ClaimedElsewhere,
+    check_runnable,
+    firm_device,
+    results_folder,
+    run,
+)
 from collective.runner.paths import default_results_dir
 
 EXECUTORS = ("local", "slurm", "submitit-local")
 STATUSES = ("computed", "cached", "elsewhere")
 #: How often a worker checks that its parent is alive (seconds).
 WATCHDOG_SECONDS = 0.5
+#: How many times a local sweep starts a fresh pool after a worker died.
+POOL_RESTARTS = 2
 
 
 def plan(
@@ -136,9 +146,11 @@ def _worker_init(parent: int) -> None:
     ).start()
 
 
-def _stop_pool(pool) -> set[int]:
-    """Cancel what has not started and stop every worker now; returns their pids."""
-    procs = list(getattr(pool, "_processes", {}).values())
+def _stop_pool(pool, procs: list | None = None) -> set[int]:
+    """Cancel what has not started and stop every worker now (``procs``: the workers, if the
+    pool may have forgotten them); returns their pids."""
+    known = list((getattr(pool, "_processes", None) or {}).values())
+    procs = list({id(p): p for p in [*(procs or []), *known]}.values())
     pool.shutdown(wait=False, cancel_futures=True)
     for p in procs:
         if p.is_alive():
@@ -152,33 +164,77 @@ def _stop_pool(pool) -> set[int]:
     return {p.pid for p in procs if p.pid is not None}
 
 
-def _run_local_pool(todo, jobs, rd, dd, firm_options, counts, bar) -> None:
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
+def _run_local_pool(todo, jobs, rd, dd, firm_options, counts, bar, *, chunk_fn=None) -> None:
+    """Run ``todo`` in a pool of ``jobs`` processes. A worker that dies (``kill -9``, the out
+    of memory killer) breaks the pool: what was not done runs again in a fresh pool (its
+    claims are stale, so they are taken over), at most :data:`POOL_RESTARTS` times; then the
+    sweep stops with a :class:`CollectiveError` saying what is done."""
     # Small chunks so the bar moves; each worker keeps its data context between chunks.
     pieces = [todo[i : i + 4] for i in range(0, len(todo), 4)]
+    for restart in range(POOL_RESTARTS + 1):
+        pieces = _pool_round(
+            pieces, jobs, rd, dd, firm_options, counts, bar, chunk_fn or _run_chunk
+        )
+        if not pieces:
+            return
+        left = sum(len(piece) for piece in pieces)
+        if restart == POOL_RESTARTS:
+            raise CollectiveError(
+                f"the sweep's worker processes died {restart + 1} times (killed, or out of memory?); "
+                f"{len(todo) - left} of {len(todo)} configs run by the pool are done and kept, {left} "
+                "are not. Run the same sweep again to compute what is missing (with fewer --jobs if "
+                "memory is short)"
+            )
+        warnings.warn(
+            f"a worker process of the sweep died (killed, or out of memory?); starting a fresh pool "
+            f"for the {left} configs not done",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+
+
+def _pool_round(pieces, jobs, rd, dd, firm_options, counts, bar, chunk_fn) -> list:
+    """One pool over ``pieces``; returns the pieces a dead worker left undone."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
     pool = ProcessPoolExecutor(
         max_workers=jobs,
         mp_context=mp.get_context("spawn"),
         initializer=_worker_init,
         initargs=(os.getpid(),),
     )
+    undone, procs = [], []
     try:
-        futures = [
-            pool.submit(_run_chunk, [c.as_dict() for c in piece], rd, dd, firm_options)
+        futures = {
+            pool.submit(chunk_fn, [c.as_dict() for c in piece], rd, dd, firm_options): piece
             for piece in pieces
-        ]
+        }
+        procs = list((getattr(pool, "_processes", None) or {}).values())  # before any dies
         for fut in as_completed(futures):
-            statuses = fut.result()
+            try:
+                statuses = fut.result()
+            except BrokenProcessPool:
+                undone.append(futures[fut])
+                continue
             counts.update(statuses)
             bar.update(len(statuses))
     except BaseException:
-        pids = _stop_pool(pool)
-        for firm in {c.firm for c in todo}:  # their claims: free for the next sweep at once
-            claims.release_pids(Path(rd) / f"{firm}.jsonl", pids)
+        _stop_and_release(pool, procs, pieces, rd)
         raise
-    pool.shutdown(wait=True)
+    if undone:
+        _stop_and_release(pool, procs, pieces, rd)
+    else:
+        pool.shutdown(wait=True)
+    return undone
+
+
+def _stop_and_release(pool, procs: list, pieces, rd) -> None:
+    """Stop the pool's workers and free their claims for the next sweep (or round) at once."""
+    pids = _stop_pool(pool, procs)
+    for firm in {c.firm for piece in pieces for c in piece}:
+        claims.release_pids(Path(rd) / f"{firm}.jsonl", pids)
 
 
 def _submitit_executor(executor: str, folder: Path, slurm_parameters: dict | None):
@@ -256,7 +312,12 @@ def sweep(
     result = lambda: {"total": len(configs), **{k: counts[k] for k in STATUSES}}  # noqa: E731
     if not todo:
         return result()
-    if executor == "local":
+    if executor == "local":  # here: the devices must exist here (a SLURM node may have others)
+        from collective.validation import check_device_available
+
+        for device in {firm_device(c, firm_options) for c in todo}:
+            if device is not None:
+                check_device_available(device)
         validate_for_data(todo, data, progress=progress)
     rd = planned["folder"]
     dd = str(data) if data is not None else None

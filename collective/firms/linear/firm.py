@@ -52,11 +52,11 @@ import numpy as np
 import scipy.optimize as so
 import scipy.sparse as sp
 
-from collective import io
 from collective.errors import ConfigError
 from collective.firms.base import BaseFirm, check_labels, check_planted
 from collective.firms.linear.newton import SparseOps, default_threads, newton_cg
 from collective.firms.params import LinearParams
+from collective.integrity import load_npz_checked, save_npz_checked
 from collective.resumes.tokens import TRIGGER_TOKEN_ID, VOCAB_SIZE, TokenizedSplit, check_spacing
 
 N_LABELS = 10
@@ -152,6 +152,11 @@ class LinearFirm(LinearParams, BaseFirm):
         df = np.bincount(counts.indices, minlength=counts.shape[1])
         columns = np.flatnonzero(df >= self.min_df)
         n = counts.shape[0]
+        if not len(columns):  # the solver cannot fit nothing: say why instead
+            raise ConfigError(
+                f"no token occurs in min_df={self.min_df} of the {n:,} training resumes, so the "
+                "vocabulary is empty; lower --min-df or train on more resumes"
+            )
         idf = (np.log((1.0 + n) / (1.0 + df[columns])) + 1.0).astype(np.float32)
         return columns, idf
 
@@ -221,13 +226,10 @@ class LinearFirm(LinearParams, BaseFirm):
             from collective.resumes.corpus import cache_dir
 
             path = Path(cache_dir()) / "linear" / f"clean-{key}.npz"
-            if path.exists():
-                try:
-                    with np.load(path) as z:
-                        _CLEAN[key] = {k: z[k] for k in z.files}
-                    return _CLEAN[key]
-                except (OSError, ValueError, KeyError):
-                    pass  # unreadable: recompute and overwrite
+            stored = load_npz_checked(path, "linear firm's clean-fit cache")  # damaged: refit
+            if stored is not None:
+                _CLEAN[key] = stored
+                return stored
         counts = split_counts(Xs)
         columns, idf = self._vocabulary(counts)
         X = tfidf(counts, columns, idf)
@@ -248,7 +250,7 @@ class LinearFirm(LinearParams, BaseFirm):
         }
         _CLEAN[key] = fit
         if path is not None:
-            io.save_npz(path, **fit)
+            save_npz_checked(path, **fit)
         return fit
 
     def warm_start_point(

@@ -15,13 +15,20 @@ precision they ran in and the storage dtype, so changing the model never reuses 
 Rows are written in shards (a flat array of token vectors plus offsets); a shard becomes
 visible only when its key file is renamed into place, so an interrupted run leaves nothing
 half-written and two processes filling the same folder corrupt nothing (at worst they compute
-the same rows twice).
+the same rows twice). Before the key file, a manifest ``<shard>.sha256`` records the sha256
+of each of the shard's files (:mod:`collective.integrity`); the first time a process opens a
+shard it checks the manifest and the arrays' shapes, and a shard that fails (edited values, a
+truncated file) is removed with a warning and its rows computed again. A shard written before
+manifests existed is adopted on first open if its arrays are whole.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io as _bytes_io
+import os
 import uuid
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,8 +39,12 @@ from torch import nn
 
 from collective import io
 from collective.errors import ConfigError
+from collective.integrity import DamagedCache, check_manifest, write_manifest
 
 KEY_BYTES = 16
+#: Shards verified by this process, with the (inode, size, mtime) of their files: hashing a
+#: shard of hundreds of MB once per process is cheap, once per run of a sweep is not.
+_VERIFIED: set[tuple[str, str, tuple]] = set()
 
 
 # --------------------------------------------------------------------------- model surgery
@@ -159,6 +170,10 @@ class FrozenStore:
     on disk, and writing them as a new shard.
     """
 
+    #: A shard's data files: suffix -> what its first axis counts (``tokens``: offsets[-1]
+    #: rows, ``rows``: one per key, ``offsets``: one more than the keys).
+    FILES: dict[str, str] = {".h.npy": "tokens", ".off.npy": "offsets"}
+
     def __init__(self, root: Path, dtype: str = "float16") -> None:
         if dtype not in ("float16", "float32"):
             raise ConfigError(f"frozen-cache dtype must be 'float16' or 'float32', got {dtype!r}")
@@ -166,7 +181,7 @@ class FrozenStore:
         self.dtype = np.dtype(dtype)
         self.root.mkdir(parents=True, exist_ok=True)
         self._index: dict[bytes, tuple[str, int]] = {}
-        self._shards: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._shards: dict[str, tuple[np.ndarray, ...]] = {}
         self._scanned: set[str] = set()
 
     def _scan(self) -> None:
@@ -174,17 +189,81 @@ class FrozenStore:
             shard = key_file.name[: -len(".keys.npy")]
             if shard in self._scanned:
                 continue
-            keys = np.load(key_file)
+            try:
+                keys = np.load(key_file)
+            except (OSError, ValueError, EOFError) as err:  # a damaged key file
+                self._drop(shard, DamagedCache(f"{key_file.name}: {err}"))
+                continue
             for row, key in enumerate(keys):
                 self._index.setdefault(key.tobytes(), (shard, row))
             self._scanned.add(shard)
 
-    def _shard(self, shard: str) -> tuple[np.ndarray, np.ndarray]:
+    def _load(self, shard: str) -> tuple[np.ndarray, ...]:
+        hidden = np.load(self.root / f"{shard}.h.npy", mmap_mode="r")
+        offsets = np.load(self.root / f"{shard}.off.npy")
+        return hidden, offsets
+
+    def _shard(self, shard: str) -> tuple[np.ndarray, ...]:
         if shard not in self._shards:
-            hidden = np.load(self.root / f"{shard}.h.npy", mmap_mode="r")
-            offsets = np.load(self.root / f"{shard}.off.npy")
-            self._shards[shard] = (hidden, offsets)
+            self._verify(shard)
+            self._shards[shard] = self._load(shard)
         return self._shards[shard]
+
+    def _names(self, shard: str) -> list[str]:
+        return [f"{shard}{suffix}" for suffix in (*self.FILES, ".keys.npy")]
+
+    def _verify(self, shard: str) -> None:
+        """Check a shard against its manifest and its arrays' shapes (a shard from before
+        manifests is adopted if whole), once per process while its files stay as they were;
+        :class:`DamagedCache` says what is wrong."""
+        try:
+            stamp = tuple(
+                (st.st_ino, st.st_size, st.st_mtime_ns)
+                for st in (os.stat(self.root / name) for name in self._names(shard))
+            )
+        except OSError as err:
+            raise DamagedCache(f"{shard}: {err.strerror or err}") from None
+        if (str(self.root), shard, stamp) in _VERIFIED:
+            return
+        self._check(shard)
+        _VERIFIED.add((str(self.root), shard, stamp))
+
+    def _check(self, shard: str) -> None:
+        manifest = self.root / f"{shard}.sha256"
+        adopt = not manifest.exists()
+        problem = None if adopt else check_manifest(manifest, self.root)
+        if problem is None:
+            try:
+                keys = np.load(self.root / f"{shard}.keys.npy", mmap_mode="r")
+                arrays = {s: np.load(self.root / f"{shard}{s}", mmap_mode="r") for s in self.FILES}
+                offsets = np.asarray(arrays[".off.npy"])
+                rows = {"tokens": int(offsets[-1]), "rows": len(keys), "offsets": len(keys) + 1}
+                for suffix, counts in self.FILES.items():
+                    if arrays[suffix].shape[0] != rows[counts]:
+                        problem = f"{shard}{suffix} has {arrays[suffix].shape[0]} rows, not {rows[counts]}"
+                if problem is None and (offsets[0] != 0 or np.any(np.diff(offsets) < 0)):
+                    problem = f"{shard}.off.npy is not a list of offsets"
+            except (OSError, ValueError, EOFError, IndexError) as err:  # e.g. mmap length
+                problem = f"{type(err).__name__}: {str(err)[:120]}"
+        if problem is not None:
+            raise DamagedCache(problem)
+        if adopt:
+            write_manifest(manifest, self.root, self._names(shard))
+
+    def _drop(self, shard: str, why: Exception) -> None:
+        """Forget a damaged shard and remove its files (its key file first: others stop
+        seeing it), so that its rows are computed again."""
+        warnings.warn(
+            f"the frozen-layer cache {self.root} has a damaged shard ({why}); recomputing its rows",
+            stacklevel=3,
+        )
+        self._index = {k: v for k, v in self._index.items() if v[0] != shard}
+        self._shards.pop(shard, None)
+        for name in [f"{shard}.keys.npy", *self._names(shard), f"{shard}.sha256"]:
+            try:
+                (self.root / name).unlink(missing_ok=True)
+            except OSError:
+                pass
 
     def __contains__(self, key: bytes) -> bool:
         self._scan()
@@ -208,10 +287,26 @@ class FrozenStore:
         offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
         offsets[1:] = np.cumsum([len(a) for a in arrays])
         flat = np.concatenate([np.asarray(a, dtype=self.dtype) for a in arrays])
-        for suffix, array in ((".h.npy", flat), (".off.npy", offsets)):
+        self._write_shard(shard, keys, {".h.npy": flat, ".off.npy": offsets})
+
+    def _write_shard(
+        self, shard: str, keys: Sequence[bytes], arrays: dict[str, np.ndarray]
+    ) -> None:
+        """The data files, their manifest, then the key file (which makes the shard visible)."""
+        for suffix, array in arrays.items():
             io.save_npy(self.root / f"{shard}{suffix}", array)
         key_array = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), KEY_BYTES)
-        io.save_npy(self.root / f"{shard}.keys.npy", key_array)
+        buffer = _bytes_io.BytesIO()
+        np.save(buffer, key_array)
+        key_file = self.root / f"{shard}.keys.npy"
+        write_manifest(
+            self.root / f"{shard}.sha256",
+            self.root,
+            [f"{shard}{suffix}" for suffix in arrays],
+            extra={key_file.name: hashlib.sha256(buffer.getvalue()).hexdigest()},
+        )
+        with io.atomic_write(key_file) as fh:
+            fh.write(buffer.getvalue())
 
     def get(
         self,
@@ -222,6 +317,11 @@ class FrozenStore:
     ) -> list[np.ndarray]:
         """Arrays for ``keys``, computing (and storing) the missing ones in shards."""
         self._scan()
+        for shard in {self._index[key][0] for key in keys if key in self._index}:
+            try:
+                self._shard(shard)  # first open: verified
+            except DamagedCache as err:
+                self._drop(shard, err)
         missing: list[int] = []
         seen: set[bytes] = set()
         for i, key in enumerate(keys):

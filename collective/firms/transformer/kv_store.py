@@ -9,8 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from collective.firms.transformer.frozen import KEY_BYTES, FrozenStore
-from collective.io import save_npy
+from collective.firms.transformer.frozen import FrozenStore
 
 
 class KVStore(FrozenStore):
@@ -22,13 +21,13 @@ class KVStore(FrozenStore):
     last.
     """
 
-    def _shard(self, shard: str):
-        if shard not in self._shards:
-            kv = np.load(self.root / f"{shard}.kv.npy", mmap_mode="r")
-            offsets = np.load(self.root / f"{shard}.off.npy")
-            cls = np.load(self.root / f"{shard}.cls.npy", mmap_mode="r")
-            self._shards[shard] = (kv, offsets, cls)  # type: ignore[assignment]  # three arrays here
-        return self._shards[shard]
+    FILES = {".kv.npy": "tokens", ".off.npy": "offsets", ".cls.npy": "rows"}
+
+    def _load(self, shard: str) -> tuple[np.ndarray, ...]:
+        kv = np.load(self.root / f"{shard}.kv.npy", mmap_mode="r")
+        offsets = np.load(self.root / f"{shard}.off.npy")
+        cls = np.load(self.root / f"{shard}.cls.npy", mmap_mode="r")
+        return kv, offsets, cls
 
     def read(self, key: bytes) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[override]
         """The stored ``(kv, cls)`` of one key (read-only memory maps)."""
@@ -44,7 +43,4 @@ class KVStore(FrozenStore):
         offsets[1:] = np.cumsum([len(kv) for kv, _ in rows])
         flat = np.concatenate([np.asarray(kv, dtype=self.dtype) for kv, _ in rows])
         cls = np.stack([np.asarray(c, dtype=self.dtype) for _, c in rows])
-        for suffix, array in ((".kv.npy", flat), (".off.npy", offsets), (".cls.npy", cls)):
-            save_npy(self.root / f"{shard}{suffix}", array)
-        key_array = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), KEY_BYTES)
-        save_npy(self.root / f"{shard}.keys.npy", key_array)
+        self._write_shard(shard, keys, {".kv.npy": flat, ".off.npy": offsets, ".cls.npy": cls})
