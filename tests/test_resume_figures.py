@@ -124,7 +124,7 @@ def test_headline_table_marks_each_claim():
     verdicts = dict(zip(table["paper's claim"].str[:10], table["verdict"]))
     # synthetic Strategy 1 reaches 90% at alpha = 0.395% < 0.5% for every class
     assert verdicts["Strategy 1"] == "reproduced"
-    assert table["verdict"].iloc[-2] == "not yet computed"  # no spacing runs
+    assert table["verdict"].iloc[-2] == "not run"  # no spacing runs
     assert "nan" not in " ".join(table.astype(str).to_numpy().ravel())
 
 
