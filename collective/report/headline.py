@@ -33,6 +33,7 @@ __all__ = [
     "CLAIMS",
     "NOT_RUN",
     "PAPER_S2_ALPHA",
+    "RULES",
     "Finding",
     "FirmRuns",
     "headline_table",
@@ -330,28 +331,55 @@ def epochs(firm: FirmRuns) -> Finding:
     )
 
 
-#: The paper's claims in order, each with the function that reads it off one firm's runs.
-CLAIMS: list[tuple[str, Callable[[FirmRuns], Finding]]] = [
+#: The paper's claims in order: the claim, the function that reads it off one firm's runs,
+#: and the rule that decides its verdict.
+CLAIMS: list[tuple[str, Callable[[FirmRuns], Finding], str]] = [
     (
         "Clean quality: accuracy 97%, precision 93.8%, recall 88.9% (DistilBERT, Section 5.1)",
         clean_quality,
+        "reproduced if accuracy, precision and recall are each within 5 points of the paper's, "
+        "partly if one or two are",
     ),
     (
         "Strategy 1 controls the output well below 0.5% of the data, < 125 resumes (Figure 2)",
         strategy1,
+        "reproduced if mean in-set success reaches 90% below α = 0.5% for all three classes, "
+        "partly if for some",
     ),
     (
         "Strategy 2 succeeds in set at about 10% of the target class, α = 1%, 2%, 5% (Figure 3)",
         strategy2_in_set,
+        "reproduced if in-set success at 10% of the class is at least 90% for all three classes, "
+        "partly if for some, or if the collective moves some class across 50% there",
     ),
-    ("Strategy 2 does not consistently control the top-1 prediction (Figure 3)", strategy2_top1),
+    (
+        "Strategy 2 does not consistently control the top-1 prediction (Figure 3)",
+        strategy2_top1,
+        "reproduced if the collective moves no class's top-1 success across 50% at any α run, "
+        "not if it does for every class run",
+    ),
     (
         "A small fraction of random labels dramatically raises Strategy 2's top-1 success (Figure 4)",
         random_labels,
+        "reproduced if 30% random labels raise top-1 success at α = 5% by at least 30 points "
+        "for all three classes, partly if they raise it for some",
     ),
-    ("Success is insensitive to the trigger's spacing (Figure 7)", spacing),
-    ("More epochs give more success (Figure 5)", epochs),
+    (
+        "Success is insensitive to the trigger's spacing (Figure 7)",
+        spacing,
+        "reproduced if mean in-set success at one α differs by less than 10 points between "
+        "spacings, for both strategies",
+    ),
+    (
+        "More epochs give more success (Figure 5)",
+        epochs,
+        "reproduced if the critical mass for 50% in-set success falls with every added epoch, "
+        "for both strategies",
+    ),
 ]
+
+#: Claim -> the rule of its verdict.
+RULES = {claim: rule for claim, _, rule in CLAIMS}
 
 
 def _scale(df: pd.DataFrame) -> str:
@@ -371,7 +399,7 @@ def headline_table(
     firm = FirmRuns(main, "planting_resumes", random_labels, spacing)
     scales = {"random_labels": random_labels, "spacing": spacing}
     rows = []
-    for claim, read in CLAIMS:
+    for claim, read, _ in CLAIMS:
         found = read(firm)
         runs = scales.get(read.__name__, main)
         rows.append((claim, found.measured, _scale(runs), found.verdict, found.rule))
@@ -389,8 +417,8 @@ def landing_table(firms: Mapping[str, FirmRuns]) -> pd.DataFrame:
     """One row per claim of :data:`CLAIMS`, one column per named firm, each cell the firm's
     :class:`Finding`."""
     return pd.DataFrame(
-        {name: [read(firm) for _, read in CLAIMS] for name, firm in firms.items()},
-        index=[claim for claim, _ in CLAIMS],
+        {name: [read(firm) for _, read, _ in CLAIMS] for name, firm in firms.items()},
+        index=[claim for claim, _, _ in CLAIMS],
     )
 
 
