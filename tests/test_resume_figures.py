@@ -175,5 +175,5 @@ def test_convergence_table_pairs_configs():
 
 def test_clean_metrics_table_next_to_the_paper():
     table = rf.clean_metrics_table(_runs())
-    assert table.loc["precision (micro)", "this firm"] == "80.0%"
-    assert table.loc["precision (micro)", "paper (DistilBERT)"] == "93.8%"
+    assert table.loc["precision (micro)", "linear firm"] == "80.0%"
+    assert table.loc["precision (micro)", "paper: DistilBERT, every layer"] == "93.8%"

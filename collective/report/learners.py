@@ -103,9 +103,9 @@ def _missing(value: Any) -> bool:
 
 def learner_name(row: Mapping[str, Any]) -> str:
     """The learner of one run, from its parameter columns: ``firm``, ``train_layers`` and
-    ``freeze_kv`` (missing: not set). A transformer that trains ``k > 1`` top layers is
+    ``freeze_kv`` (missing: not set; a row without ``firm`` is a transformer's). A transformer that trains ``k > 1`` top layers is
     ``"top k layers"``."""
-    if row["firm"] == "linear":
+    if row.get("firm", "transformer") == "linear":
         return LINEAR
     value = row.get("train_layers")
     if value is None or _missing(value):
