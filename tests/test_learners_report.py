@@ -235,3 +235,23 @@ def test_epochs_and_not_run_and_the_landing_markdown_links_each_firm():
     text = hl.landing_markdown(table, firms)
     assert "{doc}`linear <planting_resumes>`" in text and "{doc}`every layer <transformer>`" in text
     assert text.count("\n") == len(hl.CLAIMS) + 1 and "nan" not in text
+
+
+def test_a_seed_still_running_is_left_out_of_the_curve_until_its_grid_is_complete():
+    done = _curve(EVERY, ALPHAS, (0.1, 0.3, 0.6, 0.9, 1.0), seeds=(0,))
+    running = _curve(EVERY, ALPHAS[:3], (0.1, 0.3, 0.6), seeds=(1,))
+    runs = lr.main_runs(pd.concat([done, running]))
+    assert set(lr.complete_seeds(runs)["seed"]) == {0}
+    assert set(lr.complete_seeds(running)["seed"]) == {1}
+    # read over seed 0 alone: 90% at 3%, not "not reached" on a grid cut at 2%
+    assert lr.critical_mass_reading(runs, 0.9, learner=lr.EVERY_LAYER) == (
+        "α = 3.00% (60 resumes; one seed)"
+    )
+    cm = lr.learner_critical_masses(runs, levels=[0.9])
+    assert cm["alpha"].iloc[0] == pytest.approx(0.03) and cm["seeds"].iloc[0] == 1
+
+
+def test_a_seed_without_the_run_at_alpha_zero_is_complete():
+    with_zero = _curve(TOP, ALPHAS, (0.1, 0.3, 0.6, 0.9, 1.0), seeds=(3,))
+    without = _curve(TOP, ALPHAS[1:], (0.3, 0.6, 0.9, 1.0), seeds=(0,))
+    assert set(lr.complete_seeds(pd.concat([with_zero, without]))["seed"]) == {0, 3}

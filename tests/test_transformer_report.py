@@ -217,12 +217,11 @@ def test_compare_curves_says_where_one_curve_lies_above_the_other():
     assert compare_curves(a, "success_in_set", "firm", "a", "b") == "not comparable yet"
 
 
-def test_random_labels_reading_claims_no_more_than_the_signs():
-    up = pd.Series([0.05, 0.3])
-    assert random_labels_reading(up) == (
-        "random labels raise top-1 success at every one of the 2 points, by 5.0% to 30.0%"
+def test_random_labels_reading_counts_only_changes_beyond_the_spread_over_seeds():
+    index = pd.MultiIndex.from_tuples([(0.02, 0.1), (0.02, 0.3), (0.05, 0.3)])
+    change = pd.Series([-0.127, 0.361, 0.085], index=index)
+    assert random_labels_reading(change, 0.166) == (
+        "1 of the 3 changes are larger than that spread: +36.1 points at α = 2.0% with 30%"
     )
-    assert "do not show the paper's dramatic effect" in random_labels_reading(
-        pd.Series([0.3, -0.1])
-    )
-    assert random_labels_reading(pd.Series(dtype=float)).startswith("no random-label run")
+    assert random_labels_reading(change, 0.5) == "none of the 3 changes is larger than that spread"
+    assert random_labels_reading(pd.Series(dtype=float), 0.1).startswith("no random-label run")

@@ -33,6 +33,7 @@ __all__ = [
     "TOP_LAYER",
     "TRAINS",
     "clean_metrics_by_learner",
+    "complete_seeds",
     "critical_mass_reading",
     "learner_critical_masses",
     "learner_name",
@@ -162,6 +163,23 @@ def main_runs(
     return pd.concat(parts)
 
 
+def complete_seeds(rows: pd.DataFrame) -> pd.DataFrame:
+    """The runs of one curve from the seeds that ran every value of α > 0 the curve has (a
+    seed still running is left out until its grid is complete; α = 0 does not count); where
+    no seed has, the seed with the most values of α. The bootstrap over seeds needs every seed on one grid."""
+    if rows.empty:
+        return rows
+    positive = rows[rows["alpha"] > 0]
+    if positive.empty:
+        return rows
+    grids = positive.groupby("seed")["alpha"].agg(lambda a: frozenset(a.round(12)))
+    every = frozenset().union(*grids)
+    keep = grids[grids.map(len) == len(every)].index
+    if len(keep) == 0:
+        keep = [grids.map(len).idxmax()]
+    return rows[rows["seed"].isin(keep)]
+
+
 def _order(frame: pd.DataFrame, column: str = "learner") -> pd.DataFrame:
     rank = {name: i for i, name in enumerate(LEARNERS)}
     return frame.sort_values(
@@ -180,8 +198,11 @@ def learner_critical_masses(
     frame of :func:`main_runs`) under ``strategy``, with the bootstrap interval over seeds of
     :func:`collective.report.critical_mass.critical_mass_table`, ordered along
     :data:`LEARNERS`. A curve with fewer than two values of α > 0 is left out (no curve to
-    read; :func:`critical_mass_reading` says what ran)."""
+    read; :func:`critical_mass_reading` says what ran). A curve is read over the seeds that ran
+    its whole grid (:func:`complete_seeds`)."""
     rows = runs[runs["strategy"] == strategy]
+    if len(rows):
+        rows = pd.concat(complete_seeds(g) for _, g in rows.groupby(["n_train", "learner"]))
     counts = rows[rows["alpha"] > 0].groupby(["n_train", "learner"])["alpha"].nunique()
     keep = counts[counts >= 2].index
     rows = rows[rows.set_index(["n_train", "learner"]).index.isin(keep)]
@@ -202,10 +223,12 @@ def critical_mass_reading(
     ``where`` (column = value, e.g. ``learner=...``, ``n_train=...``), in words and honest
     about what ran: ``"not run yet"``; ``"reached at the smallest α run, α = 0.30% (1 seed):
     at most 75 resumes"``; ``"not reached up to α = 0.50% (1 seed)"``; else the crossing
-    between two measured sizes (:func:`~collective.report.critical_mass.critical_mass_phrase`)."""
+    between two measured sizes (:func:`~collective.report.critical_mass.critical_mass_phrase`),
+    over the seeds that ran the whole grid (:func:`complete_seeds`)."""
     rows = runs[runs["strategy"] == strategy]
     for name, value in where.items():
         rows = rows[rows[name] == value]
+    rows = complete_seeds(rows)
     positive = rows[rows["alpha"] > 0]
     if positive.empty:
         return "not run yet"
