@@ -122,7 +122,7 @@ def clean_quality(firm: FirmRuns) -> Finding:
     clean = main[main["alpha"] == 0]
     source = "without a collective"
     if clean.empty:
-        clean, source = main, "with a collective (no run without one yet)"
+        clean, source = main, "with a collective; none without one yet"
     keys = ("hamming_accuracy", "precision", "recall")
     gaps = {k: abs(float(clean[k].mean()) - PAPER_CLEAN_METRICS[k]) for k in keys}
     close = sum(g <= 0.05 for g in gaps.values())
