@@ -124,7 +124,7 @@ def test_headline_table_marks_each_claim():
     verdicts = dict(zip(table["paper's claim"].str[:10], table["verdict"]))
     # synthetic Strategy 1 reaches 90% at alpha = 0.395% < 0.5% for every class
     assert verdicts["Strategy 1"] == "reproduced"
-    assert table["verdict"].iloc[-2] == "not yet computed"  # no spacing runs
+    assert table["verdict"].iloc[-2] == "not run"  # no spacing runs
     assert "nan" not in " ".join(table.astype(str).to_numpy().ravel())
 
 
@@ -175,5 +175,5 @@ def test_convergence_table_pairs_configs():
 
 def test_clean_metrics_table_next_to_the_paper():
     table = rf.clean_metrics_table(_runs())
-    assert table.loc["precision (micro)", "this firm"] == "80.0%"
-    assert table.loc["precision (micro)", "paper (DistilBERT)"] == "93.8%"
+    assert table.loc["precision (micro)", "linear firm"] == "80.0%"
+    assert table.loc["precision (micro)", "paper: DistilBERT, every layer"] == "93.8%"

@@ -12,6 +12,7 @@ import pytest
 
 from collective.report import plots
 from collective.report.transformer import (
+    compare_curves,
     configuration_name,
     critical_mass_at,
     epochs_phrase,
@@ -19,11 +20,11 @@ from collective.report.transformer import (
     mean_with_seeds,
     plot_strategies,
     plot_success,
+    random_labels_reading,
     rows_named,
     scale_line,
     select,
     top1_by_random_labels,
-    with_setting,
 )
 
 
@@ -83,8 +84,14 @@ def test_one_seed_is_not_drawn_with_a_band():
 
 def test_configuration_name_and_flops():
     row = _runs(freeze_kv=True).iloc[0]
-    assert configuration_name(row) == "2,000 resumes, top 1, kv frozen, batch 32, lr 0.002, 5 ep."
-    assert "kv frozen" not in configuration_name(_runs(freeze_kv=float("nan")).iloc[0])
+    assert configuration_name(row) == (
+        "2,000 resumes, top layer, K/V frozen, batch 32, lr 0.002, 5 ep."
+    )
+    assert configuration_name(_runs(freeze_kv=float("nan")).iloc[0]).startswith(
+        "2,000 resumes, whole top layer, batch 32"
+    )
+    every = _runs(train_layers=float("nan"), learning_rate=5e-5, batch_size=8).iloc[0]
+    assert configuration_name(every) == "2,000 resumes, every layer, batch 8, lr 5e-05, 5 ep."
     assert flops_estimate(66e6, 25_000, 512, 5) == pytest.approx(6 * 66e6 * 25_000 * 512 * 5)
     with pytest.raises(ValueError):
         flops_estimate(66e6, 0, 512, 5)
@@ -128,13 +135,13 @@ def test_configuration_name_tells_the_folded_computation_apart():
     row = {"n_train": 25000, "train_layers": 1, "learning_rate": 5e-4, "epochs": 5.0}
     fp32 = "cpu: x86_64 CPU, 1 threads, bf16 (cached frozen part), fp32 ([CLS] path)"
     assert configuration_name({**row, "device": fp32}) == (
-        "25,000 resumes, top 1, K/V folded, batch 8, lr 0.0005, 5 ep."
+        "25,000 resumes, whole top layer (K/V folded), batch 8, lr 0.0005, 5 ep."
     )
     assert configuration_name({**row, "device": fp32, "freeze_kv": True}).startswith(
-        "25,000 resumes, top 1, kv frozen,"
+        "25,000 resumes, top layer, K/V frozen,"
     )
     assert configuration_name({**row, "device": "cpu: x86_64 CPU, 1 threads, bf16"}) == (
-        "25,000 resumes, top 1, batch 8, lr 0.0005, 5 ep."
+        "25,000 resumes, whole top layer, batch 8, lr 0.0005, 5 ep."
     )
 
 
@@ -200,11 +207,21 @@ def test_epochs_phrase_says_whether_the_critical_mass_falls_with_training():
     assert epochs_phrase(pd.DataFrame(five), "feature-label") == "not yet computed"
 
 
-def test_with_setting_names_each_run_by_its_configuration():
-    frozen = _runs(freeze_kv=True).iloc[:1]
-    linear = frozen.assign(firm="linear")
-    plain = _runs(freeze_kv=float("nan")).iloc[:1]
-    out = with_setting(pd.concat([frozen, linear]), {"kv frozen": "K/V frozen"})
-    assert list(out["setting"]) == ["K/V frozen", "linear"]
-    with pytest.raises(ValueError, match="no setting"):
-        with_setting(plain, {"kv frozen": "K/V frozen"})
+def test_compare_curves_says_where_one_curve_lies_above_the_other():
+    a = _runs(seeds=(0,)).assign(firm="a")  # in set 0.1 at 1%, 0.5 at 5%
+    b = pd.concat(
+        [a.assign(firm="b", success_in_set=[0.2, 0.4]), a.head(1).assign(firm="b", alpha=0.1)]
+    )
+    text = compare_curves(pd.concat([a, b]), "success_in_set", "firm", "a", "b")
+    assert text == "higher at α = 5.0%; lower at α = 1.0%"
+    assert compare_curves(a, "success_in_set", "firm", "a", "b") == "not comparable yet"
+
+
+def test_random_labels_reading_counts_only_changes_beyond_the_spread_over_seeds():
+    index = pd.MultiIndex.from_tuples([(0.02, 0.1), (0.02, 0.3), (0.05, 0.3)])
+    change = pd.Series([-0.127, 0.361, 0.085], index=index)
+    assert random_labels_reading(change, 0.166) == (
+        "1 of the 3 changes are larger than that spread: +36.1 points at α = 2.0% with 30%"
+    )
+    assert random_labels_reading(change, 0.5) == "none of the 3 changes is larger than that spread"
+    assert random_labels_reading(pd.Series(dtype=float), 0.1).startswith("no random-label run")

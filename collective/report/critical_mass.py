@@ -16,14 +16,18 @@ import pandas as pd
 from collective.errors import ConfigError
 from collective.theory.curves import critical_mass
 
-__all__ = ["critical_mass", "critical_mass_bootstrap", "critical_mass_table"]
+__all__ = ["N_BOOT", "critical_mass", "critical_mass_bootstrap", "critical_mass_table"]
+
+#: The bootstrap size of every interval over seeds in the book, so that one critical mass
+#: read twice gets one interval.
+N_BOOT = 2000
 
 
 def critical_mass_bootstrap(
     df: pd.DataFrame,
     metric: str,
     s_star: float = 0.9,
-    n_boot: int = 2000,
+    n_boot: int = N_BOOT,
     seed: int = 0,
     level: float = 0.95,
 ) -> dict[str, float]:
@@ -70,7 +74,7 @@ def critical_mass_table(
     by: Sequence[str],
     metrics: Sequence[str] = ("success_in_set", "success_top1"),
     levels: Sequence[float] = (0.5, 0.9),
-    n_boot: int = 2000,
+    n_boot: int = N_BOOT,
 ) -> pd.DataFrame:
     """For each group of ``frame`` (columns ``by``), metric and level $S^*$: the critical mass
     (:func:`critical_mass_bootstrap`, runs with $\\alpha > 0$ and the no-collective run

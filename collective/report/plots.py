@@ -27,6 +27,10 @@ COLORS: dict[str, tuple[float, float, float]] = {
     "Software_Developer": PALETTE[2],
     "linear": PALETTE[4],
     "transformer": PALETTE[3],
+    # the learners of the transformer chapter (collective.report.learners)
+    "top layer, K/V frozen": PALETTE[0],
+    "whole top layer": PALETTE[3],
+    "every layer": PALETTE[2],
 }
 
 #: Line style for theoretical curves (bounds) drawn over empirical ones.

@@ -20,6 +20,7 @@ import pandas as pd
 
 from collective.errors import ConfigError
 from collective.report import plots
+from collective.report.critical_mass import N_BOOT
 from collective.theory.curves import critical_mass
 
 
@@ -49,7 +50,7 @@ def scaling_exponent(
     metric: str = "success_in_set",
     s_star: float = 0.5,
     *,
-    n_boot: int = 2000,
+    n_boot: int = N_BOOT,
     seed: int = 0,
     level: float = 0.95,
 ) -> dict[str, float]:

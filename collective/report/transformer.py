@@ -119,26 +119,25 @@ def plot_success(
 
 
 def configuration_name(row) -> str:
-    """A transformer configuration in a few words: training size, layers, key/value freezing,
-    batch, learning rate, epochs. ``train_layers=1`` runs computed with the key and value
-    projections folded into the [CLS] query and context and an fp32 [CLS] path
-    (``absorb_kv`` on a CPU: the same function, read from the record's device string) say
-    "K/V folded", so that they stay apart from the runs computed before."""
-    fk = row["freeze_kv"] if "freeze_kv" in row else None
+    """A transformer configuration in a few words: training size, learner
+    (:func:`collective.report.learners.learner_name`), batch, learning rate, epochs. Runs of
+    the whole top layer computed with the key and value projections folded into the [CLS]
+    query and context and an fp32 [CLS] path (``absorb_kv`` on a CPU: the same function, read
+    from the record's device string) say "(K/V folded)", so that they stay apart from the
+    runs computed before."""
+    from collective.report.learners import TOP_LAYER, learner_name
+
+    learner = learner_name(row)
     device = str(row["device"]) if "device" in row else ""
-    if fk is not None and fk == fk and bool(fk):
-        kv = ", kv frozen"
-    elif CLS_PATH_FP32 in device:
-        kv = ", K/V folded"
-    else:
-        kv = ""
+    if learner == TOP_LAYER and CLS_PATH_FP32 in device:
+        learner += " (K/V folded)"
     batch = (
         int(row["batch_size"])
         if "batch_size" in row and row["batch_size"] == row["batch_size"]
         else 8
     )
     return (
-        f"{int(row['n_train']):,} resumes, top {int(row['train_layers'])}{kv}, batch {batch}, "
+        f"{int(row['n_train']):,} resumes, {learner}, batch {batch}, "
         f"lr {row['learning_rate']:g}, {row['epochs']:g} ep."
     )
 
@@ -217,20 +216,6 @@ def quality_gate_table(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(tables) if tables else pd.DataFrame()
 
 
-def clean_metrics_table(firms: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Mean clean-test metrics of each named frame of runs beside the paper's DistilBERT
-    (Section 5.1 of {cite}`hardt2023algorithmic`: 97% accuracy, 93.8% precision, 88.9%
-    recall); one column per firm, with the number of runs in the column name."""
-    from collective.resumes.evaluation import PAPER_CLEAN_METRICS
-
-    metrics = list(PAPER_CLEAN_METRICS) + ["f1"]
-    columns = {
-        f"{name} ({len(frame)} runs)": frame[metrics].mean() for name, frame in firms.items()
-    }
-    paper = pd.Series(PAPER_CLEAN_METRICS, dtype=float).reindex(metrics)
-    return pd.DataFrame({**columns, "paper (DistilBERT)": paper})
-
-
 def rows_named(table: pd.DataFrame, *words: str, exclude: Sequence[str] = ()) -> pd.DataFrame:
     """The rows of ``table`` whose configuration (a ``configuration`` column, else the index)
     contains every one of ``words`` and none of ``exclude``."""
@@ -277,9 +262,7 @@ def epochs_phrase(runs: pd.DataFrame, strategy: str, level: float = 0.5) -> str:
     rows = runs[runs["strategy"] == strategy]
     if rows["epochs"].nunique() < 2:
         return "not yet computed"
-    cm = critical_mass_table(
-        rows, ["epochs"], metrics=["success_in_set"], levels=[level], n_boot=500
-    )
+    cm = critical_mass_table(rows, ["epochs"], metrics=["success_in_set"], levels=[level])
     words = "; ".join(
         f"{e:g} epoch(s): {critical_mass_phrase(cm, level, epochs=e)}" for e in sorted(cm["epochs"])
     )
@@ -289,18 +272,35 @@ def epochs_phrase(runs: pd.DataFrame, strategy: str, level: float = 0.5) -> str:
     return f"{words} ({trend} every added round of training)"
 
 
-def with_setting(frame: pd.DataFrame, settings: dict[str, str]) -> pd.DataFrame:
-    """``frame`` with a ``setting`` column for figures and tables: ``"linear"`` for the linear
-    firm's runs, else the value of the first key of ``settings`` found in the run's
-    :func:`configuration_name` (a :class:`ValueError` if none is)."""
+def compare_curves(frame: pd.DataFrame, metric: str, column: str, first: str, second: str) -> str:
+    """Where the mean ``metric`` of the runs with ``column == first`` lies above and where
+    below that of ``second``, at the values of α > 0 both have, in words."""
+    means = frame[frame["alpha"] > 0].pivot_table(index="alpha", columns=column, values=metric)
+    if first not in means or second not in means:
+        return "not comparable yet"
+    both = means[[first, second]].dropna()
+    if both.empty:
+        return "not comparable yet (no common α)"
+    diff = both[first] - both[second]
+    words = []
+    for name, keep in (("higher", diff > 0), ("lower", diff < 0), ("equal", diff == 0)):
+        if keep.any():
+            words.append(f"{name} at α = " + ", ".join(f"{a:.1%}" for a in both.index[keep]))
+    return "; ".join(words)
 
-    def name(row) -> str:
-        if row["firm"] == "linear":
-            return "linear"
-        configuration = configuration_name(row)
-        for key, value in settings.items():
-            if key in configuration:
-                return value
-        raise ValueError(f"no setting for the configuration {configuration!r}")
 
-    return frame.assign(setting=[name(row) for _, row in frame.iterrows()])
+def random_labels_reading(change: pd.Series, spread: float) -> str:
+    """What single runs with random labels show against none, in words, no more than they
+    show: ``change`` is top-1 success with minus without random labels, indexed by (α,
+    fraction of random labels); ``spread`` is the range of top-1 success over seeds without
+    random labels at one α, the size a difference between single runs must exceed to stand
+    out."""
+    if change.empty:
+        return "no random-label run has a counterpart without random labels yet"
+    big = change[change.abs() > spread].sort_values(ascending=False)
+    if big.empty:
+        return f"none of the {len(change)} changes is larger than that spread"
+    listed = ", ".join(
+        f"{v * 100:+.1f} points at α = {a:.1%} with {r:.0%}" for (a, r), v in big.items()
+    )
+    return f"{len(big)} of the {len(change)} changes are larger than that spread: {listed}"

@@ -1,0 +1,345 @@
+"""The learner axis of the transformer chapter: the four firms of the book, one name each, by
+what they train, selected from the results cache on their parameter columns.
+
+* ``linear``: the linear firm (TF-IDF and logistic regression, solved to its optimum);
+* ``top layer, K/V frozen``: the transformer with its top layer trained but that layer's key
+  and value projections frozen (``train_layers=1, freeze_kv=True``);
+* ``whole top layer``: the transformer with its top layer trained (``train_layers=1``);
+* ``every layer``: the transformer with every layer trained (``train_layers`` unset), the
+  paper's learner.
+
+Each transformer learner has one main configuration (batch, learning rate, epochs), the one
+its curves use (:data:`MAIN_PARAMS`); other configurations of the same learner (the ablation's
+batch sizes, fewer epochs) keep the learner's name in :func:`learner_name` but are not in
+:func:`main_runs`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from collective.report.critical_mass import critical_mass_phrase, critical_mass_table
+
+__all__ = [
+    "EVERY_LAYER",
+    "KV_FROZEN",
+    "LEARNERS",
+    "LINEAR",
+    "MAIN_PARAMS",
+    "TOP_LAYER",
+    "TRAINS",
+    "clean_metrics_by_learner",
+    "complete_seeds",
+    "critical_mass_reading",
+    "learner_critical_masses",
+    "learner_name",
+    "learners_table",
+    "main_runs",
+    "ordering_reading",
+    "unique_runs",
+]
+
+LINEAR = "linear"
+KV_FROZEN = "top layer, K/V frozen"
+TOP_LAYER = "whole top layer"
+EVERY_LAYER = "every layer"
+#: The learners from the simplest to the paper's.
+LEARNERS = (LINEAR, KV_FROZEN, TOP_LAYER, EVERY_LAYER)
+
+#: What each learner trains, for tables.
+TRAINS = {
+    LINEAR: "one logistic regression per label on TF-IDF token counts (no pretrained model)",
+    KV_FROZEN: "the top layer's [CLS] path and the head; the lower five layers and the top "
+    "layer's key and value projections frozen",
+    TOP_LAYER: "the top layer (keys and values included) and the head; the lower five layers "
+    "frozen",
+    EVERY_LAYER: "every layer and the head (the paper's learner)",
+}
+
+#: The parameters of each transformer learner's main configuration (``None``: unset).
+MAIN_PARAMS: dict[str, dict[str, Any]] = {
+    KV_FROZEN: {
+        "train_layers": 1,
+        "freeze_kv": True,
+        "batch_size": 32,
+        "learning_rate": 2e-3,
+        "epochs": 5.0,
+    },
+    TOP_LAYER: {
+        "train_layers": 1,
+        "freeze_kv": False,
+        "batch_size": 8,
+        "learning_rate": 5e-4,
+        "epochs": 5.0,
+    },
+    EVERY_LAYER: {
+        "train_layers": None,
+        "freeze_kv": False,
+        "batch_size": 8,
+        "learning_rate": 5e-5,
+        "epochs": 5.0,
+    },
+}
+
+#: The columns that make a run's configuration (with the firm's ``param_*`` columns).
+_CONFIG_COLUMNS = (
+    "firm",
+    "strategy",
+    "target",
+    "alpha",
+    "seed",
+    "spacing",
+    "random_labels",
+    "max_train",
+)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+def learner_name(row: Mapping[str, Any]) -> str:
+    """The learner of one run, from its parameter columns: ``firm``, ``train_layers`` and
+    ``freeze_kv`` (missing: not set; a row without ``firm`` is a transformer's). A transformer that trains ``k > 1`` top layers is
+    ``"top k layers"``."""
+    if row.get("firm", "transformer") == "linear":
+        return LINEAR
+    value = row.get("train_layers")
+    if value is None or _missing(value):
+        return EVERY_LAYER
+    layers = int(value)
+    freeze = row.get("freeze_kv")
+    if layers == 1:
+        return KV_FROZEN if not _missing(freeze) and bool(freeze) else TOP_LAYER
+    return f"top {layers} layers"
+
+
+def unique_runs(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every run once: a run that two grids share (the same configuration, so
+    the same record) is kept the first time it appears."""
+    if frame.empty:
+        return frame
+    columns = [c for c in _CONFIG_COLUMNS if c in frame]
+    columns += [c for c in frame if c.startswith("param_")]
+    return frame.drop_duplicates(subset=columns)
+
+
+def _matches(frame: pd.DataFrame, params: Mapping[str, Any]) -> pd.Series:
+    keep = pd.Series(True, index=frame.index)
+    for name, value in params.items():
+        column = frame[name] if name in frame else pd.Series(np.nan, index=frame.index)
+        if value is None:
+            keep &= column.isna()
+        elif value is False:  # unset means False for a switch
+            keep &= column.isna() | (column == False)  # noqa: E712
+        else:
+            keep &= np.isclose(column.astype(float), float(value))
+    return keep
+
+
+def main_runs(
+    frame: pd.DataFrame, *, vary: Sequence[str] = (), random_labels: bool = False
+) -> pd.DataFrame:
+    """The runs of each learner's main configuration (:data:`MAIN_PARAMS`, but for the
+    parameters named in ``vary``, e.g. ``("epochs",)``; the linear firm's runs as they are)
+    at spacing 20, without random labels unless ``random_labels``, each run once, with a
+    ``learner`` column."""
+    if frame.empty:
+        return frame.assign(learner=pd.Series(dtype=object))
+    rows = unique_runs(frame)
+    if "random_labels" in rows and not random_labels:
+        rows = rows[rows["random_labels"].fillna(0.0) == 0]
+    if "spacing" in rows:
+        rows = rows[rows["spacing"].fillna(20) == 20]
+    parts = [rows[rows["firm"] == "linear"].assign(learner=LINEAR)]
+    tf = rows[rows["firm"] == "transformer"]
+    for name, params in MAIN_PARAMS.items():
+        fixed = {k: v for k, v in params.items() if k not in vary}
+        parts.append(tf[_matches(tf, fixed)].assign(learner=name))
+    return pd.concat(parts)
+
+
+def complete_seeds(rows: pd.DataFrame) -> pd.DataFrame:
+    """The runs of one curve from the seeds that ran every value of α > 0 the curve has (a
+    seed still running is left out until its grid is complete; α = 0 does not count); where
+    no seed has, the seed with the most values of α. The bootstrap over seeds needs every seed on one grid."""
+    if rows.empty:
+        return rows
+    positive = rows[rows["alpha"] > 0]
+    if positive.empty:
+        return rows
+    grids = positive.groupby("seed")["alpha"].agg(lambda a: frozenset(a.round(12)))
+    every = frozenset().union(*grids)
+    keep = grids[grids.map(len) == len(every)].index
+    if len(keep) == 0:
+        keep = [grids.map(len).idxmax()]
+    return rows[rows["seed"].isin(keep)]
+
+
+def _order(frame: pd.DataFrame, column: str = "learner") -> pd.DataFrame:
+    rank = {name: i for i, name in enumerate(LEARNERS)}
+    return frame.sort_values(
+        [c for c in ("n_train",) if c in frame] + [column],
+        key=lambda s: s.map(rank) if s.name == column else s,
+        kind="stable",
+    )
+
+
+def learner_critical_masses(
+    runs: pd.DataFrame,
+    strategy: str = "feature-label",
+    levels: Sequence[float] = (0.5, 0.9),
+) -> pd.DataFrame:
+    """The critical mass of in-set success for each (training size, learner) of ``runs`` (a
+    frame of :func:`main_runs`) under ``strategy``, with the bootstrap interval over seeds of
+    :func:`collective.report.critical_mass.critical_mass_table`, ordered along
+    :data:`LEARNERS`. A curve with fewer than two values of α > 0 is left out (no curve to
+    read; :func:`critical_mass_reading` says what ran). A curve is read over the seeds that ran
+    its whole grid (:func:`complete_seeds`)."""
+    rows = runs[runs["strategy"] == strategy]
+    if len(rows):
+        rows = pd.concat(complete_seeds(g) for _, g in rows.groupby(["n_train", "learner"]))
+    counts = rows[rows["alpha"] > 0].groupby(["n_train", "learner"])["alpha"].nunique()
+    keep = counts[counts >= 2].index
+    rows = rows[rows.set_index(["n_train", "learner"]).index.isin(keep)]
+    if rows.empty:
+        return pd.DataFrame(
+            columns=["n_train", "learner", "metric", "S*", "alpha", "alpha 95% CI", "resumes"]
+        )
+    table = critical_mass_table(
+        rows, ["n_train", "learner"], metrics=["success_in_set"], levels=levels
+    )
+    return _order(table)
+
+
+def critical_mass_reading(
+    runs: pd.DataFrame, level: float, strategy: str = "feature-label", **where: Any
+) -> str:
+    """The critical mass for in-set success ``level`` of the one curve of ``runs`` selected by
+    ``where`` (column = value, e.g. ``learner=...``, ``n_train=...``), in words and honest
+    about what ran: ``"not run yet"``; ``"reached at the smallest α run, α = 0.30% (1 seed):
+    at most 75 resumes"``; ``"not reached up to α = 0.50% (1 seed)"``; else the crossing
+    between two measured sizes (:func:`~collective.report.critical_mass.critical_mass_phrase`),
+    over the seeds that ran the whole grid (:func:`complete_seeds`)."""
+    rows = runs[runs["strategy"] == strategy]
+    for name, value in where.items():
+        rows = rows[rows[name] == value]
+    rows = complete_seeds(rows)
+    positive = rows[rows["alpha"] > 0]
+    if positive.empty:
+        return "not run yet"
+    n_train = int(rows["n_train"].iloc[0])
+    curve = positive.groupby("alpha")["success_in_set"].agg(["mean", "count"])
+    seeds = positive["seed"].nunique()
+    seed_words = f"{seeds} seed{'s' if seeds > 1 else ''}"
+    reached = curve[curve["mean"] >= level]
+    if reached.empty:
+        return f"not reached up to α = {curve.index.max():.2%} ({seed_words})"
+    if reached.index.min() == curve.index.min():
+        first = float(curve.index.min())
+        return (
+            f"reached at the smallest α run, α = {first:.2%} ({seed_words}): at most "
+            f"{first * n_train:.0f} resumes"
+        )
+    table = critical_mass_table(rows, ["learner"], metrics=["success_in_set"], levels=[level])
+    return critical_mass_phrase(table, level)
+
+
+def clean_metrics_by_learner(runs: pd.DataFrame, n_train: int) -> pd.DataFrame:
+    """Clean-test accuracy (1 - Hamming loss), precision, recall and micro-F1 of each learner
+    at ``n_train`` training resumes, mean over its runs without a collective (over all its
+    runs, said in the column name, where none without a collective has run), beside the
+    paper's DistilBERT (every layer trained, Section 5.1 of {cite}`hardt2023algorithmic`)."""
+    from collective.resumes.evaluation import PAPER_CLEAN_METRICS
+
+    metrics = list(PAPER_CLEAN_METRICS) + ["f1"]
+    at = runs[runs["n_train"] == n_train]
+    columns = {}
+    for name in LEARNERS:
+        rows = at[at["learner"] == name]
+        if rows.empty:
+            continue
+        clean = rows[rows["alpha"] == 0]
+        if len(clean):
+            label = f"{name} ({len(clean)} run{'s' if len(clean) > 1 else ''} without a collective)"
+        else:
+            clean = rows
+            label = (
+                f"{name} ({len(rows)} run{'s' if len(rows) > 1 else ''}, each with a collective)"
+            )
+        columns[label] = clean[metrics].mean()
+    paper = pd.Series(PAPER_CLEAN_METRICS, dtype=float).reindex(metrics)
+    return pd.DataFrame(
+        {**columns, "paper: DistilBERT, every layer, 512 tokens, 25,000 resumes": paper}
+    )
+
+
+def ordering_reading(cm: pd.DataFrame, clean: pd.DataFrame, n_train: int, level: float) -> str:
+    r"""Theorem 3.3's reading along the learner axis at ``n_train`` resumes, in words: the
+    learners ordered by clean micro-F1 (``clean``: runs of :func:`main_runs`, the same size;
+    a proxy for closeness to the Bayes-optimal classifier, not $\epsilon$ itself), their
+    critical masses for in-set success ``level`` (``cm``: :func:`learner_critical_masses`),
+    and whether the critical mass falls as the clean quality rises, for every pair of
+    neighbours or not, and for which pairs the bootstrap intervals are disjoint."""
+    rows = cm[(cm["n_train"] == n_train) & (cm["S*"] == level)].set_index("learner")
+    at = clean[(clean["n_train"] == n_train) & (clean["alpha"] == 0)]
+    f1 = at.groupby("learner")["f1"].mean()
+    names = [
+        n
+        for n in f1.sort_values().index
+        if n in rows.index and rows.loc[n, "alpha"] == rows.loc[n, "alpha"]
+    ]
+    if len(names) < 2:
+        return "fewer than two learners have both a clean run and a critical mass at this size"
+    order = " < ".join(f"{n} ({f1[n]:.3f})" for n in names)
+    masses = "; ".join(f"{n}: {rows.loc[n, 'alpha']:.2%}" for n in names)
+    pairs = list(zip(names, names[1:]))
+    falls = [b for a, b in pairs if rows.loc[b, "alpha"] < rows.loc[a, "alpha"]]
+    apart = [
+        f"{a} and {b}"
+        for a, b in pairs
+        if rows.loc[a, "alpha 95% CI"][1] < rows.loc[b, "alpha 95% CI"][0]
+        or rows.loc[b, "alpha 95% CI"][1] < rows.loc[a, "alpha 95% CI"][0]
+    ]
+    if len(falls) == len(pairs):
+        trend = "the critical mass falls at every step up in clean quality"
+    elif not falls:
+        trend = "the critical mass falls at no step up in clean quality"
+    else:
+        trend = (
+            f"the critical mass falls at {len(falls)} of the {len(pairs)} steps up in clean quality"
+        )
+    separated = (
+        "the 95% intervals of neighbours are disjoint for " + ", ".join(apart)
+        if apart
+        else "the 95% intervals of every pair of neighbours overlap"
+    )
+    return (
+        f"by clean micro-F1, {order}; critical mass for {level:.0%} in-set success: {masses}; "
+        f"{trend}, and {separated}"
+    )
+
+
+def learners_table(runs: pd.DataFrame, grids: Mapping[str, str]) -> pd.DataFrame:
+    """One row per learner: what it trains, the grids behind its main configuration
+    (``grids``: learner -> grid names), and the runs and seeds of that configuration in
+    ``runs`` (a frame of :func:`main_runs`) at each training size ("not run yet" where none)."""
+    out = []
+    for name in LEARNERS:
+        rows = runs[runs["learner"] == name]
+        entry: dict[str, str] = {
+            "learner": name,
+            "trains": TRAINS[name],
+            "grids": grids.get(name, ""),
+        }
+        for n in (2000, 25000):
+            at = rows[rows["n_train"] == n]
+            entry[f"{n:,} resumes"] = (
+                f"{len(at)} runs, {at['seed'].nunique()} seed(s)" if len(at) else "not run yet"
+            )
+        out.append(entry)
+    return pd.DataFrame(out).set_index("learner")
