@@ -50,6 +50,7 @@ def _sweep(args: argparse.Namespace) -> int:
         slurm_folder=args.slurm_folder,
         slurm_parameters=parse_pairs(args.slurm_param, "--slurm-param") or None,
         firm_options=options or None,
+        runs_per_batch=args.runs_per_batch,
     )
     if args.json:
         print(json.dumps(counts))
@@ -78,11 +79,28 @@ def register(commands) -> None:
         epilog="examples:\n  collective sweep grids/fig2_fig3.yaml --dry-run\n"
         "  collective sweep grids/fig2_fig3.yaml --jobs 2\n"
         "  collective sweep grids/transformer_paper.yaml --executor slurm --jobs 16 "
-        "--slurm-param slurm_partition=gpu --slurm-param gpus_per_node=1",
+        "--slurm-param slurm_partition=gpu --slurm-param gpus_per_node=1\n"
+        "  collective sweep grids/transformer_every_layer_25k_gpu.yaml --executor batched "
+        "--runs-per-batch 30 --bundle bundle/",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("grid", help="grid file, e.g. grids/fig2_fig3.yaml")
-    p.add_argument("--executor", choices=["local", "slurm"], default="local")
+    p.add_argument(
+        "--executor",
+        choices=["local", "slurm", "batched"],
+        default="local",
+        help="local: this machine, --jobs processes; slurm: array tasks; batched: this process "
+        "trains the transformer runs that can share a stacked model K at a time (only the full "
+        "fine-tune, train_layers=None: the paper's firm; other runs train one at a time)",
+    )
+    p.add_argument(
+        "--runs-per-batch",
+        type=int,
+        default=None,
+        metavar="K",
+        help="with --executor batched: runs trained at once as one model (default 16; "
+        "one GPU takes about 30 MiniLM runs at 128 tokens)",
+    )
     p.add_argument(
         "--jobs", type=int, default=1, help="parallel processes (local) or array tasks (slurm)"
     )

@@ -90,10 +90,7 @@ def make_trainer(
     """
     from transformers import Trainer
 
-    try:
-        import datasets
-    except ImportError:
-        datasets = None
+    datasets = _datasets()
     lengths = [int(n) for n in lengths]
     collator = RowCollator(examples, collate)
     if datasets is None:
@@ -102,6 +99,15 @@ def make_trainer(
         )
     rows = datasets.Dataset.from_dict({"row": np.arange(len(examples)), "length": lengths})
     return Trainer(model=model, args=args, train_dataset=rows, data_collator=collator)
+
+
+def _datasets():
+    """The ``datasets`` module, or ``None`` where it is not installed."""
+    try:
+        import datasets
+    except ImportError:
+        return None
+    return datasets
 
 
 class _Rows(Dataset):
