@@ -10,6 +10,7 @@ from collective.cli.options import (
     add_data_option,
     add_firm_options,
     add_results_option,
+    data_source,
     firm_settings,
     parse_pairs,
 )
@@ -21,10 +22,11 @@ def _sweep(args: argparse.Namespace) -> int:
     from collective.validation import check_device
 
     _, options = firm_settings(args, None)
+    data = data_source(args)
     if options.get("device") is not None:
         check_device(options["device"])
     configs = load_grid(args.grid, max_configs=args.max_configs or None)
-    planned = plan(configs, args.results, args.data)
+    planned = plan(configs, args.results, data)
     if planned["note"] and not args.json:
         print(f"collective: note: {planned['note']}", file=sys.stderr)
     if args.dry_run:
@@ -45,7 +47,7 @@ def _sweep(args: argparse.Namespace) -> int:
         executor=args.executor,
         jobs=args.jobs,
         results_dir=planned["folder"],
-        data=args.data,
+        data=data,
         progress=not args.json,
         slurm_folder=args.slurm_folder,
         slurm_parameters=parse_pairs(args.slurm_param, "--slurm-param") or None,
@@ -125,6 +127,6 @@ def register(commands) -> None:
     )
     p.add_argument("--json", action="store_true", help="print the counts as JSON")
     add_results_option(p)
-    add_data_option(p)
+    add_data_option(p, bundle=True)
     add_firm_options(p, speed_only=True)  # a grid file fixes the parameters that change results
     p.set_defaults(func=_sweep)
