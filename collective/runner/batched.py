@@ -18,7 +18,7 @@ import os
 import time
 from collections.abc import Sequence
 
-from collective.errors import CollectiveError
+from collective.errors import CollectiveError, ConfigError
 from collective.io import json_default
 from collective.runner import claims
 from collective.runner.cache import append_record, check_record, read_records, seal
@@ -87,6 +87,7 @@ def compute_batch(
     """Train ``configs`` (one batch: see :func:`batch_groups`) as one stacked model and
     evaluate each; returns their sealed records, in order (no cache involved)."""
     from collective.firms import make_firm
+    from collective.firms.transformer import TransformerFirm
     from collective.firms.transformer.batched import BatchRun, fit_batched
     from collective.resumes.evaluation import evaluate
     from collective.resumes.strategies import apply_strategy
@@ -107,6 +108,8 @@ def compute_batch(
             random_labels=c.random_labels,
         )
         firm = make_firm(c.firm, **c.firm_params, **(firm_options or {}))
+        if not isinstance(firm, TransformerFirm):  # batch_groups batches transformer runs only
+            raise ConfigError(f"only transformer runs train in a batch, not {c.firm} runs")
         firm.reference_labels = Y_clean
         plans.append(plan)
         runs.append(BatchRun(firm, plan.Y, plan.planted, c.spacing))

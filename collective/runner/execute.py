@@ -137,7 +137,7 @@ def check_runnable(config: RunConfig, ctx: Context) -> None:
 
     if ctx.max_length is not None:
         wants = config.firm_params.get("max_length")
-        if config.firm != "transformer" or config.signal is not None or wants > ctx.max_length:
+        if wants is None or config.signal is not None or int(wants) > ctx.max_length:
             raise ConfigError(
                 f"the bundle holds each resume's first {ctx.max_length} tokens: it serves the "
                 f"transformer firm's planting runs with max_length <= {ctx.max_length}, not "
