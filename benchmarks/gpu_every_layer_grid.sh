@@ -8,7 +8,7 @@
 #
 # Needs: the repository (PYTHONPATH is set here), torch, transformers, numpy, scipy, sklearn,
 # pandas, pyyaml, tqdm, filelock; not the corpus, network or `datasets`. Make the bundle on a
-# machine with the corpus first: collective bundle bundle --max-length 128 (about 56 MiB).
+# machine with the corpus first: collective bundle bundle --max-length 128 (47 MiB for the real corpus).
 #
 #   BUNDLE=bundle OUT=$OUT benchmarks/gpu_every_layer_grid.sh            # the GPU run
 #   BUNDLE=bundle OUT=$OUT K=10 benchmarks/gpu_every_layer_grid.sh       # records every 10 runs

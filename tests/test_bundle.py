@@ -347,3 +347,34 @@ assert not hidden, hidden
     same = {k: v for k, v in record["metrics"].items() if k not in timing}
     assert same == {k: v for k, v in from_zip["metrics"].items() if k not in timing}
     assert json.loads(done.stdout.strip().splitlines()[-1])["key"] == config.key()
+
+
+REAL = os.environ.get("COLLECTIVE_RESUMES")
+
+
+@pytest.mark.corpus
+@pytest.mark.skipif(
+    not REAL, reason="needs the real corpus: set COLLECTIVE_RESUMES=/path/to/resumes_corpus.zip"
+)
+def test_the_real_corpus_bundle_at_128_tokens_is_under_64_mib(tmp_path):
+    """The bundle a GPU session carries: under 64 MiB with the default model, for the
+    canonical corpus, and the firm's inputs from it are those from the zip (a sample)."""
+    from collective.firms.transformer import TransformerFirm
+    from collective.resumes.bundle import write_bundle
+    from collective.resumes.corpus import CANONICAL_SHA256
+    from collective.runner import load_context
+
+    manifest = write_bundle(tmp_path / "bundle", data=REAL, max_length=128, progress=False)
+    assert manifest["size_bytes"] < 64 * 2**20 and manifest["data_sha256"] == CANONICAL_SHA256
+    whole, cut = load_context(REAL), load_context(tmp_path / "bundle")
+    firm = TransformerFirm(max_length=128)
+    rng = np.random.default_rng(0)
+    for part in ("train", "test"):
+        a, b = getattr(whole, part), getattr(cut, part)
+        rows = np.sort(rng.choice(len(a), 300, replace=False))
+        a, b = a.subset(rows), b.subset(rows)
+        planted = np.arange(len(rows)) % 2 == 0
+        for x, y in zip(
+            firm.model_inputs(a, planted, 20), firm.model_inputs(b, planted, 20), strict=True
+        ):
+            assert x.tolist() == y.tolist()

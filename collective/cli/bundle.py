@@ -62,7 +62,7 @@ def register(commands) -> None:
         "the corpus's sha256. `collective run/sweep --bundle DIR` then run without the corpus, "
         "network or the datasets package, and their records carry the corpus's checksum and "
         "the keys of runs from the zip. The bundle is derived from the corpus: never commit it.",
-        epilog="example: collective bundle bundle/ --max-length 128   # about 56 MiB",
+        epilog="example: collective bundle bundle/ --max-length 128   # 47 MiB for the real corpus",
     )
     p.add_argument("out", help="the bundle's folder (created; a bundle there is replaced)")
     p.add_argument(
