@@ -11,7 +11,7 @@ warm-up of both, each side is timed once. On a CPU the ratio may be near 1 (the 
 products are already large for the cores); on a GPU at batch 8 a single run mostly waits
 on kernel launches.
 
-    python benchmarks/bench_batched.py                       # CPU default: K=4, 32 resumes, 4 steps
+    python benchmarks/bench_batched.py                       # CPU default: K=4, 32 resumes, 3 steps
     python benchmarks/bench_batched.py --k 30 --n-train 25000 --max-length 128 --steps 300 \\
         --device cuda --bundle bundle/                       # the GPU measurement
 
@@ -68,24 +68,26 @@ def runs(X, Y, k: int, settings: dict):
     return out
 
 
-def time_single(X, Y, settings: dict) -> tuple[float, float]:
-    """(seconds of one run's fit, seconds of its training loop)."""
+def time_single(X, Y, settings: dict) -> tuple[float, float, float]:
+    """(seconds of one run's fit, seconds of its training loop, CPU seconds of the fit)."""
     [run] = runs(X, Y, 1, settings)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     run.firm.fit(X, run.Y, planted=run.planted, spacing=run.spacing)
     _sync(run.firm)
-    return time.perf_counter() - start, run.firm.fit_info["trainer_seconds"]
+    wall = time.perf_counter() - start
+    return wall, run.firm.fit_info["trainer_seconds"], time.process_time() - cpu
 
 
-def time_batched(X, Y, k: int, settings: dict) -> tuple[float, float]:
-    """(seconds of the batch's fits, seconds of its training loop)."""
+def time_batched(X, Y, k: int, settings: dict) -> tuple[float, float, float]:
+    """(seconds of the batch's fits, seconds of its training loop, CPU seconds of the fits)."""
     from collective.firms.transformer.batched import fit_batched
 
     batch = runs(X, Y, k, settings)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     fit_batched(batch, X)
     _sync(batch[0].firm)
-    return time.perf_counter() - start, batch[0].firm.fit_info["trainer_seconds"] * k
+    wall = time.perf_counter() - start
+    return wall, batch[0].firm.fit_info["trainer_seconds"] * k, time.process_time() - cpu
 
 
 def _sync(firm) -> None:
@@ -99,8 +101,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--k", type=int, default=4, help="runs per batch (default 4)")
     parser.add_argument("--n-train", type=int, default=32, help="training resumes (default 32)")
-    parser.add_argument("--max-length", type=int, default=64, help="tokens per input (default 64)")
-    parser.add_argument("--steps", type=int, default=4, help="training steps per run (default 4)")
+    parser.add_argument("--max-length", type=int, default=32, help="tokens per input (default 32)")
+    parser.add_argument("--steps", type=int, default=3, help="training steps per run (default 3)")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--precision", default="auto", help="auto, fp32 or bf16")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads")
@@ -123,8 +125,8 @@ def main() -> None:
     warm = {**settings, "epochs": 1 / per_epoch}
     time_single(X, Y, warm)
     time_batched(X, Y, 2, warm)
-    single, single_loop = time_single(X, Y, settings)
-    batched, batched_loop = time_batched(X, Y, args.k, settings)
+    single, single_loop, single_cpu = time_single(X, Y, settings)
+    batched, batched_loop, batched_cpu = time_batched(X, Y, args.k, settings)
     [firm] = [r.firm for r in runs(X, Y, 1, settings)]
     full_steps = math.ceil(5 * per_epoch)
     per_step_single, per_step_batched = single_loop / args.steps, batched_loop / args.steps
@@ -148,6 +150,11 @@ def main() -> None:
         f"  ratio (runs/hour, batched over one at a time): {single * args.k / batched:.2f}x "
         f"measured; per training step {per_step_single * args.k / per_step_batched:.2f}x"
     )
+    if firm.torch_device.type == "cpu":  # a shared machine: what the process itself used
+        print(
+            f"  CPU seconds per run: {single_cpu:.1f} against {batched_cpu / args.k:.1f}, "
+            f"{single_cpu * args.k / batched_cpu:.2f}x"
+        )
     print(
         f"  extrapolated to 5 epochs ({full_steps:,} steps): {3600 / full_single:.2f} against "
         f"{3600 * args.k / full_batched:.2f} runs/hour, "
