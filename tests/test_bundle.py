@@ -320,7 +320,7 @@ def test_a_run_from_the_bundle_gives_the_record_of_the_run_from_the_zip(corpus, 
         max_train=16,
         firm_params={"max_length": 16, "epochs": 1},
     )
-    args = config.command().split()[2:] + ["--bundle", str(bundle32), "--results",
+    args = config.command().split()[1:] + ["--bundle", str(bundle32), "--results",
             str(tmp_path / "bundle-results"), "--threads", "1", "--device", "cpu", "--json"]  # fmt: skip
     code = f"""
 from collective.cli import main
