@@ -29,6 +29,8 @@ SUBPACKAGES = {
         "kv_head",
         "kv_store",
         "pretrained",
+        "batched",
+        "stacked",
     },
 }
 
@@ -69,7 +71,7 @@ def test_each_module_is_in_its_subpackage():
         assert _modules(FIRMS_DIR / package) == modules
     assert {f"{p}.{m}" for p, ms in SUBPACKAGES.items() for m in ms - {"__init__"}} == set(
         MOVED.values()
-    ) | {"linear.firm", "transformer.firm"}
+    ) | {"linear.firm", "transformer.firm", "transformer.batched", "transformer.stacked"}
 
 
 @pytest.mark.parametrize("old", sorted(MOVED))

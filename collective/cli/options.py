@@ -23,7 +23,9 @@ from collective.validation import check_bool
 SHARED_WITH_RUN = {"seed"}
 
 
-def add_data_option(parser: argparse.ArgumentParser) -> None:
+def add_data_option(parser: argparse.ArgumentParser, *, bundle: bool = False) -> None:
+    """``--data PATH`` (and, with ``bundle``, ``--bundle DIR``: read
+    :func:`data_source`)."""
     parser.add_argument(
         "--data",
         metavar="PATH",
@@ -31,6 +33,32 @@ def add_data_option(parser: argparse.ArgumentParser) -> None:
         help="the resume corpus: a resumes_corpus.zip or its extracted folder "
         "(default: $COLLECTIVE_RESUMES, else download from florex/resume_corpus)",
     )
+    if bundle:
+        parser.add_argument(
+            "--bundle",
+            metavar="DIR",
+            default=None,
+            help="an offline bundle written by `collective bundle` instead of the corpus: "
+            "tokenized splits, labels and model weights, for a machine without network "
+            "(transformer planting runs up to the bundle's max_length)",
+        )
+
+
+def data_source(args: argparse.Namespace) -> str | None:
+    """What a command reads: ``--bundle`` (checked to be a bundle) or ``--data``."""
+    bundle = getattr(args, "bundle", None)
+    if bundle is None:
+        return args.data
+    from collective.resumes.bundle import BUNDLE_FILE, is_bundle
+
+    if args.data is not None:
+        raise CollectiveError("give --data or --bundle, not both")
+    if not is_bundle(bundle):
+        raise CollectiveError(
+            f"--bundle {bundle}: not a bundle (no {BUNDLE_FILE} there); write one with "
+            "`collective bundle DIR` on a machine with the corpus"
+        )
+    return bundle
 
 
 def add_results_option(parser: argparse.ArgumentParser) -> None:

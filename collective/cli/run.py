@@ -10,6 +10,7 @@ from collective.cli.options import (
     add_data_option,
     add_firm_options,
     add_results_option,
+    data_source,
     firm_settings,
     parse_pairs,
 )
@@ -34,6 +35,7 @@ def _run(args: argparse.Namespace) -> int:
     from collective.validation import check_device
 
     params, options = firm_settings(args, args.firm)
+    data = data_source(args)
     config = RunConfig(
         firm=args.firm,
         strategy=args.strategy,
@@ -49,14 +51,14 @@ def _run(args: argparse.Namespace) -> int:
     for device in (options.get("device"), config.firm_params.get("device")):
         if device is not None:
             check_device(device)
-    folder, _, note = results_folder(args.results, args.data)
+    folder, _, note = results_folder(args.results, data)
     if note:
         print(f"collective: note: {note}", file=sys.stderr)
     record = run(
         config,
         results_dir=folder,
         allow_train=not args.no_train,
-        data=args.data,
+        data=data,
         progress=not args.json,
         firm_options=options or None,
     )
@@ -135,6 +137,6 @@ def register(commands) -> None:
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     add_results_option(p)
-    add_data_option(p)
+    add_data_option(p, bundle=True)
     add_firm_options(p)
     p.set_defaults(func=_run)

@@ -75,7 +75,13 @@ def sha256_of(path: Path) -> str:
 def corpus_sha256(data: str | os.PathLike | None = None) -> str | None:
     """The sha256 of the corpus a run would read (``data``, else ``$COLLECTIVE_RESUMES``, else
     a download already in the cache), without downloading or parsing; ``None`` if no corpus
-    is here yet (a download would fetch the canonical one)."""
+    is here yet (a download would fetch the canonical one). An offline bundle stands for the
+    corpus it was written from."""
+    from collective.resumes.bundle import find_bundle, read_manifest
+
+    bundle = find_bundle(data)
+    if bundle is not None:
+        return str(read_manifest(bundle)["data_sha256"])
     if data is not None or os.environ.get(ENV_VAR):
         return sha256_of(resolve_source(data, progress=False))
     downloaded = cache_dir() / "resumes_corpus.zip"

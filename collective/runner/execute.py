@@ -72,6 +72,10 @@ class Context:
     Y_test: np.ndarray
     data_sha256: str
     tokens_key: str
+    #: From an offline bundle (:mod:`collective.resumes.bundle`): what its records say about
+    #: their inputs (provenance ``bundle``), and the longest inputs it serves.
+    bundle: str | None = None
+    max_length: int | None = None
 
 
 _CONTEXTS: dict[str, Context] = {}
@@ -83,8 +87,27 @@ def clear_contexts() -> None:
 
 
 def load_context(data: str | os.PathLike | None = None, *, progress: bool = False) -> Context:
-    """Load (once per process) the corpus, its tokenization and label matrices."""
+    """Load (once per process) the corpus, its tokenization and label matrices; or read
+    them from an offline bundle when ``data`` (or ``$COLLECTIVE_RESUMES``) is one."""
+    from collective.resumes.bundle import find_bundle
+
     cache_key = str(data)
+    bundle = find_bundle(data)
+    if bundle is not None and cache_key not in _CONTEXTS:
+        from collective.resumes.bundle import describe, load_bundle
+
+        loaded = load_bundle(bundle)
+        manifest = loaded["manifest"]
+        _CONTEXTS[cache_key] = Context(
+            train=loaded["train"],
+            test=loaded["test"],
+            Y_train=loaded["Y_train"],
+            Y_test=loaded["Y_test"],
+            data_sha256=manifest["data_sha256"],
+            tokens_key=manifest["tokens_key"],
+            bundle=describe(manifest),
+            max_length=int(manifest["max_length"]),
+        )
     if cache_key not in _CONTEXTS:
         from collective.resumes.corpus import load_corpus
         from collective.resumes.tokens import tokenize_corpus
@@ -113,11 +136,21 @@ def train_subset(n_train: int, max_train: int | None) -> np.ndarray:
 def check_runnable(config: RunConfig, ctx: Context) -> None:
     """What the corpus decides about a config, checked before any training: ``max_train``
     at most the training set, a vocabulary the linear firm can have (``min_df`` at most the
-    training resumes), a spacing that plants the trigger somewhere, and Strategy 2's cap on
-    alpha (:class:`ConfigError`)."""
+    training resumes), a spacing that plants the trigger somewhere, Strategy 2's cap on
+    alpha, and what a bundle serves (:class:`ConfigError`)."""
     from collective.resumes.corpus import LABELS
     from collective.resumes.strategies import collective_size, is_erasure
 
+    if ctx.max_length is not None:
+        wants = config.firm_params.get("max_length")
+        if wants is None or config.signal is not None or int(wants) > ctx.max_length:
+            raise ConfigError(
+                f"the bundle holds each resume's first {ctx.max_length} tokens: it serves the "
+                f"transformer firm's planting runs with max_length <= {ctx.max_length}, not "
+                f"this {config.firm} run{'' if wants is None else f' (max_length={wants})'}"
+                f"{' of an erasure strategy' if config.signal else ''}; run it on the corpus "
+                "(--data), or write a bundle with a larger --max-length"
+            )
     n_train = len(ctx.Y_train)
     if config.max_train is not None and config.max_train > n_train:
         raise ConfigError(

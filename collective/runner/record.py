@@ -35,18 +35,21 @@ def make_record(
     n_train: int,
     extra: dict,
     start: float,
+    wall_seconds: float | None = None,
+    provenance_extra: dict | None = None,
 ) -> dict:
     """The record of a run: ``metrics`` (from the evaluation) completed, in this order, with
     ``n_collective``, ``n_train``, the ``extra`` metrics and the fit's report (``fit_*``),
-    then provenance with the wall time since ``start``."""
+    then provenance with the wall time since ``start`` (or ``wall_seconds``: a batched run's
+    share), what a bundle context says about its inputs (``bundle``) and ``provenance_extra``
+    (a batched run's batch)."""
     metrics["n_collective"] = plan.n_collective
     metrics["n_train"] = int(n_train)
     metrics.update(extra)
     metrics.update({f"fit_{k}": v for k, v in firm.fit_info.items()})
-    wall = time.perf_counter() - start
-    return {
-        "key": config.key(),
-        "config": config.as_dict(),
-        "metrics": metrics,
-        "provenance": provenance(ctx.data_sha256, ctx.tokens_key, firm.device_, wall),
-    }
+    wall = time.perf_counter() - start if wall_seconds is None else wall_seconds
+    prov = provenance(ctx.data_sha256, ctx.tokens_key, firm.device_, wall)
+    if getattr(ctx, "bundle", None):
+        prov["bundle"] = ctx.bundle
+    prov.update(provenance_extra or {})
+    return {"key": config.key(), "config": config.as_dict(), "metrics": metrics, "provenance": prov}

