@@ -236,7 +236,7 @@ def test_bad_fit_input(data):
 def test_a_damaged_clean_fit_cache_is_refitted_with_a_warning(data, tmp_path, damage):
     """An edited clean fit was the warm start of every run; a truncated one raised
     ``BadZipFile`` on every later run (issue 22)."""
-    from collective.firms import linear
+    from collective.firms.linear import firm as linear  # the module that holds the cache
 
     _, Y, split = data
     X = split.subset(np.arange(300))
