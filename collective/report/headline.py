@@ -129,7 +129,7 @@ def clean_quality(firm: FirmRuns) -> Finding:
     verdict = "reproduced" if close == 3 else ("partly" if close else "not")
     measured = ", ".join(f"{clean[k].mean():.1%}" for k in keys)
     return Finding(
-        f"{measured} ({len(clean)} runs {source})",
+        f"{measured} ({len(clean)} run{'' if len(clean) == 1 else 's'} {source})",
         verdict,
         f"{close} of the 3 within 5 points of the paper's",
     )
