@@ -28,9 +28,11 @@ from collective.runner.execute import (
     Context,
     _claim,
     _runnable_context,
+    collective_plan,
     results_folder,
     run,
     train_subset,
+    training_resumes,
 )
 from collective.runner.paths import bind_folder
 
@@ -90,23 +92,14 @@ def compute_batch(
     from collective.firms.transformer import TransformerFirm
     from collective.firms.transformer.batched import BatchRun, fit_batched
     from collective.resumes.evaluation import evaluate
-    from collective.resumes.strategies import apply_strategy
     from collective.runner.record import make_record
 
     start = time.perf_counter()
-    idx = train_subset(len(ctx.train), configs[0].max_train)
-    X = ctx.train if len(idx) == len(ctx.train) else ctx.train.subset(idx)
+    idx, X = training_resumes(ctx, configs[0].max_train)
     Y_clean = ctx.Y_train[idx]
     plans, runs = [], []
     for c in configs:
-        plan = apply_strategy(
-            Y_clean,
-            strategy=c.strategy,
-            target=c.target,
-            alpha=c.alpha,
-            seed=c.seed,
-            random_labels=c.random_labels,
-        )
+        plan = collective_plan(c, Y_clean)
         firm = make_firm(c.firm, **c.firm_params, **(firm_options or {}))
         if not isinstance(firm, TransformerFirm):  # batch_groups batches transformer runs only
             raise ConfigError(f"only transformer runs train in a batch, not {c.firm} runs")

@@ -185,8 +185,7 @@ def check_runnable(config: RunConfig, ctx: Context) -> None:
 def compute(config: RunConfig, ctx: Context, *, firm_options: dict | None = None) -> dict:
     """Train and evaluate one config (no cache involved); returns the sealed record."""
     start = time.perf_counter()
-    idx = train_subset(len(ctx.train), config.max_train)
-    X_train = ctx.train if len(idx) == len(ctx.train) else ctx.train.subset(idx)
+    idx, X_train = training_resumes(ctx, config.max_train)
     if config.signal is not None:  # the erasure strategies
         from collective.runner.erasure import compute_erasure
 
@@ -197,21 +196,35 @@ def compute(config: RunConfig, ctx: Context, *, firm_options: dict | None = None
     return seal(json.loads(json.dumps(record, default=json_default)))
 
 
-def _compute_planting(
-    config: RunConfig, ctx: Context, idx, X_train, start: float, firm_options: dict | None
-) -> dict:
-    """The record of a planting config (Strategies 1 and 2, Section 5)."""
-    from collective.resumes.evaluation import evaluate
+def training_resumes(ctx: Context, max_train: int | None):
+    """The indices of the training resumes a run trains on (the seeded subset of
+    ``max_train``, else all) and those resumes."""
+    idx = train_subset(len(ctx.train), max_train)
+    return idx, (ctx.train if len(idx) == len(ctx.train) else ctx.train.subset(idx))
+
+
+def collective_plan(config: RunConfig, Y_clean):
+    """The training plan the collective of ``config`` makes of the clean labels ``Y_clean``
+    (its strategy, target, alpha, seed and random labels)."""
     from collective.resumes.strategies import apply_strategy
 
-    plan = apply_strategy(
-        ctx.Y_train[idx],
+    return apply_strategy(
+        Y_clean,
         strategy=config.strategy,
         target=config.target,
         alpha=config.alpha,
         seed=config.seed,
         random_labels=config.random_labels,
     )
+
+
+def _compute_planting(
+    config: RunConfig, ctx: Context, idx, X_train, start: float, firm_options: dict | None
+) -> dict:
+    """The record of a planting config (Strategies 1 and 2, Section 5)."""
+    from collective.resumes.evaluation import evaluate
+
+    plan = collective_plan(config, ctx.Y_train[idx])
     firm = fit_firm(config, X_train, ctx.Y_train[idx], plan, firm_options)
     metrics = evaluate(firm, ctx.test, ctx.Y_test, target=config.target, spacing=config.spacing)
     extra = {"n_randomized": int(len(plan.randomized))}
