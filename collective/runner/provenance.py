@@ -12,10 +12,16 @@ from typing import Any
 
 from collective.runner.paths import REPO_ROOT
 
+#: Names the commit of a repository copied without ``.git`` (see :func:`git_commit`).
+SENT_COMMIT_VAR = "COLLECTIVE_GIT_COMMIT"
+
 
 @lru_cache(maxsize=1)
 def git_commit() -> str | None:
-    """The repository's commit, with ``+dirty`` if the package has uncommitted changes."""
+    """The repository's commit, with ``+dirty`` if the package has uncommitted changes; in a
+    copy of the repository without its ``.git`` (a working tree sent to a cluster's or a
+    GPU's node), ``$COLLECTIVE_GIT_COMMIT`` when set (the sender names the commit it sent)."""
+    sent = os.environ.get(SENT_COMMIT_VAR) or None
     try:
         out = subprocess.run(
             ["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"],
@@ -38,9 +44,9 @@ def git_commit() -> str | None:
             timeout=10,
         )
     except (OSError, subprocess.SubprocessError):
-        return None
+        return sent
     if out.returncode != 0:
-        return None
+        return sent
     return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
