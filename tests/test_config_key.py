@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from collective.firms import params as firm_params_mod
+from collective.firms import FIRMS, canonical_params
 from collective.runner.config import RunConfig
 
 BASE = dict(
@@ -34,6 +34,8 @@ OTHER_FIELD_VALUES = {
     "max_train": 1000,
     "firm_params": {"C": 2.0},
     "signal": "pronouns",  # only with an erasure strategy: test_signal_changes_the_key_only_when_set
+    "defences": {"name": "known-collective", "recall": 0.5},
+    "others": {"strategy": "feature-only", "target": "Web_Developer", "alpha": 0.01},
 }
 
 #: Fields that cannot change alone (they need another field changed with them): tested apart.
@@ -85,7 +87,9 @@ def test_every_config_field_changes_the_key():
         assert changed.key() != base.key(), f"changing {name} leaves the key unchanged"
 
 
-FIRM_PARAMS = [(firm, f) for firm, cls in firm_params_mod.PARAMS.items() for f in cls.fields()]
+FIRM_PARAMS = [
+    (firm, f) for firm, cls in ((name, e.params) for name, e in FIRMS.items()) for f in cls.fields()
+]
 
 
 @pytest.mark.parametrize(
@@ -107,10 +111,10 @@ def test_key_parameters_change_the_key_and_speed_parameters_do_not(firm, field):
 
 
 def test_every_firm_has_key_parameters_and_the_declarations_are_complete():
-    for firm, cls in firm_params_mod.PARAMS.items():
+    for firm, cls in ((name, e.params) for name, e in FIRMS.items()):
         assert cls.firm == firm
         assert cls.key_names(), f"the {firm} firm has no key parameters"
-        canonical = firm_params_mod.canonical_params(firm, {})
+        canonical = canonical_params(firm, {})
         # a parameter added after results were cached is in the key only when set
         late = {f.name for f in cls.fields() if f.metadata.get("key_when_set")}
         assert set(canonical) == set(cls.key_names()) - late
@@ -227,7 +231,8 @@ def test_from_dict_names_unknown_fields():
     from collective.errors import ConfigError
 
     with pytest.raises(
-        ConfigError, match=r"unknown config field\(s\) \['bogus'\]; known: \['alpha', 'firm', "
+        ConfigError,
+        match=r"unknown config field\(s\) \['bogus'\]; known: \['alpha', 'defences', 'firm', ",
     ):
         RunConfig.from_dict({**BASE, "bogus": 1})
 
@@ -377,7 +382,7 @@ def test_command_computes_the_same_experiment(config, monkeypatch):
 
 BOOL_PARAMS = [
     (firm, f.name)
-    for firm, cls in firm_params_mod.PARAMS.items()
+    for firm, cls in ((name, e.params) for name, e in FIRMS.items())
     for f in cls.fields()
     if f.type in (bool, "bool")
 ]
@@ -387,7 +392,7 @@ BOOL_PARAMS = [
 @pytest.mark.parametrize("spelling", ["False", "false", "FALSE", " false ", "0", 0, False])
 def test_a_bool_given_as_false_text_is_false_and_lands_on_its_key(firm, name, spelling):
     needs = REQUIRES.get(name, {})
-    cls = firm_params_mod.PARAMS[firm]
+    cls = FIRMS[firm].params
     as_text = RunConfig(**{**BASE, "firm": firm, "firm_params": {**needs, name: spelling}})
     as_bool = RunConfig(**{**BASE, "firm": firm, "firm_params": {**needs, name: False}})
     assert as_text.key() == as_bool.key()

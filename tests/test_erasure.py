@@ -3,6 +3,7 @@ labels (oracle and pooled estimates of P0(y | g(x))), and the success f(x) = f(g
 
 from __future__ import annotations
 
+import functools
 import re
 
 import numpy as np
@@ -10,6 +11,7 @@ import pandas as pd
 import pytest
 
 from collective.errors import ConfigError
+from collective.firms.linear import p0_estimator
 from collective.resumes.evaluation import erasure_agreement, evaluate_erasure
 from collective.resumes.signals import (
     SIGNALS,
@@ -219,7 +221,15 @@ def test_strategy_labels_are_the_estimates_at_the_summaries(ctx):
     X, Y = ctx.train, ctx.Y_train
     plans = {}
     for strategy in ("erasure-oracle", "erasure-pooled"):
-        plan, info = apply_erasure(X, Y, strategy=strategy, signal="network", alpha=0.4, seed=1)
+        plan, info = apply_erasure(
+            X,
+            Y,
+            strategy=strategy,
+            signal="network",
+            alpha=0.4,
+            seed=1,
+            make_estimator=p0_estimator,
+        )
         plans[strategy] = (plan, info)
         outside = np.setdiff1d(np.arange(len(Y)), plan.collective)
         assert np.array_equal(plan.Y[outside], Y[outside])  # only the collective's labels change
@@ -243,20 +253,31 @@ def test_strategy_labels_are_the_estimates_at_the_summaries(ctx):
 def test_pooled_estimate_of_the_whole_training_set_is_the_oracle(ctx):
     rows = np.arange(len(ctx.Y_train))
     ids = SIGNALS["network"].token_ids
-    P_o, _ = p0_at_summary(ctx.train, ctx.Y_train, rows, ids, estimate="oracle")
-    P_p, _ = p0_at_summary(ctx.train, ctx.Y_train, rows, ids, estimate="pooled", collective=rows)
+    P_o, _ = p0_at_summary(
+        ctx.train, ctx.Y_train, rows, ids, estimate="oracle", make_estimator=p0_estimator
+    )
+    P_p, _ = p0_at_summary(
+        ctx.train,
+        ctx.Y_train,
+        rows,
+        ids,
+        estimate="pooled",
+        make_estimator=p0_estimator,
+        collective=rows,
+    )
     assert np.abs(P_o - P_p).max() < 1e-2
     with pytest.raises(ConfigError, match="oracle' or 'pooled"):
-        p0_at_summary(ctx.train, ctx.Y_train, rows, ids, estimate="bogus")
+        p0_at_summary(
+            ctx.train, ctx.Y_train, rows, ids, estimate="bogus", make_estimator=p0_estimator
+        )
 
 
 def _reference_labels(X, Y, fit_rows, rows, params) -> tuple[np.ndarray, int]:
     """P0(y | g(x)) > 1/2 at ``rows`` from a linear firm fitted from zero on ``fit_rows``, and
     the iterations of that fit."""
-    from collective.firms.linear import LinearFirm
-    from collective.resumes.strategies import ESTIMATOR_PARAMS
+    from collective.firms.linear import P0_ESTIMATOR_PARAMS, LinearFirm
 
-    model = LinearFirm(**{**ESTIMATOR_PARAMS, **(params or {})}, warm_start=False)
+    model = LinearFirm(**{**P0_ESTIMATOR_PARAMS, **(params or {})}, warm_start=False)
     model.fit(X.subset(fit_rows), Y[fit_rows])
     summaries = erase(X.subset(rows), SIGNALS["network"].token_ids)
     P = model.predict_proba(summaries, planted=np.zeros(len(rows), bool), spacing=20)
@@ -274,7 +295,13 @@ def test_erasure_plans_and_their_facts_against_separately_fitted_models(ctx, par
     n = len(Y)
     plans = {
         s: apply_erasure(
-            X, Y, strategy=s, signal="network", alpha=0.4, seed=1, estimator_params=params
+            X,
+            Y,
+            strategy=s,
+            signal="network",
+            alpha=0.4,
+            seed=1,
+            make_estimator=functools.partial(p0_estimator, **(params or {})),
         )
         for s in ("erasure-oracle", "erasure-pooled")
     }
@@ -312,7 +339,15 @@ def test_erasure_plans_and_their_facts_against_separately_fitted_models(ctx, par
 def test_erasure_plans_without_a_collective_change_nothing(ctx):
     X, Y = ctx.train, ctx.Y_train
     for strategy in ("erasure-oracle", "erasure-pooled"):
-        plan, info = apply_erasure(X, Y, strategy=strategy, signal="network", alpha=0.0, seed=3)
+        plan, info = apply_erasure(
+            X,
+            Y,
+            strategy=strategy,
+            signal="network",
+            alpha=0.0,
+            seed=3,
+            make_estimator=p0_estimator,
+        )
         assert plan.collective.shape == (0,) and np.array_equal(plan.Y, Y)
         assert info == {"estimator_n": 0, "n_relabelled": 0}
 
@@ -320,22 +355,26 @@ def test_erasure_plans_without_a_collective_change_nothing(ctx):
 def test_p0_at_summary_of_no_row_and_of_one_row(ctx):
     X, Y = ctx.train, ctx.Y_train
     ids = SIGNALS["network"].token_ids
-    P, info = p0_at_summary(X, Y, np.array([], np.int64), ids, estimate="oracle")
+    P, info = p0_at_summary(
+        X, Y, np.array([], np.int64), ids, estimate="oracle", make_estimator=p0_estimator
+    )
     assert P.shape == (0, 10) and info == {"estimator_n": 0}
-    P, info = p0_at_summary(X, Y, [7], ids, estimate="pooled", collective=np.arange(60))
+    P, info = p0_at_summary(
+        X, Y, [7], ids, estimate="pooled", make_estimator=p0_estimator, collective=np.arange(60)
+    )
     assert P.shape == (1, 10) and info["estimator_n"] == 60
     assert np.array_equal(
         (P > 0.5).astype(np.uint8), _reference_labels(X, Y, np.arange(60), [7], None)[0]
     )
     with pytest.raises(ConfigError, match="^the pooled estimate needs the collective's resumes$"):
-        p0_at_summary(X, Y, [7], ids, estimate="pooled")
+        p0_at_summary(X, Y, [7], ids, estimate="pooled", make_estimator=p0_estimator)
 
 
 def test_apply_erasure_errors_name_the_problem():
     from collective.resumes.strategies import check_erasure_signal
 
     X, Y = random_split(0, n=30), np.zeros((30, 10), np.uint8)
-    kwargs = dict(signal="network", alpha=0.2, seed=0)
+    kwargs = dict(signal="network", alpha=0.2, seed=0, make_estimator=p0_estimator)
     with pytest.raises(
         ConfigError, match="^apply_erasure needs an erasure strategy, got 'feature-label'$"
     ):

@@ -16,7 +16,7 @@ import typing
 from typing import Any
 
 from collective.errors import CollectiveError, ConfigError
-from collective.firms.params import PARAMS
+from collective.firms import FIRMS, declared
 from collective.validation import check_bool
 
 #: Run fields that firms also take: the run's own option serves both.
@@ -100,8 +100,8 @@ def _parse_bool(text: str) -> bool:
 def _declared_flags(speed_only: bool) -> dict[str, list[tuple[str, dataclasses.Field]]]:
     """Parameter name -> the firms that declare it (a name two firms share is one flag)."""
     flags: dict[str, list[tuple[str, dataclasses.Field]]] = {}
-    for firm, cls in PARAMS.items():
-        for f in cls.fields():
+    for firm in FIRMS:
+        for f in declared(firm).fields():
             if f.name in SHARED_WITH_RUN or (speed_only and not f.metadata.get("speed")):
                 continue
             flags.setdefault(f.name, []).append((firm, f))
@@ -116,7 +116,7 @@ def add_firm_options(parser: argparse.ArgumentParser, *, speed_only: bool = Fals
             f"{firm} firm",
             f"parameters of --firm {firm} (part of the cache key unless marked [speed])",
         )
-        for firm in PARAMS
+        for firm in FIRMS
     }
     for name, owners in _declared_flags(speed_only).items():
         firm, f = owners[0]

@@ -169,7 +169,7 @@ def _add_filters(p: argparse.ArgumentParser) -> None:
     """The options that choose which runs are shown (see :func:`_filter`)."""
     from collective.firms import FIRMS
     from collective.resumes.corpus import LABELS
-    from collective.resumes.strategies import STRATEGIES
+    from collective.strategies import STRATEGIES
 
     p.add_argument(
         "--firm", action="append", choices=sorted(FIRMS), help="only this firm (repeatable)"

@@ -30,7 +30,9 @@ SUMMARY_METRICS = (
 
 
 def _run(args: argparse.Namespace) -> int:
+    from collective.defences import parse_defence
     from collective.runner import RunConfig, run
+    from collective.runner.config import parse_collective
     from collective.runner.execute import results_folder
     from collective.validation import check_device
 
@@ -47,6 +49,8 @@ def _run(args: argparse.Namespace) -> int:
         max_train=args.max_train,
         signal=args.signal,
         firm_params={**parse_pairs(args.firm_param, "--firm-param"), **params},
+        defences=[parse_defence(text) for text in args.defence or ()],
+        others=[parse_collective(text) for text in args.with_collective or ()],
     )
     for device in (options.get("device"), config.firm_params.get("device")):
         if device is not None:
@@ -85,8 +89,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def register(commands) -> None:
+    from collective.defences import DEFENCES
     from collective.firms import FIRMS
-    from collective.resumes.strategies import STRATEGIES
+    from collective.strategies import STRATEGIES
 
     p = commands.add_parser(
         "run",
@@ -97,8 +102,18 @@ def register(commands) -> None:
         epilog="example: collective run --firm linear --strategy feature-label "
         "--target Database_Administrator --alpha 0.005 --seed 0 --json",
     )
-    p.add_argument("--firm", choices=sorted(FIRMS), default="linear")
-    p.add_argument("--strategy", choices=list(STRATEGIES), required=True)
+    p.add_argument(
+        "--firm",
+        choices=list(FIRMS),
+        default="linear",
+        help="; ".join(f"{name}: {entry.help}" for name, entry in FIRMS.items()),
+    )
+    p.add_argument(
+        "--strategy",
+        choices=list(STRATEGIES),
+        required=True,
+        help="; ".join(f"{name}: {entry.help}" for name, entry in STRATEGIES.items()),
+    )
     p.add_argument("--target", required=True, help="target label y*, e.g. Database_Administrator")
     p.add_argument(
         "--alpha", type=float, required=True, help="collective size, fraction of the training set"
@@ -125,6 +140,21 @@ def register(commands) -> None:
         "--signal",
         default=None,
         help="the signal the erasure strategies erase (e.g. pronouns, network)",
+    )
+    p.add_argument(
+        "--defence",
+        action="append",
+        metavar="NAME[:KEY=VALUE,...]",
+        help="a defence of the firm, applied before it trains (repeatable, in order); "
+        + "; ".join(f"{name}: {entry.help}" for name, entry in DEFENCES.items())
+        + " (e.g. known-collective:recall=0.5)",
+    )
+    p.add_argument(
+        "--with-collective",
+        action="append",
+        metavar="STRATEGY:TARGET:ALPHA[:SEED]",
+        help="a further collective acting at the same time (repeatable; planting strategies, "
+        "memberships disjoint); its success is recorded as collective1_success_*, ...",
     )
     p.add_argument(
         "--firm-param",

@@ -234,29 +234,3 @@ class TransformerParams(FirmParams):
             )
         if self.freeze_kv and not self.cache_frozen:
             raise ConfigError("freeze_kv reads the key/value cache: it needs cache_frozen=True")
-
-
-#: Firm name -> its parameter declaration.
-PARAMS: dict[str, type[FirmParams]] = {"linear": LinearParams, "transformer": TransformerParams}
-
-
-def declared(name: str) -> type[FirmParams]:
-    """The parameter declaration of firm ``name``."""
-    if name not in PARAMS:
-        raise ConfigError(f"unknown firm {name!r}; choose one of: {', '.join(PARAMS)}")
-    return PARAMS[name]
-
-
-def canonical_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
-    """``params`` checked, with the firm's defaults filled in and speed-only ones left out:
-    what enters a run's cache key."""
-    cls = declared(name)
-    known = {f.name for f in cls.fields()}
-    unknown = sorted(set(params) - known)
-    if unknown:
-        raise ConfigError(
-            f"unknown parameter(s) {unknown} for the {name} firm; its parameters: {', '.join(sorted(known))}"
-        )
-    values = cls(**params)
-    values.validate()
-    return values.key_params()

@@ -55,7 +55,8 @@ def critical_mass_comparison(
         est = estimates["classes"].get(target)
         if est is None:
             continue
-        if strategy == "feature-label":
+        by_delta = _bounded_by_delta(strategy)
+        if by_delta:
             if level != 0:
                 continue
             delta = est[
@@ -81,11 +82,18 @@ def critical_mass_comparison(
                 "share of bootstrap curves reaching S*": obs["reached"],
                 "seeds": obs["n_seeds"],
                 "ε ≥ (consistent with)": implied_eps(
-                    strategy, a_obs, s_star, xi, delta if strategy == "feature-label" else p
+                    strategy, a_obs, s_star, xi, delta if by_delta else p
                 ),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _bounded_by_delta(strategy: str) -> bool:
+    """Whether the bound of ``strategy`` reads $\\Delta$ (Theorem 3.3) rather than $p$."""
+    from collective.strategies import strategy_class
+
+    return strategy_class(strategy).bound_parameter == "delta"
 
 
 def implied_eps(
@@ -101,7 +109,7 @@ def implied_eps(
     a = float(alpha_obs)
     if not a > 0:
         return float("nan")
-    if strategy == "feature-label":
+    if _bounded_by_delta(strategy):
         eps = (a * (1 - s_star) - (1 - a) * delta_or_p * xi) / 2
     else:
         eps = (delta_or_p * a * (1 - s_star) - (1 - delta_or_p) * xi) / 2

@@ -168,8 +168,10 @@ def select(frame: pd.DataFrame, firm: str | None = None, **params) -> pd.DataFra
 
 def strategy_title(strategy: str, metric: str) -> str:
     """A panel title such as "Strategy 1: in set"."""
-    number = 1 if strategy == "feature-label" else 2
-    return f"Strategy {number}: {'in set' if metric == 'success_in_set' else 'top-1'}"
+    from collective.strategies import strategy_class
+
+    name = strategy_class(strategy).paper_name
+    return f"{name}: {'in set' if metric == 'success_in_set' else 'top-1'}"
 
 
 def plot_strategies(

@@ -96,8 +96,8 @@ def evaluate(
 ) -> dict[str, float]:
     """Evaluate a fitted firm: success with the trigger planted in every test resume (in-set
     and top-1, all resumes and those without the target) and clean-test quality."""
-    from collective.resumes.strategies import check_target
     from collective.resumes.tokens import check_spacing
+    from collective.strategies import check_target
 
     k = check_target(target)
     spacing = check_spacing(spacing)

@@ -29,12 +29,14 @@ from collective.runner.execute import (
     _claim,
     _runnable_context,
     collective_plan,
+    collectives_of,
     results_folder,
     run,
     train_subset,
     training_resumes,
 )
 from collective.runner.paths import bind_folder
+from collective.runner.record import Record
 
 #: Runs per batch by default (``--runs-per-batch``): on one GPU, more runs per batch means
 #: fewer, larger kernels, up to the device's memory (about 0.4 GB per MiniLM run at batch 8).
@@ -43,10 +45,11 @@ DEFAULT_RUNS_PER_BATCH = 16
 
 def signature(config: RunConfig, n_train_total: int) -> tuple | None:
     """What ``config`` must share with the others of its batch (``None``: it runs alone):
-    a planting run of the transformer firm with every layer trained."""
+    a planting run of the transformer firm with every layer trained, of one collective and
+    without defences (the single runs' path records those)."""
     from collective.firms.transformer.batched import batch_signature
 
-    if config.firm != "transformer" or config.signal is not None:
+    if config.firm != "transformer" or config.signal or config.defences or config.others:
         return None
     n_train = len(train_subset(n_train_total, config.max_train))
     return batch_signature(config.firm_params, n_train)
@@ -85,13 +88,12 @@ def batch_id(configs: Sequence[RunConfig]) -> str:
 
 def compute_batch(
     configs: Sequence[RunConfig], ctx: Context, *, firm_options: dict | None = None
-) -> list[dict]:
+) -> list[Record]:
     """Train ``configs`` (one batch: see :func:`batch_groups`) as one stacked model and
     evaluate each; returns their sealed records, in order (no cache involved)."""
     from collective.firms import make_firm
     from collective.firms.transformer import TransformerFirm
     from collective.firms.transformer.batched import BatchRun, fit_batched
-    from collective.resumes.evaluation import evaluate
     from collective.runner.record import make_record
 
     start = time.perf_counter()
@@ -99,7 +101,7 @@ def compute_batch(
     Y_clean = ctx.Y_train[idx]
     plans, runs = [], []
     for c in configs:
-        plan = collective_plan(c, Y_clean)
+        plan = collective_plan(c, Y_clean, X)
         firm = make_firm(c.firm, **c.firm_params, **(firm_options or {}))
         if not isinstance(firm, TransformerFirm):  # batch_groups batches transformer runs only
             raise ConfigError(f"only transformer runs train in a batch, not {c.firm} runs")
@@ -112,7 +114,8 @@ def compute_batch(
     records = []
     for i, (c, run_, plan) in enumerate(zip(configs, runs, plans, strict=True)):
         began = time.perf_counter()
-        metrics = evaluate(run_.firm, ctx.test, ctx.Y_test, target=c.target, spacing=c.spacing)
+        [collective] = collectives_of(c)
+        metrics = collective.evaluate(run_.firm, ctx.test, ctx.Y_test, spacing=c.spacing)
         record = make_record(
             c,
             ctx,
@@ -120,7 +123,7 @@ def compute_batch(
             metrics,
             plan=plan,
             n_train=len(idx),
-            extra={"n_randomized": int(len(plan.randomized))},
+            extra=collective.record_facts({}, plan),
             start=began,
             wall_seconds=share + time.perf_counter() - began,
             provenance_extra={"batch_runs": len(configs), "batch_index": i, "batch_id": ident},

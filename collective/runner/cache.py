@@ -37,7 +37,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from collective.io import json_default
 from collective.runner.paths import (
@@ -46,6 +46,7 @@ from collective.runner.paths import (
     folder_is_sealed,
     problem_hint,
 )
+from collective.runner.record import Record
 
 _REQUIRED = ("key", "config", "metrics", "provenance")
 #: Metrics every run produces (:func:`collective.resumes.evaluation.evaluate` and the runner).
@@ -71,8 +72,8 @@ WRITE_GUARD = threading.Lock()
 
 
 def record_key(config: dict, runner_version: int) -> str:
-    """The cache key of a stored config: the formula of :meth:`RunConfig.key`, without
-    building a :class:`RunConfig` (cheap enough to check every record read)."""
+    """The cache key of a stored config (:meth:`RunConfig.key` calls this: one formula),
+    without building a :class:`RunConfig` (cheap enough to check every record read)."""
     payload = json.dumps({"v": runner_version, **config}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
@@ -86,9 +87,9 @@ def record_checksum(record: dict) -> str:
     ).hexdigest()[:20]
 
 
-def seal(record: dict) -> dict:
+def seal(record: Any) -> Record:
     """``record`` with its ``checksum``: a metric edited by hand is then refused on read."""
-    return {**record, "checksum": record_checksum(record)}
+    return cast(Record, {**record, "checksum": record_checksum(record)})
 
 
 def _is_number(value: Any) -> bool:
@@ -328,7 +329,7 @@ class _signals_deferred:
             signal.pthread_sigmask(signal.SIG_SETMASK, self.old)
 
 
-def append_record(path: str | os.PathLike, record: dict) -> bool:
+def append_record(path: str | os.PathLike, record: Record) -> bool:
     """Append ``record`` as one line, atomically with respect to other writers.
 
     Returns False (and writes nothing) if a good record with the same key (on the same

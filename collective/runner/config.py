@@ -9,7 +9,6 @@ filled in), so two configs that describe the same experiment have the same :meth
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -32,6 +31,87 @@ def _canonical_firm_params(firm: str, items: str) -> str:
     return json.dumps(canonical_params(firm, json.loads(items)), sort_keys=True, default=str)
 
 
+def _canonical_defences(value: Any) -> tuple:
+    """A config's defences as a tuple of canonical specs (see
+    :func:`collective.defences.canonical_defence`): one defence (a name or a mapping) or a
+    list of them, applied in order."""
+    from collective.defences import canonical_defence
+
+    if value is None:
+        return ()
+    if isinstance(value, (str, dict)):
+        value = [value]
+    if not isinstance(value, (list, tuple)):
+        raise ConfigError(f"defences must be a defence or a list of them, got {value!r}")
+    return tuple(_FrozenSpec(canonical_defence(spec)) for spec in value)
+
+
+def _canonical_others(value: Any) -> tuple:
+    """A config's further collectives as a tuple of canonical specs (strategy, target, alpha
+    and seed checked; seed 0 when not given)."""
+    from collective.strategies import check_target, strategy_class
+    from collective.validation import check_alpha_run
+
+    if value is None:
+        return ()
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, (list, tuple)):
+        raise ConfigError(f"others must be a collective or a list of them, got {value!r}")
+    out = []
+    for spec in value:
+        if not isinstance(spec, dict) or not {"strategy", "target", "alpha"} <= set(spec):
+            raise ConfigError(
+                f"a further collective is a mapping with strategy, target, alpha (and seed), "
+                f"got {spec!r}"
+            )
+        unknown = sorted(set(spec) - {"strategy", "target", "alpha", "seed"})
+        if unknown:
+            raise ConfigError(f"unknown field(s) {unknown} of a further collective {spec!r}")
+        if strategy_class(spec["strategy"]).needs_signal:
+            raise ConfigError(
+                f"further collectives plant the trigger; {spec['strategy']!r} erases a signal"
+            )
+        check_target(spec["target"])
+        canonical = {
+            "strategy": spec["strategy"],
+            "target": spec["target"],
+            "alpha": check_alpha_run(spec["alpha"]),
+            "seed": _check_count("seed", spec.get("seed", 0), 0),
+        }
+        out.append(_FrozenSpec(canonical))
+    return tuple(out)
+
+
+def format_collective(spec: dict) -> str:
+    """A further collective on the command line: ``STRATEGY:TARGET:ALPHA:SEED``."""
+    return f"{spec['strategy']}:{spec['target']}:{spec['alpha']!r}:{spec['seed']}"
+
+
+def parse_collective(text: str) -> dict:
+    """``STRATEGY:TARGET:ALPHA[:SEED]`` (:func:`format_collective`) as a spec."""
+    parts = text.split(":")
+    if len(parts) not in (3, 4):
+        raise ConfigError(
+            f"bad collective {text!r}: write STRATEGY:TARGET:ALPHA[:SEED], e.g. "
+            "feature-label:Web_Developer:0.01:1"
+        )
+    try:
+        alpha, seed = float(parts[2]), int(parts[3]) if len(parts) == 4 else 0
+    except ValueError:
+        raise ConfigError(f"bad collective {text!r}: ALPHA is a number, SEED an integer") from None
+    return {"strategy": parts[0], "target": parts[1], "alpha": alpha, "seed": seed}
+
+
+class _FrozenSpec(dict):
+    """A defence spec in a frozen config: a dict that cannot be changed after construction."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("a config's defences cannot be changed; build a new config")
+
+    __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = _refuse  # type: ignore[assignment]
+
+
 def _check_count(name: str, value: Any, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ConfigError(f"{name} must be an integer >= {minimum}, got {value!r}")
@@ -51,6 +131,13 @@ class RunConfig:
     The erasure strategies use no target: theirs is canonicalised to the first label, so that
     equal experiments share a key. ``signal`` enters the key only when set, so the keys of
     the records computed before the field existed are unchanged.
+    ``defences``: the firm's defences, applied in order between the collective's plan and the
+    firm (names or ``{"name": ..., **params}`` of :data:`collective.defences.DEFENCES`,
+    canonicalised with every parameter); in the key only when there are any, likewise.
+    ``others``: further collectives acting at the same time, each ``{"strategy", "target",
+    "alpha", "seed"}`` (planting strategies; memberships disjoint, drawn after the run's own
+    collective, which keeps the draw it makes alone); their success is recorded as
+    ``collective{i}_success_*``. In the key only when there are any.
     """
 
     firm: str
@@ -63,30 +150,33 @@ class RunConfig:
     max_train: int | None = None
     firm_params: dict = field(default_factory=dict)
     signal: str | None = None
+    defences: Any = ()  # canonicalised to a tuple of specs
+    others: Any = ()  # canonicalised to a tuple of collective specs
 
     def __post_init__(self) -> None:
         from collective.firms import FIRMS
-        from collective.resumes.strategies import check_random_labels, check_strategy, check_target
         from collective.resumes.tokens import check_spacing
+        from collective.strategies import check_random_labels, check_target, strategy_class
         from collective.validation import check_alpha_run
 
         for f in dataclasses.fields(self):  # one value each (a grid's [[0.01]] is not one)
             value = getattr(self, f.name)
-            if f.name != "firm_params" and isinstance(value, (list, tuple, dict, set, np.ndarray)):
+            if f.name not in ("firm_params", "defences", "others") and isinstance(
+                value, (list, tuple, dict, set, np.ndarray)
+            ):
                 raise ConfigError(
                     f"{f.name} must be a single value, got {value!r} (a list inside a list in a grid?)"
                 )
-        if self.firm not in FIRMS:
-            raise ConfigError(f"unknown firm {self.firm!r}; choose one of: {', '.join(FIRMS)}")
-        check_strategy(self.strategy)
+        FIRMS.check(self.firm)
+        strategy = strategy_class(self.strategy)
         check_target(self.target)
-        from collective.resumes.strategies import check_erasure_signal, is_erasure
-
-        object.__setattr__(self, "signal", check_erasure_signal(self.strategy, self.signal))
-        if is_erasure(self.strategy):
+        object.__setattr__(self, "signal", strategy.checked_signal(self.signal))
+        if strategy.needs_signal:  # no target: one canonical value, so equal runs share a key
             from collective.resumes.corpus import LABELS
 
             object.__setattr__(self, "target", LABELS[0])
+        object.__setattr__(self, "defences", _canonical_defences(self.defences))
+        object.__setattr__(self, "others", _canonical_others(self.others))
         object.__setattr__(self, "alpha", check_alpha_run(self.alpha))
         object.__setattr__(self, "seed", _check_count("seed", self.seed, 0))
         object.__setattr__(self, "spacing", check_spacing(self.spacing))
@@ -111,12 +201,19 @@ class RunConfig:
         d = dataclasses.asdict(self)
         if d.get("signal") is None:
             d.pop("signal", None)
+        for name in ("defences", "others"):
+            if d.get(name):
+                d[name] = [dict(spec) for spec in getattr(self, name)]
+            else:
+                d.pop(name, None)
         return d
 
     def key(self) -> str:
-        """Stable hash of the config (and of :data:`RUNNER_VERSION`)."""
-        payload = json.dumps({"v": RUNNER_VERSION, **self.as_dict()}, sort_keys=True, default=str)
-        return hashlib.sha256(payload.encode()).hexdigest()[:20]
+        """Stable hash of the config (and of :data:`RUNNER_VERSION`): the one formula,
+        :func:`collective.runner.cache.record_key`, that also checks every record read."""
+        from collective.runner.cache import record_key
+
+        return record_key(self.as_dict(), RUNNER_VERSION)
 
     def __hash__(self) -> int:
         return hash(self.key())
@@ -138,6 +235,11 @@ class RunConfig:
             parts.append(f"--signal {self.signal}")
         if self.max_train is not None:
             parts.append(f"--max-train {self.max_train}")
+        if self.defences:
+            from collective.defences import format_defence
+
+            parts.extend(f"--defence {format_defence(spec)}" for spec in self.defences)
+        parts.extend(f"--with-collective {format_collective(spec)}" for spec in self.others)
         defaults = json.loads(_canonical_firm_params(self.firm, "{}"))
         for name, value in sorted(self.firm_params.items()):
             if name == "seed":  # the firm's seed defaults to the run's, not to the declared default

@@ -2,7 +2,7 @@
 statistics, estimated on the whole corpus and stored.
 
 The model of $\\mathcal{P}_0(y \\mid x)$ is the converged linear firm fitted on the clean
-training set (:data:`collective.resumes.strategies.ESTIMATOR_PARAMS`, the oracle estimate of
+training set (:data:`collective.firms.linear.P0_ESTIMATOR_PARAMS`, the oracle estimate of
 the erasure strategy), evaluated on the held-out test resumes $x$ and on $g(x)$
 (:mod:`collective.resumes.signals`). The result, aggregate numbers only, is kept with its
 provenance in ``data/results/erasure_estimates.json`` (``compute_erasure_estimates`` then
@@ -37,8 +37,8 @@ ERASURE_ESTIMATES_FILE = "erasure_estimates.json"
 def _clean_firm(ctx: Context) -> LinearFirm:
     """The converged linear firm fitted on the clean training set: the model of
     $\\mathcal{P}_0(y \\mid x)$ (the oracle estimate of the erasure strategy)."""
+    from collective.firms.linear import P0_ESTIMATOR_PARAMS as ESTIMATOR_PARAMS
     from collective.firms.linear import LinearFirm
-    from collective.resumes.strategies import ESTIMATOR_PARAMS
 
     firm = LinearFirm(**ESTIMATOR_PARAMS)
     firm.reference_labels = ctx.Y_train  # the cached clean fit
@@ -115,9 +115,10 @@ def _summary_reading(
     """The summary reading of $P_0(y \\mid g(x))$: a model fitted on the training set with the
     signal erased; its $\\tau$ over the carriers, whether it converged, and how often its labels
     for the training carriers differ from the point reading's."""
+    from collective.firms.linear import P0_ESTIMATOR_PARAMS as ESTIMATOR_PARAMS
     from collective.firms.linear import LinearFirm
     from collective.resumes.signals import carriers, erase, tau_estimate
-    from collective.resumes.strategies import ESTIMATOR_PARAMS, erasure_labels
+    from collective.strategies.erasure import erasure_labels
 
     none_test = np.zeros(len(ctx.test), dtype=bool)
     erased_train = erase(ctx.train, sig.token_ids)
@@ -180,9 +181,9 @@ def compute_erasure_estimates(
     erased): its $\\tau$ and how often its labels for the training carriers differ from the
     point reading's. ``blind_firm``: the success of the clean firm with the signal's weights
     set to zero (what TF-IDF's row normalisation leaves of the signal)."""
+    from collective.firms.linear import P0_ESTIMATOR_PARAMS as ESTIMATOR_PARAMS
     from collective.resumes.estimates import calibration_error
     from collective.resumes.signals import SIGNALS
-    from collective.resumes.strategies import ESTIMATOR_PARAMS
     from collective.runner.execute import load_context
     from collective.runner.provenance import provenance
 

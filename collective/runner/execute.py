@@ -28,7 +28,7 @@ from collective.runner.paths import (
     problem_hint,
     resolve_results_dir,
 )
-from collective.runner.record import fit_firm, make_record
+from collective.runner.record import Record, fit_firm, make_record
 
 
 class ClaimedElsewhere(Exception):
@@ -138,8 +138,7 @@ def check_runnable(config: RunConfig, ctx: Context) -> None:
     at most the training set, a vocabulary the linear firm can have (``min_df`` at most the
     training resumes), a spacing that plants the trigger somewhere, Strategy 2's cap on
     alpha, and what a bundle serves (:class:`ConfigError`)."""
-    from collective.resumes.corpus import LABELS
-    from collective.resumes.strategies import collective_size, is_erasure
+    from collective.strategies import strategy_class
 
     if ctx.max_length is not None:
         wants = config.firm_params.get("max_length")
@@ -165,33 +164,47 @@ def check_runnable(config: RunConfig, ctx: Context) -> None:
             "vocabulary. Lower --min-df, or train on more resumes (--max-train, or a larger corpus)"
         )
     longest = int(ctx.train.n_words.max()) if len(ctx.train) else 0
-    if not is_erasure(config.strategy) and config.spacing > longest:
+    strategy = strategy_class(config.strategy)
+    if strategy.plants_trigger and config.spacing > longest:
         raise ConfigError(
             f"spacing={config.spacing} is more than the words of the longest resume ({longest}): "
             f"the trigger would be planted nowhere. Use a spacing of at most {longest}"
         )
-    if config.strategy == "feature-only":
-        idx = train_subset(n_train, config.max_train)
-        pool = int(ctx.Y_train[idx, LABELS.index(config.target)].sum())
-        size = collective_size(config.alpha, len(idx))
-        if size > pool:
-            raise ConfigError(
-                f"alpha={config.alpha:g} asks for {size} resumes, but only {pool} training resumes carry "
-                f"{config.target}: Strategy 2 (feature-only) draws its collective among them, so alpha "
-                f"must be at most {pool / len(idx):.4f} for this target"
-            )
+    idx = train_subset(n_train, config.max_train)
+    for collective in collectives_of(config):  # e.g. Strategy 2's cap on alpha
+        collective.check_size(ctx.Y_train[idx])
 
 
-def compute(config: RunConfig, ctx: Context, *, firm_options: dict | None = None) -> dict:
-    """Train and evaluate one config (no cache involved); returns the sealed record."""
+def compute(config: RunConfig, ctx: Context, *, firm_options: dict | None = None) -> Record:
+    """Train and evaluate one config (no cache involved); returns the sealed record.
+
+    The pipeline, top to bottom: the corpus's training resumes (:func:`training_resumes`) →
+    the collectives' plan (:func:`collective_plan`) → the firm's defences
+    (:func:`collective.defences.apply_defences`) → the firm, fitted on what the defences let
+    through (:func:`collective.runner.record.fit_firm`) → each collective's evaluation on
+    the test resumes (the run's own collective's metrics, then the others' success as
+    ``collective{i}_*``) → the record (:func:`collective.runner.record.make_record`)."""
+    from collective.defences import apply_defences
+    from collective.strategies import collective_size
+
     start = time.perf_counter()
     idx, X_train = training_resumes(ctx, config.max_train)
-    if config.signal is not None:  # the erasure strategies
-        from collective.runner.erasure import compute_erasure
-
-        record = compute_erasure(config, ctx, idx, X_train, start, firm_options=firm_options)
-    else:
-        record = _compute_planting(config, ctx, idx, X_train, start, firm_options)
+    Y_clean = ctx.Y_train[idx]
+    collectives = collectives_of(config)
+    plan, facts = _plan(collectives, config, X_train, Y_clean)
+    plan, defended = apply_defences(config.defences, X_train, plan)
+    firm = fit_firm(config, X_train, Y_clean, plan, firm_options)
+    metrics = collectives[0].evaluate(firm, ctx.test, ctx.Y_test, spacing=config.spacing)
+    extra = {**collectives[0].record_facts(facts[0], plan), **defended}
+    if len(collectives) > 1:  # n_collective: the run's own (the plan's is everyone's)
+        extra["n_collective"] = collective_size(config.alpha, len(idx))
+    for i, other in enumerate(collectives[1:], start=1):  # the further collectives' success
+        theirs = other.evaluate(firm, ctx.test, ctx.Y_test, spacing=config.spacing)
+        extra[f"collective{i}_n"] = collective_size(other.alpha, len(idx))
+        extra.update({f"collective{i}_{k}": v for k, v in theirs.items() if "success" in k})
+    record = make_record(
+        config, ctx, firm, metrics, plan=plan, n_train=len(idx), extra=extra, start=start
+    )
     # Through JSON once, so that the checksum is of what is written (numpy scalars as numbers).
     return seal(json.loads(json.dumps(record, default=json_default)))
 
@@ -203,34 +216,38 @@ def training_resumes(ctx: Context, max_train: int | None):
     return idx, (ctx.train if len(idx) == len(ctx.train) else ctx.train.subset(idx))
 
 
-def collective_plan(config: RunConfig, Y_clean):
-    """The training plan the collective of ``config`` makes of the clean labels ``Y_clean``
-    (its strategy, target, alpha, seed and random labels)."""
-    from collective.resumes.strategies import apply_strategy
+def collectives_of(config: RunConfig) -> list:
+    """The collectives of ``config`` as :class:`~collective.strategies.Strategy` objects;
+    an erasure strategy is given its signal and its model of $P_0$
+    (:func:`collective.firms.linear.p0_estimator`)."""
+    from collective.strategies import make_strategy, strategy_class
 
-    return apply_strategy(
-        Y_clean,
-        strategy=config.strategy,
-        target=config.target,
-        alpha=config.alpha,
-        seed=config.seed,
-        random_labels=config.random_labels,
+    extra: dict[str, Any] = {}
+    if strategy_class(config.strategy).needs_signal:
+        from collective.firms.linear import p0_estimator
+
+        extra = {"signal": config.signal, "make_estimator": p0_estimator}
+    own = make_strategy(
+        config.strategy, target=config.target, alpha=config.alpha, seed=config.seed, **extra
     )
+    return [own, *(make_strategy(spec["strategy"], **_rest(spec)) for spec in config.others)]
 
 
-def _compute_planting(
-    config: RunConfig, ctx: Context, idx, X_train, start: float, firm_options: dict | None
-) -> dict:
-    """The record of a planting config (Strategies 1 and 2, Section 5)."""
-    from collective.resumes.evaluation import evaluate
+def _rest(spec: dict) -> dict:
+    return {k: v for k, v in spec.items() if k != "strategy"}
 
-    plan = collective_plan(config, ctx.Y_train[idx])
-    firm = fit_firm(config, X_train, ctx.Y_train[idx], plan, firm_options)
-    metrics = evaluate(firm, ctx.test, ctx.Y_test, target=config.target, spacing=config.spacing)
-    extra = {"n_randomized": int(len(plan.randomized))}
-    return make_record(
-        config, ctx, firm, metrics, plan=plan, n_train=len(idx), extra=extra, start=start
-    )
+
+def _plan(collectives, config: RunConfig, X_train, Y_clean):
+    from collective.strategies import make_plan
+
+    return make_plan(collectives, X_train, Y_clean, random_labels=config.random_labels)
+
+
+def collective_plan(config: RunConfig, Y_clean, X_train=None):
+    """The training plan the collectives of ``config`` make of the clean labels ``Y_clean``
+    (strategy, target, alpha, seed and random labels; ``X_train``, the resumes, only for the
+    strategies that read them)."""
+    return _plan(collectives_of(config), config, X_train, Y_clean)[0]
 
 
 def run(

@@ -1,27 +1,47 @@
 """What a computed run does after the collective's plan is drawn: the firm trained on the
 plan (:func:`fit_firm`), and the record of the run (:func:`make_record`: the evaluation's
 metrics with the plan's counts and what the fit reports, provenance, key and config).
-Shared by :func:`collective.runner.execute.compute` and the erasure strategies'
-:func:`collective.runner.erasure.compute_erasure`."""
+Shared by :func:`collective.runner.execute.compute` and the batched executor
+(:mod:`collective.runner.batched`)."""
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from collective.runner.provenance import provenance
+
+
+class Record(TypedDict):
+    """A run's record, as the results cache stores it (one JSON line): its ``key`` (the
+    hash of ``config``, :meth:`collective.runner.config.RunConfig.key`), the ``config``
+    (:meth:`~collective.runner.config.RunConfig.as_dict`), the ``metrics`` (the evaluation's,
+    the plan's counts, the defences' facts and the fit's report, ``fit_*``), the
+    ``provenance`` (code version, data checksum, machine, wall time) and, once sealed
+    (:func:`collective.runner.cache.seal`), the ``checksum`` of the four."""
+
+    key: str
+    config: dict[str, Any]
+    metrics: dict[str, Any]
+    provenance: dict[str, Any]
+    checksum: NotRequired[str]
 
 
 def fit_firm(
     config: Any, X_train: Any, Y_clean: Any, plan: Any, firm_options: dict | None = None
 ) -> Any:
     """A new firm of ``config`` (``firm_options``: settings that do not change what is
-    learned) fitted on the plan's labels and planted resumes."""
+    learned) fitted on the plan's labels and planted resumes, on the rows the defences kept
+    (all, without defences)."""
     from collective.firms import make_firm
 
     firm = make_firm(config.firm, **config.firm_params, **(firm_options or {}))
+    Y, planted = plan.Y, plan.planted
+    if plan.kept is not None:
+        rows = plan.rows
+        X_train, Y_clean, Y, planted = X_train.subset(rows), Y_clean[rows], Y[rows], planted[rows]
     firm.reference_labels = Y_clean  # the clean labels: a firm may warm-start from them
-    firm.fit(X_train, plan.Y, planted=plan.planted, spacing=config.spacing)
+    firm.fit(X_train, Y, planted=planted, spacing=config.spacing)
     return firm
 
 
@@ -37,7 +57,7 @@ def make_record(
     start: float,
     wall_seconds: float | None = None,
     provenance_extra: dict | None = None,
-) -> dict:
+) -> Record:
     """The record of a run: ``metrics`` (from the evaluation) completed, in this order, with
     ``n_collective``, ``n_train``, the ``extra`` metrics and the fit's report (``fit_*``),
     then provenance with the wall time since ``start`` (or ``wall_seconds``: a batched run's

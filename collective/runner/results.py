@@ -15,9 +15,6 @@ from collective.runner.execute import run
 from collective.runner.grids import load_grid
 from collective.runner.paths import default_results_dir, folder_corpus, grid_path, results_path
 
-#: The firms whose results files :func:`cached_results` reads.
-FIRM_FILES = ("linear", "transformer")
-
 
 def _row(config: RunConfig | dict, record: dict, *, provenance: bool = False) -> dict[str, Any]:
     fields = config.as_dict() if isinstance(config, RunConfig) else dict(config)
@@ -52,7 +49,7 @@ def cached_results(
     from collective.firms import FIRMS
 
     rows = []
-    for firm in firms or sorted(set(FIRMS) | set(FIRM_FILES)):
+    for firm in firms or FIRMS:
         for record in read_folder(firm, results_dir).values():
             rows.append(_row(record["config"], record, provenance=provenance))
     return pd.DataFrame(rows)

@@ -22,10 +22,13 @@ from collective.firms.linear.firm import (
     split_fingerprint,
     tfidf,
 )
+from collective.firms.linear.p0 import P0_ESTIMATOR_PARAMS, p0_estimator
 
 __all__ = [
     "N_LABELS",
+    "P0_ESTIMATOR_PARAMS",
     "LinearFirm",
+    "p0_estimator",
     "planted_counts",
     "split_counts",
     "split_fingerprint",

@@ -1,0 +1,42 @@
+"""What the firm receives from the collectives and defences: :class:`TrainingPlan`."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """The training resumes as the firm will see them: which carry the trigger, their labels,
+    who the collective is, whose labels were randomized, and which rows the firm trains on.
+
+    ``kept`` is ``None`` until a defence drops rows (:mod:`collective.defences`); then a bool
+    mask of the rows the firm still trains on. The other fields always index all rows."""
+
+    planted: np.ndarray  # bool (n,)
+    Y: np.ndarray  # uint8 (n, 10): the labels the firm sees
+    collective: np.ndarray  # int64 indices of the collective's resumes
+    randomized: np.ndarray  # int64 indices of resumes whose labels were randomized
+    kept: np.ndarray | None = None  # bool (n,): the rows the firm trains on (None: all)
+
+    @property
+    def n_collective(self) -> int:
+        return len(self.collective)
+
+    @property
+    def rows(self) -> np.ndarray:
+        """Indices of the rows the firm trains on."""
+        n = len(self.Y)
+        return np.arange(n) if self.kept is None else np.flatnonzero(self.kept)
+
+    def keep(self, mask: np.ndarray) -> TrainingPlan:
+        """This plan with only the rows of ``mask`` (bool (n,)) still trained on (and only
+        those of them that were kept before)."""
+        mask = np.asarray(mask, dtype=bool)
+        if mask.shape != self.planted.shape:
+            raise ValueError(f"a keep mask must have shape {self.planted.shape}, got {mask.shape}")
+        kept = mask if self.kept is None else self.kept & mask
+        return dataclasses.replace(self, kept=kept)
