@@ -79,7 +79,7 @@ class Registry(Mapping[str, Entry]):
         try:
             return cls(**params)
         except TypeError as err:
-            raise ConfigError(f"bad parameters for the {self.kind} {name!r}: {err}") from err
+            raise ConfigError(f"bad parameters for the {name} {self.kind}: {err}") from err
 
     def describe(self) -> dict[str, str]:
         """Name -> help, for ``--help`` texts and error messages."""
