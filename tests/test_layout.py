@@ -31,6 +31,7 @@ SUBPACKAGES = {
         "pretrained",
         "batched",
         "stacked",
+        "trained_part",
     },
 }
 
@@ -71,7 +72,13 @@ def test_each_module_is_in_its_subpackage():
         assert _modules(FIRMS_DIR / package) == modules
     assert {f"{p}.{m}" for p, ms in SUBPACKAGES.items() for m in ms - {"__init__"}} == set(
         MOVED.values()
-    ) | {"linear.firm", "transformer.firm", "transformer.batched", "transformer.stacked"}
+    ) | {
+        "linear.firm",
+        "transformer.firm",
+        "transformer.batched",
+        "transformer.stacked",
+        "transformer.trained_part",
+    }
 
 
 @pytest.mark.parametrize("old", sorted(MOVED))
