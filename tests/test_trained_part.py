@@ -13,6 +13,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from _recorder import recording_trainer  # noqa: E402
 from _synthetic import synthetic_resumes  # noqa: E402
 
 from collective.firms.transformer import firm as tf  # noqa: E402
@@ -63,21 +64,8 @@ def _stock_scores(firm: tf.TransformerFirm, inputs: list[np.ndarray]) -> np.ndar
 @pytest.mark.parametrize("case", sorted(PARTS))
 def test_one_fit_and_one_predict_loop_for_every_trained_part(case, resumes, tmp_path, monkeypatch):
     params, _ = PARTS[case]
-    seen = {}
-
-    class Recorder:
-        def __init__(self, *, model, args, examples, collate, lengths):
-            seen.update(model=model, examples=examples, collate=collate, lengths=lengths)
-
-        def remove_callback(self, _):
-            pass
-
-        def train(self):
-            from types import SimpleNamespace
-
-            return SimpleNamespace(training_loss=0.0, metrics={})
-
-    monkeypatch.setattr(tf, "make_trainer", Recorder)
+    seen: dict = {}
+    monkeypatch.setattr(tf, "make_trainer", recording_trainer(seen))
     firm = tf.TransformerFirm(
         max_length=40,
         device="cpu",

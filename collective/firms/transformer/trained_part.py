@@ -37,7 +37,12 @@ from collective.firms.transformer.cls_layer import cls_only_last_layer
 
 if TYPE_CHECKING:
     from collective.firms.params import TransformerParams
-    from collective.firms.transformer.firm import TransformerFirm
+    from collective.firms.transformer.firm import TransformerFirm as Firm
+
+#: The token ids of the inputs (``[CLS] ids [SEP]`` per resume), and their label rows (``None``:
+#: examples to predict).
+Inputs = list[np.ndarray]
+Labels = np.ndarray | None
 
 
 class TrainedPart:
@@ -56,11 +61,11 @@ class TrainedPart:
         """The name in the record (``fit_trained_part``) and in the report."""
         raise NotImplementedError
 
-    def n_frozen(self, firm: TransformerFirm, net: nn.Module) -> int:
+    def n_frozen(self, firm: Firm, net: nn.Module) -> int:
         """How many lower encoder layers stay as pretrained."""
         return firm._n_frozen(net)
 
-    def prepare(self, firm: TransformerFirm, net: nn.Module) -> int:
+    def prepare(self, firm: Firm, net: nn.Module) -> int:
         """Freeze what is not trained in the freshly loaded ``net`` (the embeddings and the
         lower layers) or, when nothing is frozen, give the whole network the device's speed
         settings; returns the number of frozen layers."""
@@ -71,17 +76,11 @@ class TrainedPart:
             firm._whole_network_speed_settings(net)
         return n_frozen
 
-    def _cached(self, firm: TransformerFirm, net: nn.Module) -> int:
+    def _cached(self, firm: Firm, net: nn.Module) -> int:
         """How many frozen layers are read from the frozen-layer cache (0: run from tokens)."""
         return self.n_frozen(firm, net) if firm.cache_frozen else 0
 
-    def examples(
-        self,
-        firm: TransformerFirm,
-        net: nn.Module,
-        inputs: list[np.ndarray],
-        Y: np.ndarray | None = None,
-    ) -> Dataset:
+    def examples(self, firm: Firm, net: nn.Module, inputs: Inputs, Y: Labels = None) -> Dataset:
         """One example per input (with its label row when ``Y`` is given): the tokens, or
         the frozen layers' output from the cache."""
         cached = self._cached(firm, net)
@@ -90,17 +89,17 @@ class TrainedPart:
         return _Examples("input_ids", inputs, Y)
 
     @contextlib.contextmanager
-    def trained(self, firm: TransformerFirm, net: nn.Module) -> Iterator[nn.Module]:
+    def trained(self, firm: Firm, net: nn.Module) -> Iterator[nn.Module]:
         """Within the context, the module that takes the batches of :meth:`examples`."""
         cached = self._cached(firm, net)
         view = frozen_mod.top_view(net, cached) if cached else contextlib.nullcontext(net)
         with view as module, cls_only_last_layer(net, firm.cls_only, firm.absorb_kv):
             yield module
 
-    def autocast(self, firm: TransformerFirm, net: nn.Module) -> bool:
+    def autocast(self, firm: Firm, net: nn.Module) -> bool:
         """Whether the trained module runs under autocast (``precision``): always, except for
         a trained part that is the [CLS] path alone (the last layer computed for [CLS] over the
-        cached lower layers) on a CPU (:attr:`TransformerFirm.head_autocast`)."""
+        cached lower layers) on a CPU (the firm's ``head_autocast``)."""
         cls_path_only = (
             firm.cls_only
             and firm.cache_frozen
@@ -148,26 +147,20 @@ class TopLayerFrozenKV(TopLayers):
     def name(self) -> str:
         return "top layer, K/V frozen"
 
-    def prepare(self, firm: TransformerFirm, net: nn.Module) -> int:
+    def prepare(self, firm: Firm, net: nn.Module) -> int:
         n_frozen = super().prepare(firm, net)
         kv_head.check_supported(net)
         kv_head.freeze_kv(net)
         return n_frozen
 
-    def examples(
-        self,
-        firm: TransformerFirm,
-        net: nn.Module,
-        inputs: list[np.ndarray],
-        Y: np.ndarray | None = None,
-    ) -> Dataset:
+    def examples(self, firm: Firm, net: nn.Module, inputs: Inputs, Y: Labels = None) -> Dataset:
         return KVExamples(firm.kv_rows(net, self.n_frozen(firm, net), inputs), Y)
 
     @contextlib.contextmanager
-    def trained(self, firm: TransformerFirm, net: nn.Module) -> Iterator[nn.Module]:
+    def trained(self, firm: Firm, net: nn.Module) -> Iterator[nn.Module]:
         yield kv_head.ClsKVHead(net)
 
-    def autocast(self, firm: TransformerFirm, net: nn.Module) -> bool:
+    def autocast(self, firm: Firm, net: nn.Module) -> bool:
         return firm.head_autocast
 
     def __repr__(self) -> str:
