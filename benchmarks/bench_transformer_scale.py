@@ -20,7 +20,7 @@ process (what the run would take alone on one core), with the load average.
 
 "A run" is what the runner does: ``fit`` (model loading, reading the cache, training) plus
 the evaluation's two passes over the 4,010 test resumes (clean, and with the trigger
-planted). Both caches must be warm (``python -m collective.firms.transformer.kv_cache --grid
+planted). Both caches must be warm (``collective kv-cache --grid
 grids/transformer_25k.yaml --also-frozen``); the script counts rows it had to compute and
 says so. With ``--plain`` it also times a hand-written PyTorch loop over the same cached
 keys and values (same batches, AdamW, linear decay, gradient clipping), to show what the

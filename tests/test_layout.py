@@ -31,6 +31,7 @@ SUBPACKAGES = {
         "pretrained",
         "batched",
         "stacked",
+        "trained_part",
     },
 }
 
@@ -51,7 +52,14 @@ MOVED = {
 }
 
 #: Modules written after the move (no old name to alias).
-NEW = {"linear.firm", "linear.p0", "transformer.firm", "transformer.batched", "transformer.stacked"}
+NEW = {
+    "linear.firm",
+    "linear.p0",
+    "transformer.firm",
+    "transformer.batched",
+    "transformer.stacked",
+    "transformer.trained_part",
+}
 
 #: What stays at the top: the registry, the firm interface, the (torch-free) parameters.
 TOP = {"__init__", "base", "params"}

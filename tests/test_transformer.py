@@ -380,7 +380,7 @@ def test_kv_store_round_trip_and_torn_shard(tmp_path):
 def test_kv_cache_build_asks_for_exactly_the_rows_a_grid_feeds_the_firm():
     """The one-off build fills, per training subset (smaller first), every resume clean and
     the collective's resumes planted: what the runner's fits will ask the cache for."""
-    from collective.firms.transformer.kv_cache import needed_rows
+    from collective.cli.kv_cache import needed_rows  # the command reads the grid's runs
     from collective.resumes.corpus import LABELS
     from collective.resumes.strategies import apply_strategy
     from collective.runner import RunConfig, train_subset

@@ -12,10 +12,10 @@ import warnings
 from collections.abc import Sequence
 
 from collective import __version__
-from collective.cli import bundle, data, estimates, results, run, sweep
+from collective.cli import bundle, data, estimates, kv_cache, results, run, sweep
 from collective.errors import CollectiveError
 
-COMMANDS = (data, run, sweep, results, estimates, bundle)
+COMMANDS = (data, run, sweep, results, estimates, bundle, kv_cache)
 
 
 def build_parser() -> argparse.ArgumentParser:

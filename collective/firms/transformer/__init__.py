@@ -1,11 +1,13 @@
 """The transformer firm and its internals.
 
 * :mod:`collective.firms.transformer.firm`: :class:`TransformerFirm`, which fine-tunes a
-  pretrained transformer (training, prediction, the choice of what is trained);
+  pretrained transformer (one fit, one predict loop);
+* :mod:`collective.firms.transformer.trained_part`: what it trains (every layer, the top
+  ``k`` layers, the top layer with its keys and values frozen), chosen from its parameters;
 * :mod:`collective.firms.transformer.frozen_features`: the features of the frozen lower layers
   it trains on, read from :mod:`collective.firms.transformer.frozen` (the frozen-layer cache)
   and :mod:`collective.firms.transformer.kv_store` (the key/value cache, filled by
-  ``python -m collective.firms.transformer.kv_cache``);
+  :mod:`collective.firms.transformer.kv_cache`, the command ``collective kv-cache``);
 * :mod:`collective.firms.transformer.cls_layer` and :mod:`collective.firms.transformer.kv_head`:
   the top layer computed for ``[CLS]`` alone;
 * :mod:`collective.firms.transformer.batches`, :mod:`collective.firms.transformer.device`,

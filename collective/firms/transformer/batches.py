@@ -13,10 +13,12 @@ from torch.utils.data import Dataset
 
 
 class _Examples(Dataset):
-    """One dict per resume: the model input under ``key`` and the float label vector."""
+    """One dict per resume: the model input under ``key`` and, when given, the float label
+    vector."""
 
-    def __init__(self, key: str, inputs: Sequence[np.ndarray], Y: np.ndarray) -> None:
-        self.key, self.inputs, self.Y = key, inputs, np.asarray(Y, dtype=np.float32)
+    def __init__(self, key: str, inputs: Sequence[np.ndarray], Y: np.ndarray | None = None) -> None:
+        self.key, self.inputs = key, inputs
+        self.Y = None if Y is None else np.asarray(Y, dtype=np.float32)
 
     def __len__(self) -> int:
         return len(self.inputs)
@@ -27,6 +29,8 @@ class _Examples(Dataset):
         value = torch.from_numpy(
             np.array(x, dtype=np.int64 if self.key == "input_ids" else np.float32)
         )
+        if self.Y is None:
+            return {self.key: value}
         return {self.key: value, "labels": torch.from_numpy(self.Y[i])}
 
 

@@ -22,6 +22,12 @@ layers once per resume, not once per run.
 caches their outputs (:mod:`collective.firms.transformer.kv_cache`) and trains the [CLS]
 path only (query, attention output, feed-forward, pooler, classifier): the configuration
 that makes the paper's 25,000 training resumes affordable on two CPU cores.
+
+What is trained (every layer, the top ``k`` layers, the top layer with its keys and values
+frozen) is one object, the firm's :attr:`TransformerFirm.trained_part`
+(:mod:`collective.firms.transformer.trained_part`), chosen from these parameters: it prepares
+the network, makes the examples and the module that takes them, so the firm has one fit and
+one predict loop. Its name is the record's ``fit_trained_part``.
 """
 
 from __future__ import annotations
@@ -47,7 +53,6 @@ from collective.firms.params import (  # noqa: F401 (re-exported)
     TransformerParams,
 )
 from collective.firms.transformer import frozen as frozen_mod
-from collective.firms.transformer import kv_head
 from collective.firms.transformer.batches import (  # noqa: F401  (re-exported; the firm looks them up here)
     KVExamples,
     RowCollator,
@@ -57,7 +62,7 @@ from collective.firms.transformer.batches import (  # noqa: F401  (re-exported; 
     length_batches,
     make_trainer,
 )
-from collective.firms.transformer.cls_layer import cls_only_last_layer
+from collective.firms.transformer.cls_layer import cls_only_last_layer  # noqa: F401 (re-exported)
 from collective.firms.transformer.device import (  # noqa: F401  (re-exported)
     attention_implementation,
     autocast,
@@ -75,6 +80,7 @@ from collective.firms.transformer.pretrained import (  # noqa: F401 (re-exported
     load_tokenizer,
     resolve_model_path,
 )
+from collective.firms.transformer.trained_part import TrainedPart, trained_part
 
 
 def _runtime():
@@ -210,39 +216,38 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
             remove_unused_columns=False,
         )
 
+    @property
+    def trained_part(self) -> TrainedPart:
+        """What this firm trains, chosen from its parameters
+        (:func:`collective.firms.transformer.trained_part.trained_part`)."""
+        return trained_part(self)
+
     def fit(
         self, X, Y: np.ndarray, *, planted: np.ndarray | None = None, spacing: int = 20
     ) -> TransformerFirm:
-        """Fine-tune on resumes ``X`` (trigger planted where ``planted``) with label matrix ``Y``."""
+        """Fine-tune on resumes ``X`` (trigger planted where ``planted``) with label matrix ``Y``:
+        the stock Trainer, with the paper's arguments, over what :attr:`trained_part` trains."""
         Y = self._checked_labels(X, Y)
         start = time.perf_counter()
         self._cpu_start = (
             time.process_time()
         )  # CPU seconds of this process: the machine may be shared
         net, n_frozen = self._pretrained_net()
+        part = self.trained_part
         inputs = self.model_inputs(X, planted, spacing)
-        lengths = [len(x) for x in inputs]
-        if self.freeze_kv:
-            return self._fit_kv(net, n_frozen, inputs, Y, start)
-        if n_frozen and self.cache_frozen:
-            hidden = self.frozen_hidden(net, n_frozen, inputs)
-            dataset = _Examples("inputs_embeds", hidden, Y)
-            view = frozen_mod.top_view(net, n_frozen)
-        else:
-            dataset = _Examples("input_ids", inputs, Y)
-            view = contextlib.nullcontext(net)
+        examples = part.examples(self, net, inputs, Y)
+        mixed = part.autocast(self, net)
         frozen_seconds = time.perf_counter() - start
         with (
             tempfile.TemporaryDirectory(prefix="collective-trainer-") as tmp,
-            view as trained,
-            cls_only_last_layer(net, self.cls_only, self.absorb_kv),
+            part.trained(self, net) as trained,
         ):
             trainer = make_trainer(
                 model=trained,
-                args=self.training_arguments(tmp, mixed_precision=self._trained_autocast(net)),
-                examples=dataset,
-                collate=collate,
-                lengths=lengths,
+                args=self.training_arguments(tmp, mixed_precision=mixed),
+                examples=examples,
+                collate=_collate(part),
+                lengths=[len(x) for x in inputs],
             )
             result = self._train(trainer)
         return self._fitted(net, result, start, frozen_seconds, n_frozen, len(X))
@@ -260,19 +265,14 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
         return Y
 
     def _pretrained_net(self) -> tuple[nn.Module, int]:
-        """The pretrained classifier (head seeded by ``seed``) with its lower layers frozen,
-        and how many are frozen."""
+        """The pretrained classifier (head seeded by ``seed``) prepared by the trained part
+        (what it does not train frozen), and how many lower layers are frozen."""
         net = load_model(self.model, seed=self.seed)
         if self.max_length > getattr(net.config, "max_position_embeddings", self.max_length):
             raise ConfigError(
                 f"max_length={self.max_length} exceeds the model's {net.config.max_position_embeddings} positions"
             )
-        n_frozen = self._n_frozen(net)
-        if n_frozen:
-            frozen_mod.freeze(net, n_frozen)
-        else:
-            self._whole_network_speed_settings(net)
-        return net, n_frozen
+        return net, self.trained_part.prepare(self, net)
 
     def _whole_network_speed_settings(self, net: nn.Module) -> None:
         """When every layer is trained (the paper's firm): the attention kernel that is
@@ -312,6 +312,7 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
             "frozen_seconds": frozen_seconds,
             "n_frozen_layers": n_frozen,
             "n_train": n_train,
+            "trained_part": self.trained_part.name,
         }
         return self
 
@@ -326,63 +327,9 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
         return self.torch_device.type == "cuda"
 
     def _trained_autocast(self, net: nn.Module) -> bool:
-        """Whether ``net``'s trained layers run under autocast (``precision``): always, except
+        """Whether ``net``'s trained part runs under autocast (``precision``): always, except
         for a [CLS]-path-only trained part on a CPU (:attr:`head_autocast`)."""
-        cls_path_only = self.freeze_kv or (
-            self.cls_only
-            and self.cache_frozen
-            and self._n_frozen(net) == frozen_mod.n_layers(net) - 1
-        )
-        return self.head_autocast if cls_path_only else True
-
-    def _fit_kv(
-        self, net: nn.Module, n_frozen: int, inputs: list[np.ndarray], Y: np.ndarray, start: float
-    ):
-        """Training with ``freeze_kv``: the Trainer (same arguments, same length-grouped
-        batches as the other configurations; fp32 on a CPU, see :attr:`head_autocast`) on
-        :class:`collective.firms.transformer.kv_head.ClsKVHead` over the cached keys and values."""
-        kv_head.check_supported(net)
-        kv_head.freeze_kv(net)
-        rows = self.kv_rows(net, n_frozen, inputs)
-        dataset = KVExamples(rows, Y)
-        head = kv_head.ClsKVHead(net)
-        frozen_seconds = time.perf_counter() - start
-        with tempfile.TemporaryDirectory(prefix="collective-trainer-") as tmp:
-            trainer = make_trainer(
-                model=head,
-                args=self.training_arguments(tmp, mixed_precision=self.head_autocast),
-                examples=dataset,
-                collate=collate_kv,
-                lengths=[len(x) for x in inputs],
-            )
-            result = self._train(trainer)
-        return self._fitted(net, result, start, frozen_seconds, n_frozen, len(inputs))
-
-    @torch.inference_mode()
-    def _predict_kv(self, net: nn.Module, inputs: list[np.ndarray]) -> np.ndarray:
-        from tqdm.auto import tqdm
-
-        n_frozen = self._n_frozen(net)
-        rows = self.kv_rows(net, n_frozen, inputs)
-        data = KVExamples(rows)
-        head = kv_head.ClsKVHead(net).eval()
-        scores = np.zeros((len(inputs), net.config.num_labels), dtype=np.float64)
-        for idx in tqdm(
-            length_batches([len(x) for x in inputs], self.eval_batch_size),
-            desc="predict",
-            disable=not self.progress,
-            leave=False,
-        ):
-            batch = collate_kv([data[i] for i in idx])
-            batch = {k: v.to(self.torch_device) for k, v in batch.items()}
-            with (
-                autocast(self.torch_device, self.resolved_precision)
-                if self.head_autocast
-                else contextlib.nullcontext()
-            ):
-                logits = head(**batch).logits
-            scores[idx] = torch.sigmoid(logits.float()).cpu().numpy()
-        return scores
+        return self.trained_part.autocast(self, net)
 
     # -- prediction ----------------------------------------------------------------------
 
@@ -395,38 +342,34 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
         from tqdm.auto import tqdm
 
         self.check_is_fitted()
+        assert self.model_ is not None  # set with fit_info_
         net = self.model_.to(self.torch_device).eval()
+        part = self.trained_part
         inputs = self.model_inputs(X, planted, spacing)
-        if self.freeze_kv:
-            return self._predict_kv(net, inputs)
-        n_frozen = self._n_frozen(net)
-        use_cache = bool(n_frozen and self.cache_frozen)
-        key = "inputs_embeds" if use_cache else "input_ids"
-        source = self.frozen_hidden(net, n_frozen, inputs) if use_cache else inputs
-        view = frozen_mod.top_view(net, n_frozen) if use_cache else contextlib.nullcontext(net)
-        mixed = self._trained_autocast(net)
+        examples = part.examples(self, net, inputs)
+        pad = _collate(part)
+        mixed = part.autocast(self, net)
         scores = np.zeros((len(inputs), net.config.num_labels), dtype=np.float64)
-        with view as m, cls_only_last_layer(net, self.cls_only, self.absorb_kv):
+        with part.trained(self, net) as trained:
             for idx in tqdm(
                 length_batches([len(x) for x in inputs], self.eval_batch_size),
                 desc="predict",
                 disable=not self.progress,
                 leave=False,
             ):
-                feats = [
-                    {
-                        key: torch.from_numpy(
-                            np.array(source[i], dtype=np.float32 if use_cache else np.int64)
-                        )
-                    }
-                    for i in idx
-                ]
-                batch = {k: v.to(self.torch_device) for k, v in collate(feats).items()}
+                batch = {
+                    k: v.to(self.torch_device) for k, v in pad([examples[i] for i in idx]).items()
+                }
                 with (
                     autocast(self.torch_device, self.resolved_precision)
                     if mixed
                     else contextlib.nullcontext()
                 ):
-                    logits = m(**batch).logits
+                    logits = trained(**batch).logits
                 scores[idx] = torch.sigmoid(logits.float()).cpu().numpy()
         return scores
+
+
+def _collate(part: TrainedPart):
+    """The function that pads ``part``'s examples, looked up in this module at call time."""
+    return {"collate": collate, "collate_kv": collate_kv}[part.collate]

@@ -32,6 +32,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import numpy as np
 import torch
@@ -162,17 +163,23 @@ def doc_key(ids: np.ndarray) -> bytes:
 # --------------------------------------------------------------------------- the disk store
 
 
-class FrozenStore:
-    """Content-addressed disk cache of frozen-layer outputs, one folder per frozen model.
+#: What a store holds per key (an array, or a tuple of arrays).
+Row = TypeVar("Row")
 
-    ``get(keys, compute)`` returns one ``(length, hidden)`` array per key, calling
-    ``compute(missing_indices)`` (which returns arrays in that order) only for keys not yet
-    on disk, and writing them as a new shard.
+
+class ShardStore(Generic[Row]):
+    """Content-addressed disk cache of rows of type ``Row``, one folder per frozen model: the
+    shards, their verification and the lookup. A subclass says what a shard's files are
+    (:attr:`FILES`, :meth:`_load`) and how a row is read and written.
+
+    ``get(keys, compute)`` returns one row per key, calling ``compute(missing_indices)``
+    (which returns rows in that order) only for keys not yet on disk, and writing them as a
+    new shard.
     """
 
     #: A shard's data files: suffix -> what its first axis counts (``tokens``: offsets[-1]
     #: rows, ``rows``: one per key, ``offsets``: one more than the keys).
-    FILES: dict[str, str] = {".h.npy": "tokens", ".off.npy": "offsets"}
+    FILES: dict[str, str]
 
     def __init__(self, root: Path, dtype: str = "float16") -> None:
         if dtype not in ("float16", "float32"):
@@ -199,9 +206,8 @@ class FrozenStore:
             self._scanned.add(shard)
 
     def _load(self, shard: str) -> tuple[np.ndarray, ...]:
-        hidden = np.load(self.root / f"{shard}.h.npy", mmap_mode="r")
-        offsets = np.load(self.root / f"{shard}.off.npy")
-        return hidden, offsets
+        """A shard's arrays (data as read-only memory maps), in the order of :attr:`FILES`."""
+        raise NotImplementedError
 
     def _shard(self, shard: str) -> tuple[np.ndarray, ...]:
         if shard not in self._shards:
@@ -273,21 +279,13 @@ class FrozenStore:
         self._scan()
         return len(self._index)
 
-    def read(self, key: bytes) -> np.ndarray:
-        """The stored ``(length, hidden)`` array of one key (a read-only memory map)."""
-        shard, row = self._index[key]
-        hidden, offsets = self._shard(shard)
-        return hidden[offsets[row] : offsets[row + 1]]
+    def read(self, key: bytes) -> Row:
+        """The stored row of one key (read-only memory maps)."""
+        raise NotImplementedError
 
-    def write(self, keys: Sequence[bytes], arrays: Sequence[np.ndarray]) -> None:
-        """Write one shard atomically: data first, the key file (which makes it visible) last."""
-        if not keys:
-            return
-        shard = f"shard-{uuid.uuid4().hex}"
-        offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
-        offsets[1:] = np.cumsum([len(a) for a in arrays])
-        flat = np.concatenate([np.asarray(a, dtype=self.dtype) for a in arrays])
-        self._write_shard(shard, keys, {".h.npy": flat, ".off.npy": offsets})
+    def write(self, keys: Sequence[bytes], rows: Sequence[Row]) -> None:
+        """Write one shard atomically (:meth:`_write_shard`)."""
+        raise NotImplementedError
 
     def _write_shard(
         self, shard: str, keys: Sequence[bytes], arrays: dict[str, np.ndarray]
@@ -311,11 +309,11 @@ class FrozenStore:
     def get(
         self,
         keys: Sequence[bytes],
-        compute: Callable[[list[int]], list[np.ndarray]],
+        compute: Callable[[list[int]], list[Row]],
         *,
         shard_size: int = 2048,
-    ) -> list[np.ndarray]:
-        """Arrays for ``keys``, computing (and storing) the missing ones in shards."""
+    ) -> list[Row]:
+        """Rows for ``keys``, computing (and storing) the missing ones in shards."""
         self._scan()
         for shard in {self._index[key][0] for key in keys if key in self._index}:
             try:
@@ -334,3 +332,31 @@ class FrozenStore:
             self.write([keys[i] for i in chunk], arrays)
             self._scan()
         return [self.read(key) for key in keys]
+
+
+class FrozenStore(ShardStore[np.ndarray]):
+    """Content-addressed disk cache of frozen-layer outputs: one ``(length, hidden)`` array per
+    key (see :class:`ShardStore`)."""
+
+    FILES = {".h.npy": "tokens", ".off.npy": "offsets"}
+
+    def _load(self, shard: str) -> tuple[np.ndarray, ...]:
+        hidden = np.load(self.root / f"{shard}.h.npy", mmap_mode="r")
+        offsets = np.load(self.root / f"{shard}.off.npy")
+        return hidden, offsets
+
+    def read(self, key: bytes) -> np.ndarray:
+        """The stored ``(length, hidden)`` array of one key (a read-only memory map)."""
+        shard, row = self._index[key]
+        hidden, offsets = self._shard(shard)
+        return hidden[offsets[row] : offsets[row + 1]]
+
+    def write(self, keys: Sequence[bytes], rows: Sequence[np.ndarray]) -> None:
+        """Write one shard atomically: data first, the key file (which makes it visible) last."""
+        if not keys:
+            return
+        shard = f"shard-{uuid.uuid4().hex}"
+        offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum([len(a) for a in rows])
+        flat = np.concatenate([np.asarray(a, dtype=self.dtype) for a in rows])
+        self._write_shard(shard, keys, {".h.npy": flat, ".off.npy": offsets})

@@ -107,7 +107,7 @@ class FrozenFeatures(TransformerParams):
         from tqdm.auto import tqdm
 
         net.to(self.torch_device).eval()
-        out: list[np.ndarray | None] = [None] * len(inputs)
+        out: dict[int, np.ndarray] = {}  # input -> its hidden states (batches: longest first)
         batches = length_batches([len(x) for x in inputs], self.eval_batch_size)
         with frozen_mod.bottom_view(net, n_frozen) as bottom:
             for idx in tqdm(batches, desc="frozen layers", disable=not self.progress, leave=False):
@@ -117,8 +117,8 @@ class FrozenFeatures(TransformerParams):
                     hidden = bottom(**batch).last_hidden_state
                 hidden = hidden.float().cpu().numpy()
                 for row, i in enumerate(idx):
-                    out[i] = hidden[row, : len(inputs[i])].copy()
-        return out  # type: ignore[return-value]
+                    out[int(i)] = hidden[row, : len(inputs[i])].copy()
+        return [out[i] for i in range(len(inputs))]
 
     def _kv(self, net: nn.Module, n_frozen: int) -> KVStore:
         if self._kv_store is None:

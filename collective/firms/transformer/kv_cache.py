@@ -36,12 +36,14 @@ Fill it once, before a sweep (the test set clean and planted, then the training 
 grid's runs use, smaller training sets first; without ``--grid``, every training resume
 clean and planted at ``--spacing``)::
 
-    python -m collective.firms.transformer.kv_cache --grid grids/transformer_25k.yaml
+    collective kv-cache --grid grids/transformer_25k.yaml
 
 (``--also-frozen`` also fills the lower-layer cache of ``train_layers=1`` from the same
-forward pass, for comparisons with that configuration).
+forward pass, for comparisons with that configuration). The command line, and the reading of
+the grid's runs, is :mod:`collective.cli.kv_cache`; ``python -m
+collective.firms.transformer.kv_cache`` still runs it.
 
-This module is that build and its command line; the head and the model surgery are in
+This module is the build (:func:`fill`); the head and the model surgery are in
 :mod:`collective.firms.transformer.kv_head`, the store in
 :mod:`collective.firms.transformer.kv_store`, the batches in
 :mod:`collective.firms.transformer.batches` (all re-exported here).
@@ -54,7 +56,6 @@ from collections.abc import Sequence
 import numpy as np
 
 from collective.errors import ConfigError
-from collective.firms.transformer import frozen as frozen_mod
 from collective.firms.transformer.batches import KVExamples, collate_kv  # noqa: F401 (re-exported)
 from collective.firms.transformer.kv_head import (  # noqa: F401 (re-exported: the firm and tests use them here)
     ClsKVHead,
@@ -67,92 +68,44 @@ from collective.firms.transformer.kv_head import (  # noqa: F401 (re-exported: t
 from collective.firms.transformer.kv_store import KVStore  # noqa: F401 (re-exported)
 
 
-def needed_rows(configs: Sequence, n_train: int, Y_train: np.ndarray) -> list[tuple[int, bool]]:
-    """The training rows ``(index, planted)`` that ``configs`` (runner configs) feed the firm,
-    smaller training sets first: every resume of each training subset clean, and the
-    collective's resumes planted."""
-    from collective.resumes.strategies import apply_strategy
-    from collective.runner import train_subset
-
-    order: dict[tuple[int, bool], None] = {}
-    for config in sorted(configs, key=lambda c: c.max_train or n_train):
-        idx = train_subset(n_train, config.max_train)
-        plan = apply_strategy(
-            Y_train[idx],
-            strategy=config.strategy,
-            target=config.target,
-            alpha=config.alpha,
-            seed=config.seed,
-            random_labels=config.random_labels,
-        )
-        for i in idx[~plan.planted]:
-            order.setdefault((int(i), False), None)
-        for i in idx[plan.planted]:
-            order.setdefault((int(i), True), None)
-    return list(order)
-
-
-def build(
+def fill(
+    train,
+    test,
     *,
+    train_rows: Sequence[tuple[int, bool]] | None = None,
     spacing: int = 20,
     max_length: int = 128,
     model: str | None = None,
-    grids: Sequence[str] = (),
     also_frozen: bool = False,
     threads: int | None = None,
     chunk: int = 1024,
     part: tuple[int, int] = (0, 1),
-    data: str | None = None,
     progress: bool = True,
 ) -> dict[str, int]:
-    """Fill the key/value cache: every test resume clean and planted every ``spacing`` words,
-    then the training resumes, clean and planted. Without ``grids``, every training resume
-    both ways; with ``grids`` (grid files), only the training rows their ``freeze_kv`` runs
-    use (the settings ``spacing``, ``max_length`` and ``model`` are then taken from them).
-    Resumable: rows already stored are skipped. ``part=(i, n)``: only chunks ``i, i + n, ...``
-    (``n`` single-threaded processes share the work; the store is safe for concurrent
-    writers). Returns counts of rows asked / computed."""
-    from collective.runner import load_context
-
-    ctx = load_context(data)
-    if grids:
-        spacing, max_length, model, train_rows = _grid_rows(grids, ctx)
-    else:
-        train_rows = [(i, p) for p in (False, True) for i in range(len(ctx.train))]
-    jobs = [("test", i, p) for p in (False, True) for i in range(len(ctx.test))]
+    """Fill the key/value cache for the tokenized splits ``train`` and ``test``: every test
+    resume clean and planted every ``spacing`` words, then the training rows ``train_rows``
+    (``(index, planted)``, in that order; ``None``: every training resume both ways), as a
+    ``freeze_kv`` firm with ``model`` and ``max_length`` reads them. Resumable: rows already
+    stored are skipped. ``part=(i, n)``: only chunks ``i, i + n, ...`` (``n`` single-threaded
+    processes share the work; the store is safe for concurrent writers). Returns counts of
+    rows asked / computed."""
+    if train_rows is None:
+        train_rows = [(i, p) for p in (False, True) for i in range(len(train))]
+    jobs = [("test", i, p) for p in (False, True) for i in range(len(test))]
     jobs += [("train", i, p) for i, p in train_rows]
     filler = _Filler(model, max_length, threads, also_frozen)
-    return filler.fill(ctx, jobs, spacing=spacing, chunk=chunk, part=part, progress=progress)
-
-
-def _grid_rows(grids: Sequence[str], ctx) -> tuple[int, int, str, list[tuple[int, bool]]]:
-    """The settings the grids' ``freeze_kv`` runs share (``spacing``, ``max_length``,
-    ``model``; a :class:`ConfigError` if they differ) and the training rows they use."""
-    from collective.runner import load_grid
-
-    configs = [
-        c
-        for g in grids
-        for c in load_grid(g)
-        if c.firm == "transformer" and c.firm_params.get("freeze_kv")
-    ]
-    settings = {(c.spacing, c.firm_params["max_length"], c.firm_params["model"]) for c in configs}
-    if len(settings) != 1:
-        raise ConfigError(
-            f"the grids' freeze_kv runs must share spacing, max_length and model; got {settings}"
-        )
-    spacing, max_length, model = settings.pop()
-    return spacing, max_length, model, needed_rows(configs, len(ctx.train), ctx.Y_train)
+    splits = {"train": train, "test": test}
+    return filler.fill(splits, jobs, spacing=spacing, chunk=chunk, part=part, progress=progress)
 
 
 class _Filler:
-    """The frozen part of a ``freeze_kv`` firm (model loaded, lower layers frozen), computing
-    rows into the cache chunk by chunk."""
+    """The frozen part of a ``freeze_kv`` firm (model loaded, lower layers and the top layer's
+    key and value projections frozen), computing rows into the cache chunk by chunk."""
 
     def __init__(
         self, model: str | None, max_length: int, threads: int | None, also_frozen: bool
     ) -> None:
-        from collective.firms.transformer.firm import DEFAULT_MODEL, TransformerFirm, load_model
+        from collective.firms.transformer.firm import DEFAULT_MODEL, TransformerFirm
 
         self.firm = TransformerFirm(
             model or DEFAULT_MODEL,
@@ -162,14 +115,13 @@ class _Filler:
             threads=threads,
             progress=False,
         )
-        self.net = load_model(self.firm.model, seed=0)
-        self.n_frozen = self.firm._n_frozen(self.net)
-        frozen_mod.freeze(self.net, self.n_frozen)
+        # the network as the firm's fit prepares it (frozen layers and projections frozen)
+        self.net, self.n_frozen = self.firm._pretrained_net()
         self.also_frozen = also_frozen
 
     def fill(
         self,
-        ctx,
+        splits: dict,
         jobs: list[tuple[str, int, bool]],
         *,
         spacing: int,
@@ -177,8 +129,9 @@ class _Filler:
         part: tuple[int, int],
         progress: bool,
     ) -> dict[str, int]:
-        """Compute the rows of ``jobs`` (``(split, index, planted)``) missing from the cache, in
-        chunks of ``chunk``, this process's share ``part`` of them; returns the counts."""
+        """Compute the rows of ``jobs`` (``(split, index, planted)``, ``split`` a key of
+        ``splits``) missing from the cache, in chunks of ``chunk``, this process's share
+        ``part`` of them; returns the counts."""
         import time
 
         counts = {"rows": 0, "computed": 0}
@@ -190,7 +143,7 @@ class _Filler:
             if number % n_parts != i_part:
                 continue
             piece = jobs[lo : lo + chunk]
-            computed = self.fill_chunk(ctx, piece, spacing)
+            computed = self.fill_chunk(splits, piece, spacing)
             counts["rows"] += len(piece)
             counts["computed"] += computed
             if progress:
@@ -202,11 +155,11 @@ class _Filler:
                 )
         return counts
 
-    def fill_chunk(self, ctx, piece: list[tuple[str, int, bool]], spacing: int) -> int:
+    def fill_chunk(self, splits: dict, piece: list[tuple[str, int, bool]], spacing: int) -> int:
         """Store the rows of ``piece`` not yet in the cache; returns how many were computed."""
         inputs = []
         for split, i, planted in piece:
-            X = ctx.train if split == "train" else ctx.test
+            X = splits[split]
             inputs.extend(self.firm.model_inputs(X.subset([i]), np.array([planted]), spacing))
         return self.firm.kv_rows(
             self.net, self.n_frozen, inputs, also_frozen=self.also_frozen, count_only=True
@@ -214,47 +167,13 @@ class _Filler:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import argparse
+    """``python -m collective.firms.transformer.kv_cache``: the command ``collective kv-cache``
+    (:mod:`collective.cli.kv_cache`) under its former name."""
+    import sys
 
-    parser = argparse.ArgumentParser(
-        description="Fill the key/value cache of the freeze_kv transformer firm."
-    )
-    parser.add_argument(
-        "--grid",
-        action="append",
-        default=[],
-        help="only the rows this grid's freeze_kv runs use (repeatable); settings from the grid",
-    )
-    parser.add_argument("--spacing", type=int, default=20)
-    parser.add_argument("--max-length", type=int, default=128)
-    parser.add_argument("--model", default=None)
-    parser.add_argument(
-        "--also-frozen",
-        action="store_true",
-        help="also fill the lower-layer cache of train_layers=1 (same forward pass)",
-    )
-    parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--chunk", type=int, default=1024)
-    parser.add_argument(
-        "--part", default="0/1", help="i/n: this process's share of the chunks (default 0/1)"
-    )
-    args = parser.parse_args(argv)
-    try:
-        i_part, n_parts = (int(x) for x in args.part.split("/"))
-    except ValueError:
-        parser.error(f"--part must look like 0/2, got {args.part!r}")
-    counts = build(
-        spacing=args.spacing,
-        max_length=args.max_length,
-        model=args.model,
-        grids=args.grid,
-        also_frozen=args.also_frozen,
-        threads=args.threads,
-        chunk=args.chunk,
-        part=(i_part, n_parts),
-    )
-    print(counts)
-    return 0
+    from collective.cli import main as cli_main
+
+    return cli_main(["kv-cache", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

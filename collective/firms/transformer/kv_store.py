@@ -1,6 +1,7 @@
 """The disk store of the key/value cache (:mod:`collective.firms.transformer.kv_cache`): per
 resume the top layer's keys and values and the [CLS] state entering it, content-addressed like the
-frozen layers' store it extends (:class:`collective.firms.transformer.frozen.FrozenStore`)."""
+frozen layers' store (:class:`collective.firms.transformer.frozen.FrozenStore`): both are a
+:class:`collective.firms.transformer.frozen.ShardStore`."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from collective.firms.transformer.frozen import FrozenStore
+from collective.firms.transformer.frozen import ShardStore
 
 
-class KVStore(FrozenStore):
+class KVStore(ShardStore[tuple[np.ndarray, np.ndarray]]):
     """Content-addressed disk cache of the last layer's keys and values and the [CLS] state.
 
     Same contract as :class:`collective.firms.transformer.frozen.FrozenStore`, but a row is a pair
@@ -29,13 +30,13 @@ class KVStore(FrozenStore):
         cls = np.load(self.root / f"{shard}.cls.npy", mmap_mode="r")
         return kv, offsets, cls
 
-    def read(self, key: bytes) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[override]
+    def read(self, key: bytes) -> tuple[np.ndarray, np.ndarray]:
         """The stored ``(kv, cls)`` of one key (read-only memory maps)."""
         shard, row = self._index[key]
         kv, offsets, cls = self._shard(shard)
         return kv[offsets[row] : offsets[row + 1]], cls[row]
 
-    def write(self, keys: Sequence[bytes], rows: Sequence[tuple[np.ndarray, np.ndarray]]) -> None:  # type: ignore[override]
+    def write(self, keys: Sequence[bytes], rows: Sequence[tuple[np.ndarray, np.ndarray]]) -> None:
         if not keys:
             return
         shard = f"shard-{uuid.uuid4().hex}"
