@@ -77,7 +77,10 @@ def test_specs_are_canonical_and_round_trip_through_the_command_line():
         ("firewall", "unknown defence 'firewall'; choose one of: known-collective"),
         ({"recall": 0.5}, "a defence is a name or a mapping with a 'name'"),
         ({"name": "known-collective", "recall": 1.5}, "recall"),
-        ({"name": "known-collective", "threshold": 2}, "bad parameters for the known-collective defence"),
+        (
+            {"name": "known-collective", "threshold": 2},
+            "bad parameters for the known-collective defence",
+        ),
     ],
 )
 def test_bad_defences_are_named(spec, message):
