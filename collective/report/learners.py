@@ -299,11 +299,18 @@ def ordering_reading(cm: pd.DataFrame, clean: pd.DataFrame, n_train: int, level:
     masses = "; ".join(f"{n}: {rows.loc[n, 'alpha']:.2%}" for n in names)
     pairs = list(zip(names, names[1:]))
     falls = [b for a, b in pairs if rows.loc[b, "alpha"] < rows.loc[a, "alpha"]]
+    # a curve of one seed has no interval (its bootstrap is its one point): no pair with it
+    # is called disjoint
+    single = [n for n in names if "seeds" in rows and rows.loc[n, "seeds"] < 2]
     apart = [
         f"{a} and {b}"
         for a, b in pairs
-        if rows.loc[a, "alpha 95% CI"][1] < rows.loc[b, "alpha 95% CI"][0]
-        or rows.loc[b, "alpha 95% CI"][1] < rows.loc[a, "alpha 95% CI"][0]
+        if a not in single
+        and b not in single
+        and (
+            rows.loc[a, "alpha 95% CI"][1] < rows.loc[b, "alpha 95% CI"][0]
+            or rows.loc[b, "alpha 95% CI"][1] < rows.loc[a, "alpha 95% CI"][0]
+        )
     ]
     if len(falls) == len(pairs):
         trend = "the critical mass falls at every step up in clean quality"
@@ -313,11 +320,20 @@ def ordering_reading(cm: pd.DataFrame, clean: pd.DataFrame, n_train: int, level:
         trend = (
             f"the critical mass falls at {len(falls)} of the {len(pairs)} steps up in clean quality"
         )
-    separated = (
-        "the 95% intervals of neighbours are disjoint for " + ", ".join(apart)
-        if apart
-        else "the 95% intervals of every pair of neighbours overlap"
-    )
+    judged = [(a, b) for a, b in pairs if a not in single and b not in single]
+    if apart:
+        separated = "the 95% intervals of neighbours are disjoint for " + "; ".join(apart)
+    elif judged:
+        separated = "the 95% intervals of every pair of neighbours with intervals overlap"
+    else:
+        separated = "no pair of neighbours has two intervals to compare"
+    if single:
+        separated += (
+            " ("
+            + ", ".join(single)
+            + f": one seed, no interval; {'its' if len(single) == 1 else 'their'} pairs are "
+            "not judged)"
+        )
     return (
         f"by clean micro-F1, {order}; critical mass for {level:.0%} in-set success: {masses}; "
         f"{trend}, and {separated}"
@@ -338,8 +354,10 @@ def learners_table(runs: pd.DataFrame, grids: Mapping[str, str]) -> pd.DataFrame
         }
         for n in (2000, 25000):
             at = rows[rows["n_train"] == n]
-            entry[f"{n:,} resumes"] = (
-                f"{len(at)} runs, {at['seed'].nunique()} seed(s)" if len(at) else "not run yet"
-            )
+            text = f"{len(at)} runs, {at['seed'].nunique()} seed(s)" if len(at) else "not run yet"
+            whole = complete_seeds(at)["seed"].nunique() if len(at) else 0
+            if whole < at["seed"].nunique():  # a seed that ran part of the α grid only
+                text += f", {whole} of them at every α"
+            entry[f"{n:,} resumes"] = text
         out.append(entry)
     return pd.DataFrame(out).set_index("learner")
