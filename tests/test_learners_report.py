@@ -317,3 +317,20 @@ def test_ordering_reading_judges_no_pair_with_a_one_seed_curve():
         "no pair of neighbours has two intervals to compare (top layer, K/V frozen, every layer: "
         "one seed, no interval; their pairs are not judged)"
     )
+
+
+def test_seeds_reaching_says_how_many_seeds_reach_a_level_and_where_one_ran():
+    seed0 = _curve(
+        EVERY, (0.0, 0.0005, 0.001, 0.003, 0.005), (0.1, 0.7, 0.97, 0.97, 0.97), seeds=(0,)
+    )
+    more = _curve(EVERY, (0.003,), (0.5,), seeds=(1, 2))  # 0.51 and 0.52: below 90%
+    runs = lr.main_runs(pd.concat([seed0, more]))
+    text = lr.seeds_reaching(runs, 0.9, 0.005, learner=lr.EVERY_LAYER)
+    assert text == (
+        "at α = 0.30%, 1 of 3 seeds reach 90% (the lowest 51.0%); "
+        "one seed at α = 0.05%, 0.10%: 70.0%, 97.0%"
+    )
+    assert lr.seeds_reaching(runs, 0.9, 0.0004, learner=lr.EVERY_LAYER) == (
+        "no run below α = 0.04%"
+    )
+    assert lr.seeds_reaching(runs, 0.9, 0.005, learner=lr.LINEAR) == "no run below α = 0.50%"
