@@ -255,3 +255,82 @@ def test_a_seed_without_the_run_at_alpha_zero_is_complete():
     with_zero = _curve(TOP, ALPHAS, (0.1, 0.3, 0.6, 0.9, 1.0), seeds=(3,))
     without = _curve(TOP, ALPHAS[1:], (0.3, 0.6, 0.9, 1.0), seeds=(0,))
     assert set(lr.complete_seeds(pd.concat([with_zero, without]))["seed"]) == {0, 3}
+
+
+def test_a_curve_with_seeds_at_a_few_alphas_is_read_over_the_seed_that_ran_them_all():
+    """Seed 0 at every α, seeds 1 and 2 at α = 0.3% only (the every-layer firm's 25,000-resume
+    runs): the 90% point is seed 0's crossing, not the one α all three share."""
+    seed0 = _curve(
+        EVERY,
+        (0.0, 0.0002, 0.0005, 0.001, 0.003),
+        (0.1, 0.1, 0.7, 0.99, 0.99),
+        seeds=(0,),
+        n_train=25000,
+    )
+    more = _curve(EVERY, (0.003,), (0.99,), seeds=(1, 2), n_train=25000)
+    runs = lr.main_runs(pd.concat([seed0, more], ignore_index=True))
+    s1 = hl.strategy1(hl.FirmRuns(runs, "transformer"))
+    # 0.05% + (0.9 - 0.7) / (0.99 - 0.7) * 0.05% = 0.0845%
+    assert s1.measured == "α for 90% in-set: class 0: 0.08% (1 seed; 3 at α = 0.30%)"
+    assert s1.verdict == "partly"  # below 0.5%, for the one class run of three
+    # every seed at every α: nothing added
+    full = _curve(EVERY, (0.0, 0.002, 0.004), (0.1, 0.5, 0.95), n_train=25000)
+    assert hl.strategy1(hl.FirmRuns(lr.main_runs(full), "x")).measured.endswith("(3 seeds)")
+    table = lr.learners_table(runs, {})
+    assert table.loc[lr.EVERY_LAYER, "25,000 resumes"] == "7 runs, 3 seed(s), 1 of them at every α"
+    assert table.loc[lr.EVERY_LAYER, "2,000 resumes"] == "not run yet"
+
+
+def test_strategy2_top1_names_the_seeds_behind_its_highest_point():
+    main = _firm({(S2, DBA): ((0.0, 0.01, 0.05), (0.1, 0.6, 0.95))})
+    one = main[(main["seed"] == 0) | (main["alpha"] < 0.05)]
+    found = hl.strategy2_top1(hl.FirmRuns(one, "transformer"))
+    assert (
+        found.measured
+        == "highest top-1: class 0: 47.5% at α = 5.0% (1 seed; 5.5% without a collective)"
+    )
+    assert hl.strategy2_top1(hl.FirmRuns(main, "x")).measured.startswith(
+        "highest top-1: class 0: 48.0% at α = 5.0% (3 seeds; 5.5% without a collective)"
+    )
+
+
+def test_ordering_reading_judges_no_pair_with_a_one_seed_curve():
+    kv = _curve(KV, ALPHAS, (0.1, 0.1, 0.2, 0.6, 0.95)).assign(f1=0.75)
+    top = _curve(TOP, ALPHAS, (0.1, 0.2, 0.6, 0.9, 1.0)).assign(f1=0.77)
+    every = _curve(EVERY, ALPHAS, (0.1, 0.9, 1.0, 1.0, 1.0), seeds=(0,)).assign(f1=0.80)
+    runs = lr.main_runs(pd.concat([kv, top, every]))
+    cm = lr.learner_critical_masses(runs, levels=[0.5])
+    text = lr.ordering_reading(cm, runs, 2000, 0.5)
+    assert "the critical mass falls at every step up in clean quality" in text
+    # the one-seed point lies far from the whole top layer's interval, but it has none
+    assert text.endswith(
+        "disjoint for top layer, K/V frozen and whole top layer (every layer: one seed, no "
+        "interval; its pairs are not judged)"
+    )
+    alone = lr.ordering_reading(
+        lr.learner_critical_masses(lr.main_runs(pd.concat([kv[kv["seed"] == 0], every]))),
+        runs,
+        2000,
+        0.5,
+    )
+    assert alone.endswith(
+        "no pair of neighbours has two intervals to compare (top layer, K/V frozen, every layer: "
+        "one seed, no interval; their pairs are not judged)"
+    )
+
+
+def test_seeds_reaching_says_how_many_seeds_reach_a_level_and_where_one_ran():
+    seed0 = _curve(
+        EVERY, (0.0, 0.0005, 0.001, 0.003, 0.005), (0.1, 0.7, 0.97, 0.97, 0.97), seeds=(0,)
+    )
+    more = _curve(EVERY, (0.003,), (0.5,), seeds=(1, 2))  # 0.51 and 0.52: below 90%
+    runs = lr.main_runs(pd.concat([seed0, more]))
+    text = lr.seeds_reaching(runs, 0.9, 0.005, learner=lr.EVERY_LAYER)
+    assert text == (
+        "at α = 0.30%, 1 of 3 seeds reach 90% (the lowest 51.0%); "
+        "one seed at α = 0.05%, 0.10%: 70.0%, 97.0%"
+    )
+    assert lr.seeds_reaching(runs, 0.9, 0.0004, learner=lr.EVERY_LAYER) == (
+        "no run below α = 0.04%"
+    )
+    assert lr.seeds_reaching(runs, 0.9, 0.005, learner=lr.LINEAR) == "no run below α = 0.50%"

@@ -15,6 +15,7 @@ from collective.report.transformer import (
     compare_curves,
     configuration_name,
     critical_mass_at,
+    devices_phrase,
     epochs_phrase,
     flops_estimate,
     mean_with_seeds,
@@ -225,3 +226,30 @@ def test_random_labels_reading_counts_only_changes_beyond_the_spread_over_seeds(
     )
     assert random_labels_reading(change, 0.5) == "none of the 3 changes is larger than that spread"
     assert random_labels_reading(pd.Series(dtype=float), 0.1).startswith("no random-label run")
+
+
+def test_devices_phrase_names_each_device_and_the_batches_from_the_provenance():
+    gpu, cpu = "cuda: NVIDIA H200, bf16", "cpu: x86_64 CPU, 1 threads, bf16"
+    frame = pd.DataFrame(
+        {
+            "device": [cpu] + [gpu] * 5,
+            "batch_runs": [None, 3, 3, 3, 2, 2],
+            "batch_id": [None, "a", "a", "a", "b", "b"],
+        }
+    )
+    assert devices_phrase(frame) == (
+        '5 runs on "cuda: NVIDIA H200, bf16", in 2 batches of 3 and 2 (the batched executor); '
+        '1 run on "cpu: x86_64 CPU, 1 threads, bf16", one at a time'
+    )
+    mixed = frame.assign(device=gpu)  # one device, batched and not
+    assert devices_phrase(mixed) == (
+        '6 runs on "cuda: NVIDIA H200, bf16", in 2 batches of 3 and 2 (the batched executor) '
+        "and 1 one at a time"
+    )
+    one = frame.iloc[1:4]
+    assert devices_phrase(one).endswith("in one batch of 3 (the batched executor)")
+    # read without provenance: the devices only, nothing said about batches
+    assert devices_phrase(frame[["device"]]) == (
+        '5 runs on "cuda: NVIDIA H200, bf16"; 1 run on "cpu: x86_64 CPU, 1 threads, bf16"'
+    )
+    assert devices_phrase(frame.iloc[0:0]) == "no runs"

@@ -306,3 +306,36 @@ def random_labels_reading(change: pd.Series, spread: float) -> str:
         f"{v * 100:+.1f} points at α = {a:.1%} with {r:.0%}" for (a, r), v in big.items()
     )
     return f"{len(big)} of the {len(change)} changes are larger than that spread: {listed}"
+
+
+def devices_phrase(frame: pd.DataFrame) -> str:
+    """Where the runs of ``frame`` were computed, from their records' provenance, most runs
+    first, in words: ``'13 runs on "cuda: NVIDIA H200, bf16", in one batch of 13 (the
+    batched executor); 1 run on "cpu: x86_64 CPU, 1 threads, bf16", one at a time'``. The
+    batches are read from the columns ``batch_runs`` and ``batch_id`` (a frame read with
+    ``provenance=True``); without them only the devices are named."""
+    if frame.empty:
+        return "no runs"
+    known = "batch_runs" in frame
+    rows = frame.assign(batch_id=frame["batch_id"] if "batch_id" in frame else np.nan)
+    parts = []
+    for device, group in rows.groupby("device", sort=False, dropna=False):
+        n = len(group)
+        text = f'{n} run{"s" if n > 1 else ""} on "{device}"'
+        if known:
+            batched = group[group["batch_runs"].notna()]
+            words = []
+            if len(batched):
+                batches = batched.groupby("batch_id", dropna=False)["batch_runs"].first()
+                sizes = " and ".join(
+                    str(k) for k in sorted(batches.astype(int).unique(), reverse=True)
+                )
+                count = "one batch" if len(batches) == 1 else f"{len(batches)} batches"
+                words.append(f"in {count} of {sizes} (the batched executor)")
+            single = n - len(batched)
+            if single:
+                words.append("one at a time" if single == n else f"{single} one at a time")
+            text += ", " + " and ".join(words)
+        parts.append((n, text))
+    parts.sort(key=lambda p: -p[0])
+    return "; ".join(text for _, text in parts)
