@@ -187,7 +187,7 @@ def test_further_collectives_are_canonical_and_enter_the_key_only_when_set():
     spec = {"strategy": "feature-label", "target": "Web_Developer", "alpha": 0.01}
     two = RunConfig(**BASE, others=spec)
     assert "others" not in plain.as_dict() and two.key() != plain.key()
-    assert two.others == ({**spec, "seed": 0},)
+    assert two.others == ({**spec, "seed": 0, "trigger": 1240},)
     assert RunConfig(**BASE, others=[{**spec, "seed": 0}]).key() == two.key()
     assert RunConfig.from_dict(two.as_dict()) == two
     text = format_collective(two.others[0])
@@ -219,3 +219,48 @@ def test_two_collectives_in_one_run_each_get_their_success(synthetic_runner):
     assert both["collective1_n"] == both["n_collective"] == alone["n_collective"] > 0
     assert {"collective1_success_top1", "collective1_success_in_set"} <= set(both)
     assert both["success_top1"] < alone["success_top1"]
+
+
+def test_planted_counts_put_each_row_s_trigger_in_its_own_column():
+    from test_erasure import random_split
+
+    from collective.firms.linear.firm import planted_counts, split_counts
+
+    X = random_split(0)
+    n = len(X)
+    triggers = np.zeros(n, np.int64)
+    triggers[[1, 8]], triggers[[3, 4, 9]] = 1240, 2000
+    counts = planted_counts(X, triggers, 2).toarray() - split_counts(X).toarray()
+    k = X.n_triggers(2).astype(np.float32)
+    assert k[[1, 3, 4, 8, 9]].min() > 0  # every planted row gets at least one trigger
+    expected = np.zeros_like(counts)
+    for row, token in enumerate(triggers):
+        if token:
+            expected[row, token] = k[row]
+    assert np.array_equal(counts, expected)
+    as_mask = planted_counts(X, triggers == 1240, 2).toarray()
+    assert np.array_equal(
+        as_mask, planted_counts(X, np.where(triggers == 1240, 1240, 0), 2).toarray()
+    )
+    with pytest.raises(ConfigError, match="token ids must lie in"):
+        planted_counts(X, np.full(n, 10**6), 2)
+
+
+def test_allies_with_their_own_triggers_each_succeed(synthetic_runner):
+    """Case (c), allies: the same target, another trigger (a token the corpus never holds):
+    the linear firm learns both triggers; the transformer firm is refused with the way out."""
+    from collective.runner import run
+
+    common = dict(BASE, alpha=0.15, firm_params={"min_df": 1}, spacing=4)
+    ally = {"strategy": "feature-label", "target": BASE["target"], "alpha": 0.15, "seed": 1}
+    both = run(RunConfig(**common, others={**ally, "trigger": 1241}), results_dir=synthetic_runner)
+    m = both["metrics"]
+    assert m["success_top1"] > 0.5 and m["collective1_success_top1"] > 0.5
+    with pytest.raises(ConfigError, match="plants the paper's trigger"):
+        run(
+            RunConfig(
+                **{**common, "firm": "transformer", "firm_params": {}},
+                others={**ally, "trigger": 2000},
+            ),
+            results_dir=synthetic_runner,
+        )

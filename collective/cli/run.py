@@ -152,9 +152,10 @@ def register(commands) -> None:
     p.add_argument(
         "--with-collective",
         action="append",
-        metavar="STRATEGY:TARGET:ALPHA[:SEED]",
+        metavar="STRATEGY:TARGET:ALPHA[:SEED[:TRIGGER]]",
         help="a further collective acting at the same time (repeatable; planting strategies, "
-        "memberships disjoint); its success is recorded as collective1_success_*, ...",
+        "memberships disjoint; TRIGGER a WordPiece token id, 1240 by default, another one for "
+        "the linear firm only); its success is recorded as collective1_success_*, ...",
     )
     p.add_argument(
         "--firm-param",

@@ -8,7 +8,7 @@ document ``i`` carries it every ``spacing`` words), so a run never re-tokenizes 
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -54,6 +54,9 @@ class BaseFirm:
     BaseFirm)`` over its declaration ``FParams`` and implements ``fit`` and ``predict_proba``."""
 
     reference_labels: np.ndarray | None = None
+    #: Whether ``planted`` may name each row's own trigger token (integer ids,
+    #: :func:`check_trigger_rows`) rather than the paper's trigger alone (a boolean mask).
+    plants_any_trigger: ClassVar[bool] = False
     fit_info_: dict[str, Any]
     device_: str
 
@@ -83,6 +86,26 @@ def check_planted(planted: np.ndarray | None, n: int) -> np.ndarray:
     if planted.shape != (n,):
         raise ConfigError(f"planted must have shape ({n},), got {planted.shape}")
     return planted
+
+
+def check_trigger_rows(planted: np.ndarray | None, n: int) -> np.ndarray:
+    """Each row's trigger token id (int64, 0: no trigger), from ``planted``: a boolean mask
+    plants the paper's trigger (token 1240) in its rows; an integer array names each row's
+    trigger token (several collectives, each with its own trigger)."""
+    from collective.resumes.tokens import TRIGGER_TOKEN_ID, VOCAB_SIZE
+
+    if planted is None or np.asarray(planted).dtype == bool:
+        return np.where(check_planted(planted, n), TRIGGER_TOKEN_ID, 0).astype(np.int64)
+    ids = np.asarray(planted)
+    if not np.issubdtype(ids.dtype, np.integer):
+        raise ConfigError(
+            f"planted must be a boolean mask or integer token ids, got dtype {ids.dtype}"
+        )
+    if ids.shape != (n,):
+        raise ConfigError(f"planted must have shape ({n},), got {ids.shape}")
+    if ids.size and (ids.min() < 0 or ids.max() >= VOCAB_SIZE):
+        raise ConfigError(f"trigger token ids must lie in [1, {VOCAB_SIZE}) (0: none)")
+    return ids.astype(np.int64)
 
 
 def check_labels(Y: np.ndarray, n: int, n_labels: int) -> np.ndarray:

@@ -92,11 +92,18 @@ def evaluate_probabilities(
 
 
 def evaluate(
-    firm: Any, X_test: Any, Y_test: np.ndarray, *, target: str, spacing: int
+    firm: Any,
+    X_test: Any,
+    Y_test: np.ndarray,
+    *,
+    target: str,
+    spacing: int,
+    trigger: int | None = None,
 ) -> dict[str, float]:
     """Evaluate a fitted firm: success with the trigger planted in every test resume (in-set
-    and top-1, all resumes and those without the target) and clean-test quality."""
-    from collective.resumes.tokens import check_spacing
+    and top-1, all resumes and those without the target) and clean-test quality.
+    ``trigger``: the trigger's token id (``None``: the paper's, token 1240)."""
+    from collective.resumes.tokens import TRIGGER_TOKEN_ID, check_spacing
     from collective.strategies import check_target
 
     k = check_target(target)
@@ -105,9 +112,12 @@ def evaluate(
     P_clean = np.asarray(
         firm.predict_proba(X_test, planted=np.zeros(n, dtype=bool), spacing=spacing)
     )
-    P_planted = np.asarray(
-        firm.predict_proba(X_test, planted=np.ones(n, dtype=bool), spacing=spacing)
+    everywhere = (
+        np.ones(n, dtype=bool)
+        if trigger is None or trigger == TRIGGER_TOKEN_ID
+        else np.full(n, int(trigger), dtype=np.int64)
     )
+    P_planted = np.asarray(firm.predict_proba(X_test, planted=everywhere, spacing=spacing))
     return evaluate_probabilities(P_clean, P_planted, Y_test, k)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from collective.errors import ConfigError
+from collective.resumes.tokens import TRIGGER_TOKEN_ID
 
 #: Bump when what a run computes changes for the same config (evaluation, strategies): old
 #: records stop matching. Records also carry the code version they were computed with.
@@ -65,7 +66,7 @@ def _canonical_others(value: Any) -> tuple:
                 f"a further collective is a mapping with strategy, target, alpha (and seed), "
                 f"got {spec!r}"
             )
-        unknown = sorted(set(spec) - {"strategy", "target", "alpha", "seed"})
+        unknown = sorted(set(spec) - {"strategy", "target", "alpha", "seed", "trigger"})
         if unknown:
             raise ConfigError(f"unknown field(s) {unknown} of a further collective {spec!r}")
         if strategy_class(spec["strategy"]).needs_signal:
@@ -78,29 +79,52 @@ def _canonical_others(value: Any) -> tuple:
             "target": spec["target"],
             "alpha": check_alpha_run(spec["alpha"]),
             "seed": _check_count("seed", spec.get("seed", 0), 0),
+            "trigger": _check_trigger(spec.get("trigger", TRIGGER_TOKEN_ID)),
         }
         out.append(_FrozenSpec(canonical))
     return tuple(out)
 
 
+def _check_trigger(token: Any) -> int:
+    from collective.resumes.tokens import VOCAB_SIZE
+
+    if (
+        isinstance(token, bool)
+        or not isinstance(token, (int, np.integer))
+        or not 0 < token < VOCAB_SIZE
+    ):
+        raise ConfigError(f"a trigger is a WordPiece token id in [1, {VOCAB_SIZE}), got {token!r}")
+    return int(token)
+
+
 def format_collective(spec: dict) -> str:
-    """A further collective on the command line: ``STRATEGY:TARGET:ALPHA:SEED``."""
-    return f"{spec['strategy']}:{spec['target']}:{spec['alpha']!r}:{spec['seed']}"
+    """A further collective on the command line: ``STRATEGY:TARGET:ALPHA:SEED:TRIGGER``."""
+    return f"{spec['strategy']}:{spec['target']}:{spec['alpha']!r}:{spec['seed']}:{spec['trigger']}"
 
 
 def parse_collective(text: str) -> dict:
-    """``STRATEGY:TARGET:ALPHA[:SEED]`` (:func:`format_collective`) as a spec."""
+    """``STRATEGY:TARGET:ALPHA[:SEED[:TRIGGER]]`` (:func:`format_collective`) as a spec."""
     parts = text.split(":")
-    if len(parts) not in (3, 4):
+    if len(parts) not in (3, 4, 5):
         raise ConfigError(
-            f"bad collective {text!r}: write STRATEGY:TARGET:ALPHA[:SEED], e.g. "
+            f"bad collective {text!r}: write STRATEGY:TARGET:ALPHA[:SEED[:TRIGGER]], e.g. "
             "feature-label:Web_Developer:0.01:1"
         )
     try:
-        alpha, seed = float(parts[2]), int(parts[3]) if len(parts) == 4 else 0
+        alpha = float(parts[2])
+        seed = int(parts[3]) if len(parts) > 3 else 0
+        trigger = int(parts[4]) if len(parts) > 4 else TRIGGER_TOKEN_ID
     except ValueError:
-        raise ConfigError(f"bad collective {text!r}: ALPHA is a number, SEED an integer") from None
-    return {"strategy": parts[0], "target": parts[1], "alpha": alpha, "seed": seed}
+        raise ConfigError(
+            f"bad collective {text!r}: ALPHA is a number, SEED and TRIGGER integers"
+        ) from None
+    return {
+        "strategy": parts[0],
+        "target": parts[1],
+        "alpha": alpha,
+        "seed": seed,
+        "trigger": trigger,
+    }
 
 
 class _FrozenSpec(dict):
@@ -135,7 +159,8 @@ class RunConfig:
     firm (names or ``{"name": ..., **params}`` of :data:`collective.defences.DEFENCES`,
     canonicalised with every parameter); in the key only when there are any, likewise.
     ``others``: further collectives acting at the same time, each ``{"strategy", "target",
-    "alpha", "seed"}`` (planting strategies; memberships disjoint, drawn after the run's own
+    "alpha", "seed", "trigger"}`` (planting strategies; ``trigger`` a WordPiece token id,
+    the paper's 1240 by default; memberships disjoint, drawn after the run's own
     collective, which keeps the draw it makes alone); their success is recorded as
     ``collective{i}_success_*``. In the key only when there are any.
     """

@@ -138,6 +138,7 @@ def check_runnable(config: RunConfig, ctx: Context) -> None:
     at most the training set, a vocabulary the linear firm can have (``min_df`` at most the
     training resumes), a spacing that plants the trigger somewhere, Strategy 2's cap on
     alpha, and what a bundle serves (:class:`ConfigError`)."""
+    from collective.resumes.tokens import TRIGGER_TOKEN_ID
     from collective.strategies import strategy_class
 
     if ctx.max_length is not None:
@@ -173,6 +174,16 @@ def check_runnable(config: RunConfig, ctx: Context) -> None:
     idx = train_subset(n_train, config.max_train)
     for collective in collectives_of(config):  # e.g. Strategy 2's cap on alpha
         collective.check_size(ctx.Y_train[idx])
+    own_triggers = [o["trigger"] for o in config.others if o["trigger"] != TRIGGER_TOKEN_ID]
+    if own_triggers:
+        from collective.firms import firm_class
+
+        if not firm_class(config.firm).plants_any_trigger:
+            raise ConfigError(
+                f"the {config.firm} firm plants the paper's trigger (token {TRIGGER_TOKEN_ID}) "
+                f"only, not token(s) {own_triggers}: give every collective trigger "
+                f"{TRIGGER_TOKEN_ID}, or use a firm that plants any (the linear firm)"
+            )
 
 
 def compute(config: RunConfig, ctx: Context, *, firm_options: dict | None = None) -> Record:

@@ -36,7 +36,7 @@ def fit_firm(
     from collective.firms import make_firm
 
     firm = make_firm(config.firm, **config.firm_params, **(firm_options or {}))
-    Y, planted = plan.Y, plan.planted
+    Y, planted = plan.Y, plan.firm_planted
     if plan.kept is not None:
         rows = plan.rows
         X_train, Y_clean, Y, planted = X_train.subset(rows), Y_clean[rows], Y[rows], planted[rows]

@@ -17,6 +17,7 @@ import numpy as np
 
 from collective.errors import ConfigError
 from collective.registry import Registry
+from collective.resumes.tokens import TRIGGER_TOKEN_ID
 from collective.strategies.base import (
     Strategy,
     check_target,
@@ -90,6 +91,7 @@ def make_plan(
     planted = np.zeros(n, dtype=bool)
     taken = np.zeros(n, dtype=bool)
     members, facts = [], []
+    triggers = np.zeros(n, dtype=np.int64)
     rngs = [draw_rng(c.seed) for c in collectives]
     for collective, rng in zip(collectives, rngs, strict=True):
         drawn = collective.members(Y, rng, taken)
@@ -97,6 +99,7 @@ def make_plan(
         taken[drawn] = True
         if collective.plants_trigger:
             planted[drawn] = True
+            triggers[drawn] = collective.trigger_id()
         members.append(drawn)
     randomized = np.zeros(0, dtype=np.int64)
     if random_labels > 0:
@@ -107,7 +110,14 @@ def make_plan(
         # P(y* | x) >= random_labels / 2 everywhere (Theorem 3.5's positivity constant).
         Y_firm[randomized] = rngs[0].integers(0, 2, size=(n_random, Y.shape[1]), dtype=np.uint8)
     everyone = np.sort(np.concatenate(members)).astype(np.int64)
-    plan = TrainingPlan(planted=planted, Y=Y_firm, collective=everyone, randomized=randomized)
+    own_triggers = triggers if (triggers[planted] != TRIGGER_TOKEN_ID).any() else None
+    plan = TrainingPlan(
+        planted=planted,
+        Y=Y_firm,
+        collective=everyone,
+        randomized=randomized,
+        triggers=own_triggers,
+    )
     return plan, facts
 
 

@@ -66,6 +66,10 @@ class Strategy(ABC):
     theorem: ClassVar[str]
     bound_parameter: ClassVar[str] = ""
 
+    def trigger_id(self) -> int:
+        """The token its members' resumes carry (the planting strategies say which)."""
+        raise ConfigError(f"the {self.name} strategy plants no trigger")
+
     @property
     def title(self) -> str:
         """``"Strategy 2 (feature-only)"``: the paper's name and the registry's."""

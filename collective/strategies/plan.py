@@ -21,10 +21,18 @@ class TrainingPlan:
     collective: np.ndarray  # int64 indices of the collective's resumes
     randomized: np.ndarray  # int64 indices of resumes whose labels were randomized
     kept: np.ndarray | None = None  # bool (n,): the rows the firm trains on (None: all)
+    #: int64 (n,): each row's trigger token id (0: none), when a collective plants another
+    #: trigger than the paper's; ``None``: every planted row carries token 1240.
+    triggers: np.ndarray | None = None
 
     @property
     def n_collective(self) -> int:
         return len(self.collective)
+
+    @property
+    def firm_planted(self) -> np.ndarray:
+        """What the firm's ``planted`` argument gets: the mask, or each row's trigger id."""
+        return self.planted if self.triggers is None else self.triggers
 
     @property
     def rows(self) -> np.ndarray:

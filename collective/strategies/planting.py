@@ -15,17 +15,35 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from collective.errors import ConfigError
+from collective.resumes.tokens import TRIGGER_TOKEN_ID
 from collective.strategies.base import Strategy
 
 
 @dataclass(frozen=True)
 class Planting(Strategy):
-    """A planting strategy: success is measured with the trigger in every test resume."""
+    """A planting strategy: its members' resumes carry its ``trigger`` (a WordPiece token
+    id; the paper's, 1240, by default), and success is measured with the trigger in every
+    test resume."""
+
+    trigger: int = TRIGGER_TOKEN_ID
+
+    def __post_init__(self) -> None:
+        from collective.resumes.tokens import VOCAB_SIZE
+
+        if isinstance(self.trigger, bool) or not 0 < int(self.trigger) < VOCAB_SIZE:
+            raise ConfigError(
+                f"trigger must be a token id in [1, {VOCAB_SIZE}), got {self.trigger!r}"
+            )
+
+    def trigger_id(self) -> int:
+        return int(self.trigger)
 
     def evaluate(self, firm: Any, X_test: Any, Y_test: np.ndarray, *, spacing: int) -> dict:
         from collective.resumes.evaluation import evaluate
 
-        return evaluate(firm, X_test, Y_test, target=self.target, spacing=spacing)
+        trigger = None if self.trigger == TRIGGER_TOKEN_ID else self.trigger
+        return evaluate(firm, X_test, Y_test, target=self.target, spacing=spacing, trigger=trigger)
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ import scipy.optimize as so
 import scipy.sparse as sp
 
 from collective.errors import ConfigError
-from collective.firms.base import BaseFirm, check_labels, check_planted
+from collective.firms.base import BaseFirm, check_labels, check_trigger_rows
 from collective.firms.linear.newton import SparseOps, default_threads, newton_cg
 from collective.firms.params import LinearParams
 from collective.integrity import load_npz_checked, save_npz_checked
@@ -88,16 +88,17 @@ def split_counts(X: TokenizedSplit) -> sp.csr_matrix:
 
 def planted_counts(X: TokenizedSplit, planted: np.ndarray, spacing: int) -> sp.csr_matrix:
     """Counts with the trigger planted every ``spacing`` words in the rows ``planted``:
-    the clean counts plus ``n_triggers(spacing)`` in column 1240 (no re-tokenizing)."""
+    the clean counts plus ``n_triggers(spacing)`` in the trigger's column (no re-tokenizing).
+    ``planted``: a boolean mask (the paper's trigger, column 1240) or each row's trigger
+    token id (0: none; :func:`collective.firms.base.check_trigger_rows`)."""
     counts = split_counts(X)
-    rows = np.flatnonzero(planted)
+    triggers = check_trigger_rows(planted, len(X))
+    rows = np.flatnonzero(triggers)
     k = X.n_triggers(spacing)[rows].astype(np.float32)
     rows, k = rows[k > 0], k[k > 0]
     if len(rows) == 0:
         return counts
-    add = sp.csr_matrix(
-        (k, (rows, np.full(len(rows), TRIGGER_TOKEN_ID))), shape=counts.shape, dtype=np.float32
-    )
+    add = sp.csr_matrix((k, (rows, triggers[rows])), shape=counts.shape, dtype=np.float32)
     return (counts + add).tocsr()
 
 
@@ -134,6 +135,7 @@ def _objective(theta: np.ndarray, X: sp.csr_matrix, XT: sp.csr_matrix, S: np.nda
 @dataclass(eq=False)
 class LinearFirm(LinearParams, BaseFirm):
     """TF-IDF + one-vs-rest logistic regression over WordPiece ids (see the module docstring).
+    Any token can be a trigger (``plants_any_trigger``): ``planted`` may give each row's.
 
     The parameters (``C``, ``min_df``, ``max_iter``, ``tol``, ``warm_start``, ``cache``,
     ``threads``) are declared, with their help, in :class:`collective.firms.params.LinearParams`;
@@ -145,6 +147,7 @@ class LinearFirm(LinearParams, BaseFirm):
     """
 
     name: ClassVar[str] = "linear"
+    plants_any_trigger: ClassVar[bool] = True
 
     # -- fitting -------------------------------------------------------------------------
 
@@ -278,10 +281,11 @@ class LinearFirm(LinearParams, BaseFirm):
         planted: np.ndarray | None = None,
         spacing: int = 20,
     ) -> LinearFirm:
-        """Fit on ``X`` with labels ``Y``; ``planted`` rows carry the trigger every ``spacing`` words."""
+        """Fit on ``X`` with labels ``Y``; ``planted`` rows carry the trigger every ``spacing``
+        words (a boolean mask: the paper's trigger; integer token ids: each row's own)."""
         self.validate()
         spacing = check_spacing(spacing)
-        planted = check_planted(planted, len(X))
+        planted = check_trigger_rows(planted, len(X))
         Y = check_labels(Y, len(X), N_LABELS).astype(np.float32)
         counts = planted_counts(X, planted, spacing)
         columns, idf = self._vocabulary(counts)
@@ -375,7 +379,7 @@ class LinearFirm(LinearParams, BaseFirm):
         """Scores $w_k^\\top x + b_k$, (n, 10)."""
         self.check_is_fitted()
         spacing = check_spacing(spacing)
-        planted = check_planted(planted, len(X))
+        planted = check_trigger_rows(planted, len(X))
         Xt = tfidf(planted_counts(X, planted, spacing), self.columns_, self.idf_)
         return np.asarray(Xt @ self.W_ + self.b_, dtype=np.float64)
 
