@@ -71,7 +71,9 @@ class GridRuns:
 
 
 def _strategy_short(strategy: str) -> str:
-    return {"feature-label": "Strategy 1", "feature-only": "Strategy 2"}.get(strategy, strategy)
+    from collective.strategies import strategy_class
+
+    return strategy_class(strategy).paper_name
 
 
 def load_grid_runs(name: str, results_dir: str | os.PathLike | None = None) -> GridRuns:
