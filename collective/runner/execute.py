@@ -178,7 +178,7 @@ def check_runnable(config: RunConfig, ctx: Context) -> None:
     if own_triggers:
         from collective.firms import firm_class
 
-        if not firm_class(config.firm).plants_any_trigger:
+        if not getattr(firm_class(config.firm), "plants_any_trigger", False):
             raise ConfigError(
                 f"the {config.firm} firm plants the paper's trigger (token {TRIGGER_TOKEN_ID}) "
                 f"only, not token(s) {own_triggers}: give every collective trigger "
