@@ -111,3 +111,22 @@ def dying_chunk(configs, results_dir, data, firm_options):
     import os
 
     os._exit(9)
+
+
+def offline_tiny_bundle(tmp_path: Path, monkeypatch) -> tuple[Path, Path]:
+    """(bundle, offline): a bundle at 16 tokens of a 160-resume synthetic corpus, and a folder
+    whose ``sitecustomize.py`` hides ``datasets`` and the weights' package (put it on the
+    ``PYTHONPATH`` of a subprocess: the GPU machine has neither). The derived caches go to
+    ``tmp_path / "cache"``."""
+    from test_bundle import HIDE
+
+    from collective.resumes.bundle import write_bundle
+
+    monkeypatch.setenv("COLLECTIVE_CACHE", str(tmp_path / "cache"))
+    corpus = make_corpus_zip(tmp_path / "resumes_corpus.zip", n=160)
+    bundle = tmp_path / "bundle"
+    write_bundle(bundle, data=corpus, max_length=16, progress=False)
+    offline = tmp_path / "offline"
+    offline.mkdir()
+    (offline / "sitecustomize.py").write_text(HIDE)
+    return bundle, offline

@@ -21,19 +21,11 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_the_gpu_grid_script_runs_its_tiny_twin_offline(tmp_path, monkeypatch):
     import sys
 
-    from _synthetic import make_corpus_zip
-    from test_bundle import HIDE
+    from _synthetic import offline_tiny_bundle
 
-    from collective.resumes.bundle import write_bundle
     from collective.runner import load_grid
 
-    monkeypatch.setenv("COLLECTIVE_CACHE", str(tmp_path / "cache"))
-    corpus = make_corpus_zip(tmp_path / "resumes_corpus.zip", n=160)
-    bundle = tmp_path / "bundle"
-    write_bundle(bundle, data=corpus, max_length=16, progress=False)
-    offline = tmp_path / "offline"  # sitecustomize: datasets and the weights' package hidden
-    offline.mkdir()
-    (offline / "sitecustomize.py").write_text(HIDE)
+    bundle, offline = offline_tiny_bundle(tmp_path, monkeypatch)
     out = tmp_path / "out"
     env = {
         **os.environ,

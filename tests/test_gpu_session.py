@@ -83,19 +83,11 @@ def test_the_planner_takes_the_longest_batch_that_ends_in_time():
 @pytest.mark.slow
 def test_the_session_runs_its_tiny_twin_25k_first(tmp_path, monkeypatch):
     pytest.importorskip("torch")
-    from _synthetic import make_corpus_zip
-    from test_bundle import HIDE
+    from _synthetic import offline_tiny_bundle
 
-    from collective.resumes.bundle import write_bundle
     from collective.runner import load_grid
 
-    monkeypatch.setenv("COLLECTIVE_CACHE", str(tmp_path / "cache"))
-    corpus = make_corpus_zip(tmp_path / "resumes_corpus.zip", n=160)
-    bundle = tmp_path / "bundle"
-    write_bundle(bundle, data=corpus, max_length=16, progress=False)
-    offline = tmp_path / "offline"  # sitecustomize: datasets and the weights' package hidden
-    offline.mkdir()
-    (offline / "sitecustomize.py").write_text(HIDE)
+    bundle, offline = offline_tiny_bundle(tmp_path, monkeypatch)
     out, results = tmp_path / "out", tmp_path / "results"
     env = {
         **os.environ,
