@@ -57,6 +57,8 @@ class BaseFirm:
     #: Whether ``planted`` may name each row's own trigger token (integer ids,
     #: :func:`check_trigger_rows`) rather than the paper's trigger alone (a boolean mask).
     plants_any_trigger: ClassVar[bool] = False
+    #: Whether runs of the firm can train K at a time (the batched executor).
+    trains_in_batches: ClassVar[bool] = False
     fit_info_: dict[str, Any]
     device_: str
 

@@ -47,10 +47,14 @@ def signature(config: RunConfig, n_train_total: int) -> tuple | None:
     """What ``config`` must share with the others of its batch (``None``: it runs alone):
     a planting run of the transformer firm with every layer trained, of one collective and
     without defences (the single runs' path records those)."""
+    from collective.firms import firm_class
+
+    if config.signal or config.defences or config.others:
+        return None
+    if not getattr(firm_class(config.firm), "trains_in_batches", False):
+        return None
     from collective.firms.transformer.batched import batch_signature
 
-    if config.firm != "transformer" or config.signal or config.defences or config.others:
-        return None
     n_train = len(train_subset(n_train_total, config.max_train))
     return batch_signature(config.firm_params, n_train)
 

@@ -142,6 +142,9 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
     """
 
     name: ClassVar[str] = "transformer"
+    #: Runs of this firm that share a batch signature may train as one stacked model
+    #: (:mod:`collective.firms.transformer.batched`, ``collective sweep --executor batched``).
+    trains_in_batches: ClassVar[bool] = True
 
     # Runtime state, not parameters: set on first use, never a constructor argument, and
     # left out of params() (FirmParams.fields lists the constructor's fields only).
