@@ -415,8 +415,8 @@ def example_two_collective_problem(
     ``n_signal`` points carry base mass ``xi`` in all; collective 1 maps every point to a random
     one of the first half of them. ``"distinct"``: collective 2 (target 1) maps to the second
     half with probability 1/2 and to the first half otherwise (overlapping signals);
-    ``"shared-signal"``: ``g2 = g1``, target 1; ``"allies"``: collective 2 maps to the second
-    half, target 0 (the same as collective 1's).
+    ``"shared-signal"``: ``g2 = g1``, target 1; ``"allies"``: collective 2 maps to any of the
+    ``n_signal`` points (so it covers collective 1's too), target 0 (collective 1's).
     """
     check_choice("case", case, tc.TWO_COLLECTIVE_CASES)
     from collective.theory.example_problems import example_planting_problem
@@ -429,7 +429,7 @@ def example_two_collective_problem(
     if case == "shared-signal":
         return P0, g1, 0, g1.copy(), 1
     if case == "allies":
-        return P0, g1, 0, second, 0
+        return P0, g1, 0, rng.integers(0, n_signal, n_x), 0
     g2 = np.where(rng.random(n_x) < 0.5, second, rng.integers(0, half, n_x))
     return P0, g1, 0, g2, 1
 
