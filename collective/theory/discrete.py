@@ -19,8 +19,9 @@ random-instance checks in :mod:`collective.theory.checks`.
 This module is the engine's one namespace; the engine itself is in
 :mod:`~collective.theory.finite_problem` (validation, shared primitives),
 :mod:`~collective.theory.problem_parameters` (ξ, Δ, p, τ, ρ),
-:mod:`~collective.theory.exact_planting` (Section 3.1) and
-:mod:`~collective.theory.exact_erasure` (Section 3.2).
+:mod:`~collective.theory.exact_planting` (Section 3.1),
+:mod:`~collective.theory.exact_erasure` (Section 3.2) and
+:mod:`~collective.theory.exact_two_collectives` (two collectives planting at once).
 """
 
 from __future__ import annotations
@@ -35,6 +36,18 @@ from collective.theory.exact_planting import (
     planting_mixture,
     planting_success,
     planting_success_batch,
+)
+from collective.theory.exact_two_collectives import (
+    coalition_success_batch,
+    density_ratios_batch,
+    density_ratios_of,
+    overlap_batch,
+    overlap_of,
+    two_collective_mixture,
+    two_collective_success,
+    two_collective_success_batch,
+    union_delta_batch,
+    union_xi_batch,
 )
 from collective.theory.finite_problem import (
     READINGS,
@@ -79,4 +92,14 @@ __all__ = [
     "p_batch",
     "tau_batch",
     "rho_batch",
+    "two_collective_mixture",
+    "two_collective_success",
+    "two_collective_success_batch",
+    "coalition_success_batch",
+    "overlap_of",
+    "density_ratios_of",
+    "overlap_batch",
+    "density_ratios_batch",
+    "union_xi_batch",
+    "union_delta_batch",
 ]
