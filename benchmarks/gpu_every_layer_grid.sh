@@ -18,7 +18,7 @@
 # Time: 15,625 steps per run; at the 64 ms per step measured for 30 MiniLM fine-tunes at once
 # on an H200, K=30 takes about 17 minutes for the whole grid (records at the end); smaller K
 # writes records sooner and takes longer in all. GRID_SCALE=tiny keeps the grid's 30 runs and
-# shrinks each: 24 training resumes, 16 tokens, one epoch.
+# shrinks each: 24 training resumes, 16 tokens, one epoch, a trigger every 4 words.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUNDLE=${BUNDLE:-bundle}
@@ -37,6 +37,7 @@ import sys, yaml
 grid = yaml.safe_load(open(sys.argv[1]))
 grid["name"] += "_tiny"
 grid["defaults"]["max_train"] = 24
+grid["defaults"]["spacing"] = 4  # a 16-token bundle's resumes hold at most 14 words
 grid["defaults"]["firm_params"] = {"max_length": 16, "epochs": 1}
 yaml.safe_dump(grid, open(sys.argv[2], "w"), sort_keys=False)
 PY
