@@ -94,3 +94,17 @@ def test_critical_masses_per_case_and_ratio():
     assert alone["alpha_star"] == pytest.approx(0.001 + 0.009 * 0.3 / 0.6)
     assert both["alpha_star"] == pytest.approx(0.01 + 0.09 * 0.1 / 0.5)
     assert alone["n_seeds"] == 2
+
+
+def test_the_shared_signal_guarantee_is_theorem_3_3_with_the_net_mass():
+    from collective.report.competing import shared_signal_guarantee
+
+    table = shared_signal_guarantee(
+        competing_frame(_rows()), xi=0.001, delta=0.5, metric="success_top1"
+    )
+    alone = table[table.ratio == 0].iloc[0]
+    assert alone["measured"] == pytest.approx(0.7) and alone["seeds"] == 2
+    assert alone["bound"] == pytest.approx(1 - (1 - 0.01) * 0.5 * 0.001 / 0.01)
+    equal = table[table.ratio == 1].iloc[0]
+    assert equal["bound"] == -np.inf  # as large a rival on the same signal: no guarantee
+    assert set(table.ratio) == {0.0, 1.0}  # case (b) only

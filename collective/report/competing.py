@@ -174,3 +174,20 @@ def critical_masses(
         found = critical_mass_bootstrap(curve, metric, s_star)
         rows.append({"case": case, "ratio": ratio, **found})
     return pd.DataFrame(rows)
+
+
+def shared_signal_guarantee(
+    frame: pd.DataFrame, xi: float, delta: float, metric: str = "success_in_set"
+) -> pd.DataFrame:
+    """Case (b) against its bound: per $\\alpha_1$ and ratio $\\alpha_2/\\alpha_1$ (0: alone),
+    collective 1's seed-mean success ``metric`` and the guarantee
+    :func:`collective.theory.two_collectives.shared_signal_bound` at $\\epsilon = 0$ (a
+    Bayes-optimal firm) with the signal's uniqueness ``xi`` and collective 1's ``delta``
+    (``-inf``: no guarantee, $\\alpha_2 \\ge \\alpha_1$)."""
+    from collective.theory.two_collectives import shared_signal_bound
+
+    sub = frame[frame["case"] == "b"]
+    means = sub.groupby(["alpha1", "ratio"])[metric].agg(["mean", "count"]).reset_index()
+    alpha2 = means["alpha1"] * means["ratio"]
+    bound = np.asarray(shared_signal_bound(means["alpha1"], alpha2, xi, delta), dtype=float)
+    return means.rename(columns={"mean": "measured", "count": "seeds"}).assign(bound=bound)
