@@ -15,9 +15,11 @@
 #   GRID_SCALE=tiny BUNDLE=tiny-bundle OUT=/tmp/out benchmarks/gpu_every_layer_grid.sh
 #                                                   # the CPU twin (tests/test_gpu_script.py)
 #
-# Time: 15,625 steps per run; at the 64 ms per step measured for 30 MiniLM fine-tunes at once
-# on an H200, K=30 takes about 17 minutes for the whole grid (records at the end); smaller K
-# writes records sooner and takes longer in all. GRID_SCALE=tiny keeps the grid's 30 runs and
+# Time: 15,625 steps per run. Measured on an H200 (benchmarks/results/gpu_session_h200.md):
+# 34.8 ms per step of all K=25 runs, and one batch of K=13 at 25,000 resumes took 448 s in
+# all, so K=30 is roughly 10 minutes for the whole grid (records at the end); smaller K writes
+# records sooner. benchmarks/gpu_session.py plans a lease's batches by measuring.
+# GRID_SCALE=tiny keeps the grid's 30 runs and
 # shrinks each: 24 training resumes, 16 tokens, one epoch, a trigger every 4 words.
 set -euo pipefail
 cd "$(dirname "$0")/.."
