@@ -61,6 +61,7 @@ def test_the_drop_is_one_minus_the_ratio_of_seed_means():
     b = drop[drop.case == "b"].iloc[0]
     assert b["alone"] == pytest.approx(0.7) and b["with collective 2"] == pytest.approx(0.25)
     assert b["drop"] == pytest.approx(1 - 0.25 / 0.7) and b["seeds"] == 2
+    assert b["collective 2"] == pytest.approx(0.5)
     assert b["ci_low"] <= b["drop"] <= b["ci_high"]
     a = drop[drop.case == "a"].iloc[0]
     assert a["drop"] == pytest.approx(1 - 0.65 / 0.7)

@@ -89,7 +89,8 @@ def efficacy_drop(
     $\\alpha_1$ and ratio $\\alpha_2/\\alpha_1 > 0$, the drop $1 - \\bar S_1(\\alpha_1,
     \\alpha_2) / \\bar S_1(\\alpha_1, 0)$ of the seed-mean success (Karan et al.'s "efficacy"
     is collective 1's success; a drop of 0.75 is their 75%), with a bootstrap interval that
-    resamples the seeds shared by both runs (the same seed draws collective 1 alike)."""
+    resamples the seeds shared by both runs (the same seed draws collective 1 alike).
+    ``collective 2``: the second collective's mean success on its own trigger and target."""
     rng = np.random.default_rng(seed)
     rows = []
     for (case, alpha1), group in frame.groupby(["case", "alpha1"]):
@@ -102,6 +103,7 @@ def efficacy_drop(
             if not seeds:
                 continue
             a, b = alone.loc[seeds].to_numpy(), with_two.loc[seeds].to_numpy()
+            theirs = sub.set_index("seed").loc[seeds, metric.replace("success_", "success2_")]
             drop = _drop(a, b)
             idx = rng.integers(0, len(seeds), size=(n_boot, len(seeds)))
             boots = np.array([_drop(a[i], b[i]) for i in idx])
@@ -114,6 +116,7 @@ def efficacy_drop(
                     "ratio": ratio,
                     "alone": float(a.mean()),
                     "with collective 2": float(b.mean()),
+                    "collective 2": float(theirs.mean()),
                     "drop": drop,
                     "ci_low": float(lo),
                     "ci_high": float(hi),
