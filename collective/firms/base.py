@@ -57,6 +57,11 @@ class BaseFirm:
     #: Whether ``planted`` may name each row's own trigger token (integer ids,
     #: :func:`check_trigger_rows`) rather than the paper's trigger alone (a boolean mask).
     plants_any_trigger: ClassVar[bool] = False
+    #: Whether the firm honours :attr:`blocked_tokens` (a defence's vocabulary filter).
+    blocks_tokens: ClassVar[bool] = False
+    #: Token ids the firm ignores at fit and at predict time (set by the runner from the
+    #: plan's ``blocked``, before ``fit``; only where :attr:`blocks_tokens`).
+    blocked_tokens: np.ndarray | None = None
     fit_info_: dict[str, Any]
     device_: str
 

@@ -178,7 +178,7 @@ def check_runnable(config: RunConfig, ctx: Context) -> None:
     if own_triggers:
         from collective.firms import firm_class
 
-        if not firm_class(config.firm).plants_any_trigger:
+        if not getattr(firm_class(config.firm), "plants_any_trigger", False):
             raise ConfigError(
                 f"the {config.firm} firm plants the paper's trigger (token {TRIGGER_TOKEN_ID}) "
                 f"only, not token(s) {own_triggers}: give every collective trigger "
@@ -195,7 +195,7 @@ def compute(config: RunConfig, ctx: Context, *, firm_options: dict | None = None
     through (:func:`collective.runner.record.fit_firm`) → each collective's evaluation on
     the test resumes (the run's own collective's metrics, then the others' success as
     ``collective{i}_*``) → the record (:func:`collective.runner.record.make_record`)."""
-    from collective.defences import apply_defences
+    from collective.defences import apply_defences, screen_metrics
     from collective.strategies import collective_size
 
     start = time.perf_counter()
@@ -203,9 +203,21 @@ def compute(config: RunConfig, ctx: Context, *, firm_options: dict | None = None
     Y_clean = ctx.Y_train[idx]
     collectives = collectives_of(config)
     plan, facts = _plan(collectives, config, X_train, Y_clean)
-    plan, defended = apply_defences(config.defences, X_train, plan)
+    plan, defended = apply_defences(config.defences, X_train, plan, spacing=config.spacing)
     firm = fit_firm(config, X_train, Y_clean, plan, firm_options)
     metrics = collectives[0].evaluate(firm, ctx.test, ctx.Y_test, spacing=config.spacing)
+    if collectives[0].plants_trigger:  # the test-time defences, if any
+        defended.update(
+            screen_metrics(
+                config.defences,
+                firm,
+                ctx.test,
+                ctx.Y_test,
+                trigger=collectives[0].trigger_id(),
+                target=collectives[0].k,
+                spacing=config.spacing,
+            )
+        )
     extra = {**collectives[0].record_facts(facts[0], plan), **defended}
     if len(collectives) > 1:  # n_collective: the run's own (the plan's is everyone's)
         extra["n_collective"] = collective_size(config.alpha, len(idx))
