@@ -120,3 +120,9 @@ def test_the_figure_draws_one_line_per_defence():
     ]
     assert ax.get_lines()[2].get_linestyle() == "--"  # after rejection
     plt.close(fig)
+
+
+def test_a_screening_defence_has_no_critical_mass_but_for_top_1():
+    runs = _runs().assign(success_in_set=lambda d: d["success_top1"])
+    table = critical_masses(defence_frame(runs), metric="success_in_set", levels=(0.5,))
+    assert "STRIP (1% FRR)" not in set(table["defence"])

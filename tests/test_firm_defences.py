@@ -316,3 +316,45 @@ def test_runs_record_each_defence_s_facts(synthetic_runner):
         m
     )
     assert m["defence0_removed"] == 0 and m["success_top1"] == attacked["success_top1"]
+
+
+# -- the collective's own trigger ----------------------------------------------------------
+
+
+def test_the_own_trigger_enters_the_key_only_when_it_is_not_the_paper_s():
+    plain = RunConfig(**BASE)
+    assert "trigger" not in plain.as_dict()
+    assert RunConfig(**BASE, trigger=TRIGGER).key() == plain.key()
+    other = RunConfig(**BASE, trigger=2000)
+    assert other.as_dict()["trigger"] == 2000 and other.key() != plain.key()
+    assert "--trigger 2000" in other.command() and "--trigger" not in plain.command()
+    assert RunConfig.from_dict(other.as_dict()) == other
+    with pytest.raises(ConfigError, match="a WordPiece token id"):
+        RunConfig(**BASE, trigger=0)
+    with pytest.raises(ConfigError, match="plants none"):
+        RunConfig(
+            **{**BASE, "strategy": "erasure-oracle", "alpha": 0.1},
+            signal="pronouns",
+            trigger=2000,
+        )
+
+
+def test_a_collective_plants_its_own_trigger_and_is_evaluated_on_it(synthetic_runner):
+    """Through the pipeline: the collective plants token 1241 (in no resume) instead of
+    1240; it succeeds on its own trigger, and a rare-token filter above its size blocks it.
+    The transformer firm is refused."""
+    from collective.runner import run
+
+    own = run(RunConfig(**BASE, trigger=1241), results_dir=synthetic_runner)["metrics"]
+    paper = run(RunConfig(**BASE), results_dir=synthetic_runner)["metrics"]
+    assert own["success_top1"] > 0.5 and own["success_top1"] == pytest.approx(
+        paper["success_top1"], abs=0.05
+    )
+    big = {"name": "rare-tokens", "m": own["n_collective"] + 1}
+    blocked = run(RunConfig(**BASE, trigger=1241, defences=big), results_dir=synthetic_runner)
+    assert blocked["metrics"]["defence0_blocked_trigger"] is True
+    with pytest.raises(ConfigError, match="plants the paper's trigger"):
+        run(
+            RunConfig(**{**BASE, "firm": "transformer", "firm_params": {}}, trigger=2000),
+            results_dir=synthetic_runner,
+        )

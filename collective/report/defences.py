@@ -151,11 +151,14 @@ def critical_masses(
 ) -> pd.DataFrame:
     """The critical mass of each (defence, strategy) curve with the book's bootstrap over
     seeds (:func:`collective.report.critical_mass.critical_mass_table`); a test-time
-    defence's curve is its success after rejection."""
+    defence's curve is its success after rejection (top-1 only: it has no other, so its
+    runs are left out of the other metrics' tables)."""
     frame = df.copy()
     screened = frame["success_top1_after"].notna()
     if metric == "success_top1":
         frame.loc[screened, metric] = frame.loc[screened, "success_top1_after"]
+    else:
+        frame = frame[~screened]
     table = critical_mass_table(frame, ["defence", "strategy"], metrics=(metric,), levels=levels)
     order = {name: i for i, name in enumerate(defence_order(df))}
     return table.sort_values(

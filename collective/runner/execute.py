@@ -174,7 +174,8 @@ def check_runnable(config: RunConfig, ctx: Context) -> None:
     idx = train_subset(n_train, config.max_train)
     for collective in collectives_of(config):  # e.g. Strategy 2's cap on alpha
         collective.check_size(ctx.Y_train[idx])
-    own_triggers = [o["trigger"] for o in config.others if o["trigger"] != TRIGGER_TOKEN_ID]
+    triggers = [config.trigger, *(o["trigger"] for o in config.others)]
+    own_triggers = [t for t in triggers if t != TRIGGER_TOKEN_ID]
     if own_triggers:
         from collective.firms import firm_class
 
@@ -245,7 +246,11 @@ def collectives_of(config: RunConfig) -> list:
     (:func:`collective.firms.linear.p0_estimator`)."""
     from collective.strategies import make_strategy, strategy_class
 
+    from collective.resumes.tokens import TRIGGER_TOKEN_ID
+
     extra: dict[str, Any] = {}
+    if config.trigger != TRIGGER_TOKEN_ID:
+        extra["trigger"] = config.trigger
     if strategy_class(config.strategy).needs_signal:
         from collective.firms.linear import p0_estimator
 
