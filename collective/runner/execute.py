@@ -244,9 +244,8 @@ def collectives_of(config: RunConfig) -> list:
     """The collectives of ``config`` as :class:`~collective.strategies.Strategy` objects;
     an erasure strategy is given its signal and its model of $P_0$
     (:func:`collective.firms.linear.p0_estimator`)."""
-    from collective.strategies import make_strategy, strategy_class
-
     from collective.resumes.tokens import TRIGGER_TOKEN_ID
+    from collective.strategies import make_strategy, strategy_class
 
     extra: dict[str, Any] = {}
     if config.trigger != TRIGGER_TOKEN_ID:
