@@ -126,3 +126,16 @@ def test_a_screening_defence_has_no_critical_mass_but_for_top_1():
     runs = _runs().assign(success_in_set=lambda d: d["success_top1"])
     table = critical_masses(defence_frame(runs), metric="success_in_set", levels=(0.5,))
     assert "STRIP (1% FRR)" not in set(table["defence"])
+
+
+def test_the_trigger_table_puts_each_trigger_beside_the_paper_s():
+    from collective.report.defences import trigger_table
+
+    runs = _runs()
+    word = runs[runs["defences"].isna()].assign(trigger=2000, success_top1=0.5)
+    df = defence_frame(pd.concat([runs, word], ignore_index=True))
+    assert set(df["trigger"]) == {1240, 2000}
+    table = trigger_table(df, {1240: "token 1240", 2000: "a word"})
+    assert list(table.columns.get_level_values(0).unique()) == ["token 1240", "a word"]
+    assert table[("a word", NO_DEFENCE)].eq(0.5).all()
+    assert table.loc[("feature-label", 0.004), ("token 1240", NO_DEFENCE)] == 1.0

@@ -347,6 +347,8 @@ def test_a_collective_plants_its_own_trigger_and_is_evaluated_on_it(synthetic_ru
 
     own = run(RunConfig(**BASE, trigger=1241), results_dir=synthetic_runner)["metrics"]
     paper = run(RunConfig(**BASE), results_dir=synthetic_runner)["metrics"]
+    assert own["trigger_resumes"] == own["trigger_resumes_target"] == 0
+    assert "trigger_resumes" not in paper
     assert own["success_top1"] > 0.5 and own["success_top1"] == pytest.approx(
         paper["success_top1"], abs=0.05
     )

@@ -28,6 +28,9 @@ _SHORT = {
 
 NO_DEFENCE = "no defence"
 
+#: The paper's trigger, the token of every run whose config names none.
+TRIGGER = 1240
+
 
 def defence_label(specs: Any) -> str:
     """A run's defences in words (``"no defence"`` when it has none)."""
@@ -41,9 +44,11 @@ def defence_frame(runs: pd.DataFrame) -> pd.DataFrame:
     ``removed_collective`` (rows the first defence dropped, and of which the collective's;
     0 without one), ``false_positive_rate`` (removed rows not the collective's, over the
     training rows not the collective's), ``collective_removed`` (the share of the collective
-    removed; NaN without a collective), and for a test-time defence ``detection`` and
+    removed; NaN without a collective), ``trigger`` (the collective's token; 1240 where the
+    config does not say), and for a test-time defence ``detection`` and
     ``success_top1_after`` (NaN otherwise)."""
     df = runs.copy()
+    df["trigger"] = df["trigger"].fillna(TRIGGER).astype(int) if "trigger" in df else TRIGGER
     specs = df["defences"] if "defences" in df else pd.Series([None] * len(df), index=df.index)
     df["defence"] = [defence_label(s) for s in specs]
     for column in ("defence0_removed", "defence0_removed_collective"):
@@ -164,3 +169,20 @@ def critical_masses(
     return table.sort_values(
         ["strategy", "defence", "S*"], key=lambda c: c.map(order) if c.name == "defence" else c
     ).reset_index(drop=True)
+
+
+def trigger_table(
+    df: pd.DataFrame, names: dict[int, str], metric: str = "success_top1"
+) -> pd.DataFrame:
+    """Success (mean over seeds) by strategy and $\alpha$ (rows) and by trigger and defence
+    (columns), for the triggers of ``names`` (token id -> its name in the table)."""
+    part = df[df["trigger"].isin(list(names))].copy()
+    part["trigger name"] = part["trigger"].map(names)
+    table = part.pivot_table(
+        index=["strategy", "alpha"],
+        columns=["trigger name", "defence"],
+        values=metric,
+        aggfunc="mean",
+    )
+    order = [names[t] for t in names if names[t] in set(part["trigger name"])]
+    return table.reindex(columns=order, level=0)

@@ -220,6 +220,7 @@ def compute(config: RunConfig, ctx: Context, *, firm_options: dict | None = None
             )
         )
     extra = {**collectives[0].record_facts(facts[0], plan), **defended}
+    extra.update(_trigger_facts(config, X_train, Y_clean, collectives[0]))
     if len(collectives) > 1:  # n_collective: the run's own (the plan's is everyone's)
         extra["n_collective"] = collective_size(config.alpha, len(idx))
     for i, other in enumerate(collectives[1:], start=1):  # the further collectives' success
@@ -231,6 +232,23 @@ def compute(config: RunConfig, ctx: Context, *, firm_options: dict | None = None
     )
     # Through JSON once, so that the checksum is of what is written (numpy scalars as numbers).
     return seal(json.loads(json.dumps(record, default=json_default)))
+
+
+def _trigger_facts(config: RunConfig, X_train: Any, Y_clean: Any, own: Any) -> dict[str, int]:
+    """For a collective that plants another token than the paper's: how many clean training
+    resumes already carry it (``trigger_resumes``, $\\hat\\xi n$), and of them how many
+    carry the target (``trigger_resumes_target``). Nothing for the paper's trigger."""
+    from collective.resumes.tokens import TRIGGER_TOKEN_ID
+
+    if config.trigger == TRIGGER_TOKEN_ID:
+        return {}
+    from collective.firms.linear.firm import split_counts
+
+    has = np.asarray(split_counts(X_train)[:, config.trigger].todense()).ravel() > 0
+    return {
+        "trigger_resumes": int(has.sum()),
+        "trigger_resumes_target": int((has & (np.asarray(Y_clean)[:, own.k] > 0)).sum()),
+    }
 
 
 def training_resumes(ctx: Context, max_train: int | None):
