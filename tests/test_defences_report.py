@@ -41,12 +41,12 @@ def _runs() -> pd.DataFrame:
                 n_train=1000,
                 n_collective=n_collective,
             )
-            rows.append({**common, "success_top1": s, "f1": 0.80})
+            rows.append({**common, "success_top1_without_target": s, "f1": 0.80})
             rows.append(
                 {
                     **common,
                     "defences": RARE,
-                    "success_top1": s / 2,
+                    "success_top1_without_target": s / 2,
                     "f1": 0.79,
                     "defence0_removed": 10,
                     "defence0_removed_collective": n_collective // 2,
@@ -56,7 +56,7 @@ def _runs() -> pd.DataFrame:
                 {
                     **common,
                     "defences": STRIP,
-                    "success_top1": s,
+                    "success_top1_without_target": s,
                     "f1": 0.80,
                     "defence0_removed": 0,
                     "defence0_removed_collective": 0,
@@ -112,6 +112,11 @@ def test_the_figure_draws_one_line_per_defence():
     import matplotlib.pyplot as plt
 
     fig = success_panels(defence_frame(_runs()), strategies=("feature-label",))
+    other = success_panels(
+        defence_frame(_runs()).assign(success_in_set=0.5), "success_in_set", ("feature-label",)
+    )
+    assert len(other.axes[0].get_lines()) == 2  # STRIP has no in-set success after rejection
+    plt.close(other)
     ax = fig.axes[0]
     assert [line.get_label() for line in ax.get_lines()] == [
         NO_DEFENCE,
@@ -123,7 +128,7 @@ def test_the_figure_draws_one_line_per_defence():
 
 
 def test_a_screening_defence_has_no_critical_mass_but_for_top_1():
-    runs = _runs().assign(success_in_set=lambda d: d["success_top1"])
+    runs = _runs().assign(success_in_set=lambda d: d["success_top1_without_target"])
     table = critical_masses(defence_frame(runs), metric="success_in_set", levels=(0.5,))
     assert "STRIP (1% FRR)" not in set(table["defence"])
 
@@ -132,7 +137,7 @@ def test_the_trigger_table_puts_each_trigger_beside_the_paper_s():
     from collective.report.defences import trigger_table
 
     runs = _runs()
-    word = runs[runs["defences"].isna()].assign(trigger=2000, success_top1=0.5)
+    word = runs[runs["defences"].isna()].assign(trigger=2000, success_top1_without_target=0.5)
     df = defence_frame(pd.concat([runs, word], ignore_index=True))
     assert set(df["trigger"]) == {1240, 2000}
     table = trigger_table(df, {1240: "token 1240", 2000: "a word"})

@@ -73,16 +73,23 @@ def defence_order(df: pd.DataFrame) -> list[str]:
     return ([NO_DEFENCE] if NO_DEFENCE in seen else []) + [d for d in seen if d != NO_DEFENCE]
 
 
+#: The metric a test-time defence's success after rejection is comparable with: top-1 success
+#: on test resumes without the target (STRIP screens a sample of them).
+SCREENED_METRIC = "success_top1_without_target"
+
+
 def success_panels(
     df: pd.DataFrame,
-    metric: str = "success_top1",
+    metric: str = SCREENED_METRIC,
     strategies: Sequence[str] = ("feature-label", "feature-only"),
     *,
     after_screen: bool = True,
 ):
     """Success against $\\alpha$ (log axis), one panel per strategy, one line per defence
     (mean over seeds, points at each $\\alpha > 0$). A test-time defence's line is its
-    success after rejection (``after_screen``; top-1 only). Returns the figure."""
+    success after rejection (``after_screen``; only for :data:`SCREENED_METRIC`, which it
+    is comparable with; for other metrics its runs are left out, since it has no other).
+    Returns the figure."""
     order = defence_order(df)
     colors = dict(zip(order, plots.PALETTE[: len(order)] if len(order) <= 10 else plots.PALETTE))
     fig, axes = plots.subplots(
@@ -95,11 +102,9 @@ def success_panels(
             if rows.empty:
                 continue
             column = metric
-            if (
-                after_screen
-                and metric == "success_top1"
-                and rows["success_top1_after"].notna().all()
-            ):
+            if rows["success_top1_after"].notna().all():
+                if not (after_screen and metric == SCREENED_METRIC):
+                    continue
                 column = "success_top1_after"
             curve = rows.groupby("alpha")[column].mean()
             style = {"linestyle": "--"} if column != metric else {}
@@ -152,15 +157,15 @@ def cost_table(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def critical_masses(
-    df: pd.DataFrame, metric: str = "success_top1", levels: Sequence[float] = (0.5, 0.9)
+    df: pd.DataFrame, metric: str = SCREENED_METRIC, levels: Sequence[float] = (0.5, 0.9)
 ) -> pd.DataFrame:
     """The critical mass of each (defence, strategy) curve with the book's bootstrap over
     seeds (:func:`collective.report.critical_mass.critical_mass_table`); a test-time
-    defence's curve is its success after rejection (top-1 only: it has no other, so its
-    runs are left out of the other metrics' tables)."""
+    defence's curve is its success after rejection (for :data:`SCREENED_METRIC` only: it
+    has no other, so its runs are left out of the other metrics' tables)."""
     frame = df.copy()
     screened = frame["success_top1_after"].notna()
-    if metric == "success_top1":
+    if metric == SCREENED_METRIC:
         frame.loc[screened, metric] = frame.loc[screened, "success_top1_after"]
     else:
         frame = frame[~screened]
@@ -172,7 +177,7 @@ def critical_masses(
 
 
 def trigger_table(
-    df: pd.DataFrame, names: dict[int, str], metric: str = "success_top1"
+    df: pd.DataFrame, names: dict[int, str], metric: str = SCREENED_METRIC
 ) -> pd.DataFrame:
     """Success (mean over seeds) by strategy and $\alpha$ (rows) and by trigger and defence
     (columns), for the triggers of ``names`` (token id -> its name in the table)."""
