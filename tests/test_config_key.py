@@ -36,6 +36,7 @@ OTHER_FIELD_VALUES = {
     "signal": "pronouns",  # only with an erasure strategy: test_signal_changes_the_key_only_when_set
     "defences": {"name": "known-collective", "recall": 0.5},
     "others": {"strategy": "feature-only", "target": "Web_Developer", "alpha": 0.01},
+    "trigger": 2000,
 }
 
 #: Fields that cannot change alone (they need another field changed with them): tested apart.

@@ -41,7 +41,7 @@ def test_the_oracle_removes_recall_of_the_collective_and_nothing_else():
     )
     dropped = np.flatnonzero(~out.kept)
     assert len(dropped) == 2 and set(dropped) <= {3, 7, 11, 20}
-    assert facts == {"defence0_removed": 2, "n_kept": 98}
+    assert facts == {"defence0_removed": 2, "defence0_removed_collective": 2, "n_kept": 98}
     assert np.array_equal(out.rows, np.flatnonzero(out.kept))
     # the plan's other fields are untouched: the defence only decides what the firm sees
     assert out.Y is plan.Y and out.collective is plan.collective
@@ -74,7 +74,7 @@ def test_specs_are_canonical_and_round_trip_through_the_command_line():
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ("firewall", "unknown defence 'firewall'; choose one of: known-collective"),
+        ("firewall", "unknown defence 'firewall'; choose one of: known-collective, rare-tokens"),
         ({"recall": 0.5}, "a defence is a name or a mapping with a 'name'"),
         ({"name": "known-collective", "recall": 1.5}, "recall"),
         (
@@ -113,7 +113,13 @@ def test_a_config_s_defences_cannot_be_changed():
 
 
 def test_the_registries_know_their_entries():
-    assert list(DEFENCES) == ["known-collective"]
+    assert list(DEFENCES) == [
+        "known-collective",
+        "rare-tokens",
+        "keywords",
+        "label-consistency",
+        "strip",
+    ]
     from collective.strategies import STRATEGIES
 
     assert list(STRATEGIES) == ["feature-label", "feature-only", "erasure-oracle", "erasure-pooled"]

@@ -51,6 +51,7 @@ def _run(args: argparse.Namespace) -> int:
         firm_params={**parse_pairs(args.firm_param, "--firm-param"), **params},
         defences=[parse_defence(text) for text in args.defence or ()],
         others=[parse_collective(text) for text in args.with_collective or ()],
+        trigger=args.trigger,
     )
     for device in (options.get("device"), config.firm_params.get("device")):
         if device is not None:
@@ -140,6 +141,13 @@ def register(commands) -> None:
         "--signal",
         default=None,
         help="the signal the erasure strategies erase (e.g. pronouns, network)",
+    )
+    p.add_argument(
+        "--trigger",
+        type=int,
+        default=1240,
+        help="the WordPiece token id the collective plants (default 1240, the paper's; "
+        "another one for the linear firm only)",
     )
     p.add_argument(
         "--defence",

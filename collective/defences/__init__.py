@@ -24,6 +24,29 @@ DEFENCES.register(
     "collective.defences.oracle:KnownCollective",
     help="an oracle detector: drops a fraction `recall` of the collective's resumes (a reference point)",
 )
+DEFENCES.register(
+    "rare-tokens",
+    "collective.defences.vocabulary:RareTokens",
+    help="a vocabulary filter: ignores tokens in fewer than `m` training resumes, at fit and test time",
+)
+DEFENCES.register(
+    "keywords",
+    "collective.defences.keywords:KeywordIdentification",
+    help="backdoor keyword identification (BKI-like): drops the training resumes carrying the "
+    "`tokens` tokens whose presence most predicts a label or label set",
+)
+DEFENCES.register(
+    "label-consistency",
+    "collective.defences.consistency:LabelConsistency",
+    help="label sanitization: drops the `fraction` of training resumes whose labels a "
+    "cross-fitted linear firm finds least plausible",
+)
+DEFENCES.register(
+    "strip",
+    "collective.defences.strip:Strip",
+    help="test-time detection (STRIP-like): rejects inputs whose prediction is unusually stable "
+    "when words are replaced (threshold: `false_rejection` of clean held-out resumes)",
+)
 
 
 def make_defence(spec: dict[str, Any]) -> Defence:
@@ -71,18 +94,88 @@ def format_defence(spec: dict[str, Any]) -> str:
 
 
 def apply_defences(
-    specs: Sequence[dict[str, Any]], X: Any, plan: TrainingPlan
+    specs: Sequence[dict[str, Any]], X: Any, plan: TrainingPlan, *, spacing: int | None = None
 ) -> tuple[TrainingPlan, dict[str, Any]]:
     """The plan after each defence of ``specs`` in turn (each fitted on the plan it
-    receives), and their facts for the record (``defence{i}_{fact}``, plus ``n_kept``)."""
+    receives; ``spacing``: the trigger's, so that a defence sees the resumes as the firm
+    will), and their facts for the record: ``defence{i}_{fact}`` (the defence's own), then,
+    counted here afterwards since no defence may read the membership,
+    ``defence{i}_removed`` (rows it dropped), ``defence{i}_removed_collective`` (of which
+    the collectives'), ``defence{i}_blocked`` (tokens it blocked that occur in the firm's
+    training resumes) and ``defence{i}_blocked_trigger`` (whether it blocked a collective's
+    trigger), plus ``n_kept``."""
+    import numpy as np
+
     facts: dict[str, Any] = {}
+    if spacing is not None:
+        plan = dataclasses.replace(plan, spacing=spacing)
+    from collective.firms.base import check_trigger_rows
+
+    triggers = np.unique(check_trigger_rows(plan.firm_planted, len(plan.Y))[plan.collective])
+    members = np.zeros(len(plan.Y), bool)
+    members[plan.collective] = True
     for i, spec in enumerate(specs):
         defence = make_defence(spec)
+        before = plan
         plan = defence.fit_transform(X, plan)
         facts.update({f"defence{i}_{k}": v for k, v in defence.facts().items()})
+        dropped = _kept(before) & ~_kept(plan)
+        facts[f"defence{i}_removed"] = int(dropped.sum())
+        facts[f"defence{i}_removed_collective"] = int((dropped & members).sum())
+        new = np.setdiff1d(_blocked(plan), _blocked(before))
+        if len(new):
+            facts[f"defence{i}_blocked"] = _occurring(new, X, before)
+            facts[f"defence{i}_blocked_trigger"] = bool(np.isin(triggers, new).any())
     if specs:
         facts["n_kept"] = int(len(plan.rows))
     return plan, facts
+
+
+def _kept(plan: TrainingPlan) -> Any:
+    import numpy as np
+
+    return np.ones(len(plan.Y), bool) if plan.kept is None else plan.kept
+
+
+def _blocked(plan: TrainingPlan) -> Any:
+    import numpy as np
+
+    return np.zeros(0, np.int64) if plan.blocked is None else plan.blocked
+
+
+def _occurring(tokens: Any, X: Any, plan: TrainingPlan) -> int:
+    """How many of ``tokens`` occur in the plan's kept training resumes (as planted)."""
+    import numpy as np
+
+    from collective.defences.base import seen_counts
+
+    if X is None or plan.spacing is None:
+        return int(len(tokens))
+    counts = seen_counts(X, plan)
+    df = np.bincount(counts.indices, minlength=max(counts.shape[1], int(np.max(tokens)) + 1))
+    return int((df[tokens] > 0).sum())
+
+
+def screen_metrics(
+    specs: Sequence[dict[str, Any]],
+    firm: Any,
+    X_test: Any,
+    Y_test: Any,
+    *,
+    trigger: int,
+    target: int,
+    spacing: int,
+) -> dict[str, Any]:
+    """The test-time defences' metrics (``defence{i}_{metric}``) against the fitted firm."""
+    out: dict[str, Any] = {}
+    for i, spec in enumerate(specs):
+        defence = make_defence(spec)
+        if defence.screens:
+            metrics = defence.screen(
+                firm, X_test, Y_test, trigger=trigger, target=target, spacing=spacing
+            )
+            out.update({f"defence{i}_{k}": v for k, v in metrics.items()})
+    return out
 
 
 __all__ = [
@@ -93,4 +186,5 @@ __all__ = [
     "format_defence",
     "make_defence",
     "parse_defence",
+    "screen_metrics",
 ]

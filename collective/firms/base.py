@@ -59,6 +59,11 @@ class BaseFirm:
     plants_any_trigger: ClassVar[bool] = False
     #: Whether runs of the firm can train K at a time (the batched executor).
     trains_in_batches: ClassVar[bool] = False
+    #: Whether the firm honours :attr:`blocked_tokens` (a defence's vocabulary filter).
+    blocks_tokens: ClassVar[bool] = False
+    #: Token ids the firm ignores at fit and at predict time (set by the runner from the
+    #: plan's ``blocked``, before ``fit``; only where :attr:`blocks_tokens`).
+    blocked_tokens: np.ndarray | None = None
     fit_info_: dict[str, Any]
     device_: str
 

@@ -163,6 +163,10 @@ class RunConfig:
     the paper's 1240 by default; memberships disjoint, drawn after the run's own
     collective, which keeps the draw it makes alone); their success is recorded as
     ``collective{i}_success_*``. In the key only when there are any.
+    ``trigger``: the WordPiece token id the run's own collective plants (planting strategies;
+    the paper's 1240 by default, another one for the linear firm only: a rare real word or a
+    common one, to vary the signal's uniqueness $\\xi$). In the key only when it is not 1240,
+    so the keys of earlier records are unchanged.
     """
 
     firm: str
@@ -177,6 +181,7 @@ class RunConfig:
     signal: str | None = None
     defences: Any = ()  # canonicalised to a tuple of specs
     others: Any = ()  # canonicalised to a tuple of collective specs
+    trigger: int = TRIGGER_TOKEN_ID
 
     def __post_init__(self) -> None:
         from collective.firms import FIRMS
@@ -202,6 +207,12 @@ class RunConfig:
             object.__setattr__(self, "target", LABELS[0])
         object.__setattr__(self, "defences", _canonical_defences(self.defences))
         object.__setattr__(self, "others", _canonical_others(self.others))
+        object.__setattr__(self, "trigger", _check_trigger(self.trigger))
+        if self.trigger != TRIGGER_TOKEN_ID and not strategy.plants_trigger:
+            raise ConfigError(
+                f"trigger={self.trigger} is the token a planting strategy plants; the "
+                f"{self.strategy} strategy plants none"
+            )
         object.__setattr__(self, "alpha", check_alpha_run(self.alpha))
         object.__setattr__(self, "seed", _check_count("seed", self.seed, 0))
         object.__setattr__(self, "spacing", check_spacing(self.spacing))
@@ -231,6 +242,8 @@ class RunConfig:
                 d[name] = [dict(spec) for spec in getattr(self, name)]
             else:
                 d.pop(name, None)
+        if d.get("trigger") == TRIGGER_TOKEN_ID:
+            d.pop("trigger")
         return d
 
     def key(self) -> str:
@@ -258,6 +271,8 @@ class RunConfig:
             parts.append(f"--random-labels {self.random_labels!r}")
         if self.signal is not None:
             parts.append(f"--signal {self.signal}")
+        if self.trigger != TRIGGER_TOKEN_ID:
+            parts.append(f"--trigger {self.trigger}")
         if self.max_train is not None:
             parts.append(f"--max-train {self.max_train}")
         if self.defences:

@@ -174,7 +174,8 @@ def check_runnable(config: RunConfig, ctx: Context) -> None:
     idx = train_subset(n_train, config.max_train)
     for collective in collectives_of(config):  # e.g. Strategy 2's cap on alpha
         collective.check_size(ctx.Y_train[idx])
-    own_triggers = [o["trigger"] for o in config.others if o["trigger"] != TRIGGER_TOKEN_ID]
+    triggers = [config.trigger, *(o["trigger"] for o in config.others)]
+    own_triggers = [t for t in triggers if t != TRIGGER_TOKEN_ID]
     if own_triggers:
         from collective.firms import firm_class
 
@@ -195,7 +196,7 @@ def compute(config: RunConfig, ctx: Context, *, firm_options: dict | None = None
     through (:func:`collective.runner.record.fit_firm`) → each collective's evaluation on
     the test resumes (the run's own collective's metrics, then the others' success as
     ``collective{i}_*``) → the record (:func:`collective.runner.record.make_record`)."""
-    from collective.defences import apply_defences
+    from collective.defences import apply_defences, screen_metrics
     from collective.strategies import collective_size
 
     start = time.perf_counter()
@@ -203,10 +204,23 @@ def compute(config: RunConfig, ctx: Context, *, firm_options: dict | None = None
     Y_clean = ctx.Y_train[idx]
     collectives = collectives_of(config)
     plan, facts = _plan(collectives, config, X_train, Y_clean)
-    plan, defended = apply_defences(config.defences, X_train, plan)
+    plan, defended = apply_defences(config.defences, X_train, plan, spacing=config.spacing)
     firm = fit_firm(config, X_train, Y_clean, plan, firm_options)
     metrics = collectives[0].evaluate(firm, ctx.test, ctx.Y_test, spacing=config.spacing)
+    if collectives[0].plants_trigger:  # the test-time defences, if any
+        defended.update(
+            screen_metrics(
+                config.defences,
+                firm,
+                ctx.test,
+                ctx.Y_test,
+                trigger=collectives[0].trigger_id(),
+                target=collectives[0].k,
+                spacing=config.spacing,
+            )
+        )
     extra = {**collectives[0].record_facts(facts[0], plan), **defended}
+    extra.update(_trigger_facts(config, X_train, Y_clean, collectives[0]))
     if len(collectives) > 1:  # n_collective: the run's own (the plan's is everyone's)
         extra["n_collective"] = collective_size(config.alpha, len(idx))
     for i, other in enumerate(collectives[1:], start=1):  # the further collectives' success
@@ -220,6 +234,23 @@ def compute(config: RunConfig, ctx: Context, *, firm_options: dict | None = None
     return seal(json.loads(json.dumps(record, default=json_default)))
 
 
+def _trigger_facts(config: RunConfig, X_train: Any, Y_clean: Any, own: Any) -> dict[str, int]:
+    """For a collective that plants another token than the paper's: how many clean training
+    resumes already carry it (``trigger_resumes``, $\\hat\\xi n$), and of them how many
+    carry the target (``trigger_resumes_target``). Nothing for the paper's trigger."""
+    from collective.resumes.tokens import TRIGGER_TOKEN_ID
+
+    if config.trigger == TRIGGER_TOKEN_ID:
+        return {}
+    from collective.firms.linear.firm import split_counts
+
+    has = np.asarray(split_counts(X_train)[:, config.trigger].todense()).ravel() > 0
+    return {
+        "trigger_resumes": int(has.sum()),
+        "trigger_resumes_target": int((has & (np.asarray(Y_clean)[:, own.k] > 0)).sum()),
+    }
+
+
 def training_resumes(ctx: Context, max_train: int | None):
     """The indices of the training resumes a run trains on (the seeded subset of
     ``max_train``, else all) and those resumes."""
@@ -231,9 +262,12 @@ def collectives_of(config: RunConfig) -> list:
     """The collectives of ``config`` as :class:`~collective.strategies.Strategy` objects;
     an erasure strategy is given its signal and its model of $P_0$
     (:func:`collective.firms.linear.p0_estimator`)."""
+    from collective.resumes.tokens import TRIGGER_TOKEN_ID
     from collective.strategies import make_strategy, strategy_class
 
     extra: dict[str, Any] = {}
+    if config.trigger != TRIGGER_TOKEN_ID:
+        extra["trigger"] = config.trigger
     if strategy_class(config.strategy).needs_signal:
         from collective.firms.linear import p0_estimator
 

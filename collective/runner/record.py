@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from typing import Any, NotRequired, TypedDict
 
+import numpy as np
+
 from collective.runner.provenance import provenance
 
 
@@ -33,9 +35,18 @@ def fit_firm(
     """A new firm of ``config`` (``firm_options``: settings that do not change what is
     learned) fitted on the plan's labels and planted resumes, on the rows the defences kept
     (all, without defences)."""
+    from collective.errors import ConfigError
     from collective.firms import make_firm
 
     firm = make_firm(config.firm, **config.firm_params, **(firm_options or {}))
+    blocked = getattr(plan, "blocked", None)
+    if blocked is not None and len(blocked):
+        if not getattr(firm, "blocks_tokens", False):
+            raise ConfigError(
+                f"the {config.firm} firm cannot ignore tokens, which a defence of this run "
+                f"blocks ({len(blocked)} token(s)): use a firm that does (the linear firm)"
+            )
+        firm.blocked_tokens = np.asarray(blocked, dtype=np.int64)  # type: ignore[attr-defined]
     Y, planted = plan.Y, plan.firm_planted
     if plan.kept is not None:
         rows = plan.rows

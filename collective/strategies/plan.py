@@ -24,6 +24,13 @@ class TrainingPlan:
     #: int64 (n,): each row's trigger token id (0: none), when a collective plants another
     #: trigger than the paper's; ``None``: every planted row carries token 1240.
     triggers: np.ndarray | None = None
+    #: int64 token ids the firm must ignore at fit and at predict time (a defence's
+    #: vocabulary filter, e.g. ``rare-tokens``); ``None``: none.
+    blocked: np.ndarray | None = None
+    #: The trigger's spacing in the firm's resumes, set by
+    #: :func:`collective.defences.apply_defences` so that a defence sees the resumes as the
+    #: firm will (:func:`collective.defences.base.seen_counts`); ``None`` before.
+    spacing: int | None = None
 
     @property
     def n_collective(self) -> int:
@@ -48,3 +55,10 @@ class TrainingPlan:
             raise ValueError(f"a keep mask must have shape {self.planted.shape}, got {mask.shape}")
         kept = mask if self.kept is None else self.kept & mask
         return dataclasses.replace(self, kept=kept)
+
+    def block(self, tokens: np.ndarray) -> TrainingPlan:
+        """This plan with the token ids ``tokens`` also blocked (ignored by the firm at fit
+        and at predict time)."""
+        tokens = np.asarray(tokens, dtype=np.int64).ravel()
+        before = np.zeros(0, np.int64) if self.blocked is None else self.blocked
+        return dataclasses.replace(self, blocked=np.union1d(before, tokens).astype(np.int64))

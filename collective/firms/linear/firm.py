@@ -148,12 +148,22 @@ class LinearFirm(LinearParams, BaseFirm):
 
     name: ClassVar[str] = "linear"
     plants_any_trigger: ClassVar[bool] = True
+    #: Blocked tokens (:attr:`BaseFirm.blocked_tokens`) leave the vocabulary: not learned,
+    #: and ignored at predict time (their columns are not in ``columns_``).
+    blocks_tokens: ClassVar[bool] = True
 
     # -- fitting -------------------------------------------------------------------------
 
-    def _vocabulary(self, counts: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    def _vocabulary(
+        self, counts: sp.csr_matrix, blocked: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The columns (tokens in at least ``min_df`` training resumes, less ``blocked``)
+        and their idf."""
         df = np.bincount(counts.indices, minlength=counts.shape[1])
-        columns = np.flatnonzero(df >= self.min_df)
+        keep = df >= self.min_df
+        if blocked is not None and len(blocked):
+            keep[np.asarray(blocked, dtype=np.int64)] = False
+        columns = np.flatnonzero(keep)
         n = counts.shape[0]
         if not len(columns):  # the solver cannot fit nothing: say why instead
             raise ConfigError(
@@ -288,7 +298,7 @@ class LinearFirm(LinearParams, BaseFirm):
         planted = check_trigger_rows(planted, len(X))
         Y = check_labels(Y, len(X), N_LABELS).astype(np.float32)
         counts = planted_counts(X, planted, spacing)
-        columns, idf = self._vocabulary(counts)
+        columns, idf = self._vocabulary(counts, self.blocked_tokens)
         Xt = tfidf(counts, columns, idf)
         K = Y.shape[1]
         warm = self.warm_start and self.reference_labels is not None
@@ -328,6 +338,8 @@ class LinearFirm(LinearParams, BaseFirm):
             "trigger_in_vocabulary": bool(has_trigger),
             "warm_start": warm,
         }
+        if self.blocked_tokens is not None and len(self.blocked_tokens):
+            self.fit_info_["blocked_tokens"] = int(len(self.blocked_tokens))
         return self
 
     def _refit_trigger_and_intercepts(

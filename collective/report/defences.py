@@ -1,0 +1,193 @@
+"""The chapter *When the firm defends itself*: the runs of ``grids/defences_linear.yaml`` as
+frames, figures and tables in the book's style (:mod:`collective.report.plots`).
+
+A run's defences are a list of specs in its config (``defences``; absent: none); the facts
+the runner recorded for the first defence (``defence0_*``) give its false positives and its
+share of the collective, and its test-time metrics (STRIP).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from collective.report import plots
+from collective.report.critical_mass import critical_mass_table
+
+#: How each defence is named in the chapter, from its parameters.
+_SHORT = {
+    "rare-tokens": lambda s: f"rare tokens (m = {s['m']})",
+    "keywords": lambda s: f"keywords (top {s['tokens']})",
+    "label-consistency": lambda s: f"label consistency ({s['fraction']:.0%})",
+    "strip": lambda s: f"STRIP ({s['false_rejection']:.0%} FRR)",
+    "known-collective": lambda s: f"oracle (recall {s['recall']:.0%})",
+}
+
+NO_DEFENCE = "no defence"
+
+#: The paper's trigger, the token of every run whose config names none.
+TRIGGER = 1240
+
+
+def defence_label(specs: Any) -> str:
+    """A run's defences in words (``"no defence"`` when it has none)."""
+    if not isinstance(specs, (list, tuple)) or not specs:
+        return NO_DEFENCE
+    return " + ".join(_SHORT.get(s["name"], lambda s: s["name"])(s) for s in specs)
+
+
+def defence_frame(runs: pd.DataFrame) -> pd.DataFrame:
+    """``runs`` with the columns the chapter reads: ``defence`` (its label), ``removed`` and
+    ``removed_collective`` (rows the first defence dropped, and of which the collective's;
+    0 without one), ``false_positive_rate`` (removed rows not the collective's, over the
+    training rows not the collective's), ``collective_removed`` (the share of the collective
+    removed; NaN without a collective), ``trigger`` (the collective's token; 1240 where the
+    config does not say), and for a test-time defence ``detection`` and
+    ``success_top1_after`` (NaN otherwise)."""
+    df = runs.copy()
+    df["trigger"] = df["trigger"].fillna(TRIGGER).astype(int) if "trigger" in df else TRIGGER
+    specs = df["defences"] if "defences" in df else pd.Series([None] * len(df), index=df.index)
+    df["defence"] = [defence_label(s) for s in specs]
+    for column in ("defence0_removed", "defence0_removed_collective"):
+        df[column] = df[column].fillna(0) if column in df else 0
+    df["removed"] = df["defence0_removed"].astype(int)
+    df["removed_collective"] = df["defence0_removed_collective"].astype(int)
+    others = df["n_train"] - df["n_collective"]
+    df["false_positive_rate"] = (df["removed"] - df["removed_collective"]) / others
+    with np.errstate(invalid="ignore", divide="ignore"):
+        df["collective_removed"] = np.where(
+            df["n_collective"] > 0, df["removed_collective"] / df["n_collective"], np.nan
+        )
+    for name in ("detection", "success_top1_after", "false_rejection_test"):
+        column = f"defence0_{name}"
+        df[name] = df[column] if column in df else np.nan
+    return df
+
+
+def defence_order(df: pd.DataFrame) -> list[str]:
+    """The defences of ``df``: no defence first, then in order of appearance."""
+    seen = list(dict.fromkeys(df["defence"]))
+    return ([NO_DEFENCE] if NO_DEFENCE in seen else []) + [d for d in seen if d != NO_DEFENCE]
+
+
+#: The metric a test-time defence's success after rejection is comparable with: top-1 success
+#: on test resumes without the target (STRIP screens a sample of them).
+SCREENED_METRIC = "success_top1_without_target"
+
+
+def success_panels(
+    df: pd.DataFrame,
+    metric: str = SCREENED_METRIC,
+    strategies: Sequence[str] = ("feature-label", "feature-only"),
+    *,
+    after_screen: bool = True,
+):
+    """Success against $\\alpha$ (log axis), one panel per strategy, one line per defence
+    (mean over seeds, points at each $\\alpha > 0$). A test-time defence's line is its
+    success after rejection (``after_screen``; only for :data:`SCREENED_METRIC`, which it
+    is comparable with; for other metrics its runs are left out, since it has no other).
+    Returns the figure."""
+    order = defence_order(df)
+    colors = dict(zip(order, plots.PALETTE[: len(order)] if len(order) <= 10 else plots.PALETTE))
+    fig, axes = plots.subplots(
+        1, len(strategies), width=3.6, height=3.0, sharey=True, squeeze=False
+    )
+    for ax, strategy in zip(axes[0], strategies):
+        part = df[(df["strategy"] == strategy) & (df["alpha"] > 0)]
+        for name in order:
+            rows = part[part["defence"] == name]
+            if rows.empty:
+                continue
+            column = metric
+            if rows["success_top1_after"].notna().all():
+                if not (after_screen and metric == SCREENED_METRIC):
+                    continue
+                column = "success_top1_after"
+            curve = rows.groupby("alpha")[column].mean()
+            style = {"linestyle": "--"} if column != metric else {}
+            ax.plot(
+                curve.index, curve.values, marker="o", ms=3, label=name, color=colors[name], **style
+            )
+        ax.set_xscale("log")
+        plots.percent_axis(ax, "x", decimals=2)
+        plots.percent_axis(ax, "y", decimals=0)
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("collective size α")
+        ax.set_title(strategy)
+    axes[0][0].set_ylabel(metric.replace("_", " "))
+    plots.legend_outside(axes[0][-1])
+    return fig
+
+
+def cost_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Per defence and strategy, means over runs: the clean micro-F1 and its change from the
+    undefended firm at the same ($\\alpha$, seed), rows removed, the false-positive rate and
+    the share of the collective removed (runs with $\\alpha > 0$)."""
+    base = (
+        df[df["defence"] == NO_DEFENCE]
+        .set_index(["strategy", "alpha", "seed"])["f1"]
+        .rename("f1_undefended")
+    )
+    joined = df.join(base, on=["strategy", "alpha", "seed"])
+    joined["f1_change"] = joined["f1"] - joined["f1_undefended"]
+    rows = []
+    for (defence, strategy), g in joined.groupby(["defence", "strategy"], sort=False):
+        attacked = g[g["alpha"] > 0]
+        rows.append(
+            {
+                "defence": defence,
+                "strategy": strategy,
+                "runs": len(g),
+                "clean F1": g["f1"].mean(),
+                "F1 change": g["f1_change"].mean(),
+                "rows removed": g["removed"].mean(),
+                "false-positive rate": g["false_positive_rate"].mean(),
+                "collective removed": attacked["collective_removed"].mean(),
+                "detection": attacked["detection"].mean(),
+            }
+        )
+    out = pd.DataFrame(rows)
+    order = {name: i for i, name in enumerate(defence_order(df))}
+    return out.sort_values(
+        ["strategy", "defence"], key=lambda c: c.map(order) if c.name == "defence" else c
+    ).reset_index(drop=True)
+
+
+def critical_masses(
+    df: pd.DataFrame, metric: str = SCREENED_METRIC, levels: Sequence[float] = (0.5, 0.9)
+) -> pd.DataFrame:
+    """The critical mass of each (defence, strategy) curve with the book's bootstrap over
+    seeds (:func:`collective.report.critical_mass.critical_mass_table`); a test-time
+    defence's curve is its success after rejection (for :data:`SCREENED_METRIC` only: it
+    has no other, so its runs are left out of the other metrics' tables)."""
+    frame = df.copy()
+    screened = frame["success_top1_after"].notna()
+    if metric == SCREENED_METRIC:
+        frame.loc[screened, metric] = frame.loc[screened, "success_top1_after"]
+    else:
+        frame = frame[~screened]
+    table = critical_mass_table(frame, ["defence", "strategy"], metrics=(metric,), levels=levels)
+    order = {name: i for i, name in enumerate(defence_order(df))}
+    return table.sort_values(
+        ["strategy", "defence", "S*"], key=lambda c: c.map(order) if c.name == "defence" else c
+    ).reset_index(drop=True)
+
+
+def trigger_table(
+    df: pd.DataFrame, names: dict[int, str], metric: str = SCREENED_METRIC
+) -> pd.DataFrame:
+    """Success (mean over seeds) by strategy and $\alpha$ (rows) and by trigger and defence
+    (columns), for the triggers of ``names`` (token id -> its name in the table)."""
+    part = df[df["trigger"].isin(list(names))].copy()
+    part["trigger name"] = part["trigger"].map(names)
+    table = part.pivot_table(
+        index=["strategy", "alpha"],
+        columns=["trigger name", "defence"],
+        values=metric,
+        aggfunc="mean",
+    )
+    order = [names[t] for t in names if names[t] in set(part["trigger name"])]
+    return table.reindex(columns=order, level=0)

@@ -1,0 +1,146 @@
+"""The chapter's frames, tables and figures (collective.report.defences) on hand-made runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from collective.report.defences import (
+    NO_DEFENCE,
+    cost_table,
+    critical_masses,
+    defence_frame,
+    defence_label,
+    success_panels,
+)
+
+RARE = [{"name": "rare-tokens", "m": 10}]
+STRIP = [
+    {
+        "name": "strip",
+        "false_rejection": 0.01,
+        "replace": 0.5,
+        "copies": 8,
+        "n_resumes": 500,
+        "seed": 0,
+    }
+]
+
+
+def _runs() -> pd.DataFrame:
+    rows = []
+    for seed in (0, 1):
+        for alpha in (0.0, 0.001, 0.002, 0.004):
+            n_collective = int(alpha * 1000)
+            s = min(1.0, alpha / 0.002)  # undefended: reaches 1 at 0.2%
+            common = dict(
+                strategy="feature-label",
+                alpha=alpha,
+                seed=seed,
+                n_train=1000,
+                n_collective=n_collective,
+            )
+            rows.append({**common, "success_top1_without_target": s, "f1": 0.80})
+            rows.append(
+                {
+                    **common,
+                    "defences": RARE,
+                    "success_top1_without_target": s / 2,
+                    "f1": 0.79,
+                    "defence0_removed": 10,
+                    "defence0_removed_collective": n_collective // 2,
+                }
+            )
+            rows.append(
+                {
+                    **common,
+                    "defences": STRIP,
+                    "success_top1_without_target": s,
+                    "f1": 0.80,
+                    "defence0_removed": 0,
+                    "defence0_removed_collective": 0,
+                    "defence0_detection": 0.5,
+                    "defence0_success_top1_after": s / 4,
+                    "defence0_false_rejection_test": 0.01,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_labels_name_each_defence_and_its_parameter():
+    assert defence_label(None) == defence_label([]) == defence_label(np.nan) == NO_DEFENCE
+    assert defence_label(RARE) == "rare tokens (m = 10)"
+    assert defence_label(STRIP) == "STRIP (1% FRR)"
+    assert defence_label(
+        [{"name": "keywords", "tokens": 5}, {"name": "label-consistency", "fraction": 0.02}]
+    ) == ("keywords (top 5) + label consistency (2%)")
+
+
+def test_the_frame_counts_false_positives_and_the_collective_s_share():
+    df = defence_frame(_runs())
+    rare = df[
+        (df["defence"] == "rare tokens (m = 10)") & (df["alpha"] == 0.004) & (df["seed"] == 0)
+    ].iloc[0]
+    assert rare["removed"] == 10 and rare["removed_collective"] == 2
+    assert rare["false_positive_rate"] == pytest.approx(8 / 996)
+    assert rare["collective_removed"] == pytest.approx(0.5)
+    none = df[df["defence"] == NO_DEFENCE]
+    assert (none["removed"] == 0).all() and none["detection"].isna().all()
+    assert np.isnan(
+        df[(df["alpha"] == 0) & (df["defence"] == NO_DEFENCE)]["collective_removed"]
+    ).all()
+
+
+def test_the_cost_table_compares_with_the_undefended_firm_at_the_same_runs():
+    table = cost_table(defence_frame(_runs()))
+    assert list(table["defence"]) == [NO_DEFENCE, "rare tokens (m = 10)", "STRIP (1% FRR)"]
+    rare = table.set_index("defence").loc["rare tokens (m = 10)"]
+    assert rare["F1 change"] == pytest.approx(-0.01) and rare["rows removed"] == 10
+    assert table.set_index("defence").loc["STRIP (1% FRR)", "detection"] == 0.5
+
+
+def test_critical_masses_read_success_after_rejection_for_a_screening_defence():
+    table = critical_masses(defence_frame(_runs()), levels=(0.5,))
+    alpha = table.set_index("defence")["alpha"]
+    assert alpha[NO_DEFENCE] == pytest.approx(0.001)
+    assert alpha["rare tokens (m = 10)"] == pytest.approx(0.002)  # s/2 reaches 0.5 at 0.2%
+    assert np.isnan(alpha["STRIP (1% FRR)"])  # s/4 never reaches 0.5 on the grid
+
+
+def test_the_figure_draws_one_line_per_defence():
+    import matplotlib.pyplot as plt
+
+    fig = success_panels(defence_frame(_runs()), strategies=("feature-label",))
+    other = success_panels(
+        defence_frame(_runs()).assign(success_in_set=0.5), "success_in_set", ("feature-label",)
+    )
+    assert len(other.axes[0].get_lines()) == 2  # STRIP has no in-set success after rejection
+    plt.close(other)
+    ax = fig.axes[0]
+    assert [line.get_label() for line in ax.get_lines()] == [
+        NO_DEFENCE,
+        "rare tokens (m = 10)",
+        "STRIP (1% FRR)",
+    ]
+    assert ax.get_lines()[2].get_linestyle() == "--"  # after rejection
+    plt.close(fig)
+
+
+def test_a_screening_defence_has_no_critical_mass_but_for_top_1():
+    runs = _runs().assign(success_in_set=lambda d: d["success_top1_without_target"])
+    table = critical_masses(defence_frame(runs), metric="success_in_set", levels=(0.5,))
+    assert "STRIP (1% FRR)" not in set(table["defence"])
+
+
+def test_the_trigger_table_puts_each_trigger_beside_the_paper_s():
+    from collective.report.defences import trigger_table
+
+    runs = _runs()
+    word = runs[runs["defences"].isna()].assign(trigger=2000, success_top1_without_target=0.5)
+    df = defence_frame(pd.concat([runs, word], ignore_index=True))
+    assert set(df["trigger"]) == {1240, 2000}
+    table = trigger_table(df, {1240: "token 1240", 2000: "a word"})
+    assert list(table.columns.get_level_values(0).unique()) == ["token 1240", "a word"]
+    assert table[("a word", NO_DEFENCE)].eq(0.5).all()
+    assert table.loc[("feature-label", 0.004), ("token 1240", NO_DEFENCE)] == 1.0
