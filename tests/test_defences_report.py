@@ -97,6 +97,7 @@ def test_the_cost_table_compares_with_the_undefended_firm_at_the_same_runs():
     assert list(table["defence"]) == [NO_DEFENCE, "rare tokens (m = 10)", "STRIP (1% FRR)"]
     rare = table.set_index("defence").loc["rare tokens (m = 10)"]
     assert rare["F1 change"] == pytest.approx(-0.01) and rare["rows removed"] == 10
+    assert np.isnan(rare["tokens blocked"])  # no facts of blocked tokens in these runs
     assert table.set_index("defence").loc["STRIP (1% FRR)", "detection"] == 0.5
 
 

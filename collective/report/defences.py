@@ -124,8 +124,9 @@ def success_panels(
 
 def cost_table(df: pd.DataFrame) -> pd.DataFrame:
     """Per defence and strategy, means over runs: the clean micro-F1 and its change from the
-    undefended firm at the same ($\\alpha$, seed), rows removed, the false-positive rate and
-    the share of the collective removed (runs with $\\alpha > 0$)."""
+    undefended firm at the same ($\\alpha$, seed), rows removed, tokens blocked (that occur in
+    the training resumes), the false-positive rate and the share of the collective removed
+    (runs with $\\alpha > 0$)."""
     base = (
         df[df["defence"] == NO_DEFENCE]
         .set_index(["strategy", "alpha", "seed"])["f1"]
@@ -144,6 +145,9 @@ def cost_table(df: pd.DataFrame) -> pd.DataFrame:
                 "clean F1": g["f1"].mean(),
                 "F1 change": g["f1_change"].mean(),
                 "rows removed": g["removed"].mean(),
+                "tokens blocked": g["defence0_blocked"].mean()
+                if "defence0_blocked" in g
+                else np.nan,
                 "false-positive rate": g["false_positive_rate"].mean(),
                 "collective removed": attacked["collective_removed"].mean(),
                 "detection": attacked["detection"].mean(),
