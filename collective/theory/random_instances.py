@@ -13,6 +13,22 @@ import numpy as np
 __all__ = ["random_planting_instances", "random_erasure_instances"]
 
 
+def zero_margin(cond: np.ndarray, onehot: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """``cond`` (B, n, m) with the target (``onehot``) swapped with the top label at the
+    points ``where`` (B, n): $\\Delta = 0$ there (the target ties the top label)."""
+    top = cond.max(-1, keepdims=True)
+    own = np.where(onehot, cond, 0).sum(-1, keepdims=True)
+    swapped = np.where(onehot, top, np.where(cond == top, own, cond))
+    return np.where(where[..., None], swapped, cond)
+
+
+def joint(mass: np.ndarray, cond: np.ndarray) -> np.ndarray:
+    """The joint distributions (B, n, m) of point masses (B, n) and conditionals (B, n, m),
+    normalised."""
+    P0 = mass[..., None] * cond
+    return P0 / P0.sum((1, 2), keepdims=True)
+
+
 def _alphas(rng: np.random.Generator, B: int) -> np.ndarray:
     kind = rng.choice(4, size=B, p=[0.45, 0.25, 0.2, 0.1])
     uniform = rng.uniform(1e-3, 1.0, B)
@@ -73,13 +89,8 @@ def random_planting_instances(
             p = rng.uniform(0.02, 1.0, B)[:, None, None]
             cond = p * onehot + (1 - p) * cond
         zero_delta = (rng.random(B) < 0.2)[:, None] & in_signal
-        # Δ = 0: swap y* with the top label at the signal points.
-        top = cond.max(-1, keepdims=True)
-        own = np.where(onehot, cond, 0).sum(-1, keepdims=True)
-        swapped = np.where(onehot, top, np.where(cond == top, own, cond))
-        cond = np.where(zero_delta[..., None], swapped, cond)
-        P0 = mass[..., None] * cond
-        P0 = P0 / P0.sum((1, 2), keepdims=True)
+        cond = zero_margin(cond, onehot, zero_delta)
+        P0 = joint(mass, cond)
         yield P0, g, y_star, _alphas(rng, B), _epsilons(rng, B)
 
 
@@ -120,6 +131,5 @@ def random_erasure_instances(
         noise = _dirichlet(rng, B * n, m, 10 ** rng.uniform(-1, 1, B * n)).reshape(B, n, m)
         lam = np.where(rng.random(B) < 0.15, 0.0, rng.uniform(0, 1, B))[:, None, None]
         cond = (1 - lam) * base_of_fibre + lam * noise
-        P0 = mass[..., None] * cond
-        P0 = P0 / P0.sum((1, 2), keepdims=True)
+        P0 = joint(mass, cond)
         yield P0, g, _alphas(rng, B), _epsilons(rng, B)

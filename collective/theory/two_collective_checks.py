@@ -32,7 +32,7 @@ from collective.theory.exact_two_collectives import (
     union_xi_batch,
 )
 from collective.theory.problem_parameters import delta_batch, xi_batch
-from collective.theory.random_instances import _alphas, _dirichlet, _epsilons
+from collective.theory.random_instances import _alphas, _dirichlet, _epsilons, joint, zero_margin
 from collective.validation import check_choice
 
 __all__ = [
@@ -133,12 +133,8 @@ def random_two_collective_instances(
         cond = _dirichlet(rng, B * n, m, 10 ** rng.uniform(-1, 1, B * n)).reshape(B, n, m)
         onehot = np.arange(m) == y1[:, None, None]
         zero_delta = (rng.random(B) < 0.2)[:, None] & set1
-        top = cond.max(-1, keepdims=True)
-        own = np.where(onehot, cond, 0).sum(-1, keepdims=True)
-        swapped = np.where(onehot, top, np.where(cond == top, own, cond))
-        cond = np.where(zero_delta[..., None], swapped, cond)
-        P0 = mass[..., None] * cond
-        P0 = P0 / P0.sum((1, 2), keepdims=True)
+        cond = zero_margin(cond, onehot, zero_delta)
+        P0 = joint(mass, cond)
         alpha1 = _alphas(rng, B)
         yield P0, g1, y1, g2, y2, alpha1, _second_sizes(rng, alpha1), _epsilons(rng, B)
 
