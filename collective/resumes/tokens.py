@@ -46,6 +46,17 @@ VOCAB_SIZE = 30522
 _FORMAT_VERSION = 1
 
 
+def check_trigger_token(token: Any) -> int:
+    """``token`` as a trigger's WordPiece id: an integer in ``[1, VOCAB_SIZE)``."""
+    if (
+        isinstance(token, bool)
+        or not isinstance(token, (int, np.integer))
+        or not 0 < token < VOCAB_SIZE
+    ):
+        raise ConfigError(f"a trigger is a WordPiece token id in [1, {VOCAB_SIZE}), got {token!r}")
+    return int(token)
+
+
 def check_spacing(spacing: int) -> int:
     """Validate the trigger spacing (words between two triggers); returns it as ``int``."""
     if isinstance(spacing, bool) or not isinstance(spacing, (int, np.integer)):

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from collective.errors import ConfigError
-from collective.resumes.tokens import TRIGGER_TOKEN_ID
+from collective.resumes.tokens import TRIGGER_TOKEN_ID, check_trigger_token
 
 #: Bump when what a run computes changes for the same config (evaluation, strategies): old
 #: records stop matching. Records also carry the code version they were computed with.
@@ -79,22 +79,10 @@ def _canonical_others(value: Any) -> tuple:
             "target": spec["target"],
             "alpha": check_alpha_run(spec["alpha"]),
             "seed": _check_count("seed", spec.get("seed", 0), 0),
-            "trigger": _check_trigger(spec.get("trigger", TRIGGER_TOKEN_ID)),
+            "trigger": check_trigger_token(spec.get("trigger", TRIGGER_TOKEN_ID)),
         }
         out.append(_FrozenSpec(canonical))
     return tuple(out)
-
-
-def _check_trigger(token: Any) -> int:
-    from collective.resumes.tokens import VOCAB_SIZE
-
-    if (
-        isinstance(token, bool)
-        or not isinstance(token, (int, np.integer))
-        or not 0 < token < VOCAB_SIZE
-    ):
-        raise ConfigError(f"a trigger is a WordPiece token id in [1, {VOCAB_SIZE}), got {token!r}")
-    return int(token)
 
 
 def format_collective(spec: dict) -> str:
@@ -207,7 +195,7 @@ class RunConfig:
             object.__setattr__(self, "target", LABELS[0])
         object.__setattr__(self, "defences", _canonical_defences(self.defences))
         object.__setattr__(self, "others", _canonical_others(self.others))
-        object.__setattr__(self, "trigger", _check_trigger(self.trigger))
+        object.__setattr__(self, "trigger", check_trigger_token(self.trigger))
         if self.trigger != TRIGGER_TOKEN_ID and not strategy.plants_trigger:
             raise ConfigError(
                 f"trigger={self.trigger} is the token a planting strategy plants; the "

@@ -15,8 +15,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from collective.errors import ConfigError
-from collective.resumes.tokens import TRIGGER_TOKEN_ID
+from collective.resumes.tokens import TRIGGER_TOKEN_ID, check_trigger_token
 from collective.strategies.base import Strategy
 
 
@@ -29,12 +28,7 @@ class Planting(Strategy):
     trigger: int = TRIGGER_TOKEN_ID
 
     def __post_init__(self) -> None:
-        from collective.resumes.tokens import VOCAB_SIZE
-
-        if isinstance(self.trigger, bool) or not 0 < int(self.trigger) < VOCAB_SIZE:
-            raise ConfigError(
-                f"trigger must be a token id in [1, {VOCAB_SIZE}), got {self.trigger!r}"
-            )
+        check_trigger_token(self.trigger)
 
     def trigger_id(self) -> int:
         return int(self.trigger)
@@ -42,8 +36,9 @@ class Planting(Strategy):
     def evaluate(self, firm: Any, X_test: Any, Y_test: np.ndarray, *, spacing: int) -> dict:
         from collective.resumes.evaluation import evaluate
 
-        trigger = None if self.trigger == TRIGGER_TOKEN_ID else self.trigger
-        return evaluate(firm, X_test, Y_test, target=self.target, spacing=spacing, trigger=trigger)
+        return evaluate(
+            firm, X_test, Y_test, target=self.target, spacing=spacing, trigger=self.trigger
+        )
 
 
 @dataclass(frozen=True)
