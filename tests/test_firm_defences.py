@@ -121,9 +121,12 @@ def test_rare_tokens_agree_with_the_linear_firm_s_own_min_df(m, firm_min_df):
     )
 
 
-def test_a_firm_that_cannot_ignore_tokens_refuses_them():
+def test_a_firm_that_cannot_ignore_tokens_refuses_them(monkeypatch):
+    """Both firms block tokens; a firm a reader adds without that hook is refused."""
+    from collective.firms.transformer import TransformerFirm
     from collective.runner.record import fit_firm
 
+    monkeypatch.setattr(TransformerFirm, "blocks_tokens", False)
     X, Y = labelled_split(10)
     plan = plan_of(Y, [1]).block(np.array([TRIGGER]))
     config = types.SimpleNamespace(firm="transformer", firm_params={}, spacing=10)

@@ -81,6 +81,33 @@ def test_model_without_the_trigger_token_is_a_config_error(tmp_path):
         firm.fit(None, np.zeros((0, 10)))
 
 
+def test_blocked_tokens_leave_every_resume_after_planting_and_before_truncation(small):
+    """The rare-token filter on the transformer firm: a blocked trigger vanishes from the
+    planted resumes, other blocked ids from every resume, and the rest keeps its order; the
+    window of max_length - 2 tokens is then filled from what is left."""
+    from collective.firms.transformer import TransformerFirm
+    from collective.resumes.tokens import TRIGGER_TOKEN_ID
+
+    X = small[0]
+    planted = np.ones(len(X), dtype=bool)
+    firm = TransformerFirm(max_length=512)
+    before = firm.model_inputs(X, planted, 5)
+    common = int(np.bincount(np.concatenate(before)).argsort()[-3])  # a frequent word piece
+    assert common not in (TRIGGER_TOKEN_ID, firm.tokenizer.cls_token_id)
+    firm.blocked_tokens = np.array([TRIGGER_TOKEN_ID, common])
+    after = firm.model_inputs(X, planted, 5)
+    for b, a in zip(before, after, strict=True):
+        assert len(b) < 512  # no truncation: the whole resume is compared
+        assert TRIGGER_TOKEN_ID in b and TRIGGER_TOKEN_ID not in a and common not in a
+        keep = ~np.isin(b, firm.blocked_tokens)
+        np.testing.assert_array_equal(a, b[keep])
+    short = TransformerFirm(max_length=16)
+    short.blocked_tokens = firm.blocked_tokens
+    for full, cut in zip(after, short.model_inputs(X, planted, 5), strict=True):
+        body = full[1:-1]
+        np.testing.assert_array_equal(cut[1:-1], body[:14])  # filtered first, then truncated
+
+
 def test_bad_settings_are_config_errors():
     from collective.firms.transformer import TransformerFirm
 

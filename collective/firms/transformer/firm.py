@@ -145,6 +145,8 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
     #: Runs of this firm that share a batch signature may train as one stacked model
     #: (:mod:`collective.firms.transformer.batched`, ``collective sweep --executor batched``).
     trains_in_batches: ClassVar[bool] = True
+    #: Blocked tokens are taken out of each resume before truncation (:meth:`model_inputs`).
+    blocks_tokens: ClassVar[bool] = True
 
     # Runtime state, not parameters: set on first use, never a constructor argument, and
     # left out of params() (FirmParams.fields lists the constructor's fields only).
@@ -174,7 +176,9 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
 
     def model_inputs(self, X, planted: np.ndarray | None, spacing: int) -> list[np.ndarray]:
         """``[CLS] ids[: max_length - 2] [SEP]`` per resume, with the trigger planted every
-        ``spacing`` words where ``planted[i]``."""
+        ``spacing`` words where ``planted[i]``, less the :attr:`blocked_tokens` (a defence's
+        vocabulary filter): they are taken out of the resume after planting and before the
+        truncation, as if the resume had never held them (a blocked trigger vanishes)."""
         planted = (
             np.zeros(len(X), dtype=bool) if planted is None else np.asarray(planted, dtype=bool)
         )
@@ -182,9 +186,12 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
             raise ConfigError(f"planted has {len(planted)} entries for {len(X)} resumes")
         cls, sep = self.tokenizer.cls_token_id, self.tokenizer.sep_token_id
         body = self.max_length - 2
+        blocked = self.blocked_tokens
         out = []
         for i in range(len(X)):
             ids = X.planted_ids(i, spacing) if planted[i] else X.ids(i)
+            if blocked is not None and len(blocked):
+                ids = ids[~np.isin(ids, blocked)]
             out.append(np.concatenate([[cls], np.asarray(ids[:body], dtype=np.int64), [sep]]))
         return out
 
