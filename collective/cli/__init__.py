@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from collective import __version__
 from collective.cli import bundle, data, estimates, kv_cache, results, run, sweep
 from collective.errors import CollectiveError
+from collective.runner.provenance import git_commit
 
 COMMANDS = (data, run, sweep, results, estimates, bundle, kv_cache)
 
@@ -38,6 +39,9 @@ def _format_warning(message, category, filename, lineno, line=None) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Read once now (cached): a long sweep's records name the commit this process imported,
+    # even if the checkout moves on while it runs.
+    git_commit()
     shown = warnings.formatwarning
     warnings.formatwarning = _format_warning
     try:
