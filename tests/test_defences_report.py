@@ -145,3 +145,62 @@ def test_the_trigger_table_puts_each_trigger_beside_the_paper_s():
     assert list(table.columns.get_level_values(0).unique()) == ["token 1240", "a word"]
     assert table[("a word", NO_DEFENCE)].eq(0.5).all()
     assert table.loc[("feature-label", 0.004), ("token 1240", NO_DEFENCE)] == 1.0
+
+
+# -- the arms race -------------------------------------------------------------------------
+
+
+def test_collective_label_names_strategy_trigger_and_an_unusual_spacing():
+    from collective.report.defences import collective_label
+
+    assert collective_label("feature-label") == "Strategy 1, token 1240"
+    assert collective_label("feature-only", 9831, 20, {9831: "a rare word"}) == (
+        "Strategy 2, a rare word"
+    )
+    assert collective_label("feature-label", 1240, 80) == "Strategy 1, token 1240, every 80 words"
+
+
+def test_best_responses_pick_the_smallest_and_the_largest_critical_mass():
+    """Hand-made critical masses: NaN (not reached) ranks above every alpha for the firm and
+    is never the collective's answer; a cell never run is 'not run' and never chosen."""
+    from collective.report.defences import best_responses
+
+    rows = [
+        ("none", "A", 0.002),
+        ("none", "B", 0.001),
+        ("filter", "A", 0.008),
+        ("filter", "B", np.nan),  # not reached
+        ("strip", "A", np.nan),
+        ("strip", "B", np.nan),
+        ("keywords", "A", 0.003),  # keywords x B never ran
+    ]
+    table = pd.DataFrame(rows, columns=["defence", "collective", "alpha"])
+    out = best_responses(table)
+    answer = out["collective's best answer"]
+    assert answer["none"] == "B" and answer["filter"] == "A" and answer["keywords"] == "A"
+    assert answer["strip"] == "none reached"
+    firm = out.loc["firm's best defence"]
+    assert firm["A"] == "strip" and firm["B"] == "filter"  # first not-reached in table order
+    assert out.loc["keywords", "B"] == "not run" and out.loc["strip", "A"] == "not reached"
+    assert out.loc["filter", "A"] == pytest.approx(0.008)
+
+
+def test_rare_token_panel_draws_the_floor_and_each_threshold():
+    import matplotlib.pyplot as plt
+
+    from collective.report.defences import rare_token_panel
+
+    table = pd.DataFrame(
+        {
+            "m": [10, 50, 300],
+            "alpha": [0.002, 0.0025, np.nan],
+            "alpha 95% CI": [(0.0015, 0.0025), (0.002, 0.003), (np.nan, np.nan)],
+        }
+    )
+    fig = rare_token_panel(table, n_train=25_000, undefended=0.0018)
+    ax = fig.axes[0]
+    floor = ax.lines[0]
+    np.testing.assert_allclose(floor.get_ydata(), floor.get_xdata() / 25_000)
+    labels = ax.get_legend_handles_labels()[1]
+    assert "not reached on the grid" in labels and "floor m / n" in labels
+    plt.close(fig)

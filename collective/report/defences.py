@@ -195,3 +195,116 @@ def trigger_table(
     )
     order = [names[t] for t in names if names[t] in set(part["trigger name"])]
     return table.reindex(columns=order, level=0)
+
+
+# -- the arms race: who answers whom ---------------------------------------------------------
+
+_STRATEGY_SHORT = {"feature-label": "Strategy 1", "feature-only": "Strategy 2"}
+
+
+def collective_label(
+    strategy: str, trigger: int = TRIGGER, spacing: int = 20, names: dict[int, str] | None = None
+) -> str:
+    """A collective in words: its strategy, its trigger (``names`` may name a token) and,
+    when it is not the paper's 20, its spacing: ``"Strategy 1, token 1240, every 80 words"``."""
+    word = (names or {}).get(int(trigger), f"token {int(trigger)}")
+    text = f"{_STRATEGY_SHORT.get(strategy, strategy)}, {word}"
+    return text if int(spacing) == 20 else f"{text}, every {int(spacing)} words"
+
+
+def with_collective(df: pd.DataFrame, names: dict[int, str] | None = None) -> pd.DataFrame:
+    """``df`` (a :func:`defence_frame`) with a ``collective`` column (:func:`collective_label`)."""
+    out = df.copy()
+    spacing = out["spacing"] if "spacing" in out else pd.Series(20, index=out.index)
+    out["collective"] = [
+        collective_label(s, t, p, names)
+        for s, t, p in zip(out["strategy"], out["trigger"], spacing, strict=True)
+    ]
+    return out
+
+
+def best_responses(table: pd.DataFrame) -> pd.DataFrame:
+    """The arms race read off a table of critical masses (one row per defence and collective,
+    columns ``defence``, ``collective`` and ``alpha``; NaN: not reached on the grid, which
+    ranks above every reached one): a defence x collective frame of critical masses, a
+    column ``collective's best answer`` (per defence, the collective with the smallest
+    critical mass) and a row ``firm's best defence`` (per collective, the defence with the
+    largest). Cells never run are missing and never chosen; a tie names the first in the
+    table's order; ``"none reached"`` where no collective reaches $S^*$ against a defence.
+    Point estimates only: the intervals are in the critical-mass tables."""
+    defences = list(dict.fromkeys(table["defence"]))
+    collectives = list(dict.fromkeys(table["collective"]))
+    masses = table.pivot_table(
+        index="defence", columns="collective", values="alpha", aggfunc="first", dropna=False
+    ).reindex(index=defences, columns=collectives)
+    ran = table.assign(ran=True).pivot_table(
+        index="defence", columns="collective", values="ran", aggfunc="any"
+    )
+    ran = ran.reindex(index=defences, columns=collectives).fillna(False).astype(bool)
+    ranked = masses.where(masses.notna(), np.inf).where(ran)  # not reached: above any alpha
+
+    def pick(values: pd.Series, largest: bool) -> str:
+        values = values.dropna()
+        if values.empty:
+            return "–"
+        if not largest and np.isinf(values.min()):
+            return "none reached"
+        return str(values.idxmax() if largest else values.idxmin())
+
+    shown = masses.astype(object).where(ran, "not run").where(masses.notna() | ~ran, "not reached")
+    shown["collective's best answer"] = [pick(ranked.loc[d], False) for d in defences]
+    firm = {c: pick(ranked[c], True) for c in collectives}
+    firm["collective's best answer"] = ""
+    shown.loc["firm's best defence"] = pd.Series(firm)
+    return shown
+
+
+def rare_token_panel(table: pd.DataFrame, n_train: int, undefended: float | None = None):
+    """The rare-token filter's critical mass against its $m$ (rows of ``table``: ``m``,
+    ``alpha``, ``alpha 95% CI``; NaN: not reached, drawn at the top as an open marker), with
+    the theory's floor $\\alpha = m / n$ (a unique trigger in fewer than $m$ resumes
+    vanishes) and the undefended critical mass (``undefended``) for reference. Returns the
+    figure."""
+    fig, ax = plots.subplots(1, 1, width=4.6, height=3.2)
+    t = table.sort_values("m")
+    ms = np.asarray(t["m"], dtype=float)
+    grid = np.geomspace(ms.min() * 0.8, ms.max() * 1.25, 50)
+    ax.plot(grid, grid / n_train, color="0.4", linestyle="--", label="floor m / n")
+    if undefended is not None and np.isfinite(undefended):
+        ax.axhline(undefended, color="0.6", linestyle=":", label="no defence")
+    reached = t[t["alpha"].notna()]
+    lo = [ci[0] for ci in reached["alpha 95% CI"]]
+    hi = [ci[1] for ci in reached["alpha 95% CI"]]
+    err = np.array(
+        [
+            np.nan_to_num(reached["alpha"] - lo, nan=0.0),
+            np.nan_to_num(np.asarray(hi) - reached["alpha"], nan=0.0),
+        ]
+    )
+    ax.errorbar(
+        reached["m"],
+        reached["alpha"],
+        yerr=err,
+        fmt="o",
+        color=plots.PALETTE[0],
+        capsize=3,
+        label="critical mass (95% interval)",
+    )
+    top = t[t["alpha"].isna()]
+    if len(top):
+        ax.plot(
+            top["m"],
+            [ax.get_ylim()[1]] * len(top),
+            marker="^",
+            linestyle="none",
+            markerfacecolor="none",
+            color=plots.PALETTE[0],
+            label="not reached on the grid",
+        )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    plots.percent_axis(ax, "y", decimals=2)
+    ax.set_xlabel("filter threshold m (training resumes)")
+    ax.set_ylabel("critical mass α (50%)")
+    plots.legend_outside(ax)
+    return fig
