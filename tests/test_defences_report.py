@@ -204,3 +204,72 @@ def test_rare_token_panel_draws_the_floor_and_each_threshold():
     labels = ax.get_legend_handles_labels()[1]
     assert "not reached on the grid" in labels and "floor m / n" in labels
     plt.close(fig)
+
+
+def test_undefended_counterparts_are_the_same_runs_without_their_defence():
+    from collective.report.defences import undefended_counterparts
+
+    base = dict(
+        firm="transformer",
+        strategy="feature-label",
+        target="T",
+        spacing=20,
+        max_train=100,
+        n_train=100,
+        param_epochs=5,
+    )
+    rows = [
+        {**base, "alpha": 0.01, "seed": 0, "defences": RARE, "n_collective": 1},
+        {**base, "alpha": 0.01, "seed": 0, "defences": None, "n_collective": 1},  # its twin
+        {**base, "alpha": 0.01, "seed": 1, "defences": None, "n_collective": 1},  # other seed
+        {
+            **base,
+            "alpha": 0.01,
+            "seed": 0,
+            "defences": None,
+            "n_collective": 1,
+            "param_epochs": 1,
+        },  # another learner
+        {**base, "alpha": 0.01, "seed": 0, "defences": RARE, "n_collective": 1},
+    ]
+    runs = defence_frame(pd.DataFrame(rows))
+    out = undefended_counterparts(runs, runs[runs["defence"] != NO_DEFENCE])
+    assert list(out.index) == [1]
+
+
+def test_rare_token_masses_read_m_and_the_floor_and_blocked_runs_are_counted():
+    """Hand-made runs of two filters: below m members the trigger is blocked (success 0),
+    from m on it passes (the undefended curve s = alpha / 0.2%)."""
+    from collective.report.defences import blocked_success, rare_token_masses
+
+    rows = []
+    for m in (2, 3):
+        for seed in (0, 1):
+            for alpha in (0.0, 0.001, 0.002, 0.004):
+                members = int(alpha * 1000)
+                blocked = 0 < members < m
+                rows.append(
+                    dict(
+                        strategy="feature-label",
+                        alpha=alpha,
+                        seed=seed,
+                        n_train=1000,
+                        n_collective=members,
+                        defences=[{"name": "rare-tokens", "m": m}],
+                        success_top1_without_target=0.0
+                        if blocked or not members
+                        else min(1.0, alpha / 0.002),
+                        defence0_blocked_trigger=blocked,
+                        f1=0.8,
+                    )
+                )
+    df = defence_frame(pd.DataFrame(rows))
+    table = rare_token_masses(df)
+    assert list(table["m"]) == [2, 3]
+    np.testing.assert_allclose(table["floor"], [0.002, 0.003])
+    # m = 2: 1 member blocked at 0.1%, success 1 at 0.2%: 50% at 0.15%; m = 3: 0 at 0.2%
+    np.testing.assert_allclose(table["alpha"], [0.0015, 0.003])
+    blocked = blocked_success(df)
+    assert blocked.loc["rare tokens (m = 2)", "size"] == 2
+    assert blocked.loc["rare tokens (m = 3)", "size"] == 4
+    assert (blocked["max"] == 0).all()

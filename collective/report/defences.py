@@ -160,24 +160,62 @@ def cost_table(df: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def critical_masses(
-    df: pd.DataFrame, metric: str = SCREENED_METRIC, levels: Sequence[float] = (0.5, 0.9)
-) -> pd.DataFrame:
-    """The critical mass of each (defence, strategy) curve with the book's bootstrap over
-    seeds (:func:`collective.report.critical_mass.critical_mass_table`); a test-time
-    defence's curve is its success after rejection (for :data:`SCREENED_METRIC` only: it
-    has no other, so its runs are left out of the other metrics' tables)."""
+def screened(df: pd.DataFrame, metric: str = SCREENED_METRIC) -> pd.DataFrame:
+    """``df`` with a test-time defence's ``metric`` replaced by its success after rejection
+    (for :data:`SCREENED_METRIC` only; for other metrics such runs are left out: they have
+    no other success to compare)."""
     frame = df.copy()
-    screened = frame["success_top1_after"].notna()
+    rejected = frame["success_top1_after"].notna()
     if metric == SCREENED_METRIC:
-        frame.loc[screened, metric] = frame.loc[screened, "success_top1_after"]
-    else:
-        frame = frame[~screened]
-    table = critical_mass_table(frame, ["defence", "strategy"], metrics=(metric,), levels=levels)
+        frame.loc[rejected, metric] = frame.loc[rejected, "success_top1_after"]
+        return frame
+    return frame[~rejected]
+
+
+def critical_masses(
+    df: pd.DataFrame,
+    metric: str = SCREENED_METRIC,
+    levels: Sequence[float] = (0.5, 0.9),
+    by: Sequence[str] = ("defence", "strategy"),
+) -> pd.DataFrame:
+    """The critical mass of each curve (one per value of the columns ``by``) with the book's
+    bootstrap over seeds (:func:`collective.report.critical_mass.critical_mass_table`); a
+    test-time defence's curve is its success after rejection (:func:`screened`)."""
+    table = critical_mass_table(screened(df, metric), list(by), metrics=(metric,), levels=levels)
     order = {name: i for i, name in enumerate(defence_order(df))}
+    first = [c for c in by if c != "defence"]
     return table.sort_values(
-        ["strategy", "defence", "S*"], key=lambda c: c.map(order) if c.name == "defence" else c
+        [*first, "defence", "S*"], key=lambda c: c.map(order) if c.name == "defence" else c
     ).reset_index(drop=True)
+
+
+def rare_token_masses(
+    df: pd.DataFrame, metric: str = SCREENED_METRIC, level: float = 0.5
+) -> pd.DataFrame:
+    """For each rare-token filter of ``df`` (one defence, its ``m`` read from the spec), the
+    critical mass of its curve (:func:`critical_masses`), with columns ``m`` and ``floor``
+    ($m / n$: the theory's lower bound for a trigger in no clean resume)."""
+    rows = df[[_only_rare_tokens(s) for s in df["defences"]]].copy()
+    rows["m"] = [s[0]["m"] for s in rows["defences"]]
+    table = critical_masses(rows, metric, levels=(level,), by=("defence", "m"))
+    table["floor"] = table["m"] / rows["n_train"].iloc[0] if len(rows) else np.nan
+    return table.sort_values("m").reset_index(drop=True)
+
+
+def _only_rare_tokens(specs: Any) -> bool:
+    return (
+        isinstance(specs, (list, tuple)) and len(specs) == 1 and specs[0]["name"] == "rare-tokens"
+    )
+
+
+def blocked_success(df: pd.DataFrame, metric: str = SCREENED_METRIC) -> pd.DataFrame:
+    """Success of the runs whose trigger the first defence blocked (``defence0_blocked_trigger``),
+    by defence (its largest, its mean and the number of runs): the collective then trains the firm on nothing it can see, so its success
+    should be that of no collective (compare ``df``'s runs with $\alpha = 0$)."""
+    if "defence0_blocked_trigger" not in df:
+        return pd.DataFrame(columns=["max", "mean", "size"])
+    rows = df[(df["alpha"] > 0) & (df["defence0_blocked_trigger"] == True)]  # noqa: E712 (NaN-safe)
+    return rows.groupby("defence", sort=False)[metric].agg(["max", "mean", "size"])
 
 
 def trigger_table(
@@ -308,3 +346,51 @@ def rare_token_panel(table: pd.DataFrame, n_train: int, undefended: float | None
     ax.set_ylabel("critical mass α (50%)")
     plots.legend_outside(ax)
     return fig
+
+
+#: The columns that say which run a row is (a run in two grids is one run).
+_RUN_COLUMNS = (
+    "firm",
+    "strategy",
+    "target",
+    "alpha",
+    "seed",
+    "spacing",
+    "random_labels",
+    "max_train",
+    "trigger",
+    "defences",
+    "others",
+)
+
+
+def defence_runs(*grids: str, names: dict[int, str] | None = None) -> pd.DataFrame:
+    """The cached runs of the grids ``grids`` (names under ``grids/``), each run once, as a
+    :func:`defence_frame` with its ``collective`` (:func:`with_collective`)."""
+    from collective.report.coverage import load_grid_runs
+
+    frames = [runs for runs in (load_grid_runs(g).runs for g in grids) if len(runs)]
+    if not frames:
+        return pd.DataFrame()
+    runs = pd.concat(frames, ignore_index=True)
+    ident = [c for c in runs.columns if c in _RUN_COLUMNS or c.startswith("param_")]
+    runs = runs.loc[~runs[ident].astype(str).duplicated()].reset_index(drop=True)
+    return with_collective(defence_frame(runs), names)
+
+
+def undefended_counterparts(runs: pd.DataFrame, defended: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``runs`` without a defence that are some row of ``defended`` with its
+    defences taken away: the same firm and parameters, strategy, target, $\\alpha$, seed,
+    spacing, trigger and training set (the reference a defended curve is read against)."""
+    runs = defence_frame(runs) if "defence" not in runs else runs
+    plain = runs[runs["defence"] == NO_DEFENCE]
+    ident = [
+        c
+        for c in defended.columns
+        if (c in _RUN_COLUMNS or c.startswith("param_"))
+        and c not in ("defences", "others")
+        and c in plain.columns
+    ]
+    wanted = set(map(tuple, defended[ident].astype(str).to_numpy()))
+    keep = [tuple(row) in wanted for row in plain[ident].astype(str).to_numpy()]
+    return plain.loc[keep]
