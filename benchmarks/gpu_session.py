@@ -79,13 +79,13 @@ def log(message: str) -> None:
 
 
 def tiny(configs):
-    """The CPU twin's scale: each run shrunk (24 training resumes, 16 tokens, one epoch, a trigger every 4 words);
-    keys change with it, so the twin never meets a real record."""
+    """The CPU twin's scale: each run shrunk (24 training resumes, 16 tokens, two epochs, a
+    trigger every 4 words); keys change with it, so the twin never meets a real record."""
     import dataclasses
 
     return [
         dataclasses.replace(
-            c, max_train=24, spacing=4, firm_params={**c.firm_params, "max_length": 16, "epochs": 1}
+            c, max_train=24, spacing=4, firm_params={**c.firm_params, "max_length": 16, "epochs": 2}
         )
         for c in configs
     ]
@@ -184,6 +184,11 @@ def main() -> int:
         help="seconds per run outside the training loop, until a batch here measures it",
     )
     parser.add_argument("--load-seconds", type=float, default=10.0, help="fixed, per batch")
+    parser.add_argument(
+        "--checkpoint-epochs",
+        default="1,3",
+        help="also evaluate each run after these epochs of its schedule (default 1,3; '' none)",
+    )
     parser.add_argument("--scale", choices=("full", "tiny"), default="full")
     parser.add_argument("--skip-2k", action="store_true", help="leave the 2,000-resume grid")
     parser.add_argument(
@@ -216,6 +221,8 @@ def main() -> int:
     ctx = load_context(args.bundle)
     folder, sha, _ = results_folder(args.results, args.bundle)
     shrink = tiny if args.scale == "tiny" else (lambda cs: cs)
+    if args.scale == "tiny" and args.checkpoint_epochs:
+        args.checkpoint_epochs = "1"  # the twin's schedule has two epochs
     timing: dict = {
         "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
         "order": "25k first" if args.first_25k else "2k first",
@@ -241,7 +248,10 @@ def main() -> int:
     def batch(todo, name: str) -> None:
         began = time.perf_counter()
         statuses = run_batch(
-            todo, results_dir=args.results, data=args.bundle, firm_options={"progress": False}
+            todo,
+            results_dir=args.results,
+            data=args.bundle,
+            firm_options={"progress": False, "checkpoint_epochs": args.checkpoint_epochs or None},
         )
         wall = time.perf_counter() - began
         keys = {c.key() for c in todo}

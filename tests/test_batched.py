@@ -333,3 +333,58 @@ def test_batched_executor_settings_are_config_errors():
         sweep([], executor="batched", jobs=2)
     with pytest.raises(ConfigError, match="positive"):
         sweep([], executor="batched", runs_per_batch=0)
+
+
+def test_epoch_checkpoints_of_batched_runs_equal_the_single_runs(resumes, monkeypatch):
+    """checkpoint_epochs="1" in a 1.5-epoch schedule (2 steps an epoch): the weights after
+    epoch 1, kept by the Trainer's callback one run at a time and by the batched loop, agree
+    to float tolerance; they are neither the pretrained nor the final weights. The runner
+    evaluates each checkpoint (epoch1_*) and gives the firm its final weights back."""
+    from types import SimpleNamespace
+
+    from collective.firms.transformer.batched import fit_batched
+    from collective.runner.execute import checkpoint_metrics
+
+    pretrained = _without_dropout(monkeypatch)
+    X, Y = resumes
+    singles = [
+        run.firm.fit(X, run.Y, planted=run.planted, spacing=run.spacing)
+        for run in _runs(resumes, checkpoint_epochs="1")
+    ]
+    fitted = fit_batched(_runs(resumes, checkpoint_epochs="1"), X)
+    for single, batched in zip(singles, fitted, strict=True):
+        assert set(single.checkpoints_) == set(batched.checkpoints_) == {1}
+        start = pretrained(MODEL, seed=single.seed).state_dict()
+        a, b = single.checkpoints_[1], batched.checkpoints_[1]
+        final = single.model_.state_dict()
+        common = a.keys() & start.keys()  # the top layer is wrapped ([CLS] only) in the firm
+        assert len(common) > 80
+        moved = max((a[n] - start[n]).abs().max().item() for n in common)
+        assert moved > 5e-5 and max((final[n] - a[n]).abs().max().item() for n in a) > 5e-6
+        for name in a:
+            assert (a[name] - b[name]).abs().max().item() < 0.02 * moved, name
+
+    class Probe:  # a collective whose metric is the firm's first score
+        def evaluate(self, firm, X_test, Y_test, *, spacing):
+            return {"score": float(firm.predict_proba(X_test, spacing=spacing)[0, 0])}
+
+    single = singles[0]
+    at_end = Probe().evaluate(single, X, Y, spacing=5)["score"]
+    out = checkpoint_metrics(single, Probe(), SimpleNamespace(test=X, Y_test=Y), 5)
+    assert out["checkpoint_epochs"] == "1" and set(out) == {"checkpoint_epochs", "epoch1_score"}
+    assert out["epoch1_score"] != pytest.approx(at_end, abs=1e-7)
+    assert Probe().evaluate(single, X, Y, spacing=5)["score"] == at_end  # final weights back
+    assert checkpoint_metrics(_runs(resumes)[0].firm, Probe(), None, 5) == {}  # none kept
+
+
+def test_checkpoint_epochs_are_checked():
+    from collective.firms.transformer.firm import TransformerFirm
+
+    for bad in ("0", "5", "1;3", "x"):
+        with pytest.raises(ConfigError, match="checkpoint_epochs"):
+            TransformerFirm(epochs=5, checkpoint_epochs=bad).validate()
+    with pytest.raises(ConfigError, match="every layer"):
+        TransformerFirm(epochs=5, train_layers=1, checkpoint_epochs="1").validate()
+    firm = TransformerFirm(epochs=5, checkpoint_epochs="3,1")
+    firm.validate()
+    assert "checkpoint_epochs" not in firm.params()  # not part of the cache key

@@ -134,6 +134,9 @@ def test_the_session_runs_its_tiny_twin_25k_first(tmp_path, monkeypatch):
     records = [json.loads(line) for line in (out / "transformer.jsonl").open()]
     keys = {r["key"] for r in records}
     assert {c.key() for c in big} <= keys and {c.key() for c in small} <= keys
+    for r in records:  # the runs' epoch-1 checkpoint of their 2-epoch schedule is evaluated
+        assert r["metrics"]["checkpoint_epochs"] == "1", r["key"]
+        assert 0.0 <= r["metrics"]["epoch1_success_in_set"] <= 1.0
     timing = json.loads((out / "timing.json").read_text())
     assert timing["order"] == "25k first"
     assert set(timing["seconds_per_step"]) == {"1", "2", "3"}

@@ -194,6 +194,12 @@ class TransformerParams(FirmParams):
     )
     eval_batch_size: int = param(64, "batch size for predicting", speed=True)
     progress: bool = param(True, "show progress bars", speed=True)
+    checkpoint_epochs: str | None = param(
+        None,
+        "also evaluate after these epochs of the same schedule, e.g. '1,3' (every layer "
+        "trained only; no extra training; recorded as epoch1_*, epoch3_*)",
+        speed=True,
+    )
 
     def validate(self) -> None:
         self._check_bools()
@@ -232,5 +238,31 @@ class TransformerParams(FirmParams):
                 "freeze_kv freezes the key and value projections of the one trained layer: it needs "
                 f"train_layers=1, got train_layers={self.train_layers!r}"
             )
+        if self.checkpoint_epochs is not None:
+            parse_epochs(self.checkpoint_epochs, self.epochs)  # a ConfigError says what is wrong
+            if self.train_layers is not None:
+                raise ConfigError(
+                    "checkpoint_epochs keeps the paper's firm's weights (every layer trained): "
+                    f"drop it or train_layers={self.train_layers!r}"
+                )
         if self.freeze_kv and not self.cache_frozen:
             raise ConfigError("freeze_kv reads the key/value cache: it needs cache_frozen=True")
+
+
+def parse_epochs(text: str | None, epochs: float) -> tuple[int, ...]:
+    """``"1,3"`` -> ``(1, 3)``: whole epochs strictly inside a schedule of ``epochs``."""
+    if text is None or str(text).strip() in ("", "none"):
+        return ()
+    try:
+        out = sorted({int(part) for part in str(text).split(",") if part.strip()})
+    except ValueError:
+        raise ConfigError(
+            f"checkpoint_epochs must be whole epochs separated by commas, e.g. '1,3'; got {text!r}"
+        ) from None
+    bad = [e for e in out if not 1 <= e < epochs]
+    if bad:
+        raise ConfigError(
+            f"checkpoint_epochs {bad} are not inside the {epochs:g}-epoch schedule: each must be "
+            f"at least 1 and less than epochs (the end of the schedule is the run itself)"
+        )
+    return tuple(out)

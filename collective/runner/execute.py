@@ -207,6 +207,7 @@ def compute(config: RunConfig, ctx: Context, *, firm_options: dict | None = None
     plan, defended = apply_defences(config.defences, X_train, plan, spacing=config.spacing)
     firm = fit_firm(config, X_train, Y_clean, plan, firm_options)
     metrics = collectives[0].evaluate(firm, ctx.test, ctx.Y_test, spacing=config.spacing)
+    checkpoints = checkpoint_metrics(firm, collectives[0], ctx, config.spacing)
     if collectives[0].plants_trigger:  # the test-time defences, if any
         defended.update(
             screen_metrics(
@@ -219,7 +220,7 @@ def compute(config: RunConfig, ctx: Context, *, firm_options: dict | None = None
                 spacing=config.spacing,
             )
         )
-    extra = {**collectives[0].record_facts(facts[0], plan), **defended}
+    extra = {**collectives[0].record_facts(facts[0], plan), **defended, **checkpoints}
     extra.update(_trigger_facts(config, X_train, Y_clean, collectives[0]))
     if len(collectives) > 1:  # n_collective: the run's own (the plan's is everyone's)
         extra["n_collective"] = collective_size(config.alpha, len(idx))
@@ -232,6 +233,24 @@ def compute(config: RunConfig, ctx: Context, *, firm_options: dict | None = None
     )
     # Through JSON once, so that the checksum is of what is written (numpy scalars as numbers).
     return seal(json.loads(json.dumps(record, default=json_default)))
+
+
+def checkpoint_metrics(firm: Any, collective: Any, ctx: Context, spacing: int) -> dict[str, Any]:
+    """The collective's metrics at each of the firm's checkpoints
+    (:mod:`collective.firms.transformer.checkpoints`: the weights after epoch $e$ of the same
+    schedule) as ``epoch{e}_<metric>``, and ``checkpoint_epochs`` (``"1,3"``); nothing for a
+    firm without checkpoints."""
+    states = getattr(firm, "checkpoints_", None)
+    if not states:
+        return {}
+    from collective.firms.transformer.checkpoints import weights_of
+
+    out: dict[str, Any] = {"checkpoint_epochs": ",".join(map(str, sorted(states)))}
+    for epoch, state in sorted(states.items()):
+        with weights_of(firm.model_, state):
+            metrics = collective.evaluate(firm, ctx.test, ctx.Y_test, spacing=spacing)
+        out.update({f"epoch{epoch}_{name}": value for name, value in metrics.items()})
+    return out
 
 
 def _trigger_facts(config: RunConfig, X_train: Any, Y_clean: Any, own: Any) -> dict[str, int]:

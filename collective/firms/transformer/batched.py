@@ -41,6 +41,7 @@ import torch
 from torch import nn
 
 from collective.errors import ConfigError
+from collective.firms.transformer.checkpoints import State, parse_epochs, snapshot
 from collective.firms.transformer.device import autocast
 from collective.firms.transformer.firm import TransformerFirm
 from collective.firms.transformer.stacked import StackedBert, check_supported
@@ -182,11 +183,15 @@ def fit_batched(runs: Sequence[BatchRun], X, *, dropout_seed: int = 0) -> list[T
     nets = [firm._pretrained_net()[0] for firm in firms]
     check_supported(nets[0])
     inputs = _Inputs(first, X, runs)
-    losses, seconds = _train(first, nets, inputs, Ys, [f.seed for f in firms], dropout_seed)
+    checkpoints = parse_epochs(first.checkpoint_epochs, first.epochs)
+    losses, seconds, states = _train(
+        first, nets, inputs, Ys, [f.seed for f in firms], dropout_seed, checkpoints
+    )
     fitted = []
     for k, (firm, net) in enumerate(zip(firms, nets, strict=True)):
         result = SimpleNamespace(training_loss=losses[k], metrics={"train_runtime": seconds})
         firm._cpu_start = time.process_time()
+        firm.checkpoints_ = states[k]
         firm._fitted(net, result, start, 0.0, 0, len(X))
         share = len(firms)
         firm.fit_info_.update(
@@ -205,10 +210,12 @@ def _train(
     Ys: list[np.ndarray],
     seeds: list[int],
     dropout_seed: int,
-) -> tuple[list[float], float]:
+    checkpoints: tuple[int, ...] = (),
+) -> tuple[list[float], float, list[dict[int, State]]]:
     """The training loop; writes each run's weights back into its network. Returns each
     run's training loss (the mean over steps of its batches' mean loss, as the Trainer
-    reports it) and the loop's seconds."""
+    reports it), the loop's seconds, and each run's weights at the end of the epochs
+    ``checkpoints`` (:mod:`collective.firms.transformer.checkpoints`)."""
     from tqdm.auto import tqdm
 
     device, precision = firm.torch_device, firm.resolved_precision
@@ -249,6 +256,7 @@ def _train(
     )
     torch.manual_seed(dropout_seed)
     total = torch.zeros(K, device=device)
+    states: list[dict[int, State]] = [{} for _ in range(K)]
     began = time.perf_counter()
     for t in tqdm(range(steps), desc="batched", disable=not firm.progress, leave=False):
         a, b = bounds[t]
@@ -268,7 +276,11 @@ def _train(
         schedule.step()
         optimizer.zero_grad(set_to_none=True)
         total += loss.detach()
+        if (t + 1) % per_epoch == 0 and (t + 1) // per_epoch in checkpoints:
+            for k, net in enumerate(nets):  # a copy of each run's weights, as the single fit's
+                stacked.unstack_into(k, net)
+                states[k][(t + 1) // per_epoch] = snapshot(net)
     seconds = time.perf_counter() - began
     for k, net in enumerate(nets):
         stacked.unstack_into(k, net)
-    return (total / steps).tolist(), seconds
+    return (total / steps).tolist(), seconds, states

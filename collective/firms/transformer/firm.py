@@ -62,6 +62,7 @@ from collective.firms.transformer.batches import (  # noqa: F401  (re-exported; 
     length_batches,
     make_trainer,
 )
+from collective.firms.transformer.checkpoints import EpochSnapshots, State, parse_epochs
 from collective.firms.transformer.cls_layer import cls_only_last_layer  # noqa: F401 (re-exported)
 from collective.firms.transformer.device import (  # noqa: F401  (re-exported)
     attention_implementation,
@@ -156,6 +157,9 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
     _torch_device: torch.device | None = _runtime()
     #: The fine-tuned network (after :meth:`fit`).
     model_: nn.Module | None = _runtime()
+    #: Its weights at the end of each epoch of ``checkpoint_epochs`` (after :meth:`fit`;
+    #: :mod:`collective.firms.transformer.checkpoints`).
+    checkpoints_: dict[int, State] | None = _runtime()
 
     def _describe_device(self, net: nn.Module) -> str:
         text = describe_device(self.torch_device, self.resolved_precision)
@@ -248,6 +252,7 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
         examples = part.examples(self, net, inputs, Y)
         mixed = part.autocast(self, net)
         frozen_seconds = time.perf_counter() - start
+        snapshots = EpochSnapshots(net, parse_epochs(self.checkpoint_epochs, self.epochs))
         with (
             tempfile.TemporaryDirectory(prefix="collective-trainer-") as tmp,
             part.trained(self, net) as trained,
@@ -259,7 +264,10 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
                 collate=_collate(part),
                 lengths=[len(x) for x in inputs],
             )
+            if snapshots.epochs:
+                trainer.add_callback(snapshots)
             result = self._train(trainer)
+        self.checkpoints_ = snapshots.states
         return self._fitted(net, result, start, frozen_seconds, n_frozen, len(X))
 
     def _checked_labels(self, X, Y: np.ndarray) -> np.ndarray:
