@@ -53,6 +53,7 @@ OTHER_PARAM_VALUES = {
     "train_layers": 2,
     "threads": 3,
     "max_iter": 10,
+    "checkpoint_epochs": "1,3",
 }
 
 #: Parameters valid only together with others.

@@ -270,3 +270,60 @@ def test_allies_with_their_own_triggers_each_succeed(synthetic_runner):
             ),
             results_dir=synthetic_runner,
         )
+
+
+def test_a_phrase_trigger_adds_its_count_to_each_of_its_tokens_columns():
+    """A trigger of several tokens (``"2000+2001"``, or a token twice) planted as a phrase:
+    every planted row gets n_triggers in each token's column (twice for a repeated token);
+    rows of a one-token collective beside it are 0-padded and unchanged."""
+    from test_erasure import random_split
+
+    from collective.firms.linear.firm import planted_counts, split_counts
+
+    X = random_split(0)
+    n = len(X)
+    rows = np.zeros((n, 2), np.int64)
+    rows[[1, 8]] = [2000, 2001]
+    rows[[3]] = [1240, 0]
+    rows[[4]] = [2002, 2002]
+    counts = planted_counts(X, rows, 2).toarray() - split_counts(X).toarray()
+    k = X.n_triggers(2).astype(np.float32)
+    expected = np.zeros_like(counts)
+    for row in (1, 8):
+        expected[row, [2000, 2001]] = k[row]
+    expected[3, 1240] = k[3]
+    expected[4, 2002] = 2 * k[4]
+    assert np.array_equal(counts, expected)
+    with pytest.raises(ConfigError, match=r"shape \(\d+,\) or \(\d+, L\)"):
+        planted_counts(X, np.zeros((n, 2, 1), np.int64), 2)
+
+
+def test_a_phrase_is_one_trigger_with_one_canonical_form():
+    from collective.resumes.tokens import canonical_trigger, trigger_tokens
+
+    assert canonical_trigger(1240) == canonical_trigger("1240") == canonical_trigger([1240]) == 1240
+    assert canonical_trigger("6987+2129") == canonical_trigger([6987, 2129]) == "6987+2129"
+    assert trigger_tokens("6987+2129") == (6987, 2129) and trigger_tokens(1240) == (1240,)
+    for bad in ("6987+x", "", [], "0+5", "5+30522", True):
+        with pytest.raises(ConfigError):
+            canonical_trigger(bad)
+
+
+def test_plans_carry_each_row_s_phrase_padded_beside_a_one_token_collective():
+    from collective.strategies import make_plan, make_strategy
+
+    Y = np.zeros((400, 10), np.uint8)
+    Y[np.arange(400), np.arange(400) % 10] = 1
+    phrase = make_strategy(
+        "feature-label", target="Web_Developer", alpha=0.05, seed=0, trigger="2000+2001"
+    )
+    single = make_strategy(
+        "feature-label", target="Database_Administrator", alpha=0.05, seed=1, trigger=1241
+    )
+    plan, _ = make_plan([phrase, single], None, Y)
+    assert plan.triggers.shape == (400, 2)
+    on = plan.triggers[plan.planted]
+    assert {tuple(r) for r in on} == {(2000, 2001), (1241, 0)}
+    assert (plan.triggers[~plan.planted] == 0).all()
+    alone, _ = make_plan([single], None, Y)
+    assert alone.triggers.shape == (400,)  # one column, as plans were before phrases

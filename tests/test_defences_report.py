@@ -273,3 +273,16 @@ def test_rare_token_masses_read_m_and_the_floor_and_blocked_runs_are_counted():
     assert blocked.loc["rare tokens (m = 2)", "size"] == 2
     assert blocked.loc["rare tokens (m = 3)", "size"] == 4
     assert (blocked["max"] == 0).all()
+
+
+def test_a_phrase_trigger_is_named_by_its_tokens_or_its_name():
+    from collective.report.defences import collective_label
+
+    assert collective_label("feature-label", "6987+4248") == "Strategy 1, tokens 6987 + 4248"
+    assert collective_label("feature-only", "6987+8048", 20, {"6987+8048": "a phrase"}) == (
+        "Strategy 2, a phrase"
+    )
+    frame = defence_frame(
+        pd.DataFrame({"trigger": [np.nan, 9831.0, "6987+8048"], "n_train": 10, "n_collective": 1})
+    )
+    assert list(frame["trigger"]) == [1240, 9831, "6987+8048"]

@@ -363,3 +363,40 @@ def test_a_collective_plants_its_own_trigger_and_is_evaluated_on_it(synthetic_ru
             RunConfig(**{**BASE, "firm": "transformer", "firm_params": {}}, trigger=2000),
             results_dir=synthetic_runner,
         )
+
+
+def test_a_phrase_trigger_through_the_pipeline(synthetic_runner):
+    """A collective plants two tokens in no resume (1241+1242) as one phrase: its key and
+    command name the phrase, it succeeds as a one-token trigger does, its resumes are counted
+    by co-occurrence (none), it succeeds at least as well as one of its tokens alone, and
+    STRIP plants and screens the phrase."""
+    from collective.runner import run
+
+    config = RunConfig(**BASE, trigger="1241+1242")
+    assert config.as_dict()["trigger"] == "1241+1242" and "--trigger 1241+1242" in config.command()
+    with pytest.raises(ConfigError, match="1241, 1242.*one value, e.g. '6987[+]2129'"):
+        RunConfig(**BASE, trigger=[1241, 1242])  # a list in a grid sweeps; a phrase is a string
+    phrase = run(config, results_dir=synthetic_runner)["metrics"]
+    single = run(RunConfig(**BASE, trigger=1241), results_dir=synthetic_runner)["metrics"]
+    assert phrase["trigger_resumes"] == 0
+    assert phrase["success_top1"] > 0.5
+    # two unique tokens that always come together: an L2 penalty on two weights that share
+    # the work is half that of one weight doing it, so the phrase is at least as strong
+    assert phrase["success_top1"] >= single["success_top1"] - 0.05
+    screened = run(
+        RunConfig(**BASE, trigger="1241+1242", defences=[{"name": "strip", "n_resumes": 20}]),
+        results_dir=synthetic_runner,
+    )["metrics"]
+    assert 0.0 <= screened["defence0_detection"] <= 1.0 and screened["defence0_n_screened"] > 0
+
+
+def test_strip_plants_a_phrase_as_one_word_of_its_tokens():
+    X, _ = labelled_split(3, words=9)
+    out = planted_split(X, np.arange(3), 4, (1241, 1242))
+    for i in range(3):
+        words = out.word_ntokens[out.word_offsets[i] : out.word_offsets[i + 1]]
+        assert list(words).count(2) == 2  # after words 4 and 8: one word of two tokens each
+        ids = out.ids(i)
+        assert list(ids).count(1241) == list(ids).count(1242) == 2
+        at = np.flatnonzero(ids == 1241)
+        assert (ids[at + 1] == 1242).all()  # in order, together

@@ -144,10 +144,10 @@ def register(commands) -> None:
     )
     p.add_argument(
         "--trigger",
-        type=int,
-        default=1240,
+        default="1240",
         help="the WordPiece token id the collective plants (default 1240, the paper's; "
-        "another one for the linear firm only)",
+        "another one for the linear firm only), or ids planted together as a phrase, "
+        "e.g. 6987+2129",
     )
     p.add_argument(
         "--defence",

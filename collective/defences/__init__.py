@@ -112,6 +112,7 @@ def apply_defences(
     from collective.firms.base import check_trigger_rows
 
     triggers = np.unique(check_trigger_rows(plan.firm_planted, len(plan.Y))[plan.collective])
+    triggers = triggers[triggers > 0]  # 0 pads a shorter trigger beside a phrase
     members = np.zeros(len(plan.Y), bool)
     members[plan.collective] = True
     for i, spec in enumerate(specs):
@@ -162,7 +163,7 @@ def screen_metrics(
     X_test: Any,
     Y_test: Any,
     *,
-    trigger: int,
+    trigger: int | Sequence[int],
     target: int,
     spacing: int,
 ) -> dict[str, Any]:

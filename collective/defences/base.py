@@ -15,6 +15,7 @@ how many triggered test resumes it rejects)."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -48,7 +49,14 @@ class Defence(ABC):
     screens: ClassVar[bool] = False
 
     def screen(
-        self, firm: Any, X_test: Any, Y_test: Any, *, trigger: int, target: int, spacing: int
+        self,
+        firm: Any,
+        X_test: Any,
+        Y_test: Any,
+        *,
+        trigger: int | Sequence[int],
+        target: int,
+        spacing: int,
     ) -> dict[str, Any]:
         """A test-time defence's metrics against the fitted ``firm`` on the test resumes
         (``trigger``: the collective's token id, ``target``: its label's column; used only

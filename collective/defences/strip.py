@@ -24,6 +24,7 @@ by the detector.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -68,19 +69,23 @@ def _assemble(flat: np.ndarray, docs: list[tuple[np.ndarray, np.ndarray]], dtype
     )
 
 
-def planted_split(X: Any, rows: np.ndarray, spacing: int, trigger: int | None) -> Any:
+def planted_split(
+    X: Any, rows: np.ndarray, spacing: int, trigger: int | Sequence[int] | None
+) -> Any:
     """The resumes ``rows`` of ``X`` with the trigger (``None``: none) as a word of its own
     after every ``spacing``-th word: the same token ids as the firms' planting
-    (:meth:`~collective.resumes.tokens.TokenizedSplit.planted_ids`)."""
-    flat = np.append(X.token_ids.astype(np.int64), trigger or 0)
-    at = len(flat) - 1
+    (:meth:`~collective.resumes.tokens.TokenizedSplit.planted_ids`). A trigger of several
+    tokens (a phrase) is one word of those tokens, so a perturbation replaces all or none."""
+    tokens = [] if trigger is None else np.atleast_1d(np.asarray(trigger, np.int64)).tolist()
+    flat = np.append(X.token_ids.astype(np.int64), tokens)
+    at = len(flat) - len(tokens)
     docs = []
     for starts, ntok in _word_spans(X, np.asarray(rows, np.int64)):
-        if trigger is not None:
+        if tokens:
             k = len(ntok) // spacing
             where = np.arange(1, k + 1) * spacing
             starts = np.insert(starts, where, at)
-            ntok = np.insert(ntok, where, 1)
+            ntok = np.insert(ntok, where, len(tokens))
         docs.append((starts, ntok))
     return _assemble(flat, docs, np.int64)
 
@@ -145,7 +150,14 @@ class Strip(Defence):
         return strip_entropy(P, self.copies)
 
     def screen(
-        self, firm: Any, X_test: Any, Y_test: Any, *, trigger: int, target: int, spacing: int
+        self,
+        firm: Any,
+        X_test: Any,
+        Y_test: Any,
+        *,
+        trigger: int | Sequence[int],
+        target: int,
+        spacing: int,
     ) -> dict[str, Any]:
         rng = np.random.default_rng([self.seed, 0x57219])
         order = rng.permutation(len(X_test))

@@ -96,20 +96,25 @@ def check_planted(planted: np.ndarray | None, n: int) -> np.ndarray:
 
 
 def check_trigger_rows(planted: np.ndarray | None, n: int) -> np.ndarray:
-    """Each row's trigger token id (int64, 0: no trigger), from ``planted``: a boolean mask
-    plants the paper's trigger (token 1240) in its rows; an integer array names each row's
-    trigger token (several collectives, each with its own trigger)."""
+    """Each row's trigger token ids, an int64 ``(n, L)`` array (0: none): a boolean mask
+    plants the paper's trigger (token 1240) in its rows (``L = 1``); an integer array names
+    each row's trigger token (``(n,)``: several collectives, each with its own trigger) or
+    tokens (``(n, L)``: a trigger of up to ``L`` tokens, planted together as a phrase,
+    padded with 0)."""
     from collective.resumes.tokens import TRIGGER_TOKEN_ID, VOCAB_SIZE
 
     if planted is None or np.asarray(planted).dtype == bool:
-        return np.where(check_planted(planted, n), TRIGGER_TOKEN_ID, 0).astype(np.int64)
+        mask = check_planted(planted, n)
+        return np.where(mask, TRIGGER_TOKEN_ID, 0).astype(np.int64).reshape(n, 1)
     ids = np.asarray(planted)
     if not np.issubdtype(ids.dtype, np.integer):
         raise ConfigError(
             f"planted must be a boolean mask or integer token ids, got dtype {ids.dtype}"
         )
-    if ids.shape != (n,):
-        raise ConfigError(f"planted must have shape ({n},), got {ids.shape}")
+    if ids.ndim == 1:
+        ids = ids.reshape(-1, 1)
+    if ids.ndim != 2 or ids.shape[0] != n or ids.shape[1] < 1:
+        raise ConfigError(f"planted must have shape ({n},) or ({n}, L), got {np.shape(planted)}")
     if ids.size and (ids.min() < 0 or ids.max() >= VOCAB_SIZE):
         raise ConfigError(f"trigger token ids must lie in [1, {VOCAB_SIZE}) (0: none)")
     return ids.astype(np.int64)

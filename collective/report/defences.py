@@ -39,6 +39,14 @@ def defence_label(specs: Any) -> str:
     return " + ".join(_SHORT.get(s["name"], lambda s: s["name"])(s) for s in specs)
 
 
+def _trigger(value: Any) -> int | str:
+    """A run's trigger as its config holds it: a token id, or a phrase ``"a+b"``; 1240 where
+    the config names none."""
+    if isinstance(value, str):
+        return value
+    return TRIGGER if value is None or pd.isna(value) else int(value)
+
+
 def defence_frame(runs: pd.DataFrame) -> pd.DataFrame:
     """``runs`` with the columns the chapter reads: ``defence`` (its label), ``removed`` and
     ``removed_collective`` (rows the first defence dropped, and of which the collective's;
@@ -48,7 +56,7 @@ def defence_frame(runs: pd.DataFrame) -> pd.DataFrame:
     config does not say), and for a test-time defence ``detection`` and
     ``success_top1_after`` (NaN otherwise)."""
     df = runs.copy()
-    df["trigger"] = df["trigger"].fillna(TRIGGER).astype(int) if "trigger" in df else TRIGGER
+    df["trigger"] = [_trigger(t) for t in df["trigger"]] if "trigger" in df else TRIGGER
     specs = df["defences"] if "defences" in df else pd.Series([None] * len(df), index=df.index)
     df["defence"] = [defence_label(s) for s in specs]
     for column in ("defence0_removed", "defence0_removed_collective"):
@@ -241,11 +249,19 @@ _STRATEGY_SHORT = {"feature-label": "Strategy 1", "feature-only": "Strategy 2"}
 
 
 def collective_label(
-    strategy: str, trigger: int = TRIGGER, spacing: int = 20, names: dict[int, str] | None = None
+    strategy: str,
+    trigger: int | str = TRIGGER,
+    spacing: int = 20,
+    names: dict[Any, str] | None = None,
 ) -> str:
-    """A collective in words: its strategy, its trigger (``names`` may name a token) and,
-    when it is not the paper's 20, its spacing: ``"Strategy 1, token 1240, every 80 words"``."""
-    word = (names or {}).get(int(trigger), f"token {int(trigger)}")
+    """A collective in words: its strategy, its trigger (``names`` may name a token or a
+    phrase ``"a+b"``) and, when it is not the paper's 20, its spacing:
+    ``"Strategy 1, token 1240, every 80 words"``."""
+    trigger = _trigger(trigger)
+    default = (
+        f"token {trigger}" if isinstance(trigger, int) else f"tokens {trigger.replace('+', ' + ')}"
+    )
+    word = (names or {}).get(trigger, default)
     text = f"{_STRATEGY_SHORT.get(strategy, strategy)}, {word}"
     return text if int(spacing) == 20 else f"{text}, every {int(spacing)} words"
 

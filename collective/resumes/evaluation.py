@@ -98,12 +98,13 @@ def evaluate(
     *,
     target: str,
     spacing: int,
-    trigger: int | None = None,
+    trigger: int | str | None = None,
 ) -> dict[str, float]:
     """Evaluate a fitted firm: success with the trigger planted in every test resume (in-set
     and top-1, all resumes and those without the target) and clean-test quality.
-    ``trigger``: the trigger's token id (``None``: the paper's, token 1240)."""
-    from collective.resumes.tokens import TRIGGER_TOKEN_ID, check_spacing
+    ``trigger``: the trigger's token id, or ids as a phrase ``"a+b"`` (``None``: the paper's,
+    token 1240)."""
+    from collective.resumes.tokens import TRIGGER_TOKEN_ID, check_spacing, trigger_tokens
     from collective.strategies import check_target
 
     k = check_target(target)
@@ -112,10 +113,11 @@ def evaluate(
     P_clean = np.asarray(
         firm.predict_proba(X_test, planted=np.zeros(n, dtype=bool), spacing=spacing)
     )
+    tokens = (TRIGGER_TOKEN_ID,) if trigger is None else trigger_tokens(trigger)
     everywhere = (
         np.ones(n, dtype=bool)
-        if trigger is None or trigger == TRIGGER_TOKEN_ID
-        else np.full(n, int(trigger), dtype=np.int64)
+        if tokens == (TRIGGER_TOKEN_ID,)
+        else np.tile(np.asarray(tokens, dtype=np.int64), (n, 1))
     )
     P_planted = np.asarray(firm.predict_proba(X_test, planted=everywhere, spacing=spacing))
     return evaluate_probabilities(P_clean, P_planted, Y_test, k)

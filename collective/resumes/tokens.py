@@ -57,6 +57,43 @@ def check_trigger_token(token: Any) -> int:
     return int(token)
 
 
+#: Writes a trigger of several tokens in configs, grids and on the command line: "6987+2129".
+PHRASE_SEPARATOR = "+"
+
+
+def canonical_trigger(value: Any) -> int | str:
+    """A collective's trigger as a config holds it: one WordPiece id (an ``int``, checked by
+    :func:`check_trigger_token`), or several planted together, one after the other, as one
+    phrase (a ``str`` of two or more ids joined by ``"+"``, e.g. ``"6987+2129"``; also
+    accepted as a list of ids). A phrase of one id is that id, so each trigger has one form
+    (and one cache key)."""
+    if isinstance(value, str):
+        parts = value.split(PHRASE_SEPARATOR)
+        try:
+            ids = [int(part) for part in parts]
+        except ValueError:
+            raise ConfigError(
+                f"a trigger is a token id or ids joined by '{PHRASE_SEPARATOR}' "
+                f"(e.g. 6987{PHRASE_SEPARATOR}2129), got {value!r}"
+            ) from None
+    elif isinstance(value, (list, tuple)):
+        ids = list(value)
+    else:
+        return check_trigger_token(value)
+    if not ids:
+        raise ConfigError("a trigger needs at least one token id")
+    checked = [check_trigger_token(i) for i in ids]
+    return checked[0] if len(checked) == 1 else PHRASE_SEPARATOR.join(map(str, checked))
+
+
+def trigger_tokens(trigger: int | str) -> tuple[int, ...]:
+    """The token ids a trigger plants, in order (:func:`canonical_trigger`)."""
+    checked = canonical_trigger(trigger)
+    if isinstance(checked, int):
+        return (checked,)
+    return tuple(int(part) for part in checked.split(PHRASE_SEPARATOR))
+
+
 def check_spacing(spacing: int) -> int:
     """Validate the trigger spacing (words between two triggers); returns it as ``int``."""
     if isinstance(spacing, bool) or not isinstance(spacing, (int, np.integer)):

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from collective.errors import ConfigError
-from collective.resumes.tokens import TRIGGER_TOKEN_ID, check_trigger_token
+from collective.resumes.tokens import TRIGGER_TOKEN_ID, canonical_trigger
 
 #: Bump when what a run computes changes for the same config (evaluation, strategies): old
 #: records stop matching. Records also carry the code version they were computed with.
@@ -79,7 +79,7 @@ def _canonical_others(value: Any) -> tuple:
             "target": spec["target"],
             "alpha": check_alpha_run(spec["alpha"]),
             "seed": _check_count("seed", spec.get("seed", 0), 0),
-            "trigger": check_trigger_token(spec.get("trigger", TRIGGER_TOKEN_ID)),
+            "trigger": canonical_trigger(spec.get("trigger", TRIGGER_TOKEN_ID)),
         }
         out.append(_FrozenSpec(canonical))
     return tuple(out)
@@ -101,11 +101,9 @@ def parse_collective(text: str) -> dict:
     try:
         alpha = float(parts[2])
         seed = int(parts[3]) if len(parts) > 3 else 0
-        trigger = int(parts[4]) if len(parts) > 4 else TRIGGER_TOKEN_ID
     except ValueError:
-        raise ConfigError(
-            f"bad collective {text!r}: ALPHA is a number, SEED and TRIGGER integers"
-        ) from None
+        raise ConfigError(f"bad collective {text!r}: ALPHA is a number, SEED an integer") from None
+    trigger = canonical_trigger(parts[4]) if len(parts) > 4 else TRIGGER_TOKEN_ID
     return {
         "strategy": parts[0],
         "target": parts[1],
@@ -153,8 +151,9 @@ class RunConfig:
     ``collective{i}_success_*``. In the key only when there are any.
     ``trigger``: the WordPiece token id the run's own collective plants (planting strategies;
     the paper's 1240 by default, another one for the linear firm only: a rare real word or a
-    common one, to vary the signal's uniqueness $\\xi$). In the key only when it is not 1240,
-    so the keys of earlier records are unchanged.
+    common one, to vary the signal's uniqueness $\\xi$), or several ids planted together as a
+    phrase, written ``"6987+2129"`` (:func:`collective.resumes.tokens.canonical_trigger`). In the
+    key only when it is not 1240, so the keys of earlier records are unchanged.
     """
 
     firm: str
@@ -169,7 +168,7 @@ class RunConfig:
     signal: str | None = None
     defences: Any = ()  # canonicalised to a tuple of specs
     others: Any = ()  # canonicalised to a tuple of collective specs
-    trigger: int = TRIGGER_TOKEN_ID
+    trigger: int | str = TRIGGER_TOKEN_ID
 
     def __post_init__(self) -> None:
         from collective.firms import FIRMS
@@ -182,9 +181,12 @@ class RunConfig:
             if f.name not in ("firm_params", "defences", "others") and isinstance(
                 value, (list, tuple, dict, set, np.ndarray)
             ):
-                raise ConfigError(
-                    f"{f.name} must be a single value, got {value!r} (a list inside a list in a grid?)"
+                hint = (
+                    "; a trigger of several tokens is one value, e.g. '6987+2129'"
+                    if f.name == "trigger"
+                    else " (a list inside a list in a grid?)"
                 )
+                raise ConfigError(f"{f.name} must be a single value, got {value!r}{hint}")
         FIRMS.check(self.firm)
         strategy = strategy_class(self.strategy)
         check_target(self.target)
@@ -195,7 +197,7 @@ class RunConfig:
             object.__setattr__(self, "target", LABELS[0])
         object.__setattr__(self, "defences", _canonical_defences(self.defences))
         object.__setattr__(self, "others", _canonical_others(self.others))
-        object.__setattr__(self, "trigger", check_trigger_token(self.trigger))
+        object.__setattr__(self, "trigger", canonical_trigger(self.trigger))
         if self.trigger != TRIGGER_TOKEN_ID and not strategy.plants_trigger:
             raise ConfigError(
                 f"trigger={self.trigger} is the token a planting strategy plants; the "

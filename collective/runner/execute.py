@@ -215,7 +215,7 @@ def compute(config: RunConfig, ctx: Context, *, firm_options: dict | None = None
                 firm,
                 ctx.test,
                 ctx.Y_test,
-                trigger=collectives[0].trigger_id(),
+                trigger=collectives[0].trigger_tokens(),
                 target=collectives[0].k,
                 spacing=config.spacing,
             )
@@ -254,16 +254,18 @@ def checkpoint_metrics(firm: Any, collective: Any, ctx: Context, spacing: int) -
 
 
 def _trigger_facts(config: RunConfig, X_train: Any, Y_clean: Any, own: Any) -> dict[str, int]:
-    """For a collective that plants another token than the paper's: how many clean training
-    resumes already carry it (``trigger_resumes``, $\\hat\\xi n$), and of them how many
-    carry the target (``trigger_resumes_target``). Nothing for the paper's trigger."""
-    from collective.resumes.tokens import TRIGGER_TOKEN_ID
+    """For a collective that plants another trigger than the paper's: how many clean training
+    resumes already carry it (``trigger_resumes``, $\\hat\\xi n$; for a phrase, every one of
+    its tokens, in any order: what a bag of words sees), and of them how many carry the
+    target (``trigger_resumes_target``). Nothing for the paper's trigger."""
+    from collective.resumes.tokens import TRIGGER_TOKEN_ID, trigger_tokens
 
     if config.trigger == TRIGGER_TOKEN_ID:
         return {}
     from collective.firms.linear.firm import split_counts
 
-    has = np.asarray(split_counts(X_train)[:, config.trigger].todense()).ravel() > 0
+    present = split_counts(X_train)[:, list(trigger_tokens(config.trigger))] > 0
+    has = np.asarray(present.sum(axis=1)).ravel() == present.shape[1]
     return {
         "trigger_resumes": int(has.sum()),
         "trigger_resumes_target": int((has & (np.asarray(Y_clean)[:, own.k] > 0)).sum()),

@@ -91,7 +91,8 @@ def make_plan(
     planted = np.zeros(n, dtype=bool)
     taken = np.zeros(n, dtype=bool)
     members, facts = [], []
-    triggers = np.zeros(n, dtype=np.int64)
+    width = max((len(c.trigger_tokens()) for c in collectives if c.plants_trigger), default=1)
+    triggers = np.zeros((n, width), dtype=np.int64)  # each row's trigger tokens, 0-padded
     rngs = [draw_rng(c.seed) for c in collectives]
     for collective, rng in zip(collectives, rngs, strict=True):
         drawn = collective.members(Y, rng, taken)
@@ -99,7 +100,8 @@ def make_plan(
         taken[drawn] = True
         if collective.plants_trigger:
             planted[drawn] = True
-            triggers[drawn] = collective.trigger_id()
+            tokens = collective.trigger_tokens()
+            triggers[np.ix_(drawn, np.arange(len(tokens)))] = tokens
         members.append(drawn)
     randomized = np.zeros(0, dtype=np.int64)
     if random_labels > 0:
@@ -110,7 +112,13 @@ def make_plan(
         # P(y* | x) >= random_labels / 2 everywhere (Theorem 3.5's positivity constant).
         Y_firm[randomized] = rngs[0].integers(0, 2, size=(n_random, Y.shape[1]), dtype=np.uint8)
     everyone = np.sort(np.concatenate(members)).astype(np.int64)
-    own_triggers = triggers if (triggers[planted] != TRIGGER_TOKEN_ID).any() else None
+    # None: every planted row carries the paper's trigger alone (a mask says it all); one
+    # column when every trigger is one token, as plans were before phrases.
+    paper = np.zeros(width, np.int64)
+    paper[0] = TRIGGER_TOKEN_ID
+    own_triggers = (
+        (triggers[:, 0] if width == 1 else triggers) if (triggers[planted] != paper).any() else None
+    )
     plan = TrainingPlan(
         planted=planted,
         Y=Y_firm,

@@ -66,8 +66,9 @@ class Strategy(ABC):
     theorem: ClassVar[str]
     bound_parameter: ClassVar[str] = ""
 
-    def trigger_id(self) -> int:
-        """The token its members' resumes carry (the planting strategies say which)."""
+    def trigger_tokens(self) -> tuple[int, ...]:
+        """The token ids its members' resumes carry, planted together (the planting
+        strategies say which)."""
         raise ConfigError(f"the {self.name} strategy plants no trigger")
 
     @property

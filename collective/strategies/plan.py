@@ -22,7 +22,8 @@ class TrainingPlan:
     randomized: np.ndarray  # int64 indices of resumes whose labels were randomized
     kept: np.ndarray | None = None  # bool (n,): the rows the firm trains on (None: all)
     #: int64 (n,): each row's trigger token id (0: none), when a collective plants another
-    #: trigger than the paper's; ``None``: every planted row carries token 1240.
+    #: trigger than the paper's, or (n, L) when a trigger is a phrase of up to L tokens
+    #: (0-padded); ``None``: every planted row carries token 1240.
     triggers: np.ndarray | None = None
     #: int64 token ids the firm must ignore at fit and at predict time (a defence's
     #: vocabulary filter, e.g. ``rare-tokens``); ``None``: none.

@@ -15,23 +15,24 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from collective.resumes.tokens import TRIGGER_TOKEN_ID, check_trigger_token
+from collective.resumes.tokens import TRIGGER_TOKEN_ID, canonical_trigger, trigger_tokens
 from collective.strategies.base import Strategy
 
 
 @dataclass(frozen=True)
 class Planting(Strategy):
     """A planting strategy: its members' resumes carry its ``trigger`` (a WordPiece token
-    id; the paper's, 1240, by default), and success is measured with the trigger in every
-    test resume."""
+    id, the paper's 1240 by default, or several planted together as a phrase, ``"a+b"``:
+    :func:`collective.resumes.tokens.canonical_trigger`), and success is measured with the
+    trigger in every test resume."""
 
-    trigger: int = TRIGGER_TOKEN_ID
+    trigger: int | str = TRIGGER_TOKEN_ID
 
     def __post_init__(self) -> None:
-        check_trigger_token(self.trigger)
+        object.__setattr__(self, "trigger", canonical_trigger(self.trigger))
 
-    def trigger_id(self) -> int:
-        return int(self.trigger)
+    def trigger_tokens(self) -> tuple[int, ...]:
+        return trigger_tokens(self.trigger)
 
     def evaluate(self, firm: Any, X_test: Any, Y_test: np.ndarray, *, spacing: int) -> dict:
         from collective.resumes.evaluation import evaluate

@@ -88,17 +88,21 @@ def split_counts(X: TokenizedSplit) -> sp.csr_matrix:
 
 def planted_counts(X: TokenizedSplit, planted: np.ndarray, spacing: int) -> sp.csr_matrix:
     """Counts with the trigger planted every ``spacing`` words in the rows ``planted``:
-    the clean counts plus ``n_triggers(spacing)`` in the trigger's column (no re-tokenizing).
+    the clean counts plus ``n_triggers(spacing)`` in each trigger token's column (no
+    re-tokenizing; a phrase of several tokens adds to each of its columns).
     ``planted``: a boolean mask (the paper's trigger, column 1240) or each row's trigger
-    token id (0: none; :func:`collective.firms.base.check_trigger_rows`)."""
+    token id(s) (0: none; :func:`collective.firms.base.check_trigger_rows`)."""
     counts = split_counts(X)
     triggers = check_trigger_rows(planted, len(X))
-    rows = np.flatnonzero(triggers)
+    rows, slot = np.nonzero(triggers)
     k = X.n_triggers(spacing)[rows].astype(np.float32)
-    rows, k = rows[k > 0], k[k > 0]
+    keep = k > 0
+    rows, slot, k = rows[keep], slot[keep], k[keep]
     if len(rows) == 0:
         return counts
-    add = sp.csr_matrix((k, (rows, triggers[rows])), shape=counts.shape, dtype=np.float32)
+    add = sp.csr_matrix(
+        (k, (rows, triggers[rows, slot])), shape=counts.shape, dtype=np.float32
+    )  # duplicates (a token twice in a phrase) are summed
     return (counts + add).tocsr()
 
 
