@@ -253,3 +253,36 @@ def test_devices_phrase_names_each_device_and_the_batches_from_the_provenance():
         '5 runs on "cuda: NVIDIA H200, bf16"; 1 run on "cpu: x86_64 CPU, 1 threads, bf16"'
     )
     assert devices_phrase(frame.iloc[0:0]) == "no runs"
+
+
+def test_checkpoint_table_puts_each_checkpoint_before_the_schedule_s_end():
+    import numpy as np
+
+    from collective.report.transformer import checkpoint_table
+
+    runs = pd.DataFrame(
+        [
+            {
+                "strategy": "feature-label",
+                "alpha": 0.001,
+                "seed": 0,
+                "epochs": 5.0,
+                "checkpoint_epochs": "1,3",
+                "success_in_set": 0.9,
+                "epoch1_success_in_set": 0.2,
+                "epoch3_success_in_set": 0.7,
+            },
+            {
+                "strategy": "feature-label",
+                "alpha": 0.002,
+                "seed": 0,
+                "epochs": 5.0,
+                "checkpoint_epochs": np.nan,
+                "success_in_set": 0.95,
+            },  # kept none
+        ]
+    )
+    table = checkpoint_table(runs, metrics=("success_in_set",))
+    assert list(table["epoch"]) == [1.0, 3.0, 5.0]
+    assert list(table["success_in_set"]) == [0.2, 0.7, 0.9]
+    assert checkpoint_table(runs.drop(columns="checkpoint_epochs")).empty

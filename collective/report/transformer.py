@@ -339,3 +339,36 @@ def devices_phrase(frame: pd.DataFrame) -> str:
         parts.append((n, text))
     parts.sort(key=lambda p: -p[0])
     return "; ".join(text for _, text in parts)
+
+
+#: The metrics a checkpoint table shows (each as ``epoch{e}_<metric>`` in a record).
+CHECKPOINT_METRICS = ("success_in_set", "success_top1", "f1")
+
+
+def checkpoint_table(
+    runs: pd.DataFrame, metrics: Sequence[str] = CHECKPOINT_METRICS
+) -> pd.DataFrame:
+    """The runs that kept epoch checkpoints (:mod:`collective.firms.transformer.checkpoints`),
+    long: one row per run and epoch (the checkpoints, then the schedule's end with the run's
+    own metrics), columns ``strategy``, ``alpha``, ``seed``, ``epoch`` and ``metrics``.
+    Empty when no run kept any."""
+    if "checkpoint_epochs" not in runs:
+        return pd.DataFrame(columns=["strategy", "alpha", "seed", "epoch", *metrics])
+    kept = runs[runs["checkpoint_epochs"].notna()]
+    rows = []
+    for _, run in kept.iterrows():
+        ends = [int(e) for e in str(run["checkpoint_epochs"]).split(",")]
+        for epoch in [*ends, None]:
+            prefix = "" if epoch is None else f"epoch{epoch}_"
+            rows.append(
+                {
+                    "strategy": run["strategy"],
+                    "alpha": run["alpha"],
+                    "seed": run["seed"],
+                    "epoch": float(run.get("epochs", run.get("param_epochs")))
+                    if epoch is None
+                    else float(epoch),
+                    **{m: run.get(prefix + m, np.nan) for m in metrics},
+                }
+            )
+    return pd.DataFrame(rows, columns=["strategy", "alpha", "seed", "epoch", *metrics])
