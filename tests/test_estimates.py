@@ -70,3 +70,19 @@ def test_observed_critical_mass_bootstrap():
     assert out["reached"] == 1.0 and out["n_seeds"] == 5
     with pytest.raises(ConfigError, match="no column"):
         observed_critical_mass(pd.DataFrame(rows), "nope")
+
+
+def test_a_seed_that_ran_part_of_the_curve_does_not_shrink_it():
+    """Seed 0 ran every size, seed 1 one of them (a sweep under way): the curve is seed 0's
+    whole curve (one seed read), not both seeds at the one size they share. With no seed
+    complete, the sizes some seed lacks are left out."""
+    full = [(0, a, s) for a, s in [(0.001, 0.2), (0.002, 0.6), (0.004, 1.0)]]
+    rows = pd.DataFrame(full + [(1, 0.004, 1.0)], columns=["seed", "alpha", "success"])
+    out = observed_critical_mass(rows, "success", 0.5, n_boot=50)
+    assert out["n_seeds"] == 1 and out["alpha_star"] == pytest.approx(0.00175)
+    ragged = pd.DataFrame(
+        [(0, 0.001, 0.2), (0, 0.002, 0.6), (1, 0.002, 0.4), (1, 0.004, 1.0)],
+        columns=["seed", "alpha", "success"],
+    )
+    out = observed_critical_mass(ragged, "success", 0.5, n_boot=50)
+    assert out["n_seeds"] == 2 and out["alpha_star"] == 0.002  # 0.2% alone, mean 0.5 there

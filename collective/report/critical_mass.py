@@ -37,15 +37,17 @@ def critical_mass_bootstrap(
     estimate reads the mean curve; each bootstrap replicate resamples seeds with replacement,
     re-averages and reads the crossing again. ``reached`` is the share of replicates whose
     curve reaches ``s_star`` on the grid (the interval uses those). With one seed the
-    interval is that seed's point.
+    interval is that seed's point. Where some seeds ran only part of the curve (a sweep
+    under way), the seeds that ran all of its sizes are read (``n_seeds`` counts them); only
+    when no seed did are the sizes some seed lacks left out.
     """
     if metric not in df:
         raise ConfigError(
             f"no column {metric!r} in the results; columns: {', '.join(map(str, df.columns))}"
         )
-    table = df.pivot_table(index="seed", columns="alpha", values=metric, aggfunc="mean").dropna(
-        axis=1
-    )
+    table = df.pivot_table(index="seed", columns="alpha", values=metric, aggfunc="mean")
+    complete = table.dropna(axis=0)
+    table = complete if len(complete) else table.dropna(axis=1)
     alphas = table.columns.to_numpy(dtype=float)
     values = table.to_numpy()
     estimate = critical_mass(alphas, values.mean(axis=0), s_star)
