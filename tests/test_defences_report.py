@@ -286,3 +286,45 @@ def test_a_phrase_trigger_is_named_by_its_tokens_or_its_name():
         pd.DataFrame({"trigger": [np.nan, 9831.0, "6987+8048"], "n_train": 10, "n_collective": 1})
     )
     assert list(frame["trigger"]) == [1240, 9831, "6987+8048"]
+
+
+def test_theory_reading_puts_corollary_3_4_beside_each_measured_critical_mass():
+    """Hand-made: a word in 10 of 1,000 clean resumes (xi = 1%), a defence that removes half
+    the collective, Delta = 1: Corollary 3.4 gives 0.01 / 0.51 for the collective the firm
+    keeps, twice that for the collective that acts; the rare-token filter at m = 30 needs 20
+    more members (floor 2%); Strategy 2 rows are left out."""
+    from collective.report.defences import theory_reading
+
+    def runs_of(defence, specs, removed):
+        return [
+            dict(
+                defence=defence,
+                collective="Strategy 1, a word",
+                n_train=1000,
+                trigger_resumes=10,
+                alpha=a,
+                collective_removed=removed,
+                defences=specs,
+                trigger=77,
+            )
+            for a in (0.0, 0.05)
+        ]
+
+    runs = pd.DataFrame(
+        runs_of("halving", [{"name": "keywords", "tokens": 1}], 0.5)
+        + runs_of("filter", [{"name": "rare-tokens", "m": 30}], 0.0)
+    )
+    cm = pd.DataFrame(
+        {
+            "defence": ["halving", "filter", "halving"],
+            "collective": ["Strategy 1, a word", "Strategy 1, a word", "Strategy 2, a word"],
+            "alpha": [0.05, 0.025, 0.2],
+        }
+    )
+    out = theory_reading(cm, runs, delta=1.0).set_index("defence")
+    assert list(out.index) == ["halving", "filter"]
+    assert out.loc["halving", "xi"] == pytest.approx(0.01)
+    assert out.loc["halving", "bound"] == pytest.approx(0.01 / 0.51 / 0.5)
+    assert out.loc["halving", "budget"] == pytest.approx(0.05 * 0.5 * 0.51 - 0.01)
+    assert out.loc["filter", "floor"] == pytest.approx(0.02)
+    assert out.loc["filter", "bound"] == pytest.approx(0.02)  # the floor is above 0.01 / 0.51

@@ -410,3 +410,60 @@ def undefended_counterparts(runs: pd.DataFrame, defended: pd.DataFrame) -> pd.Da
     wanted = set(map(tuple, defended[ident].astype(str).to_numpy()))
     keep = [tuple(row) in wanted for row in plain[ident].astype(str).to_numpy()]
     return plain.loc[keep]
+
+
+def theory_reading(
+    cm: pd.DataFrame, runs: pd.DataFrame, delta: float, s_star: float = 0.5
+) -> pd.DataFrame:
+    """Strategy 1's critical masses read against Corollary 3.4 under each defence.
+
+    ``cm``: a :func:`critical_masses` table by ``("defence", "collective")`` at ``s_star``
+    (top-1); ``runs``: the :func:`defence_frame` runs behind it (with ``collective``);
+    ``delta``: $\\Delta$ for the target, an upper bound over all resumes (so the bound stays
+    valid on any signal set). Per (defence, collective) of Strategy 1:
+
+    * ``xi``: $\\hat\\xi$, the clean training resumes that already carry the trigger, over
+      $n$ (0 for token 1240, which no resume carries);
+    * ``removed``: the share of the collective the defence removed (mean over $\\alpha > 0$);
+    * ``floor``: for the rare-token filter, the collective a one-token trigger needs before
+      it passes, $(m - \\hat\\xi n)/n$ (0 otherwise);
+    * ``bound``: what the theory allows a Bayes-optimal firm ($\\varepsilon = 0$):
+      Corollary 3.4's $\\alpha^*$ for $\\xi = \\hat\\xi$ and ``delta``, for the collective the
+      firm trains on (divided by $1 -$ ``removed``), and at least ``floor``;
+    * ``measured``: the critical mass of the runs;
+    * ``budget``: the $\\varepsilon$-budget $b$ of the book's corrected bound (chapter
+      *Strategy 1*) that the measured critical mass implies,
+      $b = \\alpha^*(1-r)(1 - S^* + \\Delta\\xi) - \\Delta\\xi$ (NaN where not reached):
+      how far from Bayes-optimal the firm must be, on the triggered distribution, for the
+      measurement to agree with the theorem."""
+    from collective.theory.classification import critical_mass_feature_label
+
+    rows = []
+    s1 = cm[cm["collective"].str.startswith("Strategy 1")]
+    for _, row in s1.iterrows():
+        part = runs[(runs["defence"] == row["defence"]) & (runs["collective"] == row["collective"])]
+        n = float(part["n_train"].iloc[0])
+        clean = part["trigger_resumes"].dropna() if "trigger_resumes" in part else pd.Series()
+        xi = float(clean.iloc[0]) / n if len(clean) else 0.0
+        attacked = part[part["alpha"] > 0]["collective_removed"]
+        removed = float(attacked.mean()) if len(attacked) else 0.0
+        floor = 0.0
+        specs = part["defences"].iloc[0] if "defences" in part else None
+        if _only_rare_tokens(specs) and "+" not in str(part["trigger"].iloc[0]):
+            floor = max(0.0, (specs[0]["m"] - xi * n) / n)
+        theory = float(critical_mass_feature_label(s_star, xi, delta)) / max(1e-12, 1 - removed)
+        measured = float(row["alpha"])
+        budget = measured * (1 - removed) * (1 - s_star + delta * xi) - delta * xi
+        rows.append(
+            {
+                "defence": row["defence"],
+                "collective": row["collective"],
+                "xi": xi,
+                "removed": removed,
+                "floor": floor,
+                "bound": max(theory, floor),
+                "measured": measured,
+                "budget": budget,
+            }
+        )
+    return pd.DataFrame(rows)
