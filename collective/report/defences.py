@@ -448,7 +448,7 @@ def theory_reading(
         attacked = part[part["alpha"] > 0]["collective_removed"]
         removed = float(attacked.mean()) if len(attacked) else 0.0
         floor = 0.0
-        specs = part["defences"].iloc[0] if "defences" in part else None
+        specs: Any = part["defences"].iloc[0] if "defences" in part else None
         if _only_rare_tokens(specs) and "+" not in str(part["trigger"].iloc[0]):
             floor = max(0.0, (specs[0]["m"] - xi * n) / n)
         theory = float(critical_mass_feature_label(s_star, xi, delta)) / max(1e-12, 1 - removed)
