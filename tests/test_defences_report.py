@@ -328,3 +328,24 @@ def test_theory_reading_puts_corollary_3_4_beside_each_measured_critical_mass():
     assert out.loc["halving", "budget"] == pytest.approx(0.05 * 0.5 * 0.51 - 0.01)
     assert out.loc["filter", "floor"] == pytest.approx(0.02)
     assert out.loc["filter", "bound"] == pytest.approx(0.02)  # the floor is above 0.01 / 0.51
+
+
+def test_best_response_lines_say_each_answer_with_its_critical_mass():
+    from collective.report.defences import best_response_lines, best_responses
+
+    table = pd.DataFrame(
+        [
+            ("none", "A", 0.002),
+            ("none", "B", 0.001),
+            ("filter", "A", 0.008),
+            ("filter", "B", np.nan),
+        ],
+        columns=["defence", "collective", "alpha"],
+    )
+    lines = best_response_lines(best_responses(table))
+    assert lines == [
+        "against none: B (α = 0.10%)",
+        "against filter: A (α = 0.80%)",
+        "for A: filter (α = 0.80%)",
+        "for B: filter (not reached)",
+    ]

@@ -467,3 +467,25 @@ def theory_reading(
             }
         )
     return pd.DataFrame(rows)
+
+
+def best_response_lines(race: pd.DataFrame) -> list[str]:
+    """The arms race of :func:`best_responses` in words, one line per defence (the
+    collective's best answer and its critical mass) and one per collective (the firm's best
+    defence), for the chapter's prose."""
+
+    def mass(value: Any) -> str:
+        return f"α = {value:.2%}" if isinstance(value, float) and np.isfinite(value) else str(value)
+
+    answers = race["collective's best answer"].drop("firm's best defence")
+    lines = []
+    for defence, best in answers.items():
+        if best in race.columns:
+            lines.append(f"against {defence}: {best} ({mass(race.loc[defence, best])})")
+        else:
+            lines.append(f"against {defence}: {best}")
+    firm = race.loc["firm's best defence"].drop("collective's best answer")
+    for collective, defence in firm.items():
+        if defence in race.index:
+            lines.append(f"for {collective}: {defence} ({mass(race.loc[defence, collective])})")
+    return lines
