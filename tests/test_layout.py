@@ -21,6 +21,7 @@ SUBPACKAGES = {
         "__init__",
         "firm",
         "batches",
+        "checkpoints",
         "cls_layer",
         "device",
         "frozen",
@@ -59,6 +60,7 @@ NEW = {
     "transformer.batched",
     "transformer.stacked",
     "transformer.trained_part",
+    "transformer.checkpoints",
 }
 
 #: What stays at the top: the registry, the firm interface, the (torch-free) parameters.
