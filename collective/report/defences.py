@@ -16,6 +16,7 @@ import pandas as pd
 
 from collective.report import plots
 from collective.report.critical_mass import critical_mass_table
+from collective.report.learners import CONFIG_COLUMNS, unique_runs
 
 #: How each defence is named in the chapter, from its parameters.
 _SHORT = {
@@ -364,22 +365,6 @@ def rare_token_panel(table: pd.DataFrame, n_train: int, undefended: float | None
     return fig
 
 
-#: The columns that say which run a row is (a run in two grids is one run).
-_RUN_COLUMNS = (
-    "firm",
-    "strategy",
-    "target",
-    "alpha",
-    "seed",
-    "spacing",
-    "random_labels",
-    "max_train",
-    "trigger",
-    "defences",
-    "others",
-)
-
-
 def defence_runs(*grids: str, names: dict[int, str] | None = None) -> pd.DataFrame:
     """The cached runs of the grids ``grids`` (names under ``grids/``), each run once, as a
     :func:`defence_frame` with its ``collective`` (:func:`with_collective`)."""
@@ -388,9 +373,7 @@ def defence_runs(*grids: str, names: dict[int, str] | None = None) -> pd.DataFra
     frames = [runs for runs in (load_grid_runs(g).runs for g in grids) if len(runs)]
     if not frames:
         return pd.DataFrame()
-    runs = pd.concat(frames, ignore_index=True)
-    ident = [c for c in runs.columns if c in _RUN_COLUMNS or c.startswith("param_")]
-    runs = runs.loc[~runs[ident].astype(str).duplicated()].reset_index(drop=True)
+    runs = unique_runs(pd.concat(frames, ignore_index=True)).reset_index(drop=True)
     return with_collective(defence_frame(runs), names)
 
 
@@ -403,7 +386,7 @@ def undefended_counterparts(runs: pd.DataFrame, defended: pd.DataFrame) -> pd.Da
     ident = [
         c
         for c in defended.columns
-        if (c in _RUN_COLUMNS or c.startswith("param_"))
+        if (c in CONFIG_COLUMNS or c.startswith("param_"))
         and c not in ("defences", "others")
         and c in plain.columns
     ]

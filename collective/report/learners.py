@@ -87,7 +87,7 @@ MAIN_PARAMS: dict[str, dict[str, Any]] = {
 }
 
 #: The columns that make a run's configuration (with the firm's ``param_*`` columns).
-_CONFIG_COLUMNS = (
+CONFIG_COLUMNS = (
     "firm",
     "strategy",
     "target",
@@ -96,6 +96,10 @@ _CONFIG_COLUMNS = (
     "spacing",
     "random_labels",
     "max_train",
+    "signal",
+    "trigger",
+    "defences",
+    "others",
 )
 
 
@@ -124,9 +128,10 @@ def unique_runs(frame: pd.DataFrame) -> pd.DataFrame:
     the same record) is kept the first time it appears."""
     if frame.empty:
         return frame
-    columns = [c for c in _CONFIG_COLUMNS if c in frame]
+    columns = [c for c in CONFIG_COLUMNS if c in frame]
     columns += [c for c in frame if c.startswith("param_")]
-    return frame.drop_duplicates(subset=columns)
+    # as text: defences and further collectives are lists, which pandas cannot hash
+    return frame.loc[~frame[columns].astype(str).duplicated()]
 
 
 def _matches(frame: pd.DataFrame, params: Mapping[str, Any]) -> pd.Series:
