@@ -349,3 +349,32 @@ def test_best_response_lines_say_each_answer_with_its_critical_mass():
         "for A: filter (α = 0.80%)",
         "for B: filter (not reached)",
     ]
+
+
+def test_same_removal_across_triggers_counts_cells_where_the_trigger_made_no_difference():
+    from collective.report.defences import same_removal_across_triggers
+
+    rows = []
+    for seed in (0, 1):
+        for trigger, removed in ((1240, 3), (6987, 3 if seed == 0 else 5)):
+            rows.append(
+                dict(
+                    defence="kw",
+                    strategy="feature-label",
+                    alpha=0.01,
+                    seed=seed,
+                    trigger=trigger,
+                    defence0_removed_collective=removed,
+                )
+            )
+    rows.append(
+        dict(
+            defence="kw",
+            strategy="feature-label",
+            alpha=0.02,
+            seed=0,
+            trigger=1240,
+            defence0_removed_collective=1,
+        )
+    )  # one trigger: not a comparison
+    assert same_removal_across_triggers(pd.DataFrame(rows), "kw") == (2, 1)

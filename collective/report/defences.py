@@ -472,3 +472,15 @@ def best_response_lines(race: pd.DataFrame) -> list[str]:
         if defence in race.index:
             lines.append(f"for {collective}: {defence} ({mass(race.loc[defence, collective])})")
     return lines
+
+
+def same_removal_across_triggers(df: pd.DataFrame, defence: str) -> tuple[int, int]:
+    """Whether ``defence`` removes the collective's resumes because of the trigger: over the
+    (strategy, $\\alpha$, seed) cells where it ran against two or more triggers (the same
+    members: memberships do not depend on the trigger), how many cells there are and in how
+    many it removed exactly as many members whatever the trigger."""
+    rows = df[(df["defence"] == defence) & (df["alpha"] > 0)]
+    cells = rows.groupby(["strategy", "alpha", "seed"])
+    several = cells["trigger"].nunique() > 1
+    same = cells["defence0_removed_collective"].nunique() == 1
+    return int(several.sum()), int((several & same).sum())
