@@ -378,3 +378,19 @@ def test_same_removal_across_triggers_counts_cells_where_the_trigger_made_no_dif
         )
     )  # one trigger: not a comparison
     assert same_removal_across_triggers(pd.DataFrame(rows), "kw") == (2, 1)
+
+
+def test_a_collective_that_fails_without_a_defence_needs_none():
+    from collective.report.defences import best_responses
+
+    table = pd.DataFrame(
+        [
+            ("no defence", "A", np.nan),
+            ("filter", "A", np.nan),
+            ("no defence", "B", 0.01),
+            ("filter", "B", np.nan),
+        ],
+        columns=["defence", "collective", "alpha"],
+    )
+    firm = best_responses(table).loc["firm's best defence"]
+    assert firm["A"] == "none needed" and firm["B"] == "filter"

@@ -285,7 +285,8 @@ def best_responses(table: pd.DataFrame) -> pd.DataFrame:
     column ``collective's best answer`` (per defence, the collective with the smallest
     critical mass) and a row ``firm's best defence`` (per collective, the defence with the
     largest). Cells never run are missing and never chosen; a tie names the first in the
-    table's order; ``"none reached"`` where no collective reaches $S^*$ against a defence.
+    table's order; ``"none reached"`` where no collective reaches $S^*$ against a defence,
+    ``"none needed"`` where a collective does not reach it even without one.
     Point estimates only: the intervals are in the critical-mass tables."""
     defences = list(dict.fromkeys(table["defence"]))
     collectives = list(dict.fromkeys(table["collective"]))
@@ -308,7 +309,14 @@ def best_responses(table: pd.DataFrame) -> pd.DataFrame:
 
     shown = masses.astype(object).where(ran, "not run").where(masses.notna() | ~ran, "not reached")
     shown["collective's best answer"] = [pick(ranked.loc[d], False) for d in defences]
-    firm = {c: pick(ranked[c], True) for c in collectives}
+
+    def defend(values: pd.Series) -> str:
+        values = values.dropna()
+        if NO_DEFENCE in values.index and np.isinf(values[NO_DEFENCE]):
+            return "none needed"  # not reached even without a defence
+        return pick(values, True)
+
+    firm = {c: defend(ranked[c]) for c in collectives}
     firm["collective's best answer"] = ""
     shown.loc["firm's best defence"] = pd.Series(firm)
     return shown
@@ -471,6 +479,8 @@ def best_response_lines(race: pd.DataFrame) -> list[str]:
     for collective, defence in firm.items():
         if defence in race.index:
             lines.append(f"for {collective}: {defence} ({mass(race.loc[defence, collective])})")
+        else:
+            lines.append(f"for {collective}: {defence} (not reached without a defence)")
     return lines
 
 
