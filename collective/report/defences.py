@@ -479,8 +479,8 @@ def best_response_lines(race: pd.DataFrame) -> list[str]:
     for collective, defence in firm.items():
         if defence in race.index:
             lines.append(f"for {collective}: {defence} ({mass(race.loc[defence, collective])})")
-        else:
-            lines.append(f"for {collective}: {defence} (not reached without a defence)")
+        elif defence == "none needed":
+            lines.append(f"for {collective}: none needed (not reached without a defence)")
     return lines
 
 
