@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import matplotlib as mpl
 import numpy as np
 import pandas as pd
 
@@ -94,7 +95,8 @@ def success_panels(
     *,
     after_screen: bool = True,
 ):
-    """Success against $\\alpha$ (log axis), one panel per strategy, one line per defence
+    """Success against $\\alpha$ (log axis, linear over less than a decade), one panel per
+    strategy, one line per defence
     (mean over seeds, points at each $\\alpha > 0$). A test-time defence's line is its
     success after rejection (``after_screen``; only for :data:`SCREENED_METRIC`, which it
     is comparable with; for other metrics its runs are left out, since it has no other).
@@ -102,7 +104,12 @@ def success_panels(
     order = defence_order(df)
     colors = dict(zip(order, plots.PALETTE[: len(order)] if len(order) <= 10 else plots.PALETTE))
     fig, axes = plots.subplots(
-        1, len(strategies), width=3.6, height=3.0, sharey=True, squeeze=False
+        1,
+        len(strategies),
+        width=3.6 if len(strategies) > 1 else 4.6,
+        height=3.0,
+        sharey=True,
+        squeeze=False,
     )
     for ax, strategy in zip(axes[0], strategies):
         part = df[(df["strategy"] == strategy) & (df["alpha"] > 0)]
@@ -120,7 +127,13 @@ def success_panels(
             ax.plot(
                 curve.index, curve.values, marker="o", ms=3, label=name, color=colors[name], **style
             )
-        ax.set_xscale("log")
+        alphas = sorted(part["alpha"].unique())
+        # log sizes, unless they span less than a decade (a log axis would show no tick)
+        ax.set_xscale("log" if not alphas or alphas[-1] / alphas[0] >= 10 else "linear")
+        if alphas:  # a tick at each size run
+            ax.set_xticks(alphas)
+            ax.xaxis.set_minor_formatter(mpl.ticker.NullFormatter())
+            ax.tick_params(axis="x", labelrotation=45)
         plots.percent_axis(ax, "x", decimals=2)
         plots.percent_axis(ax, "y", decimals=0)
         ax.set_ylim(-0.02, 1.02)
