@@ -394,3 +394,15 @@ def test_a_collective_that_fails_without_a_defence_needs_none():
     )
     firm = best_responses(table).loc["firm's best defence"]
     assert firm["A"] == "none needed" and firm["B"] == "filter"
+
+
+def test_the_race_ends_at_the_defences_no_collective_answers():
+    from collective.report.defences import best_responses, race_ending
+
+    table = pd.DataFrame(
+        [("none", "A", 0.002), ("strip", "A", np.nan), ("filter", "A", 0.004)],
+        columns=["defence", "collective", "alpha"],
+    )
+    assert race_ending(best_responses(table)).startswith("against strip no collective")
+    answered = table[table["defence"] != "strip"]
+    assert "does not end" in race_ending(best_responses(answered))

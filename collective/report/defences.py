@@ -507,3 +507,21 @@ def same_removal_across_triggers(df: pd.DataFrame, defence: str) -> tuple[int, i
     several = cells["trigger"].nunique() > 1
     same = cells["defence0_removed_collective"].nunique() == 1
     return int(several.sum()), int((several & same).sum())
+
+
+def race_ending(race: pd.DataFrame) -> str:
+    """Where the arms race of :func:`best_responses` ends on the runs, in one sentence: the
+    defences that no collective tried answers (none reaches $S^*$ against them), or that
+    every defence is answered."""
+    answers = race["collective's best answer"].drop("firm's best defence")
+    unanswered = [str(d) for d, best in answers.items() if best == "none reached"]
+    if not unanswered:
+        return (
+            "every defence tried is answered by some collective on the grid: on these runs "
+            "the race does not end."
+        )
+    return (
+        f"against {' and '.join(unanswered)} no collective tried reaches the success level on "
+        "the grid: on these runs the race ends there, unless the collective finds an answer "
+        "not tried here, and the firm pays that defence's price in clean quality."
+    )
