@@ -129,6 +129,24 @@ def check_fraction(name: str, value) -> float:
     return _one_float(name, value, checked)
 
 
+def check_count(name: str, value, minimum: int) -> int:
+    """An integer at least ``minimum`` (a bool is not one), as an int; else a ConfigError."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ConfigError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ConfigError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_positive(name: str, value) -> float:
+    """A real number > 0 (a bool is not one), as a float; else a ConfigError."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        raise ConfigError(f"{name} must be a number > 0, got {value!r}")
+    if not value > 0 or not np.isfinite(value):
+        raise ConfigError(f"{name} must be a number > 0, got {value!r}")
+    return float(value)
+
+
 def check_choice(name: str, value: str, choices) -> str:
     """``value`` if it is one of ``choices``, else a ConfigError listing them."""
     if value not in choices:

@@ -12,6 +12,7 @@ import pytest
 from test_erasure import random_split
 
 from collective.defences import apply_defences, canonical_defence, make_defence
+from collective.defences.clusters import label_set_ids, minor_clusters
 from collective.defences.keywords import keyword_scores
 from collective.defences.strip import perturbed_split, planted_split, strip_entropy
 from collective.errors import ConfigError
@@ -215,6 +216,54 @@ def test_label_consistency_only_scores_the_rows_earlier_defences_kept():
     assert facts["defence0_removed"] == 10 and out.kept.sum() == 90 and not out.kept[:20].any()
 
 
+# -- representation clustering (CUBE-like) ------------------------------------------------
+
+
+def test_minor_clusters_keep_each_label_set_s_largest_cluster():
+    """CUBE's filter on hand-made assignments: within a label set the largest cluster stays,
+    smaller ones (noise, -1, included) go if under ``drop_below`` of the set, a label set
+    with one cluster loses nothing."""
+    clusters = np.array([0, 0, 0, 1, -1, 2, 2, 2, 2, 2, 3, 3])
+    label_sets = np.array([7, 7, 7, 7, 7, 8, 8, 8, 8, 8, 9, 9])
+    drop = minor_clusters(clusters, label_sets, drop_below=0.5)
+    assert drop.tolist() == [False] * 3 + [True, True] + [False] * 7
+    # a minor cluster holding at least drop_below of its set stays
+    assert not minor_clusters(clusters, label_sets, drop_below=0.2).any()
+
+
+def test_label_set_ids_group_equal_rows():
+    Y = np.array([[1, 0, 0], [0, 1, 1], [1, 0, 0], [0, 1, 1], [0, 0, 0]])
+    ids = label_set_ids(Y)
+    assert ids[0] == ids[2] and ids[1] == ids[3] and len(set(ids.tolist())) == 3
+
+
+def test_clusters_catch_strategy_1_and_not_strategy_2():
+    """The fitted firm scores Strategy 1's members high on {y*} (the trigger) and on the
+    label their words say: within {y*} they sit apart and are dropped. Strategy 2's members
+    are resumes of y*: they stay in its main cluster."""
+    X, Y = labelled_split(800, seed=0, noise=0.2)
+    spec = canonical_defence({"name": "clusters", "min_samples": 10})
+    s1 = np.flatnonzero(Y[:, 0] == 0)[:40]
+    _, f1 = apply_defences([spec], X, plan_of(Y, s1, relabel_to=0), spacing=10)
+    s2 = np.flatnonzero(Y[:, 0] == 1)[:40]
+    _, f2 = apply_defences([spec], X, plan_of(Y, s2), spacing=10)
+    assert f1["defence0_removed_collective"] >= 36
+    assert f1["defence0_removed"] - f1["defence0_removed_collective"] <= 20
+    assert f2["defence0_removed_collective"] <= 2
+    assert f1["defence0_clusters"] >= 2 and f1["n_kept"] == 800 - f1["defence0_removed"]
+
+
+def test_bad_cluster_parameters_are_named():
+    for spec, words in (
+        ({"name": "clusters", "min_samples": 0}, "min_samples must be an integer >= 1"),
+        ({"name": "clusters", "min_cluster_size": 1}, "min_cluster_size must be an integer >= 2"),
+        ({"name": "clusters", "drop_below": 1.5}, "drop_below"),
+        ({"name": "clusters", "tol": 0}, "tol must be a number > 0"),
+    ):
+        with pytest.raises(ConfigError, match=words):
+            canonical_defence(spec)
+
+
 # -- STRIP ---------------------------------------------------------------------------------
 
 
@@ -309,7 +358,11 @@ def test_runs_record_each_defence_s_facts(synthetic_runner):
     small = {"name": "rare-tokens", "m": n_collective}
     seen = run(RunConfig(**BASE, defences=small), results_dir=synthetic_runner)["metrics"]
     assert seen["defence0_blocked_trigger"] is False
-    for spec in ({"name": "keywords", "tokens": 3}, {"name": "label-consistency", "folds": 3}):
+    for spec in (
+        {"name": "keywords", "tokens": 3},
+        {"name": "label-consistency", "folds": 3},
+        {"name": "clusters", "min_samples": 5},
+    ):
         m = run(RunConfig(**BASE, defences=spec), results_dir=synthetic_runner)["metrics"]
         assert 0 <= m["defence0_removed_collective"] <= m["defence0_removed"]
         assert m["n_kept"] == m["n_train"] - m["defence0_removed"]

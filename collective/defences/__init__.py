@@ -42,6 +42,12 @@ DEFENCES.register(
     "cross-fitted linear firm finds least plausible",
 )
 DEFENCES.register(
+    "clusters",
+    "collective.defences.clusters:RepresentationClusters",
+    help="representation clustering (CUBE-like): drops the training resumes outside their label "
+    "set's predominant HDBSCAN cluster of a fitted linear firm's decision scores",
+)
+DEFENCES.register(
     "strip",
     "collective.defences.strip:Strip",
     help="test-time detection (STRIP-like): rejects inputs whose prediction is unusually stable "

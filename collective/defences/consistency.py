@@ -24,9 +24,23 @@ from typing import Any, ClassVar
 import numpy as np
 
 from collective.defences.base import Defence, seen_counts
-from collective.errors import ConfigError
 from collective.strategies.plan import TrainingPlan
-from collective.validation import check_fraction
+from collective.validation import check_count, check_fraction, check_positive
+
+
+def linear_scores(
+    counts_fit: Any, Y_fit: np.ndarray, counts_score: Any, *, tol: float, C: float, min_df: int
+) -> np.ndarray:
+    """The linear firm's decision scores (rows × labels, before the sigmoid) for
+    ``counts_score``, its model fitted on ``counts_fit`` with labels ``Y_fit`` (token counts
+    as the firm sees them: its TF-IDF, one-vs-rest logistic regression solved to ``tol``)."""
+    from collective.firms.linear.firm import LinearFirm, tfidf
+
+    model = LinearFirm(C=C, min_df=min_df, tol=tol, warm_start=False, cache=False, threads=1)
+    Y_fit = (np.asarray(Y_fit) > 0).astype(np.float32)
+    columns, idf = model._vocabulary(counts_fit)
+    W, b, _ = model._solve_newton(tfidf(counts_fit, columns, idf), Y_fit, None, None, tol)
+    return np.asarray(tfidf(counts_score, columns, idf) @ W + b, dtype=np.float64)
 
 
 def cross_fitted_nll(
@@ -34,24 +48,18 @@ def cross_fitted_nll(
 ) -> np.ndarray:
     """Each row's out-of-fold negative log-likelihood of its labels ``Y`` under the linear
     firm's model fitted on the other folds (``counts``: rows × tokens, as the firm sees them)."""
-    from collective.firms.linear.firm import LinearFirm, tfidf
-
     Y = (np.asarray(Y) > 0).astype(np.float32)
     n = len(Y)
     rng = np.random.default_rng([int(seed), 0xC0FF])
     fold = rng.permutation(n) % folds
     nll = np.zeros(n)
-    model = LinearFirm(C=C, min_df=min_df, tol=tol, warm_start=False, cache=False, threads=1)
     for f in range(folds):
         train, held = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
         if not len(held):
             continue
-        c_train = counts[train]
-        columns, idf = model._vocabulary(c_train)
-        W, b, _ = model._solve_newton(tfidf(c_train, columns, idf), Y[train], None, None, tol)
-        Z = tfidf(counts[held], columns, idf) @ W + b
+        Z = linear_scores(counts[train], Y[train], counts[held], tol=tol, C=C, min_df=min_df)
         S = 2.0 * Y[held] - 1.0
-        nll[held] = np.logaddexp(0.0, -S * np.asarray(Z, dtype=np.float64)).sum(axis=1)
+        nll[held] = np.logaddexp(0.0, -S * Z).sum(axis=1)
     return nll
 
 
@@ -68,14 +76,9 @@ class LabelConsistency(Defence):
 
     def __post_init__(self) -> None:
         self.fraction = check_fraction("fraction", self.fraction)
-        for field, low in (("folds", 2), ("seed", 0)):
-            value = getattr(self, field)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-                raise ConfigError(f"{field} must be an integer >= {low}, got {value!r}")
-            setattr(self, field, int(value))
-        if isinstance(self.tol, bool) or not isinstance(self.tol, (int, float)) or self.tol <= 0:
-            raise ConfigError(f"tol must be a number > 0, got {self.tol!r}")
-        self.tol = float(self.tol)
+        self.folds = check_count("folds", self.folds, 2)
+        self.seed = check_count("seed", self.seed, 0)
+        self.tol = check_positive("tol", self.tol)
         self._nll = np.zeros(0)
         self._cut: float | None = None
 

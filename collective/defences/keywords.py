@@ -31,8 +31,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from collective.defences.base import Defence, seen_counts
-from collective.errors import ConfigError
 from collective.strategies.plan import TrainingPlan
+from collective.validation import check_count, check_positive
 
 
 def keyword_scores(
@@ -78,15 +78,8 @@ class KeywordIdentification(Defence):
 
     def __post_init__(self) -> None:
         for field in ("tokens", "min_df", "min_outcome"):
-            value = getattr(self, field)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ConfigError(f"{field} must be an integer >= 1, got {value!r}")
-            setattr(self, field, int(value))
-        if isinstance(self.prior, bool) or not isinstance(self.prior, (int, float)):
-            raise ConfigError(f"prior must be a number > 0, got {self.prior!r}")
-        if not self.prior > 0:
-            raise ConfigError(f"prior must be a number > 0, got {self.prior!r}")
-        self.prior = float(self.prior)
+            setattr(self, field, check_count(field, getattr(self, field), 1))
+        self.prior = check_positive("prior", self.prior)
         self._keywords = np.zeros(0, np.int64)
         self._scores = np.zeros(0)
 

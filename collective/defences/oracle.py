@@ -17,7 +17,7 @@ import numpy as np
 
 from collective.defences.base import Defence
 from collective.strategies.plan import TrainingPlan
-from collective.validation import check_fraction
+from collective.validation import check_count, check_fraction
 
 
 @dataclass
@@ -31,11 +31,7 @@ class KnownCollective(Defence):
 
     def __post_init__(self) -> None:
         self.recall = check_fraction("recall", self.recall)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)):
-            from collective.errors import ConfigError
-
-            raise ConfigError(f"seed must be an integer >= 0, got {self.seed!r}")
-        self.seed = int(self.seed)
+        self.seed = check_count("seed", self.seed, 0)
         self._removed = 0
 
     def transform(self, X: Any, plan: TrainingPlan) -> TrainingPlan:

@@ -33,7 +33,7 @@ import numpy as np
 from collective.defences.base import Defence
 from collective.errors import ConfigError
 from collective.strategies.plan import TrainingPlan
-from collective.validation import check_fraction
+from collective.validation import check_count, check_fraction
 
 
 def _word_spans(X: Any, rows: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -136,10 +136,7 @@ class Strip(Defence):
         self.false_rejection = check_fraction("false_rejection", self.false_rejection)
         self.replace = check_fraction("replace", self.replace)
         for field, low in (("copies", 1), ("n_resumes", 2), ("seed", 0)):
-            value = getattr(self, field)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-                raise ConfigError(f"{field} must be an integer >= {low}, got {value!r}")
-            setattr(self, field, int(value))
+            setattr(self, field, check_count(field, getattr(self, field), low))
 
     def transform(self, X: Any, plan: TrainingPlan) -> TrainingPlan:
         return plan  # a test-time defence: training is untouched

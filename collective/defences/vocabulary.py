@@ -24,8 +24,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from collective.defences.base import Defence, seen_counts
-from collective.errors import ConfigError
 from collective.strategies.plan import TrainingPlan
+from collective.validation import check_count
 
 
 @dataclass
@@ -37,9 +37,7 @@ class RareTokens(Defence):
     name: ClassVar[str] = "rare-tokens"
 
     def __post_init__(self) -> None:
-        if isinstance(self.m, bool) or not isinstance(self.m, (int, np.integer)) or self.m < 1:
-            raise ConfigError(f"m must be an integer >= 1, got {self.m!r}")
-        self.m = int(self.m)
+        self.m = check_count("m", self.m, 1)
         self._blocked = np.zeros(0, np.int64)
 
     def fit(self, X: Any, plan: TrainingPlan) -> RareTokens:

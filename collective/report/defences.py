@@ -26,6 +26,7 @@ _SHORT = {
     "label-consistency": lambda s: f"label consistency ({s['fraction']:.0%})",
     "strip": lambda s: f"STRIP ({s['false_rejection']:.0%} FRR)",
     "known-collective": lambda s: f"oracle (recall {s['recall']:.0%})",
+    "clusters": lambda s: f"clusters (min_samples {s['min_samples']})",
 }
 
 NO_DEFENCE = "no defence"

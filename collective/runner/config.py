@@ -18,6 +18,7 @@ import numpy as np
 
 from collective.errors import ConfigError
 from collective.resumes.tokens import TRIGGER_TOKEN_ID, canonical_trigger
+from collective.validation import check_count
 
 #: Bump when what a run computes changes for the same config (evaluation, strategies): old
 #: records stop matching. Records also carry the code version they were computed with.
@@ -78,7 +79,7 @@ def _canonical_others(value: Any) -> tuple:
             "strategy": spec["strategy"],
             "target": spec["target"],
             "alpha": check_alpha_run(spec["alpha"]),
-            "seed": _check_count("seed", spec.get("seed", 0), 0),
+            "seed": check_count("seed", spec.get("seed", 0), 0),
             "trigger": canonical_trigger(spec.get("trigger", TRIGGER_TOKEN_ID)),
         }
         out.append(_FrozenSpec(canonical))
@@ -120,12 +121,6 @@ class _FrozenSpec(dict):
         raise TypeError("a config's defences cannot be changed; build a new config")
 
     __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = _refuse  # type: ignore[assignment]
-
-
-def _check_count(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ConfigError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 @dataclass(frozen=True)
@@ -204,11 +199,11 @@ class RunConfig:
                 f"{self.strategy} strategy plants none"
             )
         object.__setattr__(self, "alpha", check_alpha_run(self.alpha))
-        object.__setattr__(self, "seed", _check_count("seed", self.seed, 0))
+        object.__setattr__(self, "seed", check_count("seed", self.seed, 0))
         object.__setattr__(self, "spacing", check_spacing(self.spacing))
         object.__setattr__(self, "random_labels", check_random_labels(self.random_labels))
         if self.max_train is not None:
-            object.__setattr__(self, "max_train", _check_count("max_train", self.max_train, 2))
+            object.__setattr__(self, "max_train", check_count("max_train", self.max_train, 2))
         if not isinstance(self.firm_params, dict):
             raise ConfigError(
                 f"firm_params must be a mapping, got {type(self.firm_params).__name__}"

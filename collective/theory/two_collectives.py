@@ -107,6 +107,11 @@ def _unit(name: str, value) -> np.ndarray:
     return domain(name, value, 0.0, 1.0, lo_open=False, hi_open=False)
 
 
+def _ratio(name: str, value) -> np.ndarray:
+    """A density ratio (``λ`` or ``μ``): any value in [0, inf)."""
+    return domain(f"{name} (density ratio)", value, 0.0, np.inf, lo_open=False, hi_open=False)
+
+
 def _sizes(alpha1, alpha2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(α1, α2, α0)`` checked: ``α1`` in (0, 1], ``α2`` in [0, 1], ``α1 + α2 <= 1``."""
     a1 = check_alpha(alpha1)
@@ -116,6 +121,19 @@ def _sizes(alpha1, alpha2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             "the two collectives cannot exceed the population: need alpha1 + alpha2 <= 1"
         )
     return a1, a2, np.clip(1.0 - a1 - a2, 0.0, 1.0)
+
+
+def _bound_inputs(alpha1, alpha2, xi, delta, eps, perturbation) -> tuple[np.ndarray, ...]:
+    """``(α1, α2, α0, ξ, Δ, b)`` checked, with ``b = eps_budget(ε)``: what every bound reads."""
+    a1, a2, a0 = _sizes(alpha1, alpha2)
+    b = np.asarray(eps_budget(eps, perturbation))
+    return a1, a2, a0, check_xi(xi), check_delta(delta), b
+
+
+def _critical_mass_inputs(s_star, alpha2, xi, delta, eps, perturbation) -> tuple[np.ndarray, ...]:
+    """``(S*, α2, ξ, Δ, b)`` checked: what every critical mass reads."""
+    b = np.asarray(eps_budget(eps, perturbation))
+    return check_s_star(s_star), _unit("alpha2", alpha2), check_xi(xi), check_delta(delta), b
 
 
 def _ratio_or(num: np.ndarray, den: np.ndarray, fill: float) -> np.ndarray:
@@ -146,9 +164,8 @@ def competitor_bound(
     2's planted mass that lands on collective 1's signal set (``κ = 1`` when it is not known:
     the competitor's whole mass counts against collective 1). ``b = eps_budget(ε)``.
     """
-    a1, a2, a0 = _sizes(alpha1, alpha2)
-    x, d, k = check_xi(xi1), check_delta(delta1), _unit("kappa (overlap)", kappa)
-    b = np.asarray(eps_budget(eps, perturbation))
+    a1, a2, a0, x, d, b = _bound_inputs(alpha1, alpha2, xi1, delta1, eps, perturbation)
+    k = _unit("kappa (overlap)", kappa)
     return _out(1.0 - (a0 * d * x + a2 * k + b) / a1)
 
 
@@ -167,10 +184,8 @@ def competitor_ratio_bound(
     planted mass sits on a signal point per unit of collective 1's: the competitor cancels
     ``λ α2`` of collective 1's mass point by point. Valid whenever ``y2* != y1*``.
     """
-    a1, a2, a0 = _sizes(alpha1, alpha2)
-    x, d = check_xi(xi1), check_delta(delta1)
-    lam_ = domain("lam (density ratio)", lam, 0.0, np.inf, lo_open=False, hi_open=False)
-    b = np.asarray(eps_budget(eps, perturbation))
+    a1, a2, a0, x, d, b = _bound_inputs(alpha1, alpha2, xi1, delta1, eps, perturbation)
+    lam_ = _ratio("lam", lam)
     net = a1 - lam_ * a2
     return _out(1.0 - _ratio_or(a0 * d * x + b, net, np.inf))
 
@@ -206,10 +221,8 @@ def ally_bound(
     ``μ = 0`` when the ally's support does not cover collective 1's: the ally then only
     dilutes the base).
     """
-    a1, a2, a0 = _sizes(alpha1, alpha2)
-    x, d = check_xi(xi1), check_delta(delta1)
-    mu_ = domain("mu (density ratio)", mu, 0.0, np.inf, lo_open=False, hi_open=False)
-    b = np.asarray(eps_budget(eps, perturbation))
+    a1, a2, a0, x, d, b = _bound_inputs(alpha1, alpha2, xi1, delta1, eps, perturbation)
+    mu_ = _ratio("mu", mu)
     return _out(1.0 - (a0 * d * x + b) / (a1 + mu_ * a2))
 
 
@@ -227,9 +240,7 @@ def coalition_bound(
     on the union. Equal to :func:`collective.theory.corrected_feature_label_bound` at
     ``α = α1 + α2`` when the base share is ``1 - α1 - α2``.
     """
-    a1, a2, a0 = _sizes(alpha1, alpha2)
-    x, d = check_xi(xi_union), check_delta(delta_union)
-    b = np.asarray(eps_budget(eps, perturbation))
+    a1, a2, a0, x, d, b = _bound_inputs(alpha1, alpha2, xi_union, delta_union, eps, perturbation)
     return _out(1.0 - (a0 * d * x + b) / (a1 + a2))
 
 
@@ -285,9 +296,8 @@ def competitor_critical_mass(
     perturbation: str = "tv",
 ) -> ArrayLike:
     """From (TC-1): ``α1* = ((1-α2) Δ1 ξ1 + κ α2 + b)/(1 - S* + Δ1 ξ1)``."""
-    s, x, d = check_s_star(s_star), check_xi(xi1), check_delta(delta1)
-    a2, k = _unit("alpha2", alpha2), _unit("kappa (overlap)", kappa)
-    b = np.asarray(eps_budget(eps, perturbation))
+    s, a2, x, d, b = _critical_mass_inputs(s_star, alpha2, xi1, delta1, eps, perturbation)
+    k = _unit("kappa (overlap)", kappa)
     root = ((1.0 - a2) * d * x + k * a2 + b) / (1.0 - s + d * x)
     return _reachable(root, np.zeros_like(root), a2)
 
@@ -306,10 +316,8 @@ def competitor_ratio_critical_mass(
     Equivalently ``α1* = λ α2 + ((1 - (1+λ) α2) Δ1 ξ1 + b)/(1 - S* + Δ1 ξ1)``: collective 1
     must outweigh ``λ α2`` by the single-collective margin computed on the remaining base.
     """
-    s, x, d = check_s_star(s_star), check_xi(xi1), check_delta(delta1)
-    a2 = _unit("alpha2", alpha2)
-    lam_ = domain("lam (density ratio)", lam, 0.0, np.inf, lo_open=False, hi_open=False)
-    b = np.asarray(eps_budget(eps, perturbation))
+    s, a2, x, d, b = _critical_mass_inputs(s_star, alpha2, xi1, delta1, eps, perturbation)
+    lam_ = _ratio("lam", lam)
     root = (lam_ * a2 * (1.0 - s) + (1.0 - a2) * d * x + b) / (1.0 - s + d * x)
     return _reachable(root, lam_ * a2, a2)
 
@@ -340,10 +348,8 @@ def ally_critical_mass(
     With ``μ = 1`` (the same signal) this is the single collective's corrected critical mass
     minus ``α2``: allies add up. 0 means the ally alone already secures ``S*``.
     """
-    s, x, d = check_s_star(s_star), check_xi(xi1), check_delta(delta1)
-    a2 = _unit("alpha2", alpha2)
-    mu_ = domain("mu (density ratio)", mu, 0.0, np.inf, lo_open=False, hi_open=False)
-    b = np.asarray(eps_budget(eps, perturbation))
+    s, a2, x, d, b = _critical_mass_inputs(s_star, alpha2, xi1, delta1, eps, perturbation)
+    mu_ = _ratio("mu", mu)
     root = ((1.0 - a2) * d * x + b - mu_ * a2 * (1.0 - s)) / (1.0 - s + d * x)
     return _reachable(root, np.full_like(root, -np.inf), a2)
 
