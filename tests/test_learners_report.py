@@ -334,3 +334,15 @@ def test_seeds_reaching_says_how_many_seeds_reach_a_level_and_where_one_ran():
         "no run below α = 0.04%"
     )
     assert lr.seeds_reaching(runs, 0.9, 0.005, learner=lr.LINEAR) == "no run below α = 0.50%"
+
+
+def test_seeds_below_groups_the_sizes_by_the_seeds_that_ran_there():
+    seed0 = _curve(
+        EVERY, (0.0, 0.0002, 0.0005, 0.001, 0.003), (0.1, 0.2, 0.7, 0.97, 0.97), seeds=(0,)
+    )
+    more = _curve(EVERY, (0.0005, 0.003), (0.5, 0.9), seeds=(1,))
+    runs = lr.main_runs(pd.concat([seed0, more]))
+    assert lr.seeds_below(runs, 0.003, learner=lr.EVERY_LAYER) == (
+        "seeds 0 and 1 at α = 0.05%; seed 0 alone at α = 0.02%, 0.10%"
+    )
+    assert lr.seeds_below(runs, 0.0002, learner=lr.EVERY_LAYER) == "no run below α = 0.02%"

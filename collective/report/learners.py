@@ -255,6 +255,33 @@ def critical_mass_reading(
     return critical_mass_phrase(table, level)
 
 
+def seeds_below(
+    runs: pd.DataFrame, below: float, strategy: str = "feature-label", **where: Any
+) -> str:
+    """Which seeds ran at each α in (0, ``below``) of the one curve of ``runs`` selected by
+    ``where``, in words, the sizes grouped by their seeds: ``"seeds 0 and 1 at α = 0.05%;
+    seed 0 alone at α = 0.02%, 0.10%, 0.20%"``."""
+    rows = runs[runs["strategy"] == strategy]
+    for name, value in where.items():
+        rows = rows[rows[name] == value]
+    rows = rows[(rows["alpha"] > 0) & (rows["alpha"] < below)]
+    if rows.empty:
+        return f"no run below α = {below:.2%}"
+    by_alpha = rows.groupby("alpha")["seed"].agg(lambda s: tuple(sorted(set(int(v) for v in s))))
+    groups: dict[tuple[int, ...], list[float]] = {}
+    for alpha, seeds in by_alpha.items():
+        groups.setdefault(seeds, []).append(float(alpha))
+    parts = []
+    for seeds, alphas in sorted(groups.items(), key=lambda kv: (-len(kv[0]), kv[1][0])):
+        who = (
+            f"seed {seeds[0]} alone"
+            if len(seeds) == 1
+            else "seeds " + ", ".join(map(str, seeds[:-1])) + f" and {seeds[-1]}"
+        )
+        parts.append(f"{who} at α = " + ", ".join(f"{a:.2%}" for a in alphas))
+    return "; ".join(parts)
+
+
 def seeds_reaching(
     runs: pd.DataFrame,
     level: float,
