@@ -222,6 +222,15 @@ def learner_critical_masses(
     return _order(table)
 
 
+def one_curve(runs: pd.DataFrame, strategy: str = "feature-label", **where: Any) -> pd.DataFrame:
+    """The runs of one curve: ``strategy``'s rows of ``runs`` where each column of ``where``
+    equals its value (e.g. ``learner=EVERY_LAYER, n_train=25000``)."""
+    rows = runs[runs["strategy"] == strategy]
+    for name, value in where.items():
+        rows = rows[rows[name] == value]
+    return rows
+
+
 def critical_mass_reading(
     runs: pd.DataFrame, level: float, strategy: str = "feature-label", **where: Any
 ) -> str:
@@ -231,9 +240,7 @@ def critical_mass_reading(
     at most 75 resumes"``; ``"not reached up to α = 0.50% (1 seed)"``; else the crossing
     between two measured sizes (:func:`~collective.report.critical_mass.critical_mass_phrase`),
     over the seeds that ran the whole grid (:func:`complete_seeds`)."""
-    rows = runs[runs["strategy"] == strategy]
-    for name, value in where.items():
-        rows = rows[rows[name] == value]
+    rows = one_curve(runs, strategy, **where)
     rows = complete_seeds(rows)
     positive = rows[rows["alpha"] > 0]
     if positive.empty:
@@ -261,9 +268,7 @@ def seeds_below(
     """Which seeds ran at each α in (0, ``below``) of the one curve of ``runs`` selected by
     ``where``, in words, the sizes grouped by their seeds: ``"seeds 0 and 1 at α = 0.05%;
     seed 0 alone at α = 0.02%, 0.10%, 0.20%"``."""
-    rows = runs[runs["strategy"] == strategy]
-    for name, value in where.items():
-        rows = rows[rows[name] == value]
+    rows = one_curve(runs, strategy, **where)
     rows = rows[(rows["alpha"] > 0) & (rows["alpha"] < below)]
     if rows.empty:
         return f"no run below α = {below:.2%}"
@@ -294,9 +299,7 @@ def seeds_reaching(
     by seed, in words: where several seeds ran, how many of them reach it and the lowest;
     where one ran, its values: ``"at α = 0.30%, 3 of 3 seeds reach 90% (the lowest 99.8%);
     one seed at α = 0.05%, 0.10%: 73.0%, 99.6%"``."""
-    rows = runs[runs["strategy"] == strategy]
-    for name, value in where.items():
-        rows = rows[rows[name] == value]
+    rows = one_curve(runs, strategy, **where)
     rows = rows[(rows["alpha"] > 0) & (rows["alpha"] < below)]
     if rows.empty:
         return f"no run below α = {below:.2%}"
