@@ -258,7 +258,7 @@ def test_devices_phrase_names_each_device_and_the_batches_from_the_provenance():
 def test_checkpoint_table_puts_each_checkpoint_before_the_schedule_s_end():
     import numpy as np
 
-    from collective.report.transformer import checkpoint_table
+    from collective.report.transformer import checkpoint_phrase, checkpoint_table
 
     runs = pd.DataFrame(
         [
@@ -286,3 +286,8 @@ def test_checkpoint_table_puts_each_checkpoint_before_the_schedule_s_end():
     assert list(table["epoch"]) == [1.0, 3.0, 5.0]
     assert list(table["success_in_set"]) == [0.2, 0.7, 0.9]
     assert checkpoint_table(runs.drop(columns="checkpoint_epochs")).empty
+    assert checkpoint_phrase(table) == (
+        "Strategy 1 at α = 0.10%, seed 0: 20.0% after epoch 1, 70.0% after epoch 3, "
+        "90.0% after epoch 5"
+    )
+    assert checkpoint_phrase(table.iloc[0:0]) == "none"

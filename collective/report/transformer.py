@@ -372,3 +372,20 @@ def checkpoint_table(
                 }
             )
     return pd.DataFrame(rows, columns=["strategy", "alpha", "seed", "epoch", *metrics])
+
+
+def checkpoint_phrase(table: pd.DataFrame, metric: str = "success_in_set") -> str:
+    """Each run of a :func:`checkpoint_table` in words, its ``metric`` epoch by epoch:
+    ``"Strategy 1 at α = 0.05%, seed 1: 12.0% after epoch 1, 40.0% after epoch 3, 60.0%
+    after epoch 5"`` (runs joined by ``"; "``); ``"none"`` for an empty table."""
+    if table.empty:
+        return "none"
+    names = {"feature-label": "Strategy 1", "feature-only": "Strategy 2"}
+    parts = []
+    for (strategy, alpha, seed), run in table.groupby(["strategy", "alpha", "seed"], sort=True):
+        epochs = ", ".join(
+            f"{value:.1%} after epoch {epoch:g}"
+            for epoch, value in zip(run["epoch"], run[metric], strict=True)
+        )
+        parts.append(f"{names.get(strategy, strategy)} at α = {alpha:.2%}, seed {seed}: {epochs}")
+    return "; ".join(parts)
