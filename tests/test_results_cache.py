@@ -79,18 +79,20 @@ def test_key_of_a_fixed_config_is_pinned():
 
 
 def _sealed_copy_of_the_committed_results(tmp_path):
-    """``data/results`` copied to ``tmp_path`` and sealed there (``--seal-legacy``), with what
-    sealing reported."""
+    """``data/results`` copied to ``tmp_path/results`` and sealed there (``--seal-legacy``),
+    with what sealing reported; ``tmp_path/before`` keeps the files as copied."""
     import shutil
 
     from collective.runner.seal import seal_legacy
 
     committed = REPO_ROOT / "data" / "results"
-    copy = tmp_path / "results"
+    copy, before = tmp_path / "results", tmp_path / "before"
     copy.mkdir()
+    before.mkdir()
     for name in [BINDING_FILE, SEALED_FILE, "linear.jsonl", "transformer.jsonl"]:
         if (committed / name).exists():
-            shutil.copy2(committed / name, copy / name)
+            shutil.copy2(committed / name, before / name)  # one snapshot: a sweep may append
+            shutil.copy2(before / name, copy / name)
     return copy, seal_legacy(copy)
 
 
@@ -122,7 +124,7 @@ def test_sealing_the_committed_results_changes_no_number(tmp_path):
     committed one, checksum aside."""
     copy, _ = _sealed_copy_of_the_committed_results(tmp_path)
     for firm in ("linear", "transformer"):
-        before = (REPO_ROOT / "data" / "results" / f"{firm}.jsonl").read_text().splitlines()
+        before = (tmp_path / "before" / f"{firm}.jsonl").read_text().splitlines()
         after = (copy / f"{firm}.jsonl").read_text().splitlines()
         assert len(before) == len(after)
         for old, new in zip(before, after):
