@@ -12,6 +12,7 @@ from collective.report.defences import (
     critical_masses,
     defence_frame,
     defence_label,
+    seed_counts_phrase,
     success_panels,
 )
 
@@ -406,3 +407,26 @@ def test_the_race_ends_at_the_defences_no_collective_answers():
     assert race_ending(best_responses(table)).startswith("against strip no collective")
     answered = table[table["defence"] != "strip"]
     assert "does not end" in race_ending(best_responses(answered))
+
+
+def test_seed_counts_phrase_names_the_cells_with_fewer_seeds():
+    rows = []
+    for defence, collective, seeds in (
+        ("none", "A", (0, 1, 2)),
+        ("none", "B", (0, 1, 2)),
+        ("lc", "A", (0,)),
+        ("lc", "B", (0,)),
+        ("strip", "A", (0, 1)),
+    ):
+        for seed in seeds:
+            for alpha in (0.0, 0.001):
+                rows.append(
+                    {"defence": defence, "collective": collective, "seed": seed, "alpha": alpha}
+                )
+    df = pd.DataFrame(rows)
+    assert seed_counts_phrase(df) == (
+        "3 seeds per cell, but lc against 2 collectives (1 seed); strip against 1 collective "
+        "(2 seeds)"
+    )
+    assert seed_counts_phrase(df[df["defence"] == "none"]) == "3 seeds per cell"
+    assert seed_counts_phrase(df[df["alpha"] == 0]) == "no runs"

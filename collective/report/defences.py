@@ -292,6 +292,31 @@ def with_collective(df: pd.DataFrame, names: dict[int, str] | None = None) -> pd
     return out
 
 
+def seed_counts_phrase(df: pd.DataFrame) -> str:
+    """How many seeds stand behind the cells of ``df`` (runs with $\alpha > 0$, one cell per
+    defence and collective), in words: the most common count, then the cells with fewer, grouped by
+    their first key: ``"3 seeds per cell, but label consistency (2%) against 4 collectives
+    (1 seed)"``."""
+    runs = df[df["alpha"] > 0]
+    if runs.empty:
+        return "no runs"
+    counts = runs.groupby(["defence", "collective"])["seed"].nunique()
+    top = int(counts.max())
+    head = f"{top} seed{'s' if top != 1 else ''} per cell"
+    fewer = counts[counts < top]
+    if fewer.empty:
+        return head
+    parts = []
+    for first, group in fewer.groupby(level=0, sort=False):
+        for n, cells in group.groupby(group, sort=True):
+            k = len(cells)
+            parts.append(
+                f"{first} against {k} collective{'s' if k != 1 else ''} "
+                f"({int(n)} seed{'s' if n != 1 else ''})"
+            )
+    return head + ", but " + "; ".join(parts)
+
+
 def best_responses(table: pd.DataFrame) -> pd.DataFrame:
     """The arms race read off a table of critical masses (one row per defence and collective,
     columns ``defence``, ``collective`` and ``alpha``; NaN: not reached on the grid, which
