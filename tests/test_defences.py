@@ -118,6 +118,7 @@ def test_the_registries_know_their_entries():
         "rare-tokens",
         "keywords",
         "label-consistency",
+        "clusters",
         "strip",
     ]
     from collective.strategies import STRATEGIES
