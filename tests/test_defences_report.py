@@ -419,7 +419,7 @@ def test_seed_counts_phrase_names_the_cells_with_fewer_seeds():
         ("strip", "A", (0, 1)),
     ):
         for seed in seeds:
-            for alpha in (0.0, 0.001):
+            for alpha in (0.0, 0.001, 0.002):
                 rows.append(
                     {"defence": defence, "collective": collective, "seed": seed, "alpha": alpha}
                 )
@@ -429,4 +429,7 @@ def test_seed_counts_phrase_names_the_cells_with_fewer_seeds():
         "(2 seeds)"
     )
     assert seed_counts_phrase(df[df["defence"] == "none"]) == "3 seeds per cell"
+    # a seed that ran part of its cell's grid does not count
+    partial = pd.DataFrame([{"defence": "lc", "collective": "A", "seed": 1, "alpha": 0.002}])
+    assert seed_counts_phrase(pd.concat([df, partial])) == seed_counts_phrase(df)
     assert seed_counts_phrase(df[df["alpha"] == 0]) == "no runs"

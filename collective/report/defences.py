@@ -17,7 +17,7 @@ import pandas as pd
 
 from collective.report import plots
 from collective.report.critical_mass import critical_mass_table
-from collective.report.learners import CONFIG_COLUMNS, unique_runs
+from collective.report.learners import CONFIG_COLUMNS, complete_seeds, unique_runs
 
 #: How each defence is named in the chapter, from its parameters.
 _SHORT = {
@@ -294,13 +294,19 @@ def with_collective(df: pd.DataFrame, names: dict[int, str] | None = None) -> pd
 
 def seed_counts_phrase(df: pd.DataFrame) -> str:
     """How many seeds stand behind the cells of ``df`` (runs with $\alpha > 0$, one cell per
-    defence and collective), in words: the most common count, then the cells with fewer, grouped by
+    defence and collective; a seed counts where it ran every $\alpha$ of its cell, as the
+    critical masses read them: :func:`collective.report.learners.complete_seeds`), in words: the most common count, then the cells with fewer, grouped by
     their first key: ``"3 seeds per cell, but label consistency (2%) against 4 collectives
     (1 seed)"``."""
     runs = df[df["alpha"] > 0]
     if runs.empty:
         return "no runs"
-    counts = runs.groupby(["defence", "collective"])["seed"].nunique()
+    counts = pd.Series(
+        {
+            key: complete_seeds(cell)["seed"].nunique()
+            for key, cell in runs.groupby(["defence", "collective"], sort=True)
+        }
+    )
     top = int(counts.max())
     head = f"{top} seed{'s' if top != 1 else ''} per cell"
     fewer = counts[counts < top]
