@@ -295,9 +295,9 @@ def with_collective(df: pd.DataFrame, names: dict[int, str] | None = None) -> pd
 def seed_counts_phrase(df: pd.DataFrame) -> str:
     """How many seeds stand behind the cells of ``df`` (runs with $\alpha > 0$, one cell per
     defence and collective; a seed counts where it ran every $\alpha$ of its cell, as the
-    critical masses read them: :func:`collective.report.learners.complete_seeds`), in words: the most common count, then the cells with fewer, grouped by
-    their first key: ``"3 seeds per cell, but label consistency (2%) against 4 collectives
-    (1 seed)"``."""
+    critical masses read them: :func:`collective.report.learners.complete_seeds`), in words:
+    the largest count, then the cells with fewer, by defence: ``"3 seeds per cell, but label
+    consistency (2%) against 4 collectives (1 seed)"``."""
     runs = df[df["alpha"] > 0]
     if runs.empty:
         return "no runs"
