@@ -46,6 +46,12 @@ def _sweep(grid: Path, *extra: str, **kw) -> subprocess.Popen:
     )
 
 
+def _leftover_claims(path: Path) -> dict[str, str]:
+    """The claim files left in the results folder of ``path``, with what each says."""
+    folder = claims.claims_dir(path)
+    return {p.name: p.read_text() for p in folder.glob("*")} if folder.exists() else {}
+
+
 def _lines(path: Path) -> int:
     return len(path.read_bytes().splitlines()) if path.exists() else 0
 
@@ -104,7 +110,8 @@ def test_ctrl_c_stops_every_worker_and_keeps_finished_records(grid, synthetic_ru
     assert _lines(path) == after, "a record was appended after the sweep returned"
     kept = _records(path)
     assert 3 <= len(kept) < N
-    assert not list(claims.claims_dir(path).glob("*")) if claims.claims_dir(path).exists() else True
+    left = _leftover_claims(path)
+    assert not left, f"claims left behind (file: what it says): {left}"
     plan = subprocess.run(
         [sys.executable, "-m", "collective", "sweep", str(grid), "--json", "--dry-run"],
         env=dict(os.environ),

@@ -31,7 +31,6 @@ import hashlib
 import json
 import math
 import os
-import signal
 import threading
 import time
 import warnings
@@ -47,6 +46,7 @@ from collective.runner.paths import (
     problem_hint,
 )
 from collective.runner.record import Record
+from collective.runner.signals import signals_deferred
 
 _REQUIRED = ("key", "config", "metrics", "provenance")
 #: Metrics every run produces (:func:`collective.resumes.evaluation.evaluate` and the runner).
@@ -313,22 +313,6 @@ def _move_torn_tail(path: Path, fd: int) -> None:
     )
 
 
-class _signals_deferred:
-    """Block SIGINT and SIGTERM while a line is written (main thread only), so that Ctrl-C or
-    a sweep stopping its workers lands after the write, not in the middle of it."""
-
-    def __enter__(self):
-        self.blocked = threading.current_thread() is threading.main_thread() and hasattr(
-            signal, "pthread_sigmask"
-        )
-        if self.blocked:
-            self.old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-
-    def __exit__(self, *exc):
-        if self.blocked:
-            signal.pthread_sigmask(signal.SIG_SETMASK, self.old)
-
-
 def append_record(path: str | os.PathLike, record: Record) -> bool:
     """Append ``record`` as one line, atomically with respect to other writers.
 
@@ -346,7 +330,7 @@ def append_record(path: str | os.PathLike, record: Record) -> bool:
                 return False
             fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
-                with WRITE_GUARD, _signals_deferred():
+                with WRITE_GUARD, signals_deferred():
                     _move_torn_tail(path, fd)
                     size = os.fstat(fd).st_size
                     try:

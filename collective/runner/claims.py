@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from collective.errors import CollectiveError
+from collective.runner.signals import signals_deferred
 
 #: How often a computing process touches its claim.
 HEARTBEAT_SECONDS = 60.0
@@ -113,22 +114,23 @@ def claim(results_file: str | os.PathLike, key: str) -> str | None:
     path = folder / key
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            holder = owner(results_file, key)
-            if holder is not None:
-                return holder
-            path.unlink(missing_ok=True)  # stale (or ours): take it over
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        try:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(_me() + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-        except OSError:
-            path.unlink(missing_ok=True)  # never leave a claim nobody can read
-            raise
+        with signals_deferred():  # a stop between creating and writing would leave it empty
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                holder = owner(results_file, key)
+                if holder is not None:
+                    return holder
+                path.unlink(missing_ok=True)  # stale (or ours): take it over
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            try:
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(_me() + "\n")
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            except OSError:
+                path.unlink(missing_ok=True)  # never leave a claim nobody can read
+                raise
     except OSError as err:
         full = (
             " (the disk is full: free some space)"
