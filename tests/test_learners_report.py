@@ -336,6 +336,26 @@ def test_seeds_reaching_says_how_many_seeds_reach_a_level_and_where_one_ran():
     assert lr.seeds_reaching(runs, 0.9, 0.005, learner=lr.LINEAR) == "no run below α = 0.50%"
 
 
+def test_smallest_consistent_alpha_counts_only_sizes_where_several_seeds_all_reach_the_level():
+    seed0 = _curve(
+        EVERY, (0.0, 0.0005, 0.001, 0.003, 0.005), (0.1, 0.95, 0.97, 0.97, 0.97), seeds=(0,)
+    )
+    # at 0.05% one seed alone reaches 90%: not counted; at 0.1% a second seed misses (0.51);
+    # at 0.3% both others reach it (0.92 and 0.93)
+    more = pd.concat(
+        [
+            _curve(EVERY, (0.001,), (0.5,), seeds=(1,)),
+            _curve(EVERY, (0.003,), (0.91,), seeds=(1, 2)),
+        ]
+    )
+    runs = lr.main_runs(pd.concat([seed0, more]))
+    text = lr.smallest_consistent_alpha(runs, 0.9, 0.005, learner=lr.EVERY_LAYER)
+    assert text == "α = 0.30% (3 of 3 seeds, the lowest 92.0%)"
+    assert lr.smallest_consistent_alpha(runs, 0.9, 0.002, learner=lr.EVERY_LAYER) == (
+        "no α below 0.20% at which several seeds ran and all reach 90%"
+    )
+
+
 def test_seeds_below_groups_the_sizes_by_the_seeds_that_ran_there():
     seed0 = _curve(
         EVERY, (0.0, 0.0002, 0.0005, 0.001, 0.003), (0.1, 0.2, 0.7, 0.97, 0.97), seeds=(0,)
