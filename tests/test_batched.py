@@ -193,6 +193,22 @@ def _runs(resumes, seeds=(0, 1), **params):
     return runs
 
 
+def _assert_same_steps(a, b, start, moved):
+    """Weights ``a`` (one run at a time) and ``b`` (batched), both trained from ``start``, took
+    the same steps to float tolerance: the whole network's step agrees to 0.1% in norm, and
+    no entry differs by more than 5% of the largest move (AdamW divides each gradient by its
+    own running scale, so an entry whose gradient is near zero turns a last-bit difference of
+    summation order into a visible one: 2% of a step on one CPU, 0.5% on another; the key
+    biases, whose gradient is zero in exact arithmetic, move by rounding alone). A wrong
+    batch, clipping or schedule changes whole steps, far beyond both."""
+    for name in a:
+        assert (a[name] - b[name]).abs().max().item() < 0.05 * moved, name
+    common = [n for n in a if n in start]
+    step_a = torch.cat([(a[n] - start[n]).detach().flatten() for n in common])
+    step_b = torch.cat([(b[n] - start[n]).detach().flatten() for n in common])
+    assert (step_a - step_b).norm() <= 1e-3 * step_a.norm()
+
+
 def test_batched_runs_equal_single_runs_without_dropout(resumes, monkeypatch):
     """The same learner: two runs (their own seeds, collectives, labels) trained by the
     Trainer one at a time and as one stacked model, dropout off, 1.5 epochs of 16 resumes
@@ -213,8 +229,7 @@ def test_batched_runs_equal_single_runs_without_dropout(resumes, monkeypatch):
         a, b = dict(single.model_.named_parameters()), dict(batched.model_.named_parameters())
         moved = max((a[n] - start[n]).abs().max().item() for n in a)
         assert moved > 5e-5  # a few AdamW steps at 5e-5
-        for name in a:
-            assert (a[name] - b[name]).abs().max().item() < 0.02 * moved, name
+        _assert_same_steps(a, b, start, moved)
         np.testing.assert_allclose(
             batched.predict_proba(X, planted=everywhere, spacing=5),
             single.predict_proba(X, planted=everywhere, spacing=5),
@@ -361,8 +376,7 @@ def test_epoch_checkpoints_of_batched_runs_equal_the_single_runs(resumes, monkey
         assert len(common) > 80
         moved = max((a[n] - start[n]).abs().max().item() for n in common)
         assert moved > 5e-5 and max((final[n] - a[n]).abs().max().item() for n in a) > 5e-6
-        for name in a:
-            assert (a[name] - b[name]).abs().max().item() < 0.02 * moved, name
+        _assert_same_steps(a, b, start, moved)
 
     class Probe:  # a collective whose metric is the firm's first score
         def evaluate(self, firm, X_test, Y_test, *, spacing):
