@@ -352,6 +352,45 @@ def test_best_response_lines_say_each_answer_with_its_critical_mass():
     ]
 
 
+def test_best_response_lines_name_the_choices_the_intervals_do_not_settle():
+    """With the critical masses' intervals: B's answer to none (0.10%, 0.08-0.12%) overlaps
+    A's (0.20%, 0.11-0.30%) and C's does not (0.50%, 0.40-0.60%); the firm's best defence
+    for B and for C is not reached, tied with the other not reached; A's best defence
+    (filter, 0.80%, 0.70-0.90%) is apart from none's interval."""
+    from collective.report.defences import best_response_lines, best_responses, rivals
+
+    table = pd.DataFrame(
+        [
+            ("none", "A", 0.002, (0.0011, 0.003)),
+            ("none", "B", 0.001, (0.0008, 0.0012)),
+            ("none", "C", 0.005, (0.004, 0.006)),
+            ("filter", "A", 0.008, (0.007, 0.009)),
+            ("filter", "B", np.nan, (np.nan, np.nan)),
+            ("filter", "C", np.nan, (np.nan, np.nan)),
+            ("strip", "A", 0.001, (np.nan, np.nan)),  # one seed: its point
+            ("strip", "B", np.nan, (np.nan, np.nan)),
+            ("strip", "C", 0.0055, (0.0052, 0.0058)),
+        ],
+        columns=["defence", "collective", "alpha", "alpha 95% CI"],
+    )
+    assert rivals(table, "none", "B", across="collective") == ["A"]
+    assert rivals(table, "filter", "B", across="defence") == ["strip"]
+    assert rivals(table, "filter", "A", across="defence") == []
+    assert rivals(table, "strip", "A", across="collective") == []  # C is reached, apart
+    assert rivals(table, "none", "D", across="collective") == []  # never ran
+    lines = best_response_lines(best_responses(table), table)
+    assert lines == [
+        "against none: B (α = 0.10%; not told apart from A by the 95% intervals)",
+        "against filter: A (α = 0.80%)",
+        "against strip: A (α = 0.10%)",
+        "for A: filter (α = 0.80%)",
+        "for B: filter (not reached; tied with strip, also not reached)",
+        "for C: filter (not reached)",
+    ]
+    # without the table, the point estimates alone (as before)
+    assert best_response_lines(best_responses(table))[0] == "against none: B (α = 0.10%)"
+
+
 def test_same_removal_across_triggers_counts_cells_where_the_trigger_made_no_difference():
     from collective.report.defences import same_removal_across_triggers
 

@@ -505,25 +505,85 @@ def theory_reading(
     return pd.DataFrame(rows)
 
 
-def best_response_lines(race: pd.DataFrame) -> list[str]:
+def rivals(table: pd.DataFrame, defence: str, collective: str, *, across: str) -> list[str]:
+    """The cells that the choice of (``defence``, ``collective``) in :func:`best_responses`
+    does not settle: the other cells of its row (``across="collective"``: the same defence,
+    other collectives) or column (``across="defence"``) whose 95% bootstrap interval of
+    the critical mass overlaps the chosen cell's (``table``: :func:`critical_masses` at one
+    level, columns ``defence``, ``collective``, ``alpha``, ``alpha 95% CI``; a cell of one
+    seed is its point). A chosen cell not reached on the grid is tied with every other cell
+    not reached; a reached one is never tied with them."""
+    fixed = "defence" if across == "collective" else "collective"
+    key = defence if fixed == "defence" else collective
+    rows = table[table[fixed] == key]
+    chosen_name = collective if across == "collective" else defence
+    chosen = rows[rows[across] == chosen_name]
+    if chosen.empty:
+        return []
+
+    def interval(row: pd.Series) -> tuple[float, float]:
+        ci = row.get("alpha 95% CI")
+        lo, hi = ci if isinstance(ci, tuple) and len(ci) == 2 else (np.nan, np.nan)
+        return (
+            (row["alpha"], row["alpha"]) if not (np.isfinite(lo) and np.isfinite(hi)) else (lo, hi)
+        )
+
+    mine = chosen.iloc[0]
+    out = []
+    for _, row in rows[rows[across] != chosen_name].iterrows():
+        if pd.isna(mine["alpha"]) or pd.isna(row["alpha"]):
+            if pd.isna(mine["alpha"]) and pd.isna(row["alpha"]):
+                out.append(str(row[across]))
+            continue
+        lo, hi = interval(mine)
+        lo2, hi2 = interval(row)
+        if lo <= hi2 and lo2 <= hi:
+            out.append(str(row[across]))
+    return out
+
+
+def best_response_lines(race: pd.DataFrame, table: pd.DataFrame | None = None) -> list[str]:
     """The arms race of :func:`best_responses` in words, one line per defence (the
     collective's best answer and its critical mass) and one per collective (the firm's best
-    defence), for the chapter's prose."""
+    defence), for the chapter's prose. With ``table`` (the critical masses the race was read
+    from), each choice names the cells it does not settle (:func:`rivals`)."""
 
     def mass(value: Any) -> str:
         return f"α = {value:.2%}" if isinstance(value, float) and np.isfinite(value) else str(value)
+
+    def unsettled(defence: str, collective: str, across: str) -> str:
+        if table is None:
+            return ""
+        others = rivals(table, defence, collective, across=across)
+        if not others:
+            return ""
+        tied = pd.isna(race.loc[defence, collective]) or race.loc[defence, collective] == (
+            "not reached"
+        )
+        names = " and ".join(others)
+        if tied:
+            return f"; tied with {names}, also not reached"
+        return f"; not told apart from {names} by the 95% intervals"
 
     answers = race["collective's best answer"].drop("firm's best defence")
     lines = []
     for defence, best in answers.items():
         if best in race.columns:
-            lines.append(f"against {defence}: {best} ({mass(race.loc[defence, best])})")
+            lines.append(
+                f"against {defence}: {best} ({mass(race.loc[defence, best])}"
+                + unsettled(str(defence), str(best), "collective")
+                + ")"
+            )
         else:
             lines.append(f"against {defence}: {best}")
     firm = race.loc["firm's best defence"].drop("collective's best answer")
     for collective, defence in firm.items():
         if defence in race.index:
-            lines.append(f"for {collective}: {defence} ({mass(race.loc[defence, collective])})")
+            lines.append(
+                f"for {collective}: {defence} ({mass(race.loc[defence, collective])}"
+                + unsettled(str(defence), str(collective), "defence")
+                + ")"
+            )
         elif defence == "none needed":
             lines.append(f"for {collective}: none needed (not reached without a defence)")
     return lines
