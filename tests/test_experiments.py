@@ -88,6 +88,7 @@ def test_run_computes_once_then_reads_the_cache(tmp_path):
         "sklearn",
         "torch",
         "git_commit",
+        "cpu_model",
     ):
         assert key in prov
     path = Path(os.environ["COLLECTIVE_RESULTS"]) / "linear.jsonl"
@@ -281,3 +282,17 @@ def test_sweep_killed_with_sigkill_resumes(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a fragment cut by the kill, if any
         assert len(read_records(path)) == 18
+
+
+def test_cpu_model_reads_the_model_name_and_amx(tmp_path):
+    from collective.runner.provenance import cpu_model
+
+    info = tmp_path / "cpuinfo"
+    info.write_text(
+        "processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Processor\nflags\t\t: fpu avx512f amx_bf16 amx_tile\n"
+        "processor\t: 1\nmodel name\t: Intel(R) Xeon(R) Processor\nflags\t\t: fpu\n"
+    )
+    assert cpu_model.__wrapped__(str(info)) == "Intel(R) Xeon(R) Processor +amx"
+    info.write_text("processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu avx512_bf16\n")
+    assert cpu_model.__wrapped__(str(info)) == "AMD EPYC"
+    assert cpu_model.__wrapped__(str(tmp_path / "missing"))  # falls back to the platform
