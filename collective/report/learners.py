@@ -287,6 +287,14 @@ def seeds_below(
     return "; ".join(parts)
 
 
+def _success_below(runs: pd.DataFrame, below: float, strategy: str, **where: Any) -> Any:
+    """In-set success of the one curve of ``runs`` selected by ``where`` at each α in
+    (0, ``below``), grouped by α (a pandas ``SeriesGroupBy``); ``None`` where no run is there."""
+    rows = one_curve(runs, strategy, **where)
+    rows = rows[(rows["alpha"] > 0) & (rows["alpha"] < below)]
+    return None if rows.empty else rows.groupby("alpha")["success_in_set"]
+
+
 def seeds_reaching(
     runs: pd.DataFrame,
     level: float,
@@ -299,11 +307,9 @@ def seeds_reaching(
     by seed, in words: where several seeds ran, how many of them reach it and the lowest;
     where one ran, its values: ``"at α = 0.30%, 3 of 3 seeds reach 90% (the lowest 99.8%);
     one seed at α = 0.05%, 0.10%: 73.0%, 99.6%"``."""
-    rows = one_curve(runs, strategy, **where)
-    rows = rows[(rows["alpha"] > 0) & (rows["alpha"] < below)]
-    if rows.empty:
+    success = _success_below(runs, below, strategy, **where)
+    if success is None:
         return f"no run below α = {below:.2%}"
-    success = rows.groupby("alpha")["success_in_set"]
     per = pd.DataFrame(
         {
             "seeds": success.size(),
@@ -338,10 +344,12 @@ def smallest_consistent_alpha(
     selected by ``where`` ran and every one of them reaches in-set success ``level``, in words:
     ``"α = 0.10% (3 of 3 seeds, the lowest 99.6%)"``; the paper's "consistent success" read
     only where consistency can be seen (a size one seed ran is not counted)."""
-    rows = one_curve(runs, strategy, **where)
-    rows = rows[(rows["alpha"] > 0) & (rows["alpha"] < below)]
-    success = rows.groupby("alpha")["success_in_set"]
-    per = pd.DataFrame({"seeds": success.size(), "lowest": success.min()})
+    success = _success_below(runs, below, strategy, **where)
+    per = (
+        pd.DataFrame({"seeds": success.size(), "lowest": success.min()})
+        if success is not None
+        else pd.DataFrame(columns=["seeds", "lowest"])
+    )
     held = per[(per["seeds"] > 1) & (per["lowest"] >= level)]
     if held.empty:
         return f"no α below {below:.2%} at which several seeds ran and all reach {level:.0%}"
