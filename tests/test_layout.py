@@ -33,6 +33,7 @@ SUBPACKAGES = {
         "batched",
         "stacked",
         "trained_part",
+        "fast_dropout",
     },
 }
 
@@ -61,6 +62,7 @@ NEW = {
     "transformer.stacked",
     "transformer.trained_part",
     "transformer.checkpoints",
+    "transformer.fast_dropout",
 }
 
 #: What stays at the top: the registry, the firm interface, the (torch-free) parameters.
