@@ -5,10 +5,13 @@ CPU has it, dropout on) on ``--n`` training resumes of the corpus for one epoch 
 ``--threads`` threads, profiles ``--steps`` steps after ``--skip`` untimed ones with
 ``torch.profiler``, and prints the operators by their share of the CPU time. The shares
 say which lever is worth pulling (the speed goal of issue 20 asks for 3 times today's runs
-per hour). Skip enough steps: the first ones fault in the run's memory, and the profiler
-books that on the operator that touches a page first (an earlier version of this script
-profiled steps 3 to 8 and showed ``fill_`` on the embeddings' gradient at a quarter of a
-step, a cost that is gone by step 20).
+per hour). Skip enough steps: the first ones fault in the run's memory (about 165,000
+page faults, none after about 20 steps in a run without the profiler, by ``getrusage``).
+Read the ``fill_`` row with care: even after 30 steps the profiler books ``fill_`` on the
+embeddings' dense gradient at about a quarter of a step (``results/profile_full_finetune.txt``),
+yet that gradient's zeroing and backward cost about 2 ms a step in isolation, and writing
+it row by row into a kept buffer saved under 1% of a step in a run without the profiler:
+the row is the profiler's doing, not a lever.
 
     python benchmarks/profile_full_finetune.py            # 320 resumes, steps 32 to 37
 """
@@ -27,8 +30,8 @@ def main() -> None:
         type=int,
         default=30,
         help="untimed steps first (default 30): the first steps fault in the memory of the "
-        "optimizer and the activations, which the profiler books on whichever operator touches "
-        "it first (about 165,000 page faults in all; none after about 20 steps)",
+        "optimizer and the activations (about 165,000 page faults in all; none after about "
+        "20 steps in a run without the profiler)",
     )
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--rows", type=int, default=15, help="operators shown (default 15)")
