@@ -25,6 +25,8 @@ attention probabilities per head (8 × 12 × 128 entries a step).
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -45,9 +47,7 @@ def drop_threshold(p: float) -> int:
 def keep_mask(shape: torch.Size | tuple[int, ...], p: float) -> torch.Tensor:
     """A boolean mask of ``shape``, each entry ``True`` (kept) independently with probability
     ``1 - drop_threshold(p) / 65536``, from torch's default generator."""
-    numel = 1
-    for size in shape:
-        numel *= size
+    numel = math.prod(shape)
     words = -(-numel // 4)  # four 16-bit fields per 64-bit draw
     # randint over [-2**63, 2**63 - 1) reduces one 64-bit draw modulo 2**64 - 1: all 64 bits
     # uniform (to 2**-64). A narrower range would leave the top 16 bits uneven.

@@ -301,10 +301,11 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
         drawn 16 bits at a time (:mod:`~collective.firms.transformer.fast_dropout`, eager
         attention). None changes the function computed or the learner; the last changes
         which random masks a seed draws (the record's ``fit_dropout_masks`` says which)."""
-        net.set_attn_implementation(attention_implementation(self.torch_device))
         if self.torch_device.type == "cpu":
             keep_freed_memory()
-            use_fast_dropout(net)
+            use_fast_dropout(net)  # sets the attention too: eager, with these masks
+        else:
+            net.set_attn_implementation(attention_implementation(self.torch_device))
 
     def _train(self, trainer):
         """Run the Trainer (without its final metrics print when ``progress`` is off)."""
