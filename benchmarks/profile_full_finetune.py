@@ -13,6 +13,12 @@ yet that gradient's zeroing and backward cost about 2 ms a step in isolation, an
 it row by row into a kept buffer saved under 1% of a step in a run without the profiler:
 the row is the profiler's doing, not a lever.
 
+Last it prints the floor the matrix products set: their floating-point operations per step
+(the profiler's count) against the rate of one large bf16 product on the same threads, and
+the minutes a 25,000-resume, 5-epoch run would take if everything but the products cost
+nothing. Where that floor is near the goal, no lever outside the products can meet it on
+this CPU (bf16 products run several times faster on CPUs with AMX).
+
     python benchmarks/profile_full_finetune.py            # 320 resumes, steps 32 to 37
 """
 
@@ -60,6 +66,7 @@ def main() -> None:
     profiler = torch.profiler.profile(
         activities=[torch.profiler.ProfilerActivity.CPU],
         schedule=torch.profiler.schedule(wait=args.skip, warmup=1, active=args.steps, repeat=1),
+        with_flops=True,
     )
 
     class Step(TrainerCallback):
@@ -89,6 +96,53 @@ def main() -> None:
             f"{e.self_cpu_time_total / 1e3 / args.steps:8.1f} {e.count / args.steps:11.1f}"
         )
     mask_timings(args.threads)
+    products = [e for e in events if e.key in PRODUCTS]
+    print(
+        product_floor(
+            flops=sum(e.flops or 0 for e in products) / args.steps,
+            ms=sum(e.self_cpu_time_total for e in products) / 1e3 / args.steps,
+            peak=product_rate(args.threads),
+            threads=args.threads,
+        )
+    )
+
+
+#: The matrix products of a step (the linear layers' and the attention's, both directions).
+PRODUCTS = ("aten::mm", "aten::addmm", "aten::bmm")
+#: Training steps of a 25,000-resume, 5-epoch run in batches of 8.
+PAPER_STEPS = 25_000 * 5 // 8
+
+
+def product_floor(flops: float, ms: float, peak: float, threads: int) -> str:
+    """The lines on the products' floor: ``flops`` floating-point operations per step in the
+    products, ``ms`` milliseconds in them per step, ``peak`` GFLOP/s of one large product."""
+    floor_ms = flops / peak / 1e6
+    return (
+        f"\nmatrix products: {flops / 1e9:.1f} GFLOP a step in {ms:.0f} ms "
+        f"({flops / ms / 1e6:.0f} GFLOP/s); one 2048-square bf16 product on {threads} "
+        f"thread(s): {peak:.0f} GFLOP/s\n"
+        f"at that rate the products alone take {floor_ms:.0f} ms a step: a 25,000-resume, "
+        f"5-epoch run takes at least {floor_ms * PAPER_STEPS / 60_000:.0f} minutes on this CPU "
+        "on these threads, however fast everything else"
+    )
+
+
+def product_rate(threads: int, n: int = 2048, repeats: int = 10) -> float:
+    """GFLOP/s of an ``n``-square bf16 matrix product on ``threads`` threads (the best of
+    ``repeats``: the rate this CPU's products reach when nothing else limits them)."""
+    import time
+
+    import torch
+
+    torch.set_num_threads(threads)
+    a, b = torch.randn(n, n).bfloat16(), torch.randn(n, n).bfloat16()
+    a @ b
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - start)
+    return 2 * n**3 / best / 1e9
 
 
 def mask_timings(threads: int, repeats: int = 20) -> None:
