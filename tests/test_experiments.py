@@ -295,4 +295,10 @@ def test_cpu_model_reads_the_model_name_and_amx(tmp_path):
     assert cpu_model.__wrapped__(str(info)) == "Intel(R) Xeon(R) Processor +amx"
     info.write_text("processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu avx512_bf16\n")
     assert cpu_model.__wrapped__(str(info)) == "AMD EPYC"
-    assert cpu_model.__wrapped__(str(tmp_path / "missing"))  # falls back to the platform
+    import platform
+
+    # no cpuinfo: the platform's name, never an empty string
+    fallback = platform.processor() or platform.machine() or "unknown"
+    assert cpu_model.__wrapped__(str(tmp_path / "missing")) == fallback
+    info.write_text("processor\t: 0\nflags\t\t: fpu\n")  # no model name line
+    assert cpu_model.__wrapped__(str(info)) == fallback

@@ -60,7 +60,7 @@ def cpu_model(cpuinfo: str = "/proc/cpuinfo") -> str:
         with open(cpuinfo, encoding="utf-8", errors="replace") as fh:
             text = fh.read()
     except OSError:
-        return platform.processor() or platform.machine() or "unknown"
+        text = ""
     fields: dict[str, str] = {}
     for line in text.splitlines():
         name, _, value = line.partition(":")
