@@ -366,3 +366,59 @@ def test_seeds_below_groups_the_sizes_by_the_seeds_that_ran_there():
         "seeds 0 and 1 at α = 0.05%; seed 0 alone at α = 0.02%, 0.10%"
     )
     assert lr.seeds_below(runs, 0.0002, learner=lr.EVERY_LAYER) == "no run below α = 0.02%"
+
+
+def test_curve_seeds_names_the_seeds_a_curve_is_read_over():
+    seed0 = _curve(EVERY, ALPHAS, (0.1, 0.3, 0.6, 0.9, 1.0), seeds=(0,))
+    running = _curve(EVERY, ALPHAS[:3], (0.1, 0.3, 0.6), seeds=(1,))
+    runs = lr.main_runs(pd.concat([seed0, running]))
+    assert lr.curve_seeds(runs, learner=lr.EVERY_LAYER) == (
+        "seed 0, the one seed that ran the whole α grid"
+    )
+    # seed 1 completes its grid (α = 0 aside): both seeds are read
+    done = _curve(EVERY, ALPHAS[1:], (0.3, 0.6, 0.9, 1.0), seeds=(1,))
+    both = lr.main_runs(pd.concat([seed0, done]))
+    assert lr.curve_seeds(both, learner=lr.EVERY_LAYER) == (
+        "seeds 0 and 1, the 2 seeds that ran the whole α grid"
+    )
+    # seed 1 has no run at alpha = 0: the curve drops alpha = 0 rather than seed 1, so the
+    # bootstrap reads both seeds, as the words say
+    assert "95% interval" in lr.critical_mass_reading(both, 0.9, learner=lr.EVERY_LAYER)
+    assert lr.complete_seeds(lr.one_curve(both, learner=lr.EVERY_LAYER))["alpha"].min() > 0
+    assert hl.strategy1(hl.FirmRuns(both, "x")).measured.endswith("(2 seeds)")
+    # no seed ran every size: the one with the most
+    split = lr.main_runs(
+        pd.concat(
+            [
+                _curve(EVERY, ALPHAS[:4], (0.1, 0.3, 0.6, 0.9), seeds=(0,)),
+                _curve(EVERY, ALPHAS[3:], (0.9, 1.0), seeds=(1,)),
+            ]
+        )
+    )
+    assert (
+        lr.curve_seeds(split, learner=lr.EVERY_LAYER) == "seed 0, the seed that ran the most sizes"
+    )
+    assert lr.curve_seeds(runs, learner=lr.LINEAR) == "no seed yet"
+
+
+def test_below_others_compares_an_interval_where_there_is_one_and_a_point_where_not():
+    # the every-layer curve crosses 90% near 0.35%; the others far above
+    kv = _curve(KV, ALPHAS, (0.1, 0.1, 0.2, 0.6, 0.95))
+    top = _curve(TOP, ALPHAS, (0.1, 0.2, 0.6, 0.9, 1.0))
+    lone = _curve(EVERY, ALPHAS, (0.1, 0.9, 1.0, 1.0, 1.0), seeds=(0,))
+    cm = lr.learner_critical_masses(lr.main_runs(pd.concat([kv, top, lone])), levels=[0.9])
+    one = lr.below_others(cm, lr.EVERY_LAYER, 2000, 0.9)
+    assert one == (
+        "for 90%, every layer's point (one seed, no interval) lies below the lower end of the "
+        "interval of 2 of the 2 other firms"
+    )
+    three = _curve(EVERY, ALPHAS, (0.1, 0.9, 1.0, 1.0, 1.0))
+    cm3 = lr.learner_critical_masses(lr.main_runs(pd.concat([kv, top, three])), levels=[0.9])
+    assert lr.below_others(cm3, lr.EVERY_LAYER, 2000, 0.9).startswith(
+        "for 90%, every layer's interval (3 seeds) lies below"
+    )
+    # an interval that reaches into another firm's is not below it
+    near = _curve(TOP, ALPHAS, (0.1, 0.9, 1.0, 1.0, 1.0))  # the same curve: the same interval
+    cm_near = lr.learner_critical_masses(lr.main_runs(pd.concat([near, three])), levels=[0.9])
+    assert lr.below_others(cm_near, lr.EVERY_LAYER, 2000, 0.9).endswith("of 0 of the 1 other firms")
+    assert lr.below_others(cm, lr.EVERY_LAYER, 25000, 0.9) == "for 90%, not comparable yet"

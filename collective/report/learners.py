@@ -172,7 +172,9 @@ def main_runs(
 def complete_seeds(rows: pd.DataFrame) -> pd.DataFrame:
     """The runs of one curve from the seeds that ran every value of α > 0 the curve has (a
     seed still running is left out until its grid is complete; α = 0 does not count); where
-    no seed has, the seed with the most values of α. The bootstrap over seeds needs every seed on one grid."""
+    no seed has, the seed with the most values of α. The runs at α = 0 are kept only where
+    every seed kept ran one: the bootstrap over seeds needs every seed on one grid, and would
+    otherwise read only the seeds with a run at α = 0 while the reading counts them all."""
     if rows.empty:
         return rows
     positive = rows[rows["alpha"] > 0]
@@ -183,7 +185,11 @@ def complete_seeds(rows: pd.DataFrame) -> pd.DataFrame:
     keep = grids[grids.map(len) == len(every)].index
     if len(keep) == 0:
         keep = [grids.map(len).idxmax()]
-    return rows[rows["seed"].isin(keep)]
+    kept = rows[rows["seed"].isin(keep)]
+    clean = kept[kept["alpha"] == 0]
+    if len(clean) and set(clean["seed"]) != set(keep):
+        kept = kept[kept["alpha"] > 0]
+    return kept
 
 
 def _order(frame: pd.DataFrame, column: str = "learner") -> pd.DataFrame:
@@ -262,6 +268,64 @@ def critical_mass_reading(
     return critical_mass_phrase(table, level)
 
 
+def _seed_list(seeds: Sequence[int]) -> str:
+    """``"seed 0"``, ``"seeds 0 and 1"``, ``"seeds 0, 1 and 2"``."""
+    seeds = [int(v) for v in seeds]
+    if len(seeds) == 1:
+        return f"seed {seeds[0]}"
+    return "seeds " + ", ".join(map(str, seeds[:-1])) + f" and {seeds[-1]}"
+
+
+def curve_seeds(runs: pd.DataFrame, strategy: str = "feature-label", **where: Any) -> str:
+    """The seeds that :func:`critical_mass_reading` reads the one curve of ``runs`` selected by
+    ``where`` over (:func:`complete_seeds`), in words: ``"seed 0, the one seed that ran the
+    whole α grid"``, ``"seeds 0 and 1, the 2 seeds that ran the whole α grid"``, or, where no
+    seed ran every size, ``"seed 0, the seed that ran the most sizes"``."""
+    rows = one_curve(runs, strategy, **where)
+    positive = complete_seeds(rows)
+    positive = positive[positive["alpha"] > 0]
+    if positive.empty:
+        return "no seed yet"
+    seeds = sorted(positive["seed"].unique())
+    every = set(rows.loc[rows["alpha"] > 0, "alpha"].round(12))
+    whole = set(positive.loc[positive["seed"] == seeds[0], "alpha"].round(12)) == every
+    if not whole:
+        return f"{_seed_list(seeds)}, the seed that ran the most sizes"
+    if len(seeds) == 1:
+        return f"{_seed_list(seeds)}, the one seed that ran the whole α grid"
+    return f"{_seed_list(seeds)}, the {len(seeds)} seeds that ran the whole α grid"
+
+
+def below_others(cm: pd.DataFrame, learner: str, n_train: int, level: float) -> str:
+    """Where ``learner``'s critical mass for ``level`` sits among the other learners' at
+    ``n_train`` (``cm``: :func:`learner_critical_masses`), in words. Only other curves of two
+    or more seeds have an interval to compare with; ``learner``'s own crossing is its 95%
+    interval's upper end where it has two or more seeds, else its point (one seed, no
+    interval): ``"for 90%, every layer's interval (2 seeds) lies below the lower end of the
+    interval of 2 of the 3 other firms"``."""
+    rows = cm[(cm["n_train"] == n_train) & (cm["S*"] == level)].set_index("learner")
+    if learner not in rows.index or pd.isna(rows.loc[learner, "alpha"]):
+        return f"for {level:.0%}, not comparable yet"
+    mine = rows.loc[learner]
+    others = rows.drop(index=learner)
+    if mine["seeds"] > 1:
+        top, what = (
+            mine["alpha 95% CI"][1],
+            f"{learner}'s interval ({int(mine['seeds'])} seeds) lies",
+        )
+    else:
+        top, what = mine["alpha"], f"{learner}'s point (one seed, no interval) lies"
+    under = [
+        name
+        for name, r in others.iterrows()
+        if r["seeds"] > 1 and pd.notna(r["alpha"]) and top < r["alpha 95% CI"][0]
+    ]
+    return (
+        f"for {level:.0%}, {what} below the lower end of the interval of {len(under)} of the "
+        f"{len(others)} other firms"
+    )
+
+
 def seeds_below(
     runs: pd.DataFrame, below: float, strategy: str = "feature-label", **where: Any
 ) -> str:
@@ -278,11 +342,7 @@ def seeds_below(
         groups.setdefault(seeds, []).append(float(alpha))
     parts = []
     for seeds, alphas in sorted(groups.items(), key=lambda kv: (-len(kv[0]), kv[1][0])):
-        who = (
-            f"seed {seeds[0]} alone"
-            if len(seeds) == 1
-            else "seeds " + ", ".join(map(str, seeds[:-1])) + f" and {seeds[-1]}"
-        )
+        who = f"seed {seeds[0]} alone" if len(seeds) == 1 else _seed_list(seeds)
         parts.append(f"{who} at α = " + ", ".join(f"{a:.2%}" for a in alphas))
     return "; ".join(parts)
 
