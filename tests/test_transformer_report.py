@@ -239,12 +239,12 @@ def test_devices_phrase_names_each_device_and_the_batches_from_the_provenance():
     )
     assert devices_phrase(frame) == (
         '5 runs on "cuda: NVIDIA H200, bf16", in 2 batches of 3 and 2 (the batched executor); '
-        '1 run on "cpu: x86_64 CPU, 1 threads, bf16", one at a time'
+        '1 run on "cpu: x86_64 CPU, 1 threads, bf16", each trained on its own'
     )
     mixed = frame.assign(device=gpu)  # one device, batched and not
     assert devices_phrase(mixed) == (
         '6 runs on "cuda: NVIDIA H200, bf16", in 2 batches of 3 and 2 (the batched executor) '
-        "and 1 one at a time"
+        "and 1 trained on its own"
     )
     one = frame.iloc[1:4]
     assert devices_phrase(one).endswith("in one batch of 3 (the batched executor)")

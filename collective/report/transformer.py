@@ -311,7 +311,7 @@ def random_labels_reading(change: pd.Series, spread: float) -> str:
 def devices_phrase(frame: pd.DataFrame) -> str:
     """Where the runs of ``frame`` were computed, from their records' provenance, most runs
     first, in words: ``'13 runs on "cuda: NVIDIA H200, bf16", in one batch of 13 (the
-    batched executor); 1 run on "cpu: x86_64 CPU, 1 threads, bf16", one at a time'``. The
+    batched executor); 1 run on "cpu: x86_64 CPU, 1 threads, bf16", each trained on its own'``. The
     batches are read from the columns ``batch_runs`` and ``batch_id`` (a frame read with
     ``provenance=True``); without them only the devices are named."""
     if frame.empty:
@@ -334,7 +334,9 @@ def devices_phrase(frame: pd.DataFrame) -> str:
                 words.append(f"in {count} of {sizes} (the batched executor)")
             single = n - len(batched)
             if single:
-                words.append("one at a time" if single == n else f"{single} one at a time")
+                # not batched with others (two such runs may still have shared the machine)
+                own = f"{single} trained on {'its' if single == 1 else 'their'} own"
+                words.append("each trained on its own" if single == n else own)
             text += ", " + " and ".join(words)
         parts.append((n, text))
     parts.sort(key=lambda p: -p[0])
