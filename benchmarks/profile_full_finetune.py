@@ -7,8 +7,9 @@ CPU has it, dropout on) on ``--n`` training resumes of the corpus for one epoch 
 say which lever is worth pulling (the speed goal of issue 20 asks for 3 times today's runs
 per hour). Skip enough steps: the first ones fault in the run's memory (about 165,000
 page faults, none after about 20 steps in a run without the profiler, by ``getrusage``).
-Read the ``fill_`` row with care: even after 30 steps the profiler books ``fill_`` on the
-embeddings' dense gradient at about a quarter of a step (``results/profile_full_finetune.txt``),
+Read the ``fill_`` row with care: even after 30 steps the profiler has booked ``fill_`` on the
+embeddings' dense gradient at up to a quarter of a step in some runs (5 to 19 ms in
+``results/profile_full_finetune.txt``, 86 ms in an earlier run: the file's history in git),
 yet that gradient's zeroing and backward cost about 2 ms a step in isolation, and writing
 it row by row into a kept buffer saved under 1% of a step in a run without the profiler:
 the row is the profiler's doing, not a lever.
