@@ -15,10 +15,11 @@ it row by row into a kept buffer saved under 1% of a step in a run without the p
 the row is the profiler's doing, not a lever.
 
 Last it prints the floor the matrix products set: their floating-point operations in one
-step (``torch.utils.flop_counter``, on the step after the profiled ones) against the rate of one large bf16 product on the same threads, and
-the minutes a 25,000-resume, 5-epoch run would take if everything but the products cost
-nothing. Where that floor is near the goal, no lever outside the products can meet it on
-this CPU (bf16 products run several times faster on CPUs with AMX).
+step (``torch.utils.flop_counter``, on the step after the profiled ones) against the rate
+of one large bf16 product on the same threads, and the minutes a 25,000-resume, 5-epoch run
+would take if everything but the products cost nothing. Where that floor is near the goal,
+no lever outside the products can meet it on this CPU (bf16 products run several times
+faster on CPUs with AMX).
 
     python benchmarks/profile_full_finetune.py            # 320 resumes, steps 32 to 37
 """
