@@ -3,20 +3,14 @@ hand-made rates, and its training process at tiny scale on the synthetic corpus.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
-
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_full_finetune.py"
+from _scripts import load_script
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("bench_full_finetune", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/bench_full_finetune.py")
 
 
 def test_table_turns_rates_into_paper_size_minutes_and_runs_per_hour():

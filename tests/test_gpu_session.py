@@ -4,7 +4,6 @@ tiny scale, the 25,000-resume batch first, from a bundle of the synthetic corpus
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -12,16 +11,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from _scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "gpu_session.py"
 
 
 def _session():
-    spec = importlib.util.spec_from_file_location("gpu_session", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/gpu_session.py")
 
 
 #: The first call's timing on the H200 (benchmarks/results/gpu_session_h200_timing.json).

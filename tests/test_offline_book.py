@@ -3,22 +3,17 @@ build-time check that no page loads anything from another host."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+from _scripts import load_script
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def ext():
-    spec = importlib.util.spec_from_file_location(
-        "offline_book", REPO_ROOT / "_ext" / "offline_book.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("_ext/offline_book.py")
 
 
 def test_mathjax_3_ships_in_the_pinned_package(ext):

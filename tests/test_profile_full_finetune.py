@@ -3,17 +3,11 @@ hand-made counts, and the product rate it measures."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
-PROFILE = Path(__file__).resolve().parents[1] / "benchmarks" / "profile_full_finetune.py"
+from _scripts import load_script
 
 
 def _profile():
-    spec = importlib.util.spec_from_file_location("profile_full_finetune", PROFILE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/profile_full_finetune.py")
 
 
 def test_product_floor_turns_operations_into_minutes_per_paper_run():
