@@ -16,11 +16,24 @@ import pandas as pd
 from collective.errors import ConfigError
 from collective.theory.curves import critical_mass
 
-__all__ = ["N_BOOT", "critical_mass", "critical_mass_bootstrap", "critical_mass_table"]
+__all__ = [
+    "N_BOOT",
+    "critical_mass",
+    "critical_mass_bootstrap",
+    "critical_mass_table",
+    "has_interval",
+]
 
 #: The bootstrap size of every interval over seeds in the book, so that one critical mass
 #: read twice gets one interval.
 N_BOOT = 2000
+
+
+def has_interval(row: pd.Series) -> bool:
+    """Whether a row of :func:`critical_mass_table` has a 95% interval worth the name: its
+    curve has two or more seeds. A bootstrap over one seed resamples one curve, so its
+    "interval" is its point; the book calls such a crossing a point, never an interval."""
+    return bool(row["seeds"] >= 2)
 
 
 def critical_mass_bootstrap(
@@ -121,7 +134,7 @@ def critical_mass_phrase(table: pd.DataFrame, s_star: float, **where) -> str:
     if pd.isna(row["alpha"]):
         return "not reached on the grid"
     head = f"α = {row['alpha']:.2%} ({row['resumes']:.0f} resumes"
-    if row["seeds"] < 2:  # a bootstrap over one seed has no spread to show
+    if not has_interval(row):
         return head + "; one seed)"
     lo, hi = row["resumes 95% CI"]
     return head + f"; 95% interval {lo:.0f}–{hi:.0f})"

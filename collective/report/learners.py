@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from collective.report.critical_mass import critical_mass_phrase, critical_mass_table
+from collective.report.critical_mass import critical_mass_phrase, critical_mass_table, has_interval
 
 __all__ = [
     "EVERY_LAYER",
@@ -174,22 +174,27 @@ def main_runs(
     return pd.concat(parts)
 
 
+def _kept_seeds(rows: pd.DataFrame) -> tuple[list[int], bool]:
+    """The seeds :func:`complete_seeds` keeps, and whether they ran the whole α grid (else:
+    the one seed with the most values of α > 0)."""
+    positive = rows[rows["alpha"] > 0]
+    grids = positive.groupby("seed")["alpha"].agg(lambda a: frozenset(a.round(12)))
+    every = frozenset().union(*grids)
+    whole = grids[grids.map(len) == len(every)].index
+    if len(whole):
+        return sorted(int(s) for s in whole), True
+    return [int(grids.map(len).idxmax())], False
+
+
 def complete_seeds(rows: pd.DataFrame) -> pd.DataFrame:
     """The runs of one curve from the seeds that ran every value of α > 0 the curve has (a
     seed still running is left out until its grid is complete; α = 0 does not count); where
     no seed has, the seed with the most values of α. The runs at α = 0 are kept only where
     every seed kept ran one: the bootstrap over seeds needs every seed on one grid, and would
     otherwise read only the seeds with a run at α = 0 while the reading counts them all."""
-    if rows.empty:
+    if rows.empty or not (rows["alpha"] > 0).any():
         return rows
-    positive = rows[rows["alpha"] > 0]
-    if positive.empty:
-        return rows
-    grids = positive.groupby("seed")["alpha"].agg(lambda a: frozenset(a.round(12)))
-    every = frozenset().union(*grids)
-    keep = grids[grids.map(len) == len(every)].index
-    if len(keep) == 0:
-        keep = [grids.map(len).idxmax()]
+    keep, _ = _kept_seeds(rows)
     kept = rows[rows["seed"].isin(keep)]
     clean = kept[kept["alpha"] == 0]
     if len(clean) and set(clean["seed"]) != set(keep):
@@ -287,13 +292,9 @@ def curve_seeds(runs: pd.DataFrame, strategy: str = "feature-label", **where: An
     whole α grid"``, ``"seeds 0 and 1, the 2 seeds that ran the whole α grid"``, or, where no
     seed ran every size, ``"seed 0, the seed that ran the most sizes"``."""
     rows = one_curve(runs, strategy, **where)
-    positive = complete_seeds(rows)
-    positive = positive[positive["alpha"] > 0]
-    if positive.empty:
+    if not (rows["alpha"] > 0).any():
         return "no seed yet"
-    seeds = sorted(positive["seed"].unique())
-    every = set(rows.loc[rows["alpha"] > 0, "alpha"].round(12))
-    whole = set(positive.loc[positive["seed"] == seeds[0], "alpha"].round(12)) == every
+    seeds, whole = _kept_seeds(rows)
     if not whole:
         return f"{_seed_list(seeds)}, the seed that ran the most sizes"
     if len(seeds) == 1:
@@ -313,7 +314,7 @@ def below_others(cm: pd.DataFrame, learner: str, n_train: int, level: float) -> 
         return f"for {level:.0%}, not comparable yet"
     mine = rows.loc[learner]
     others = rows.drop(index=learner)
-    if mine["seeds"] > 1:
+    if has_interval(mine):
         top, what = (
             mine["alpha 95% CI"][1],
             f"{learner}'s interval ({int(mine['seeds'])} seeds) lies",
@@ -323,7 +324,7 @@ def below_others(cm: pd.DataFrame, learner: str, n_train: int, level: float) -> 
     under = [
         name
         for name, r in others.iterrows()
-        if r["seeds"] > 1 and pd.notna(r["alpha"]) and top < r["alpha 95% CI"][0]
+        if has_interval(r) and pd.notna(r["alpha"]) and top < r["alpha 95% CI"][0]
     ]
     return (
         f"for {level:.0%}, {what} below the lower end of the interval of {len(under)} of the "
@@ -476,7 +477,7 @@ def ordering_reading(cm: pd.DataFrame, clean: pd.DataFrame, n_train: int, level:
     falls = [b for a, b in pairs if rows.loc[b, "alpha"] < rows.loc[a, "alpha"]]
     # a curve of one seed has no interval (its bootstrap is its one point): no pair with it
     # is called disjoint
-    single = [n for n in names if "seeds" in rows and rows.loc[n, "seeds"] < 2]
+    single = [n for n in names if "seeds" in rows and not has_interval(rows.loc[n])]
     apart = [
         f"{a} and {b}"
         for a, b in pairs
