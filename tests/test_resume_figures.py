@@ -177,3 +177,75 @@ def test_clean_metrics_table_next_to_the_paper():
     table = rf.clean_metrics_table(_runs())
     assert table.loc["precision (micro)", "linear firm"] == "80.0%"
     assert table.loc["precision (micro)", "paper: DistilBERT, every layer"] == "93.8%"
+
+
+def _s2(target, alpha, seed, top1, *, random_labels=0.0, spacing=20, in_set=0.5):
+    return dict(
+        firm="linear",
+        strategy="feature-only",
+        target=target,
+        alpha=alpha,
+        seed=seed,
+        spacing=spacing,
+        random_labels=random_labels,
+        n_train=25_000,
+        success_in_set=in_set,
+        success_top1=top1,
+    )
+
+
+def test_random_label_changes_compare_the_seeds_that_ran_both():
+    t = TARGETS[0]
+    # seeds 0-4 without random labels (mean 0.3), but random labels ran on seed 0 only:
+    # the change is seed 0's, 0.1 -> 0.9, not the five-seed mean's
+    clean = pd.DataFrame([_s2(t, 0.05, s, 0.1 if s == 0 else 0.35) for s in range(5)])
+    noisy = pd.DataFrame(
+        [_s2(t, 0.05, 0, 0.9, random_labels=0.3), _s2(t, 0.05, 7, 0.2, random_labels=0.3)]
+    )
+    out = rf.random_label_changes(clean, noisy)
+    assert len(out) == 1
+    row = out.iloc[0]
+    assert (row["without"], row["with"], row["seeds"]) == (
+        pytest.approx(0.1),
+        pytest.approx(0.9),
+        1,
+    )
+    assert row["change"] == pytest.approx(0.8)
+    # no seed in common: no row
+    assert rf.random_label_changes(clean, noisy[noisy.seed == 7]).empty
+
+
+def test_spacing_gaps_read_every_spacing_over_the_same_seeds():
+    t = TARGETS[0]
+    rows = [_s2(t, 0.01, s, 0.0, in_set=0.2 + 0.1 * s) for s in range(5)]  # spacing 20: seeds 0-4
+    rows += [_s2(t, 0.01, s, 0.0, spacing=10, in_set=0.2 + 0.1 * s) for s in range(3)]  # seeds 0-2
+    gaps = rf.spacing_gaps(pd.DataFrame(rows))
+    row = gaps.iloc[0]
+    # over seeds 0-2 both spacings have mean 0.3: no gap (the five-seed mean of spacing 20 is 0.4)
+    assert row["gap"] == pytest.approx(0.0) and row["seeds"] == 3 and row["spacings"] == 2
+    assert row[10] == pytest.approx(0.3) and row[20] == pytest.approx(0.3)
+
+
+def test_headline_cells_name_the_paired_seeds_and_points():
+    from collective.report import headline as hl
+
+    t = TARGETS[0]
+    main = pd.DataFrame([_s2(t, 0.05, s, 0.1 if s == 0 else 0.35) for s in range(5)])
+    noisy = pd.DataFrame([_s2(t, 0.05, 0, 0.9, random_labels=0.3)])
+    sp = pd.DataFrame(
+        [_s2(t, 0.01, s, 0.0, in_set=0.5) for s in range(5)]
+        + [_s2(t, 0.01, s, 0.0, spacing=50, in_set=0.25) for s in range(3)]
+        + [
+            dict(_s2(t, 0.001, s, 0.0, spacing=sp_, in_set=0.9), strategy="feature-label")
+            for s in range(3)
+            for sp_ in (20, 50)
+        ]
+    )
+    found = hl.random_labels(hl.FirmRuns(main, "x", noisy))
+    assert found.measured.endswith("class 0: 10.0% → 90.0% (1 seed, the same for both)")
+    found = hl.spacing(hl.FirmRuns(main, "x", spacing=sp))
+    assert (
+        "Strategy 2 (feature-only): 25.0 points at α = 1.00% (3 seeds at every spacing)"
+        in found.measured
+    )
+    assert "0.0 points at α = 0.10%" in found.measured and found.verdict == "partly"

@@ -69,44 +69,50 @@ def random_label_changes(
     clean: pd.DataFrame, noisy: pd.DataFrame, metric: str = "success_top1"
 ) -> pd.DataFrame:
     """Strategy 2 with random labels against the same configuration without (Figure 4): one
-    row per (target, random_labels, alpha) present in both, with the two means over seeds,
-    their difference (``change``) and the seeds behind each."""
-    cols = [
-        "target",
-        "random_labels",
-        "alpha",
-        "without",
-        "with",
-        "change",
-        "seeds without",
-        "seeds with",
-    ]
+    row per (target, random_labels, alpha) present in both, with the two means over the seeds
+    that ran both (``seeds``; a seed run without random labels only would compare another
+    collective's draw), and their difference (``change``)."""
+    cols = ["target", "random_labels", "alpha", "without", "with", "change", "seeds"]
     if clean.empty or noisy.empty:
         return pd.DataFrame(columns=cols)
     c = clean[
         (clean["strategy"] == "feature-only") & (clean["random_labels"] == 0) & (clean["alpha"] > 0)
     ]
-    base = c.groupby(["target", "alpha"])[metric].agg(["mean", lambda x: len(x)])
-    base.columns = ["without", "seeds without"]
-    n = (
-        noisy[noisy["strategy"] == "feature-only"]
-        .groupby(["target", "random_labels", "alpha"])[metric]
-        .agg(["mean", "count"])
+    rows = []
+    groups = noisy[noisy["strategy"] == "feature-only"].groupby(
+        ["target", "random_labels", "alpha"]
     )
-    n.columns = ["with", "seeds with"]
-    out = n.reset_index().merge(base.reset_index(), on=["target", "alpha"])
-    out["change"] = out["with"] - out["without"]
-    return out[cols]
+    for (target, fraction, alpha), with_rl in groups:
+        without = c[(c["target"] == target) & np.isclose(c["alpha"], alpha)]
+        seeds = set(with_rl["seed"]) & set(without["seed"])
+        if not seeds:
+            continue
+        a = float(without.loc[without["seed"].isin(seeds), metric].mean())
+        b = float(with_rl.loc[with_rl["seed"].isin(seeds), metric].mean())
+        rows.append((target, fraction, alpha, a, b, b - a, len(seeds)))
+    return pd.DataFrame(rows, columns=cols)
 
 
 def spacing_gaps(df: pd.DataFrame, metric: str = "success_in_set") -> pd.DataFrame:
-    """Figure 7 in numbers: per strategy and alpha, the mean ``metric`` at each spacing, the
-    gap between the highest and the lowest (``gap``, over the spacings present) and how many
-    spacings that is."""
+    """Figure 7 in numbers: per strategy and alpha, the mean ``metric`` at each spacing over
+    the seeds that ran every spacing present there (``seeds``: a spacing run on more seeds
+    would otherwise be read over other collectives' draws), the gap between the highest and
+    the lowest (``gap``) and how many spacings that is."""
+    cols = ["strategy", "alpha", "gap", "spacings", "seeds"]
     if df.empty:
-        return pd.DataFrame(columns=["strategy", "alpha", "gap", "spacings"])
-    means = df.groupby(["strategy", "alpha", "spacing"])[metric].mean().unstack("spacing")
-    out = means.copy()
-    out["gap"] = means.max(axis=1) - means.min(axis=1)
-    out["spacings"] = means.notna().sum(axis=1)
-    return out.reset_index()
+        return pd.DataFrame(columns=cols)
+    parts = []
+    for (strategy, alpha), at in df.groupby(["strategy", "alpha"]):
+        per_spacing = at.groupby("spacing")["seed"].agg(set)
+        seeds = set.intersection(*per_spacing)
+        if not seeds:
+            continue
+        means = at[at["seed"].isin(seeds)].groupby("spacing")[metric].mean()
+        row = {"strategy": strategy, "alpha": alpha, **means.to_dict()}
+        row.update(gap=means.max() - means.min(), spacings=len(means), seeds=len(seeds))
+        parts.append(row)
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    out = pd.DataFrame(parts)
+    spacings = sorted(c for c in out.columns if c not in cols)
+    return out[["strategy", "alpha", *spacings, "gap", "spacings", "seeds"]]
