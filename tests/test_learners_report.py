@@ -150,7 +150,7 @@ def test_clean_metrics_name_the_firm_and_fall_back_to_runs_with_a_collective():
     assert list(table.columns) == [
         "top layer, K/V frozen (3 runs without a collective)",
         "every layer (1 run, each with a collective)",
-        "paper: DistilBERT, every layer, 512 tokens, 25,000 resumes",
+        "paper: DistilBERT, every layer, 25,000 resumes",
     ]
     assert table.loc["recall"].iloc[0] == pytest.approx(0.74)
     assert table.loc["hamming_accuracy"].iloc[-1] == pytest.approx(0.97)

@@ -291,3 +291,24 @@ def test_checkpoint_table_puts_each_checkpoint_before_the_schedule_s_end():
         "90.0% after epoch 5"
     )
     assert checkpoint_phrase(table.iloc[0:0]) == "none"
+
+
+def test_seed_by_seed_names_each_seeds_success_members_and_device():
+    from collective.report.transformer import seed_by_seed
+
+    frame = pd.DataFrame(
+        {
+            "strategy": ["feature-label"] * 3 + ["feature-only"],
+            "alpha": [0.0005, 0.0005, 0.001, 0.0005],
+            "seed": [1, 0, 0, 0],
+            "success_in_set": [0.235, 0.73, 0.99, 0.1],
+            "n_collective": [12, 12, 25, 12],
+            "device": ["cpu: x86_64 CPU, 1 threads, bf16", "cuda: NVIDIA H200, bf16", "cpu", "cpu"],
+            "batch_runs": [None, 13, None, None],
+        }
+    )
+    assert seed_by_seed(frame, 0.0005) == (
+        "73.0% (seed 0, 12 members, on a GPU, in a batch of 13); 23.5% (seed 1, 12 members, on a CPU)"
+    )
+    assert seed_by_seed(frame, 0.0005, "feature-only") == "10.0% (seed 0, 12 members, on a CPU)"
+    assert seed_by_seed(frame, 0.002) == "not run"

@@ -6,7 +6,7 @@ what they train, selected from the results cache on their parameter columns.
   and value projections frozen (``train_layers=1, freeze_kv=True``);
 * ``whole top layer``: the transformer with its top layer trained (``train_layers=1``);
 * ``every layer``: the transformer with every layer trained (``train_layers`` unset), the
-  paper's learner.
+  paper's training procedure (on a smaller model than the paper's).
 
 Each transformer learner has one main configuration (batch, learning rate, epochs), the one
 its curves use (:data:`MAIN_PARAMS`); other configurations of the same learner (the ablation's
@@ -63,7 +63,7 @@ TRAINS = {
     "layer's key and value projections frozen",
     TOP_LAYER: "the top layer (keys and values included) and the head; the lower five layers "
     "frozen",
-    EVERY_LAYER: "every layer and the head (the paper's learner)",
+    EVERY_LAYER: "every layer and the head (as the paper trains DistilBERT)",
 }
 
 #: The parameters of each transformer learner's main configuration (``None``: unset).
@@ -449,9 +449,7 @@ def clean_metrics_by_learner(runs: pd.DataFrame, n_train: int) -> pd.DataFrame:
             )
         columns[label] = clean[metrics].mean()
     paper = pd.Series(PAPER_CLEAN_METRICS, dtype=float).reindex(metrics)
-    return pd.DataFrame(
-        {**columns, "paper: DistilBERT, every layer, 512 tokens, 25,000 resumes": paper}
-    )
+    return pd.DataFrame({**columns, "paper: DistilBERT, every layer, 25,000 resumes": paper})
 
 
 def ordering_reading(cm: pd.DataFrame, clean: pd.DataFrame, n_train: int, level: float) -> str:

