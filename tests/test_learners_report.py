@@ -148,8 +148,8 @@ def test_clean_metrics_name_the_firm_and_fall_back_to_runs_with_a_collective():
     )
     table = lr.clean_metrics_by_learner(runs, 2000)
     assert list(table.columns) == [
-        "top layer, K/V frozen (3 runs without a collective)",
-        "every layer (1 run, each with a collective)",
+        "top layer, K/V frozen (3 runs without a collective, identical in every metric)",
+        "every layer (1 run each with a collective)",
         "paper: DistilBERT, every layer, 25,000 resumes",
     ]
     assert table.loc["recall"].iloc[0] == pytest.approx(0.74)
@@ -422,3 +422,15 @@ def test_below_others_compares_an_interval_where_there_is_one_and_a_point_where_
     cm_near = lr.learner_critical_masses(lr.main_runs(pd.concat([near, three])), levels=[0.9])
     assert lr.below_others(cm_near, lr.EVERY_LAYER, 2000, 0.9).endswith("of 0 of the 1 other firms")
     assert lr.below_others(cm, lr.EVERY_LAYER, 25000, 0.9) == "for 90%, not comparable yet"
+
+
+def test_clean_runs_phrase_says_when_the_runs_are_one_fit():
+    from collective.report.coverage import clean_runs_phrase
+
+    same = pd.DataFrame({"precision": [0.8] * 3, "recall": [0.7] * 3, "f1": [0.75] * 3})
+    assert clean_runs_phrase(same) == "3 runs without a collective, identical in every metric"
+    varied = same.assign(f1=[0.75, 0.75, 0.76])
+    assert clean_runs_phrase(varied) == "3 runs without a collective"
+    assert (
+        clean_runs_phrase(same.iloc[:1], "each with a collective") == "1 run each with a collective"
+    )

@@ -15,6 +15,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from collective.runner import RunConfig, grid_path, load_grid, load_results
@@ -22,7 +23,16 @@ from collective.runner.results import read_folder
 
 MISSING = "not yet computed"
 
-__all__ = ["GridRuns", "MISSING", "load_grid_runs", "pct", "num", "seeds_summary", "seeds_phrase"]
+__all__ = [
+    "GridRuns",
+    "MISSING",
+    "clean_runs_phrase",
+    "load_grid_runs",
+    "pct",
+    "num",
+    "seeds_summary",
+    "seeds_phrase",
+]
 
 
 def pct(value, digits: int = 1, missing: str = MISSING) -> str:
@@ -37,6 +47,23 @@ def num(value, fmt: str = ".3f", missing: str = MISSING) -> str:
     if value is None or pd.isna(value):
         return missing
     return format(float(value), fmt)
+
+
+#: The clean-test metrics a run records.
+CLEAN_METRICS = ("hamming_accuracy", "precision", "recall", "f1")
+
+
+def clean_runs_phrase(clean: pd.DataFrame, what: str = "without a collective") -> str:
+    """How many runs a clean-metrics mean is over, and whether they are one fit seen several
+    times: ``"30 runs without a collective, identical in every metric"`` where every clean
+    metric is the same in all of them (a firm whose fit does not depend on the seed, such as
+    the linear firm solved to its optimum: more runs are not more evidence)."""
+    n = len(clean)
+    text = f"{n} run{'s' if n != 1 else ''} {what}"
+    metrics = [m for m in CLEAN_METRICS if m in clean]
+    if n > 1 and metrics and all(np.ptp(clean[m].to_numpy(dtype=float)) <= 1e-12 for m in metrics):
+        text += ", identical in every metric"
+    return text
 
 
 @dataclass

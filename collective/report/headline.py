@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from collective.report.coverage import MISSING, pct, seeds_summary
+from collective.report.coverage import MISSING, clean_runs_phrase, pct, seeds_summary
 from collective.report.critical_mass import critical_mass_table
 from collective.report.critical_mass_tables import critical_mass_bootstrap_alpha
 from collective.report.resume_labels import STRATEGY_NAMES
@@ -123,13 +123,14 @@ def clean_quality(firm: FirmRuns) -> Finding:
     source = "without a collective"
     if clean.empty:
         clean, source = main, "with a collective; none without one yet"
+    runs = clean_runs_phrase(clean, source)
     keys = ("hamming_accuracy", "precision", "recall")
     gaps = {k: abs(float(clean[k].mean()) - PAPER_CLEAN_METRICS[k]) for k in keys}
     close = sum(g <= 0.05 for g in gaps.values())
     verdict = "reproduced" if close == 3 else ("partly" if close else "not")
     measured = ", ".join(f"{clean[k].mean():.1%}" for k in keys)
     return Finding(
-        f"{measured} ({len(clean)} run{'' if len(clean) == 1 else 's'} {source})",
+        f"{measured} ({runs})",
         verdict,
         f"{close} of the 3 within 5 points of the paper's",
     )

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from collective.report.coverage import clean_runs_phrase
 from collective.report.critical_mass import critical_mass_phrase, critical_mass_table, has_interval
 
 __all__ = [
@@ -441,12 +442,10 @@ def clean_metrics_by_learner(runs: pd.DataFrame, n_train: int) -> pd.DataFrame:
             continue
         clean = rows[rows["alpha"] == 0]
         if len(clean):
-            label = f"{name} ({len(clean)} run{'s' if len(clean) > 1 else ''} without a collective)"
+            label = f"{name} ({clean_runs_phrase(clean)})"
         else:
             clean = rows
-            label = (
-                f"{name} ({len(rows)} run{'s' if len(rows) > 1 else ''}, each with a collective)"
-            )
+            label = f"{name} ({clean_runs_phrase(rows, 'each with a collective')})"
         columns[label] = clean[metrics].mean()
     paper = pd.Series(PAPER_CLEAN_METRICS, dtype=float).reindex(metrics)
     return pd.DataFrame({**columns, "paper: DistilBERT, every layer, 25,000 resumes": paper})
