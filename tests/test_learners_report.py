@@ -171,6 +171,11 @@ def test_ordering_reading_compares_neighbours_by_clean_quality():
     assert "the critical mass falls at 1 of the 2 steps up in clean quality" in text
     assert "disjoint for top layer, K/V frozen and whole top layer" in text
     assert lr.ordering_reading(cm, runs, 25000, 0.5).startswith("fewer than two learners")
+    # two F1 that read the same at 3 digits get a fourth, so "<" is never between equals
+    close = lr.main_runs(pd.concat([kv, top.assign(f1=0.7702), every.assign(f1=0.7704)]))
+    assert "whole top layer (0.7702) < every layer (0.7704)" in lr.ordering_reading(
+        cm, close, 2000, 0.5
+    )
 
 
 def _firm(curves):
@@ -200,7 +205,7 @@ def test_strategy_verdicts_count_only_what_the_collective_did():
     firm = hl.FirmRuns(main, "planting_resumes")
     s1 = hl.strategy1(firm)
     assert s1.verdict == "partly" and s1.measured.startswith(
-        "α for 90% in-set: class 0: 0.37% (3 seeds)"
+        "α for 90% in-set: class 0: 0.37% (3 seeds; 95% interval 0.37%–0.38%)"
     )
     s2 = hl.strategy2_in_set(firm)
     assert s2.verdict == "partly"
@@ -230,7 +235,18 @@ def test_epochs_and_not_run_and_the_landing_markdown_links_each_firm():
     found = table.loc[hl.CLAIMS[-1][0]]
     assert found[lr.LINEAR].verdict == "not applicable"
     assert found[lr.KV_FROZEN].verdict == "reproduced"
+    # each number of epochs says how many seeds its critical mass is read over
+    assert "1 ep. " in found[lr.KV_FROZEN].measured
+    seeds = runs.loc[runs["alpha"] > 0, "seed"].nunique()
+    assert (
+        f"1 ep. 3.90% ({seeds} seeds), 5 ep. 1.48% ({seeds} seeds)" in found[lr.KV_FROZEN].measured
+    )
     assert found[lr.TOP_LAYER].verdict == hl.NOT_RUN
+    one_seed_at_1 = runs[(runs["epochs"] == 5.0) | (runs["seed"] == 0)]
+    few = hl.epochs(
+        hl.book_firms(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), one_seed_at_1)[lr.KV_FROZEN]
+    )
+    assert "1 ep. " in few.measured and "(1 seed), 5 ep." in few.measured
     assert table.loc[hl.CLAIMS[0][0], lr.EVERY_LAYER].verdict == hl.NOT_RUN
     text = hl.landing_markdown(table, firms)
     assert "{doc}`linear <planting_resumes>`" in text and "{doc}`every layer <transformer>`" in text
@@ -275,7 +291,9 @@ def test_a_curve_with_seeds_at_a_few_alphas_is_read_over_the_seed_that_ran_them_
     assert s1.verdict == "partly"  # below 0.5%, for the one class run of three
     # every seed at every α: nothing added
     full = _curve(EVERY, (0.0, 0.002, 0.004), (0.1, 0.5, 0.95), n_train=25000)
-    assert hl.strategy1(hl.FirmRuns(lr.main_runs(full), "x")).measured.endswith("(3 seeds)")
+    assert hl.strategy1(hl.FirmRuns(lr.main_runs(full), "x")).measured.endswith(
+        "(3 seeds; 95% interval 0.37%–0.38%)"
+    )
     table = lr.learners_table(runs, {})
     assert table.loc[lr.EVERY_LAYER, "25,000 resumes"] == "7 runs, 3 seed(s), 1 of them at every α"
     assert table.loc[lr.EVERY_LAYER, "2,000 resumes"] == "not run yet"
@@ -385,7 +403,9 @@ def test_curve_seeds_names_the_seeds_a_curve_is_read_over():
     # bootstrap reads both seeds, as the words say
     assert "95% interval" in lr.critical_mass_reading(both, 0.9, learner=lr.EVERY_LAYER)
     assert lr.complete_seeds(lr.one_curve(both, learner=lr.EVERY_LAYER))["alpha"].min() > 0
-    assert hl.strategy1(hl.FirmRuns(both, "x")).measured.endswith("(2 seeds)")
+    assert hl.strategy1(hl.FirmRuns(both, "x")).measured.endswith(
+        "(2 seeds; 95% interval 2.97%–3.00%)"
+    )
     # no seed ran every size: the one with the most
     split = lr.main_runs(
         pd.concat(

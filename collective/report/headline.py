@@ -23,8 +23,7 @@ import numpy as np
 import pandas as pd
 
 from collective.report.coverage import MISSING, clean_runs_phrase, pct, seeds_summary
-from collective.report.critical_mass import critical_mass_table
-from collective.report.critical_mass_tables import critical_mass_bootstrap_alpha
+from collective.report.critical_mass import critical_mass_bootstrap, critical_mass_table
 from collective.report.resume_labels import STRATEGY_NAMES
 from collective.report.success_tables import mean_at, random_label_changes, spacing_gaps
 from collective.resumes.corpus import PAPER_CLASSES
@@ -136,19 +135,24 @@ def clean_quality(firm: FirmRuns) -> Finding:
     )
 
 
-def _curve_alpha(rows: pd.DataFrame, level: float) -> tuple[str, float]:
-    """The critical mass of in-set success ``level`` of one curve in words, and an upper
-    bound on it (NaN: not reached on the α run). A curve whose smallest α run already
-    reaches ``level`` gives that α as a bound ("≤")."""
+def _curve_alpha(rows: pd.DataFrame, level: float) -> tuple[str, float, str]:
+    """The critical mass of in-set success ``level`` of one curve in words, an upper bound on
+    it (NaN: not reached on the α run) and its 95% bootstrap interval over seeds in words
+    (``""`` for one seed, or where some resamples do not reach ``level``). A curve whose
+    smallest α run already reaches ``level`` gives that α as a bound ("≤")."""
     positive = rows[rows["alpha"] > 0]
     curve = positive.groupby("alpha")["success_in_set"].mean()
     reached = curve[curve >= level]
     if reached.empty:
-        return f"not reached up to α = {curve.index.max():.2%}", float("nan")
+        return f"not reached up to α = {curve.index.max():.2%}", float("nan"), ""
     if reached.index.min() == curve.index.min():
-        return f"≤ {curve.index.min():.2%}", float(curve.index.min())
-    alpha = critical_mass_bootstrap_alpha(rows, "success_in_set", level)
-    return f"{alpha:.2%}", alpha
+        return f"≤ {curve.index.min():.2%}", float(curve.index.min()), ""
+    found = critical_mass_bootstrap(rows, "success_in_set", level)
+    alpha = float(found["alpha_star"])
+    if found["n_seeds"] < 2 or found["reached"] < 1:
+        return f"{alpha:.2%}", alpha, ""
+    # the interval tells whether a point near the paper's line is on one side of it
+    return f"{alpha:.2%}", alpha, f"; 95% interval {found['ci_low']:.2%}–{found['ci_high']:.2%}"
 
 
 def _curve_seeds(positive: pd.DataFrame, read: pd.DataFrame) -> str:
@@ -181,9 +185,9 @@ def strategy1(firm: FirmRuns) -> Finding:
             & ((main["strategy"] == "feature-label") | (main["alpha"] == 0))
         ]
         with_clean = complete_seeds(with_clean)
-        words, alpha = _curve_alpha(with_clean, 0.9)
+        words, alpha, interval = _curve_alpha(with_clean, 0.9)
         seeds = _curve_seeds(rows[rows["alpha"] > 0], with_clean[with_clean["alpha"] > 0])
-        parts.append(f"{_class(str(target))}: {words} ({seeds})")
+        parts.append(f"{_class(str(target))}: {words} ({seeds}{interval})")
         below += bool(alpha == alpha and alpha < 0.005)
         pending += bool(alpha != alpha and rows["alpha"].max() < 0.005)
     n = len(parts)
@@ -351,10 +355,13 @@ def epochs(firm: FirmRuns) -> Finding:
         alphas = cm["alpha"].fillna(np.inf).to_numpy()
         n += 1
         falls += bool(np.all(alphas[1:] < alphas[:-1]))
+        seeds = rows[rows["alpha"] > 0].groupby("epochs")["seed"].nunique()
         parts.append(
             f"{STRATEGY_NAMES[str(strategy)]}: "
             + ", ".join(
-                f"{e:g} ep. {pct(a, 2, 'not reached')}" for e, a in zip(cm["epochs"], cm["alpha"])
+                f"{e:g} ep. {pct(a, 2, 'not reached')} ({seeds.get(e, 0)} seed"
+                f"{'s' if seeds.get(e, 0) != 1 else ''})"
+                for e, a in zip(cm["epochs"], cm["alpha"])
             )
         )
     verdict = "reproduced" if falls == n == 2 else ("partly" if falls else "not")

@@ -468,7 +468,10 @@ def ordering_reading(cm: pd.DataFrame, clean: pd.DataFrame, n_train: int, level:
     ]
     if len(names) < 2:
         return "fewer than two learners have both a clean run and a critical mass at this size"
-    order = " < ".join(f"{n} ({f1[n]:.3f})" for n in names)
+    digits = 3  # enough digits that no two learners' F1 read the same
+    while digits < 6 and len({f"{f1[n]:.{digits}f}" for n in names}) < len(names):
+        digits += 1
+    order = " < ".join(f"{n} ({f1[n]:.{digits}f})" for n in names)
     masses = "; ".join(f"{n}: {rows.loc[n, 'alpha']:.2%}" for n in names)
     pairs = list(zip(names, names[1:]))
     falls = [b for a, b in pairs if rows.loc[b, "alpha"] < rows.loc[a, "alpha"]]
