@@ -312,3 +312,36 @@ def test_seed_by_seed_names_each_seeds_success_members_and_device():
     )
     assert seed_by_seed(frame, 0.0005, "feature-only") == "10.0% (seed 0, 12 members, on a CPU)"
     assert seed_by_seed(frame, 0.002) == "not run"
+
+
+def test_quality_gate_table_times_training_on_a_cpu_only():
+    from collective.report.transformer import quality_gate_table
+
+    def run(firm, device, seconds, f1):
+        return dict(
+            firm=firm,
+            n_train=2000,
+            train_layers=None,
+            batch_size=8,
+            learning_rate=5e-5,
+            epochs=5.0,
+            device=device,
+            fit_train_seconds=seconds,
+            f1=f1,
+            hamming_accuracy=0.9,
+            precision=0.8,
+            recall=0.7,
+        )
+
+    runs = pd.DataFrame(
+        [run("transformer", "cuda: NVIDIA H200, bf16", 30.0, 0.74)] * 3
+        + [run("transformer", "cpu: x86_64 CPU, 1 threads, bf16", s, 0.72) for s in (200.0, 240.0)]
+        + [run("linear", "cpu", 5.0, 0.76)]
+    )
+    table = quality_gate_table(runs)
+    row = table.iloc[0]
+    assert row["runs"] == 5 and row["f1"] == pytest.approx(0.732)
+    assert row["train s (CPU)"] == pytest.approx(220.0)  # the GPU runs' 30 s are not mixed in
+    assert bool(row["passes"]) and row["linear_f1"] == pytest.approx(0.76)
+    gpu_only = quality_gate_table(runs[~runs["device"].str.startswith("cpu: x86")])
+    assert pd.isna(gpu_only.iloc[0]["train s (CPU)"])

@@ -4,7 +4,8 @@ A BERT-style sequence classifier reads the final hidden state of the first token
 pooler's ``hidden[:, 0]``, DistilBERT's pre-classifier likewise). In the last layer the other
 positions are still needed as keys and values, but their queries, attention outputs and
 feed-forward blocks are not: computing them for [CLS] only gives the same logits and the
-same gradients at about a sixth of the layer's cost at 128 tokens. With a single query, the
+same gradients at about a sixth of the layer's multiply-adds (of its 12 d^2 per position,
+only the key and value projections, 2 d^2, still run at every position). With a single query, the
 key and value projections of the other positions can be folded into the query and the
 context (:class:`ClsOnlyLayer`), which removes most of what is left. This is what makes
 ``--train-layers 1`` affordable on a CPU at the paper's 25,000 resumes;

@@ -118,8 +118,8 @@ class TransformerFirm(FrozenFeatures, BaseFirm):
         storage dtype of that cache and its folder (default ``cache_dir() / "frozen"``).
     cls_only:
         run the last layer for the [CLS] position only
-        (:mod:`collective.firms.transformer.cls_layer`: same function and gradients, a sixth
-        of the cost), whatever the trained layers.
+        (:mod:`collective.firms.transformer.cls_layer`: same function and gradients, about a
+        sixth of the layer's multiply-adds), whatever the trained layers.
     absorb_kv:
         with ``cls_only``, fold the last layer's key and value projections into the [CLS]
         query and context (:class:`collective.firms.transformer.cls_layer.ClsOnlyLayer`:
