@@ -329,6 +329,11 @@ def test_theory_reading_puts_corollary_3_4_beside_each_measured_critical_mass():
     assert out.loc["halving", "budget"] == pytest.approx(0.05 * 0.5 * 0.51 - 0.01)
     assert out.loc["filter", "floor"] == pytest.approx(0.02)
     assert out.loc["filter", "bound"] == pytest.approx(0.02)  # the floor is above 0.01 / 0.51
+    # a measured critical mass within the epsilon = 0 bound needs no budget (b = 2 eps >= 0);
+    # one not reached has none to read
+    below = theory_reading(cm.assign(alpha=[0.005, float("nan"), 0.2]), runs, delta=1.0)
+    assert below.set_index("defence").loc["halving", "budget"] == 0.0
+    assert np.isnan(below.set_index("defence").loc["filter", "budget"])
 
 
 def test_best_response_lines_say_each_answer_with_its_critical_mass():

@@ -540,6 +540,34 @@ def test_bound_check_counts_runs_below_theorem_3_7():
         "all test resumes", "smallest alpha where the bound is positive"
     ] == pytest.approx(0.02 / 1.02)
     assert table.loc["all test resumes", "runs"] == len(runs)
+    # the bound at the largest alpha beside the mean measured there: 0.8 + 0.2 * 0.9 + 0.005
+    top = runs["alpha"].max()
+    assert table.loc["all test resumes", "mean success there"] == pytest.approx(
+        runs.loc[runs["alpha"] == top, "success_in_set"].mean()
+    )
+
+
+def test_critical_mass_reading_counts_only_the_rows_that_need_a_collective():
+    from collective.report import erasure as er
+
+    table = pd.DataFrame(
+        {
+            "signal": ["network", "network", "network", "pronouns"],
+            "measured on": ["all test resumes", "resumes with the signal"] * 2,
+            "S*": [0.95, 0.9, 0.95, 0.9],
+            "S(0)": [0.90, 0.70, 0.96, 0.99],
+            "predicted α* (Cor. 3.8)": [0.80, 0.80, 0.5, 0.1],
+            "observed α*": [0.46, float("nan"), 0.0, 0.0],
+        }
+    )
+    text = er.critical_mass_reading(table)
+    assert text == (
+        '2 rows start below S* ("network" on all test resumes at S* = 0.95; "network" on '
+        "resumes with the signal at S* = 0.9); in 1 of the 1 that reach S* on the grid the "
+        "measured critical mass is at most the predicted one, and 1 do not reach S* on the grid"
+    )
+    none = table.assign(**{"S(0)": 0.99})
+    assert er.critical_mass_reading(none).startswith("no curve starts below S*")
 
 
 def test_apply_strategy_refuses_the_erasure_strategies():

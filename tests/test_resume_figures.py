@@ -249,3 +249,13 @@ def test_headline_cells_name_the_paired_seeds_and_points():
         in found.measured
     )
     assert "0.0 points at α = 0.10%" in found.measured and found.verdict == "partly"
+
+
+def test_upper_rounds_a_bound_up_so_the_printed_number_is_still_a_bound():
+    from collective.report.coverage import upper
+
+    assert upper(1.0296e-4) == "1.03e-04"  # not 1.0e-04, which is below the bound
+    assert upper(1.0201e-4) == "1.03e-04"
+    assert upper(1.2e-4) == "1.20e-04"  # already exact: unchanged
+    assert upper(9.991e-3, digits=2) == "1.0e-02"
+    assert float(upper(3.14159e-5)) >= 3.14159e-5

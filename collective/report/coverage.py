@@ -30,6 +30,7 @@ __all__ = [
     "load_grid_runs",
     "pct",
     "num",
+    "upper",
     "seeds_summary",
     "seeds_phrase",
 ]
@@ -47,6 +48,19 @@ def num(value, fmt: str = ".3f", missing: str = MISSING) -> str:
     if value is None or pd.isna(value):
         return missing
     return format(float(value), fmt)
+
+
+def upper(value: float, digits: int = 3) -> str:
+    """An upper bound in scientific notation with ``digits`` significant digits, rounded up,
+    so that the printed bound is still a bound: ``upper(1.0296e-4) == "1.03e-04"``,
+    ``upper(1.0201e-4) == "1.03e-04"``."""
+    if value <= 0:
+        return f"{value:.{digits - 1}e}"
+    exponent = math.floor(math.log10(value)) - (digits - 1)
+    scaled = value / 10.0**exponent
+    # a value already exact at these digits (up to float noise) stays as it is
+    rounded = math.ceil(scaled - 1e-9)
+    return f"{rounded * 10.0**exponent:.{digits - 1}e}"
 
 
 #: The clean-test metrics a run records.

@@ -469,9 +469,10 @@ def theory_reading(
     * ``measured``: the critical mass of the runs;
     * ``budget``: the $\\varepsilon$-budget $b$ of the book's corrected bound (chapter
       *Strategy 1*) that the measured critical mass implies,
-      $b = \\alpha^*(1-r)(1 - S^* + \\Delta\\xi) - \\Delta\\xi$ (NaN where not reached):
-      how far from Bayes-optimal the firm must be, on the triggered distribution, for the
-      measurement to agree with the theorem."""
+      $b = \\max(0, \\alpha^*(1-r)(1 - S^* + \\Delta\\xi) - \\Delta\\xi)$ (NaN where not
+      reached): how far from Bayes-optimal the firm must be, on the triggered distribution,
+      for the measurement to agree with the theorem; 0 where the measured critical mass is
+      already within the bound for $\\varepsilon = 0$ ($b = 2\\varepsilon$ cannot be negative)."""
     from collective.theory.classification import critical_mass_feature_label
 
     rows = []
@@ -489,7 +490,10 @@ def theory_reading(
             floor = max(0.0, (specs[0]["m"] - xi * n) / n)
         theory = float(critical_mass_feature_label(s_star, xi, delta)) / max(1e-12, 1 - removed)
         measured = float(row["alpha"])
-        budget = measured * (1 - removed) * (1 - s_star + delta * xi) - delta * xi
+        # np.maximum keeps a NaN (not reached) where max() would turn it into 0
+        budget = float(
+            np.maximum(0.0, measured * (1 - removed) * (1 - s_star + delta * xi) - delta * xi)
+        )
         rows.append(
             {
                 "defence": row["defence"],

@@ -257,14 +257,15 @@ def bound_check_table(
 ) -> pd.DataFrame:
     """Runs with a collective against Theorem 3.7 at the stored $\\tau$ ($\\epsilon = 0$), per
     place of measurement and signal: how many runs fall below the bound, the largest bound
-    on the grid, and the smallest $\\alpha$ at which the bound is positive,
-    $2\\tau/(1 + 2\\tau)$."""
+    on the grid beside the mean success measured there (how far below the curves the bound
+    stays), and the smallest $\\alpha$ at which the bound is positive, $2\\tau/(1 + 2\\tau)$."""
     rows = []
     for where, suffix in WHERE.items():
         for signal, df in frame[frame["alpha"] > 0].groupby("signal"):
             tau = tau_of(estimates, signal, where)["tau"]
             bound = np.asarray(erasure_bound(df["alpha"].to_numpy(), tau))
             below = df[metric + suffix].to_numpy() < bound
+            largest = df["alpha"].max()
             rows.append(
                 {
                     "measured on": WHERE_NAMES[where],
@@ -273,7 +274,36 @@ def bound_check_table(
                     "runs below Theorem 3.7": int(below.sum()),
                     "at α": ", ".join(f"{a:g}" for a in sorted(set(df["alpha"][below]))) or "–",
                     "largest bound on the grid": float(bound.max()),
+                    "mean success there": float(
+                        df.loc[df["alpha"] == largest, metric + suffix].mean()
+                    ),
                     "smallest alpha where the bound is positive": float(2 * tau / (1 + 2 * tau)),
                 }
             )
     return pd.DataFrame(rows)
+
+
+def critical_mass_reading(table: pd.DataFrame) -> str:
+    """Corollary 3.8 against the measured critical masses of
+    :func:`critical_mass_erasure_table` (with a column ``S*``), in words, for the rows where a
+    collective is needed at all (the clean firm's $S(0)$ below $S^*$): which they are, and in
+    how many of those that reach $S^*$ on the grid the measured critical mass is at most the
+    predicted one."""
+    needed = table[table["S(0)"] < table["S*"]]
+    if needed.empty:
+        return "no curve starts below S*: the firm meets every S* without a collective"
+    where = (
+        needed.groupby(["signal", "measured on"])["S*"]
+        .agg(lambda v: " and ".join(f"{x:g}" for x in sorted(set(v))))
+        .items()
+    )
+    rows = "; ".join(f'"{signal}" on {on} at S* = {levels}' for (signal, on), levels in where)
+    reached = needed.dropna(subset=["observed α*"])
+    at_most = int((reached["observed α*"] <= reached["predicted α* (Cor. 3.8)"]).sum())
+    text = (
+        f"{len(needed)} rows start below S* ({rows}); in {at_most} of the {len(reached)} that "
+        "reach S* on the grid the measured critical mass is at most the predicted one"
+    )
+    if len(reached) < len(needed):
+        text += f", and {len(needed) - len(reached)} do not reach S* on the grid"
+    return text
