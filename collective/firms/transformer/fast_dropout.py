@@ -1,12 +1,12 @@
 """Dropout with cheap masks, for training the whole network on a CPU.
 
 On a CPU, torch's dropout draws its keep mask with ``bernoulli_``: one Mersenne-Twister
-draw and a float comparison per entry. The paper's firm (every layer trained, 128 tokens)
+draw and a float comparison per entry. The every-layer firm (128 tokens)
 draws about 12 million of them per step of 8 resumes, most for the attention probabilities
 (8 × 12 heads × 128 × 128 per layer). Here a mask entry is 16 random bits (four per 64-bit
 draw) compared with a threshold: about four times cheaper (10.3 against 2.7 ms per
 attention mask on one core; ``benchmarks/profile_full_finetune.py`` times both). A
-training step of the paper's firm on two threads takes 23% less time with it (24.2 against
+training step of the every-layer firm on two threads takes 23% less time with it (24.2 against
 18.6 ms per example, ``benchmarks/results/bench_full_finetune.txt``).
 
 The learner is the same: each entry is kept independently with probability

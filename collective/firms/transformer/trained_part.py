@@ -112,7 +112,7 @@ class TrainedPart:
 
 
 class EveryLayer(TrainedPart):
-    """Every layer, the embeddings and the head: the paper's firm (``train_layers=None``)."""
+    """Every layer, the embeddings and the head: the paper's training procedure (``train_layers=None``)."""
 
     @property
     def name(self) -> str:
