@@ -242,7 +242,7 @@ class TransformerParams(FirmParams):
             parse_epochs(self.checkpoint_epochs, self.epochs)  # a ConfigError says what is wrong
             if self.train_layers is not None:
                 raise ConfigError(
-                    "checkpoint_epochs keeps the weights of the every-layer firm only: "
+                    "checkpoint_epochs keeps the weights only when every layer is trained: "
                     f"drop it or train_layers={self.train_layers!r}"
                 )
         if self.freeze_kv and not self.cache_frozen:
