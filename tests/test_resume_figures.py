@@ -249,6 +249,13 @@ def test_headline_cells_name_the_paired_seeds_and_points():
         in found.measured
     )
     assert "0.0 points at α = 0.10%" in found.measured and found.verdict == "partly"
+    # the scale column of the spacing row gives the seeds at each spacing, not the most of any
+    clean = dict(hamming_accuracy=0.9, precision=0.8, recall=0.7, f1=0.75)
+    table = hl.headline_table(main.assign(**clean), noisy, sp).set_index("paper's claim")
+    scale = table.loc[
+        [c for c in table.index if c.startswith("Success is insensitive")][0], "scale and seeds"
+    ]
+    assert scale == "25,000 train; Database Administrator: seeds at spacing 20: 5, 50: 3"
 
 
 def test_upper_rounds_a_bound_up_so_the_printed_number_is_still_a_bound():

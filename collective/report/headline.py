@@ -430,6 +430,17 @@ def _scale(df: pd.DataFrame) -> str:
     return f"{int(df['n_train'].iloc[0]):,} train; {seeds_summary(df, 'target')}"
 
 
+def _scale_spacings(df: pd.DataFrame) -> str:
+    """The training-set size and the seeds at each trigger spacing behind the spacing row."""
+    if df.empty:
+        return "no runs yet"
+    per = df.groupby("spacing")["seed"].nunique()
+    targets = ", ".join(sorted(str(t).replace("_", " ") for t in df["target"].unique()))
+    return f"{int(df['n_train'].iloc[0]):,} train; {targets}: seeds at spacing " + ", ".join(
+        f"{int(k)}: {n}" for k, n in per.items()
+    )
+
+
 def headline_table(
     main: pd.DataFrame, random_labels: pd.DataFrame, spacing: pd.DataFrame
 ) -> pd.DataFrame:
@@ -443,7 +454,8 @@ def headline_table(
     for claim, read, _ in CLAIMS:
         found = read(firm)
         runs = scales.get(read.__name__, main)
-        rows.append((claim, found.measured, _scale(runs), found.verdict, found.rule))
+        scale = _scale_spacings(runs) if read.__name__ == "spacing" else _scale(runs)
+        rows.append((claim, found.measured, scale, found.verdict, found.rule))
     columns = [
         "paper's claim",
         "this book (linear firm, converged)",
