@@ -454,3 +454,21 @@ def test_clean_runs_phrase_says_when_the_runs_are_one_fit():
     assert (
         clean_runs_phrase(same.iloc[:1], "each with a collective") == "1 run each with a collective"
     )
+
+
+def test_pair_reading_says_whether_the_better_clean_firm_needs_the_smaller_collective():
+    kv = _curve(KV, ALPHAS, (0.1, 0.1, 0.2, 0.6, 0.95)).assign(
+        f1=0.80
+    )  # better clean, later crossing
+    every = _curve(EVERY, ALPHAS, (0.1, 0.3, 0.55, 1.0, 1.0)).assign(f1=0.75)
+    runs = lr.main_runs(pd.concat([kv, every]))
+    cm = lr.learner_critical_masses(runs, levels=[0.5])
+    text = lr.pair_reading(cm, runs, 2000, 0.5, lr.EVERY_LAYER, lr.KV_FROZEN)
+    assert text.startswith("the firm with the lower clean micro-F1 (every layer) needs the smaller")
+    swapped = lr.main_runs(pd.concat([kv.assign(f1=0.70), every]))
+    assert lr.pair_reading(cm, swapped, 2000, 0.5, lr.EVERY_LAYER, lr.KV_FROZEN).startswith(
+        "the firm with the higher clean micro-F1 (every layer) needs the smaller collective"
+    )
+    assert (
+        lr.pair_reading(cm, runs, 25000, 0.5, lr.EVERY_LAYER, lr.KV_FROZEN) == "not comparable yet"
+    )

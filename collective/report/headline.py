@@ -272,7 +272,8 @@ def strategy2_top1(firm: FirmRuns) -> Finding:
 def random_labels(firm: FirmRuns) -> Finding:
     """Strategy 2's top-1 success at α = 5% without and with 30% random labels (Figure 4),
     over the seeds that ran both (:func:`~collective.report.success_tables.random_label_changes`):
-    reproduced if it rises by at least 30 points for all three classes."""
+    reproduced if it rises by at least 30 points for all three classes, partly if it rises by
+    any amount for some."""
     main, rl = firm.main, firm.random_labels
     if main.empty or rl.empty:
         return _not_run("30% random-label runs at α = 5%")
@@ -403,7 +404,7 @@ CLAIMS: list[tuple[str, Callable[[FirmRuns], Finding], str]] = [
         "A small fraction of random labels dramatically raises Strategy 2's top-1 success (Figure 4)",
         random_labels,
         "reproduced if 30% random labels raise top-1 success at α = 5% by at least 30 points "
-        "for all three classes, partly if they raise it for some",
+        "for all three classes, partly if they raise it (by any amount) for some",
     ),
     (
         "Success is insensitive to the trigger's spacing (Figure 7)",

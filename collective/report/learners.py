@@ -44,6 +44,7 @@ __all__ = [
     "main_runs",
     "one_curve",
     "ordering_reading",
+    "pair_reading",
     "seeds_below",
     "seeds_reaching",
     "smallest_consistent_alpha",
@@ -514,6 +515,35 @@ def ordering_reading(cm: pd.DataFrame, clean: pd.DataFrame, n_train: int, level:
         f"by clean micro-F1, {order}; critical mass for {level:.0%} in-set success: {masses}; "
         f"{trend}, and {separated}"
     )
+
+
+def pair_reading(
+    cm: pd.DataFrame, clean: pd.DataFrame, n_train: int, level: float, a: str, b: str
+) -> str:
+    """Two learners ``a`` and ``b`` at ``n_train`` resumes read against Theorem 3.3's proxy, in
+    words: does the one with the higher clean micro-F1 (``clean``: runs of :func:`main_runs`)
+    also need the smaller collective for in-set success ``level`` (``cm``:
+    :func:`learner_critical_masses`)?"""
+    rows = cm[(cm["n_train"] == n_train) & (cm["S*"] == level)].set_index("learner")
+    at = clean[(clean["n_train"] == n_train) & (clean["alpha"] == 0)]
+    f1 = at.groupby("learner")["f1"].mean()
+    if not {a, b} <= set(f1.index) or not {a, b} <= set(rows.index):
+        return "not comparable yet"
+    if pd.isna(rows.loc[a, "alpha"]) or pd.isna(rows.loc[b, "alpha"]):
+        return "not comparable yet (a curve does not reach the level on its grid)"
+    high, low = (a, b) if f1[a] > f1[b] else (b, a)
+    if rows.loc[high, "alpha"] < rows.loc[low, "alpha"]:
+        return (
+            f"the firm with the higher clean micro-F1 ({high}) needs the smaller collective, the "
+            "order Theorem 3.3 leads one to expect of a learner nearer the optimum"
+        )
+    if rows.loc[high, "alpha"] > rows.loc[low, "alpha"]:
+        return (
+            f"the firm with the lower clean micro-F1 ({low}) needs the smaller collective, the "
+            "reverse of the order the clean-quality proxy suggests: the kind of case Ben-Dov et "
+            "al.'s reading allows for"
+        )
+    return "the two need the same collective"
 
 
 def learners_table(runs: pd.DataFrame, grids: Mapping[str, str]) -> pd.DataFrame:
