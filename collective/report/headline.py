@@ -277,9 +277,11 @@ def random_labels(firm: FirmRuns) -> Finding:
     main, rl = firm.main, firm.random_labels
     if main.empty or rl.empty:
         return _not_run("30% random-label runs at α = 5%")
-    s2 = main.assign(random_labels=main.get("random_labels", 0.0))
-    s2 = s2.assign(random_labels=s2["random_labels"].fillna(0.0))
-    changes = random_label_changes(s2, rl, "success_top1")
+    # runs without random labels: a missing column or NaN reads as none
+    without = main.assign(
+        random_labels=main["random_labels"].fillna(0.0) if "random_labels" in main else 0.0
+    )
+    changes = random_label_changes(without, rl, "success_top1")
     changes = changes[
         np.isclose(changes["alpha"], 0.05) & np.isclose(changes["random_labels"], 0.3)
     ]

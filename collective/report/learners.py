@@ -304,6 +304,19 @@ def curve_seeds(runs: pd.DataFrame, strategy: str = "feature-label", **where: An
     return f"{_seed_list(seeds)}, the {len(seeds)} seeds that ran the whole α grid"
 
 
+def _masses_at(cm: pd.DataFrame, n_train: int, level: float) -> pd.DataFrame:
+    """The rows of ``cm`` (:func:`learner_critical_masses`) at ``n_train`` and ``level``, one
+    per learner (the index)."""
+    return cm[(cm["n_train"] == n_train) & (cm["S*"] == level)].set_index("learner")
+
+
+def _clean_f1(clean: pd.DataFrame, n_train: int) -> pd.Series:
+    """Each learner's mean clean micro-F1 at ``n_train`` over its runs without a collective
+    (``clean``: runs of :func:`main_runs`), Theorem 3.3's proxy for closeness to optimal."""
+    at = clean[(clean["n_train"] == n_train) & (clean["alpha"] == 0)]
+    return at.groupby("learner")["f1"].mean()
+
+
 def below_others(cm: pd.DataFrame, learner: str, n_train: int, level: float) -> str:
     """Where ``learner``'s critical mass for ``level`` sits among the other learners' at
     ``n_train`` (``cm``: :func:`learner_critical_masses`), in words. Only other curves of two
@@ -311,7 +324,7 @@ def below_others(cm: pd.DataFrame, learner: str, n_train: int, level: float) -> 
     interval's upper end where it has two or more seeds, else its point (one seed, no
     interval): ``"for 90%, every layer's interval (2 seeds) lies below the lower end of the
     interval of 2 of the 3 other firms"``."""
-    rows = cm[(cm["n_train"] == n_train) & (cm["S*"] == level)].set_index("learner")
+    rows = _masses_at(cm, n_train, level)
     if learner not in rows.index or pd.isna(rows.loc[learner, "alpha"]):
         return f"for {level:.0%}, not comparable yet"
     mine = rows.loc[learner]
@@ -459,9 +472,8 @@ def ordering_reading(cm: pd.DataFrame, clean: pd.DataFrame, n_train: int, level:
     critical masses for in-set success ``level`` (``cm``: :func:`learner_critical_masses`),
     and whether the critical mass falls as the clean quality rises, for every pair of
     neighbours or not, and for which pairs the bootstrap intervals are disjoint."""
-    rows = cm[(cm["n_train"] == n_train) & (cm["S*"] == level)].set_index("learner")
-    at = clean[(clean["n_train"] == n_train) & (clean["alpha"] == 0)]
-    f1 = at.groupby("learner")["f1"].mean()
+    rows = _masses_at(cm, n_train, level)
+    f1 = _clean_f1(clean, n_train)
     names = [
         n
         for n in f1.sort_values().index
@@ -524,9 +536,8 @@ def pair_reading(
     words: does the one with the higher clean micro-F1 (``clean``: runs of :func:`main_runs`)
     also need the smaller collective for in-set success ``level`` (``cm``:
     :func:`learner_critical_masses`)?"""
-    rows = cm[(cm["n_train"] == n_train) & (cm["S*"] == level)].set_index("learner")
-    at = clean[(clean["n_train"] == n_train) & (clean["alpha"] == 0)]
-    f1 = at.groupby("learner")["f1"].mean()
+    rows = _masses_at(cm, n_train, level)
+    f1 = _clean_f1(clean, n_train)
     if not {a, b} <= set(f1.index) or not {a, b} <= set(rows.index):
         return "not comparable yet"
     if pd.isna(rows.loc[a, "alpha"]) or pd.isna(rows.loc[b, "alpha"]):

@@ -198,10 +198,16 @@ def plot_strategies(
     return fig
 
 
+def trained_on_gpu(device: object) -> bool:
+    """Whether a record's device string (its provenance, e.g. ``"cuda: NVIDIA H200, bf16"``)
+    names a GPU."""
+    return str(device).startswith("cuda")
+
+
 def _cpu_median(runs: pd.DataFrame) -> float:
     """The median training seconds of the runs that trained on a CPU (all, without a device
     column)."""
-    on_cpu = runs[~runs["device"].astype(str).str.startswith("cuda")] if "device" in runs else runs
+    on_cpu = runs[~runs["device"].map(trained_on_gpu)] if "device" in runs else runs
     return float(on_cpu["fit_train_seconds"].median()) if len(on_cpu) else float("nan")
 
 
@@ -355,7 +361,7 @@ def devices_phrase(frame: pd.DataFrame) -> str:
 def where_trained(row: pd.Series) -> str:
     """Where one run (a row read with ``provenance=True``) trained, in two or three words:
     ``"on a CPU"``, ``"on a GPU"``, ``"on a GPU, in a batch of 13"``."""
-    if not str(row["device"]).startswith("cuda"):
+    if not trained_on_gpu(row["device"]):
         return "on a CPU"
     batch = row.get("batch_runs")
     return "on a GPU" + (f", in a batch of {int(batch)}" if pd.notna(batch) else "")
