@@ -170,12 +170,14 @@ def mask_timings(threads: int, repeats: int = 20) -> None:
     """Milliseconds to draw one attention-dropout mask of a step (8 x 12 heads x 128 x 128,
     keep probability 0.9) three ways: torch's ``bernoulli_`` (what torch's dropout does),
     uniform floats compared with 0.9, and the firm's 16-bit fields of 64-bit draws
-    (:func:`collective.firms.transformer.fast_dropout.keep_mask`)."""
+    (:func:`collective.firms.transformer.fast_dropout.keep_mask`); then the 16-bit fields
+    made into the bf16 mask the firm multiplies by, two ways: the boolean mask converted and
+    scaled, and :func:`~collective.firms.transformer.fast_dropout.scaled_mask` (in place)."""
     import time
 
     import torch
 
-    from collective.firms.transformer.fast_dropout import keep_mask
+    from collective.firms.transformer.fast_dropout import keep_mask, scaled_mask
 
     torch.set_num_threads(threads)
     shape = (8, 12, 128, 128)
@@ -183,6 +185,8 @@ def mask_timings(threads: int, repeats: int = 20) -> None:
         "bernoulli_ (torch's dropout)": lambda: torch.empty(shape).bernoulli_(0.9),
         "rand < 0.9": lambda: torch.rand(shape) < 0.9,
         "keep_mask (16-bit fields)": lambda: keep_mask(shape, 0.1),
+        "keep_mask -> bf16 x scale": lambda: keep_mask(shape, 0.1).to(torch.bfloat16).mul_(1.1),
+        "scaled_mask (bf16)": lambda: scaled_mask(shape, 0.1, torch.bfloat16),
     }
     print("\none attention-dropout mask (1.6M entries):")
     for name, draw in ways.items():

@@ -16,6 +16,7 @@ from collective.firms.transformer.fast_dropout import (
     dropout_masks,
     fast_dropout,
     keep_mask,
+    scaled_mask,
 )
 
 
@@ -64,6 +65,23 @@ def test_output_is_unbiased_and_the_gradient_is_the_mask_times_the_scale():
     g = torch.randn_like(x)
     y.backward(g)
     np.testing.assert_allclose(x.grad.numpy(), (g * kept * scale).numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16, torch.float32])
+@pytest.mark.parametrize("p", [0.1, 0.5, 1e-5, 0.99])
+def test_scaled_mask_is_the_keep_mask_times_the_scale_in_the_dtype_from_the_same_draws(dtype, p):
+    shape = (3, 5, 7)  # 105 entries: not a multiple of 4
+    torch.manual_seed(5)
+    kept = keep_mask(shape, p)
+    torch.manual_seed(5)
+    mask = scaled_mask(shape, p, dtype)
+    t = round(p * 65536)
+    expected = kept.to(dtype).mul_(65536 / (65536 - t))
+    assert mask.dtype == dtype and mask.shape == shape
+    assert torch.equal(mask, expected)
+    assert set(mask.unique().tolist()) <= {0.0, expected.max().item()}
+    if p >= 0.1:
+        assert (mask == 0).any() and (mask != 0).any()  # both branches of the clamp taken
 
 
 def test_eval_mode_and_p_zero_leave_the_input_as_it_is():
