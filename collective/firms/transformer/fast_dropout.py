@@ -4,10 +4,12 @@ On a CPU, torch's dropout draws its keep mask with ``bernoulli_``: one Mersenne-
 draw and a float comparison per entry. The every-layer firm (128 tokens)
 draws about 12 million of them per step of 8 resumes, most for the attention probabilities
 (8 × 12 heads × 128 × 128 per layer). Here a mask entry is 16 random bits (four per 64-bit
-draw) compared with a threshold: about four times cheaper (10.3 against 2.7 ms per
+draw) compared with a threshold: about four times cheaper (6.3 against 1.5 ms per
 attention mask on one core; ``benchmarks/profile_full_finetune.py`` times both). A
 training step of the every-layer firm on two threads takes 23% less time with it (24.2 against
-18.6 ms per example, ``benchmarks/results/bench_full_finetune.txt``).
+18.6 ms per example, ``benchmarks/results/bench_full_finetune.txt``). The mask the
+network multiplies by is made from the 16-bit fields in place (:func:`scaled_mask`), not
+through a boolean tensor: the same mask, and another 17% off that step (15.5 ms per example).
 
 The learner is the same: each entry is kept independently with probability
 ``1 - t / 65536`` where ``t = round(p * 65536)`` (for ``p = 0.1``: 0.8999939 against 0.9) and
