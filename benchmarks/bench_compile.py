@@ -87,27 +87,28 @@ def child(mode: str, n: int, threads: int) -> None:
 
 def opaque_masks() -> None:
     """Make the firm's dropout draw its masks through a custom op that Inductor calls as it
-    is: the same masks as eager (``nondeterministic_seeded``: never recomputed for the
-    backward pass). Only the order of the draws may differ, as the compiled graph orders
-    them. Idempotent (an op is registered once per process)."""
+    is: :func:`~collective.firms.transformer.fast_dropout.fast_dropout` looks up
+    ``scaled_mask`` at call time, and here finds the op, which calls the firm's own. The same
+    masks as eager (``nondeterministic_seeded``: never recomputed for the backward pass);
+    only the order of the draws may differ, as the compiled graph orders them. Idempotent
+    (an op is registered once per process)."""
     import torch
 
     from collective.firms.transformer import fast_dropout as fd
 
     if hasattr(torch.ops.collective_bench, "scaled_mask"):
-        mask = torch.ops.collective_bench.scaled_mask
+        op = torch.ops.collective_bench.scaled_mask
     else:
-        mask = _register_mask_op(fd)
+        op = _register_mask_op(fd.scaled_mask)
 
-    def dropout(x: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:
-        if not training or p == 0.0:
-            return x
-        return x * mask(list(x.shape), p, x.dtype)
+    def scaled_mask(shape, p: float, dtype: torch.dtype) -> torch.Tensor:
+        return op(list(shape), p, dtype)
 
-    fd.fast_dropout = dropout  # looked up at call time by FastDropout and the attention
+    fd.scaled_mask = scaled_mask
 
 
-def _register_mask_op(fd):
+def _register_mask_op(firms_mask):
+    """The custom op ``collective_bench::scaled_mask`` around the firm's ``firms_mask``."""
     import torch
 
     @torch.library.custom_op(
@@ -118,7 +119,7 @@ def _register_mask_op(fd):
         tags=(torch.Tag.nondeterministic_seeded,),
     )
     def mask(shape: list[int], p: float, dtype: torch.dtype) -> torch.Tensor:
-        return fd.scaled_mask(tuple(shape), p, dtype)
+        return firms_mask(tuple(shape), p, dtype)
 
     @mask.register_fake
     def _(shape, p, dtype):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import pandas as pd
 
 __all__ = [
-    "critical_mass_bootstrap_alpha",
     "critical_mass_comparison",
     "crossing_table",
     "implied_eps",
@@ -114,10 +113,3 @@ def implied_eps(
     else:
         eps = (delta_or_p * a * (1 - s_star) - (1 - delta_or_p) * xi) / 2
     return max(0.0, float(eps))
-
-
-def critical_mass_bootstrap_alpha(df: pd.DataFrame, metric: str, s_star: float) -> float:
-    """The critical mass of the mean curve of ``df`` (runs of one curve) for ``s_star``."""
-    from collective.report.critical_mass import critical_mass_bootstrap
-
-    return critical_mass_bootstrap(df, metric, s_star, n_boot=1)["alpha_star"]

@@ -14,7 +14,6 @@ they live in :mod:`~collective.report.resume_labels` (names of metrics and strat
 from __future__ import annotations
 
 from collective.report.critical_mass_tables import (
-    critical_mass_bootstrap_alpha,
     critical_mass_comparison,
     crossing_table,
     implied_eps,
@@ -43,7 +42,6 @@ __all__ = [
     "clean_metrics_table",
     "convergence_summary",
     "convergence_table",
-    "critical_mass_bootstrap_alpha",
     "critical_mass_comparison",
     "crossing_table",
     "headline_table",
